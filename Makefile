@@ -1,0 +1,38 @@
+# Thin wrapper around CMake: `make run` opens the studio, `make test` runs every test.
+# Both install missing Debian packages first (root, or sudo when available).
+DEBS = build-essential cmake pkg-config libncurses-dev libuv1-dev libopenblas-dev libsqlite3-dev \
+       libcmocka-dev libinih-dev libjansson-dev tmux sqlite3
+BUILD ?= build
+JOBS ?= 2
+
+.PHONY: deps build run test test-fast test-asan bench clean
+deps:
+	@missing=$$(for p in $(DEBS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:" $$missing; \
+	  SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
+build: deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release >/dev/null
+	cmake --build $(BUILD) -j $(JOBS)
+
+run: build
+	./$(BUILD)/grpo-studio
+
+# Every test: the release suite (unit + end-to-end), then the unit suite again under ASan + UBSan.
+test: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+	$(MAKE) test-asan
+
+test-asan: deps
+	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DGRPO_SANITIZE=ON >/dev/null
+	cmake --build build-asan -j $(JOBS)
+	cd build-asan && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j $(JOBS) -L unit
+
+bench: build
+	./$(BUILD)/grpo-studio bench
+
+clean:
+	rm -rf $(BUILD) build-asan

@@ -1,0 +1,103 @@
+/* model.h - the llama-style decoder: parameters, forward, backward, and KV-cache decoding.
+ *
+ * Dimension legend (used in every core file):
+ *   B sequences, T time steps, C channels (d_model), H heads, D head size (C / H), F SwiGLU hidden,
+ *   V vocabulary, L layers.
+ *
+ * Block: x += Wo . attn(RoPE(Wq . rms(x)), RoPE(Wk . rms(x)), Wv . rms(x));  x += Wdown . (silu(Wgate . rms(x)) * Wup . rms(x))
+ * then a final RMSNorm and logits = norm(x) . lm_head^T (lm_head is the embedding when tied).
+ * RoPE pairs dimension i with i + D/2 of each head ("rotate half", as Hugging Face llama does).
+ * Weight matrices use Hugging Face's (out, in) layout so checkpoints map one to one.
+ *
+ * Memory: parameters, gradients and activations each live in one contiguous float buffer, allocated by the
+ * *_init functions and never inside a step. Every matmul goes through kernels.h's sgemm wrapper. */
+#ifndef GRPO_MODEL_H
+#define GRPO_MODEL_H
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct {
+    int V;            /* vocabulary size */
+    int C;            /* channels */
+    int L;            /* layers */
+    int H;            /* attention heads; C % H == 0, D = C / H even */
+    int F;            /* SwiGLU hidden size */
+    int max_T;        /* longest sequence (RoPE table, KV cache) */
+    float rope_theta; /* 10000 */
+    float norm_eps;   /* 1e-5 */
+    int tied;         /* 1: the output layer is the token embedding */
+} ModelConfig;
+
+/* Fills `cfg` with a named preset ("tiny" C128 L4 H4 F384, "small" C256 L6 H8 F768; V and max_T left as given).
+ * Returns 0, or -1 for an unknown name. */
+int model_preset(ModelConfig *cfg, const char *name);
+
+/* Pointers into one contiguous buffer (parameters, or gradients of the same shape). */
+typedef struct {
+    float *wte;       /* (V, C) token embedding */
+    float *attn_norm; /* (L, C) */
+    float *wq;        /* (L, C, C) */
+    float *wk;        /* (L, C, C) */
+    float *wv;        /* (L, C, C) */
+    float *wo;        /* (L, C, C) */
+    float *mlp_norm;  /* (L, C) */
+    float *w_gate;    /* (L, F, C) */
+    float *w_up;      /* (L, F, C) */
+    float *w_down;    /* (L, C, F) */
+    float *norm;      /* (C) final norm */
+    float *lm_head;   /* (V, C); the same pointer as wte when tied */
+} ModelTensors;
+
+typedef struct {
+    ModelConfig cfg;
+    size_t n_params;      /* floats in params_mem (lm_head counted once when tied) */
+    float *params_mem;
+    float *grads_mem;
+    ModelTensors params;
+    ModelTensors grads;
+} Model;
+
+/* Allocates parameters and gradients and initialises them (normal std 0.02 for matrices, ones for norms)
+ * from `seed`. Returns 0, or -1 when out of memory. Pair with model_free. */
+int model_init(Model *m, const ModelConfig *cfg, uint64_t seed);
+void model_free(Model *m);              /* accepts NULL and a zeroed Model */
+void model_zero_grad(Model *m);
+/* Copies parameters of `src` into `dst` (same config). */
+void model_copy_params(Model *dst, const Model *src);
+
+/* Named tensors, for checkpoints: HF name, shape, pointer. Iterate i = 0.. until it returns 0. */
+typedef struct { char name[64]; int ndim; int shape[2]; float *data; size_t numel; } ModelTensorInfo;
+int model_tensor_info(const Model *m, int i, ModelTensorInfo *out);
+
+/* Activations for a batch of up to B_max sequences of up to T_max tokens, kept for the backward pass. */
+typedef struct ModelActs ModelActs;
+/* Allocates; returns NULL when out of memory. Pair with model_acts_free. */
+ModelActs *model_acts_new(const ModelConfig *cfg, int B_max, int T_max);
+void model_acts_free(ModelActs *a);
+
+/* Forward of tokens (B, T) (row b at tokens + b*T). Logits are kept in `a` (see model_logits). */
+void model_forward(const Model *m, ModelActs *a, const int *tokens, int B, int T);
+/* The logits (B, T, V) of the last forward; valid until the next forward. */
+float *model_logits(ModelActs *a);
+/* After model_forward: log p(tokens[b, t+1] | tokens[b, :t+1]) into logp (B, T-1) and, if entropy is not NULL,
+ * the entropy of the distribution at position t into entropy (B, T-1). */
+void model_token_logprobs(ModelActs *a, const int *tokens, int B, int T, float *logp, float *entropy);
+/* Sets the logit gradient from d loss / d logp (B, T-1) for the same tokens: dlogits = dlogp * (onehot - p).
+ * Positions with dlogp == 0 cost nothing in the backward of the output layer. */
+void model_logprob_backward(ModelActs *a, const int *tokens, const float *dlogp, int B, int T);
+/* Backward of the last forward from the logit gradient set above; ACCUMULATES into m->grads. */
+void model_backward(Model *m, ModelActs *a, const int *tokens, int B, int T);
+
+/* KV cache for batched incremental decoding. */
+typedef struct ModelKV ModelKV;
+ModelKV *model_kv_new(const ModelConfig *cfg, int B_max, int T_max);
+void model_kv_free(ModelKV *kv);
+/* Prefill: runs prompts (B, T) right-padded (row b has lens[b] real tokens) through the model, fills the cache,
+ * and writes the logits of each row's last real token into logits (B, V). */
+void model_prefill(const Model *m, ModelKV *kv, const int *tokens, const int *lens, int B, int T, float *logits);
+/* One decode step: token[b] sits at position pos[b]; writes its K/V into the cache and the next-token logits
+ * into logits (B, V). Rows with active[b] == 0 are skipped (active may be NULL: all active). */
+void model_decode(const Model *m, ModelKV *kv, const int *token, const int *pos, const int *active, int B,
+                  float *logits);
+
+#endif

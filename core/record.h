@@ -1,0 +1,54 @@
+/* record.h - plain data a training step hands out: its rollouts, metrics and events.
+ * The trainer fills these; storage/ writes them to SQLite and ui/ draws them. Strings are owned by whoever
+ * owns the record (the trainer's step buffers while a callback runs; copy them to keep them). */
+#ifndef GRPO_RECORD_H
+#define GRPO_RECORD_H
+
+enum { ROLLOUT_FLAG_REFLECTION = 1, ROLLOUT_FLAG_SELF_CORRECTION = 2 };
+
+typedef struct {
+    int step;
+    int prompt_index;      /* 0..P-1 within the step */
+    int sample_index;      /* 0..G-1 within the group */
+    const char *task;      /* task name */
+    const char *prompt;    /* prompt text as shown to the model */
+    const char *completion;/* completion text (specials written out), without the final <eos> */
+    const char *answer;    /* the reference answer */
+    float reward;          /* weighted total */
+    float r_accuracy, r_format, r_language;
+    float advantage;
+    int length;            /* completion tokens */
+    int finish;            /* FINISH_EOS or FINISH_LENGTH (sampler.h) */
+    int correct;
+    unsigned flags;        /* ROLLOUT_FLAG_* */
+} Rollout;
+
+typedef struct { const char *name; double value; } Metric;
+
+typedef struct {
+    int step;
+    double wall_time;      /* seconds since the epoch when the step finished */
+    int n_rollouts;
+    const Rollout *rollouts;
+    int n_metrics;
+    const Metric *metrics;
+} StepRecord;
+
+typedef enum {
+    EVENT_SET = 1,         /* hyperparameter change: name, old_value, new_value */
+    EVENT_PAUSE, EVENT_RESUME, EVENT_CHECKPOINT, EVENT_ERROR, EVENT_START, EVENT_STOP, EVENT_EVAL
+} EventKind;
+
+typedef struct {
+    EventKind kind;
+    int step;              /* the step it takes effect at */
+    double wall_time;
+    char name[48];
+    char old_value[48];
+    char new_value[48];
+    char detail[256];      /* checkpoint path, error text, ... */
+} Event;
+
+const char *event_kind_name(EventKind k);
+
+#endif

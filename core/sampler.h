@@ -1,0 +1,39 @@
+/* sampler.h - batched generation with a KV cache: temperature, top-k, top-p, stop at <eos> or max_new_tokens.
+ * Each sequence draws from its own RNG stream (seed, sequence index), so a run is repeatable for a given seed. */
+#ifndef GRPO_SAMPLER_H
+#define GRPO_SAMPLER_H
+#include "core/model.h"
+#include "core/rng.h"
+#include <stdint.h>
+
+typedef struct {
+    float temperature;   /* > 0; 1 samples the model's distribution */
+    int top_k;           /* 0: off */
+    float top_p;         /* 1: off */
+    int max_new_tokens;
+    int eos_id;          /* a sampled eos ends the sequence; -1: never stop early */
+} SamplerParams;
+
+enum { FINISH_EOS = 1, FINISH_LENGTH = 2, FINISH_ABORTED = 3 };
+
+/* Called after every decode position t (0-based) with the tokens just sampled (B; -1 for finished rows).
+ * `watch` is the row the studio streams. Returns 0 to go on, nonzero to abort the generation.
+ * It may block (the trainer pauses here, so a pause takes effect within one token). */
+typedef int (*SamplerHook)(void *ud, int t, const int *tokens);
+
+typedef struct Sampler Sampler;
+/* Buffers for up to B_max sequences of up to T_max tokens (prompt + completion). NULL when out of memory. */
+Sampler *sampler_new(const ModelConfig *cfg, int B_max, int T_max);
+void sampler_free(Sampler *s);
+
+/* Generates completions for B prompts (row b: prompt_lens[b] tokens at prompts + b*prompt_stride).
+ * Writes out (B, max_new_tokens) (row b: out_lens[b] tokens, including a final eos if sampled) and finish[b].
+ * Returns 0, or 1 when the hook aborted (rows then have FINISH_ABORTED). */
+int sampler_generate(Sampler *s, const Model *m, const SamplerParams *p, uint64_t seed,
+                     const int *prompts, const int *prompt_lens, int prompt_stride, int B,
+                     int *out, int *out_lens, int *finish, SamplerHook hook, void *ud);
+
+/* Samples one token from logits (V) under p with `rng` (exposed for tests). scratch holds 2*V floats. */
+int sampler_pick(const float *logits, int V, const SamplerParams *p, float *scratch, Rng *rng);
+
+#endif
