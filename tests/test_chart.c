@@ -1,0 +1,282 @@
+/* test_chart.c - chart_render from series to cells: empty, constant, NaN, huge, bands, marks, ASCII and braille. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <float.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include "ui/chart.h"
+
+#define assert_double_equal(a, b, eps) assert_true(fabs((double)(a) - (double)(b)) <= (eps))
+
+/* The grid as text, one line per row (for messages and for whole-picture checks). */
+static void grid_text(const ChartGrid *g, char *out, size_t n) {
+    size_t k = 0;
+    out[0] = 0;
+    for (int r = 0; r < g->h; r++) {
+        for (int c = 0; c < g->w; c++) k += (size_t)snprintf(out + k, n - k, "%s", chart_cell(g, r, c)->text);
+        k += (size_t)snprintf(out + k, n - k, "\n");
+    }
+}
+
+static int count_kind(const ChartGrid *g, int kind) {
+    int n = 0;
+    for (int r = 0; r < g->h; r++)
+        for (int c = 0; c < g->w; c++) n += chart_cell(g, r, c)->kind == kind;
+    return n;
+}
+
+/* Every cell holds exactly one column: one ASCII byte or one 3-byte UTF-8 sequence. */
+static void assert_cells_one_column(const ChartGrid *g) {
+    for (int r = 0; r < g->h; r++)
+        for (int c = 0; c < g->w; c++) {
+            const char *t = chart_cell(g, r, c)->text;
+            size_t len = strlen(t);
+            if ((unsigned char)t[0] < 0x80) assert_int_equal(len, 1);
+            else assert_int_equal(len, 3);
+        }
+}
+
+static void test_empty_series(void **state) {
+    (void)state;
+    ChartGrid g = {0};
+    ChartSpec sp = {.utf8 = 1, .n_series = 1};
+    sp.series[0] = (ChartSeries){.y = NULL, .n = 0};
+    assert_int_equal(chart_render(&g, 30, 8, &sp), 0);
+    assert_false(g.has_data);
+    char buf[4096];
+    grid_text(&g, buf, sizeof buf);
+    assert_non_null(strstr(buf, "no data"));
+    assert_int_equal(count_kind(&g, CHART_SERIES0), 0);
+    assert_cells_one_column(&g);
+    chart_free(&g);
+}
+
+static void test_all_nan_is_empty(void **state) {
+    (void)state;
+    double y[5] = {NAN, NAN, INFINITY, -INFINITY, NAN};
+    ChartGrid g = {0};
+    ChartSpec sp = {.utf8 = 0, .n_series = 1};
+    sp.series[0] = (ChartSeries){.y = y, .n = 5};
+    assert_int_equal(chart_render(&g, 30, 8, &sp), 0);
+    assert_false(g.has_data);
+    char buf[4096];
+    grid_text(&g, buf, sizeof buf);
+    assert_non_null(strstr(buf, "no data"));
+    chart_free(&g);
+}
+
+static void test_constant_series_is_a_flat_line_in_the_middle(void **state) {
+    (void)state;
+    double y[10];
+    for (int i = 0; i < 10; i++) y[i] = 0.5;
+    ChartGrid g = {0};
+    ChartSpec sp = {.utf8 = 0, .n_series = 1};
+    sp.series[0] = (ChartSeries){.y = y, .n = 10};
+    assert_int_equal(chart_render(&g, 40, 10, &sp), 0);
+    assert_true(g.has_data);
+    assert_true(g.ymin < 0.5 && g.ymax > 0.5);
+    /* all series cells on one row, the middle one, spanning the plot width */
+    int row = -1, n = 0;
+    for (int r = 0; r < g.plot_h; r++)
+        for (int c = 0; c < g.w; c++)
+            if (chart_cell(&g, r, c)->kind == CHART_SERIES0) {
+                if (row < 0) row = r;
+                assert_int_equal(r, row);
+                n++;
+            }
+    assert_int_equal(row, (g.plot_h - 1) / 2);
+    assert_int_equal(n, g.plot_w);
+    chart_free(&g);
+}
+
+static void test_constant_zero(void **state) {
+    (void)state;
+    double y[3] = {0, 0, 0};
+    ChartGrid g = {0};
+    ChartSpec sp = {.utf8 = 1, .n_series = 1};
+    sp.series[0] = (ChartSeries){.y = y, .n = 3};
+    assert_int_equal(chart_render(&g, 20, 6, &sp), 0);
+    assert_true(g.ymin < 0 && g.ymax > 0);
+    assert_true(count_kind(&g, CHART_SERIES0) > 0);
+    chart_free(&g);
+}
+
+static void test_rising_series_goes_up(void **state) {
+    (void)state;
+    double x[4] = {10, 20, 30, 40}, y[4] = {0, 1, 2, 3};
+    ChartGrid g = {0};
+    ChartSpec sp = {.utf8 = 0, .n_series = 1};
+    sp.series[0] = (ChartSeries){.x = x, .y = y, .n = 4};
+    assert_int_equal(chart_render(&g, 30, 10, &sp), 0);
+    /* the first point is bottom-left of the plot, the last top-right */
+    assert_int_equal(chart_cell(&g, g.plot_h - 1, g.plot_x)->kind, CHART_SERIES0);
+    assert_int_equal(chart_cell(&g, 0, g.w - 1)->kind, CHART_SERIES0);
+    assert_int_equal(chart_cell(&g, 0, g.plot_x)->kind, CHART_EMPTY);
+    char buf[4096];
+    grid_text(&g, buf, sizeof buf);
+    /* labels: y max on the top row, x range on the axis row */
+    assert_true(strncmp(buf, "  3+", 4) == 0); /* labels right-aligned against the axis */
+    assert_non_null(strstr(buf, "10"));
+    assert_non_null(strstr(buf, "40\n"));
+    assert_double_equal(g.xmin, 10, 0);
+    assert_double_equal(g.xmax, 40, 0);
+    chart_free(&g);
+}
+
+static void test_nan_breaks_the_line(void **state) {
+    (void)state;
+    /* 0, then a gap, then 0 again: without the NaN the dots would be connected across the gap */
+    double y[9] = {0, 1, NAN, NAN, NAN, NAN, NAN, 1, 0};
+    ChartGrid g = {0};
+    ChartSpec sp = {.utf8 = 0, .n_series = 1};
+    sp.series[0] = (ChartSeries){.y = y, .n = 9};
+    assert_int_equal(chart_render(&g, 9 + 2, 6, &sp), 0);
+    assert_true(g.has_data);
+    /* the middle columns of the plot are empty */
+    int mid = g.plot_x + g.plot_w / 2;
+    for (int r = 0; r < g.plot_h; r++) assert_int_equal(chart_cell(&g, r, mid)->kind, CHART_EMPTY);
+    assert_cells_one_column(&g);
+    chart_free(&g);
+}
+
+static void test_huge_values(void **state) {
+    (void)state;
+    double y[4] = {-DBL_MAX, DBL_MAX, 1e300, -1e300};
+    ChartGrid g = {0};
+    ChartSpec sp = {.utf8 = 1, .n_series = 1};
+    sp.series[0] = (ChartSeries){.y = y, .n = 4};
+    assert_int_equal(chart_render(&g, 24, 8, &sp), 0);
+    assert_true(g.has_data);
+    assert_true(isfinite(g.ymin) && isfinite(g.ymax));
+    /* DBL_MAX at the top row, -DBL_MAX at the bottom row */
+    int top = 0, bottom = 0;
+    for (int c = g.plot_x; c < g.w; c++) {
+        top += chart_cell(&g, 0, c)->kind == CHART_SERIES0;
+        bottom += chart_cell(&g, g.plot_h - 1, c)->kind == CHART_SERIES0;
+    }
+    assert_true(top > 0 && bottom > 0);
+    /* labels never wider than their column */
+    assert_true(g.plot_x <= 8);
+    assert_cells_one_column(&g);
+    chart_free(&g);
+
+    double c[3] = {DBL_MAX, DBL_MAX, DBL_MAX}; /* constant at the edge of the range */
+    sp.series[0] = (ChartSeries){.y = c, .n = 3};
+    assert_int_equal(chart_render(&g, 24, 8, &sp), 0);
+    assert_true(isfinite(g.ymin) && isfinite(g.ymax) && g.ymax >= g.ymin);
+    assert_true(count_kind(&g, CHART_SERIES0) > 0);
+    chart_free(&g);
+}
+
+static void test_braille_cells(void **state) {
+    (void)state;
+    double y[2] = {0, 0};
+    ChartGrid g = {0};
+    ChartSpec sp = {.utf8 = 1, .n_series = 1, .fixed_range = 1, .ymin = 0, .ymax = 1};
+    sp.series[0] = (ChartSeries){.y = y, .n = 2};
+    assert_int_equal(chart_render(&g, 12, 5, &sp), 0);
+    /* y = ymin is the bottom dot row of the bottom cell row: dots 7 and 8 -> U+28C0 "⣀" */
+    const ChartCell *c = chart_cell(&g, g.plot_h - 1, g.plot_x);
+    assert_string_equal(c->text, "\xe2\xa3\x80");
+    assert_int_equal(c->kind, CHART_SERIES0);
+    assert_cells_one_column(&g);
+    chart_free(&g);
+}
+
+static void test_band_and_marks(void **state) {
+    (void)state;
+    double x[5] = {0, 1, 2, 3, 4}, y[5] = {1, 1, 1, 1, 1}, lo[5] = {0, 0, 0, 0, 0}, hi[5] = {2, 2, 2, 2, 2};
+    double marks[2] = {2, 99 /* outside: ignored */};
+    ChartGrid g = {0};
+    ChartSpec sp = {.utf8 = 0, .n_series = 2, .marks = marks, .n_marks = 2};
+    sp.series[0] = (ChartSeries){.x = x, .y = y, .lo = lo, .hi = hi, .n = 5};
+    double acc[5] = {0.1, 0.2, 0.3, 0.4, 0.5};
+    sp.series[1] = (ChartSeries){.x = x, .y = acc, .n = 5};
+    assert_int_equal(chart_render(&g, 25, 11, &sp), 0);
+    assert_true(count_kind(&g, CHART_BAND) > 0);
+    assert_true(count_kind(&g, CHART_SERIES1) > 0);
+    assert_double_equal(g.ymin, 0, 0);
+    assert_double_equal(g.ymax, 2, 0);
+    /* one mark: a marker on the axis row in the middle of the plot */
+    int markers = 0, col = -1;
+    for (int c = 0; c < g.w; c++)
+        if (chart_cell(&g, g.plot_h, c)->kind == CHART_MARK) { markers++; col = c; }
+    assert_int_equal(markers, 1);
+    assert_string_equal(chart_cell(&g, g.plot_h, col)->text, "^");
+    assert_int_equal(col, g.plot_x + (g.plot_w - 1) / 2);
+    chart_free(&g);
+}
+
+static void test_too_small(void **state) {
+    (void)state;
+    double y[2] = {1, 2};
+    ChartGrid g = {0};
+    ChartSpec sp = {.utf8 = 1, .n_series = 1};
+    sp.series[0] = (ChartSeries){.y = y, .n = 2};
+    assert_int_equal(chart_render(&g, 3, 10, &sp), -1);
+    assert_int_equal(g.w, 0);
+    assert_int_equal(chart_render(&g, 30, 2, &sp), -1);
+    assert_int_equal(chart_render(&g, 30, 3, &sp), 0);
+    chart_free(&g);
+    chart_free(NULL);
+}
+
+static void test_many_points_more_than_columns(void **state) {
+    (void)state;
+    enum { N = 5000 };
+    static double y[N];
+    for (int i = 0; i < N; i++) y[i] = sin(i * 0.01);
+    ChartGrid g = {0};
+    ChartSpec sp = {.utf8 = 1, .n_series = 1};
+    sp.series[0] = (ChartSeries){.y = y, .n = N};
+    assert_int_equal(chart_render(&g, 40, 8, &sp), 0);
+    /* every plot column has some of the line */
+    for (int c = g.plot_x; c < g.w; c++) {
+        int any = 0;
+        for (int r = 0; r < g.plot_h; r++) any |= chart_cell(&g, r, c)->kind == CHART_SERIES0;
+        assert_true(any);
+    }
+    chart_free(&g);
+}
+
+static void test_format(void **state) {
+    (void)state;
+    char b[32];
+    assert_string_equal(chart_format(NAN, 6, b, sizeof b), "nan");
+    assert_string_equal(chart_format(INFINITY, 6, b, sizeof b), "inf");
+    assert_string_equal(chart_format(-INFINITY, 6, b, sizeof b), "-inf");
+    assert_string_equal(chart_format(0.5, 6, b, sizeof b), "0.5");
+    assert_string_equal(chart_format(-0.0, 6, b, sizeof b), "0");
+    assert_string_equal(chart_format(1e6, 6, b, sizeof b), "1e6");
+    assert_string_equal(chart_format(1.5e-5, 6, b, sizeof b), "1.5e-5");
+    assert_string_equal(chart_format(3.14159265, 4, b, sizeof b), "3.14");
+    assert_string_equal(chart_format(123456789.0, 5, b, sizeof b), "1.2e8");
+    assert_string_equal(chart_format(-DBL_MAX, 7, b, sizeof b), "-2e308");
+    assert_string_equal(chart_format(-DBL_MAX, 4, b, sizeof b), "####");
+    for (int w = 1; w < 10; w++) assert_true((int)strlen(chart_format(-1.234e-300, w, b, sizeof b)) <= w);
+    assert_true(isnan(chart_latest((double[]){NAN}, 1)));
+    assert_double_equal(chart_latest((double[]){1, 2, NAN}, 3), 2, 0);
+    assert_true(isnan(chart_latest(NULL, 0)));
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_empty_series),
+        cmocka_unit_test(test_all_nan_is_empty),
+        cmocka_unit_test(test_constant_series_is_a_flat_line_in_the_middle),
+        cmocka_unit_test(test_constant_zero),
+        cmocka_unit_test(test_rising_series_goes_up),
+        cmocka_unit_test(test_nan_breaks_the_line),
+        cmocka_unit_test(test_huge_values),
+        cmocka_unit_test(test_braille_cells),
+        cmocka_unit_test(test_band_and_marks),
+        cmocka_unit_test(test_too_small),
+        cmocka_unit_test(test_many_points_more_than_columns),
+        cmocka_unit_test(test_format),
+    };
+    return cmocka_run_group_tests_name("chart", tests, NULL, NULL);
+}

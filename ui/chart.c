@@ -1,0 +1,318 @@
+/* chart.c - series over steps -> a grid of cells (see chart.h). Pure: no terminal, no globals.
+ *
+ * The plot is a bitmap of "dots" (2 x 4 per cell in braille, 1 x 1 in ASCII). Series are drawn as connected line
+ * segments in dot space (a NaN breaks the line), the band of series 0 as a checkerboard fill so the line stays
+ * visible inside it, and then each cell becomes a braille character (U+2800 + the dot bits) or an ASCII glyph. */
+#include "ui/chart.h"
+#include <float.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Layers in a dot: a bit per layer, so a cell knows which layers it contains. */
+enum { L_BAND = 1, L_S0 = 2, L_S1 = 4, L_S2 = 8 };
+
+typedef struct {
+    int dw, dh;                /* dots */
+    unsigned char *dots;       /* dh x dw layer bits */
+} Canvas;
+
+static void canvas_set(Canvas *cv, int col, int row, unsigned char layer) {
+    if (col < 0 || col >= cv->dw || row < 0 || row >= cv->dh) return;
+    cv->dots[(size_t)row * cv->dw + col] |= layer;
+}
+
+static void canvas_line(Canvas *cv, int x0, int y0, int x1, int y1, unsigned char layer) {
+    int dx = abs(x1 - x0), sx = x0 < x1 ? 1 : -1;
+    int dy = -abs(y1 - y0), sy = y0 < y1 ? 1 : -1;
+    int err = dx + dy;
+    for (;;) {
+        canvas_set(cv, x0, y0, layer);
+        if (x0 == x1 && y0 == y1) break;
+        int e2 = 2 * err;
+        if (e2 >= dy) { err += dy; x0 += sx; }
+        if (e2 <= dx) { err += dx; y0 += sy; }
+    }
+}
+
+char *chart_format(double v, int width, char *buf, size_t n) {
+    if (n == 0) return buf;
+    if (width < 1) width = 1;
+    if ((size_t)width >= n) width = (int)n - 1;
+    if (isnan(v)) snprintf(buf, n, "%.*s", width, "nan");
+    else if (isinf(v)) snprintf(buf, n, "%.*s", width, v > 0 ? "inf" : "-inf");
+    else {
+        if (v == 0) v = 0; /* no "-0" */
+        char tmp[64];
+        for (int prec = 6; prec >= 1; prec--) {
+            snprintf(tmp, sizeof tmp, "%.*g", prec, v);
+            /* 1e+06 -> 1e6, 1e-05 -> 1e-5: shorter, still unambiguous */
+            char *e = strchr(tmp, 'e');
+            if (e) {
+                char *p = e + 1, *q = e + 1;
+                if (*p == '+') p++;
+                else if (*p == '-') *q++ = *p++;
+                while (*p == '0' && p[1]) p++;
+                memmove(q, p, strlen(p) + 1);
+            }
+            if ((int)strlen(tmp) <= width) {
+                snprintf(buf, n, "%s", tmp);
+                return buf;
+            }
+        }
+        memset(buf, '#', (size_t)width); /* cannot be shown in this width */
+        buf[width] = 0;
+    }
+    return buf;
+}
+
+double chart_latest(const double *y, int n) {
+    for (int i = n - 1; i >= 0; i--)
+        if (isfinite(y[i])) return y[i];
+    return NAN;
+}
+
+void chart_free(ChartGrid *g) {
+    if (!g) return;
+    free(g->cells);
+    memset(g, 0, sizeof *g);
+}
+
+static double series_x(const ChartSeries *s, int i) { return s->x ? s->x[i] : (double)i; }
+
+static void put(ChartGrid *g, int row, int col, const char *text, int kind) {
+    if (row < 0 || row >= g->h || col < 0 || col >= g->w) return;
+    ChartCell *c = &g->cells[(size_t)row * g->w + col];
+    snprintf(c->text, sizeof c->text, "%s", text);
+    c->kind = (unsigned char)kind;
+}
+
+static void put_str(ChartGrid *g, int row, int col, const char *s, int kind) {
+    char one[2] = {0, 0};
+    for (; *s; s++, col++) { one[0] = *s; put(g, row, col, one, kind); }
+}
+
+/* The y range over every finite y, lo, hi; returns 0 when there is no finite value. */
+static int data_range(const ChartSpec *sp, double *lo_out, double *hi_out) {
+    double lo = INFINITY, hi = -INFINITY;
+    for (int s = 0; s < sp->n_series; s++) {
+        const ChartSeries *se = &sp->series[s];
+        for (int i = 0; i < se->n; i++) {
+            const double *arrs[3] = {se->y, se->lo, se->hi};
+            for (int a = 0; a < 3; a++) {
+                if (!arrs[a] || !isfinite(arrs[a][i]) || !isfinite(series_x(se, i))) continue;
+                if (arrs[a][i] < lo) lo = arrs[a][i];
+                if (arrs[a][i] > hi) hi = arrs[a][i];
+            }
+        }
+    }
+    if (!(lo <= hi)) return 0;
+    *lo_out = lo; *hi_out = hi;
+    return 1;
+}
+
+static int x_range(const ChartSpec *sp, double *lo_out, double *hi_out) {
+    double lo = INFINITY, hi = -INFINITY;
+    for (int s = 0; s < sp->n_series; s++) {
+        const ChartSeries *se = &sp->series[s];
+        for (int i = 0; i < se->n; i++) {
+            double x = series_x(se, i);
+            if (!isfinite(x)) continue;
+            int any = (se->y && isfinite(se->y[i])) || (se->lo && isfinite(se->lo[i])) ||
+                      (se->hi && isfinite(se->hi[i]));
+            if (!any) continue;
+            if (x < lo) lo = x;
+            if (x > hi) hi = x;
+        }
+    }
+    if (!(lo <= hi)) return 0;
+    *lo_out = lo; *hi_out = hi;
+    return 1;
+}
+
+/* Widens a degenerate range so a constant series sits in the middle. */
+static void widen(double *lo, double *hi) {
+    if (*hi > *lo) return;
+    double v = *lo, d = v != 0 ? fabs(v) * 0.1 : 1.0;
+    if (!(d > 0)) d = 1.0;
+    *lo = v - d; *hi = v + d;
+    if (isinf(*lo)) *lo = -DBL_MAX;   /* v near -DBL_MAX */
+    if (isinf(*hi)) *hi = DBL_MAX;
+}
+
+int chart_render(ChartGrid *g, int w, int h, const ChartSpec *sp) {
+    const int utf8 = sp->utf8;
+    double ymin = 0, ymax = 1, xmin = 0, xmax = 1;
+    int has_y = sp->fixed_range ? 1 : data_range(sp, &ymin, &ymax);
+    if (sp->fixed_range) { ymin = sp->ymin; ymax = sp->ymax; }
+    int has_x = x_range(sp, &xmin, &xmax);
+    if (has_y) widen(&ymin, &ymax);
+
+    /* y labels: top, bottom, and middle when there is room */
+    char lab_top[16] = "", lab_bot[16] = "", lab_mid[16] = "";
+    int lw = 0;
+    if (has_y) {
+        int maxw = w / 3 < 7 ? w / 3 : 7;
+        if (maxw < 4) maxw = 4;
+        chart_format(ymax, maxw, lab_top, sizeof lab_top);
+        chart_format(ymin, maxw, lab_bot, sizeof lab_bot);
+        chart_format(ymin / 2 + ymax / 2, maxw, lab_mid, sizeof lab_mid);
+        lw = (int)strlen(lab_top);
+        if ((int)strlen(lab_bot) > lw) lw = (int)strlen(lab_bot);
+        if ((int)strlen(lab_mid) > lw) lw = (int)strlen(lab_mid);
+    }
+    int plot_x = lw + 1, plot_w = w - plot_x, plot_h = h - 1;
+    if (h < 3 || plot_w < 4 || w <= 0) {
+        free(g->cells);
+        memset(g, 0, sizeof *g);
+        return -1;
+    }
+    ChartCell *cells = realloc(g->cells, (size_t)w * h * sizeof *cells);
+    if (!cells) { chart_free(g); return -1; }
+    g->cells = cells;
+    g->w = w; g->h = h;
+    g->plot_x = plot_x; g->plot_w = plot_w; g->plot_h = plot_h;
+    g->ymin = ymin; g->ymax = ymax; g->xmin = xmin; g->xmax = xmax;
+    g->has_data = 0;
+    for (int i = 0; i < w * h; i++) { strcpy(cells[i].text, " "); cells[i].kind = CHART_EMPTY; }
+
+    /* axes */
+    for (int r = 0; r < plot_h; r++) put(g, r, lw, utf8 ? "\xe2\x94\x82" : "|", CHART_AXIS);           /* │ */
+    put(g, plot_h, lw, utf8 ? "\xe2\x94\x94" : "+", CHART_AXIS);                                       /* └ */
+    for (int c = plot_x; c < w; c++) put(g, plot_h, c, utf8 ? "\xe2\x94\x80" : "-", CHART_AXIS);        /* ─ */
+    if (has_y) {
+        int mid = (plot_h - 1) / 2;
+        put_str(g, 0, lw - (int)strlen(lab_top), lab_top, CHART_LABEL);
+        put(g, 0, lw, utf8 ? "\xe2\x94\xa4" : "+", CHART_AXIS);                                        /* ┤ */
+        if (plot_h >= 2) {
+            put_str(g, plot_h - 1, lw - (int)strlen(lab_bot), lab_bot, CHART_LABEL);
+            put(g, plot_h - 1, lw, utf8 ? "\xe2\x94\xa4" : "+", CHART_AXIS);
+        }
+        if (plot_h >= 5 && mid > 0 && mid < plot_h - 1) {
+            put_str(g, mid, lw - (int)strlen(lab_mid), lab_mid, CHART_LABEL);
+            put(g, mid, lw, utf8 ? "\xe2\x94\xa4" : "+", CHART_AXIS);
+        }
+    }
+
+    const int dx = utf8 ? 2 : 1, dy = utf8 ? 4 : 1;
+    Canvas cv = {plot_w * dx, plot_h * dy, NULL};
+    cv.dots = calloc((size_t)cv.dw * cv.dh, 1);
+    if (!cv.dots) { chart_free(g); return -1; }
+
+    /* long double keeps (y - ymin) finite even when both are near +-DBL_MAX */
+    const long double yspan = (long double)ymax - ymin, xspan = (long double)xmax - xmin;
+#define DOT_COL(x) (xspan > 0 ? (int)lroundl(((long double)(x) - xmin) / xspan * (cv.dw - 1)) : 0)
+#define DOT_ROW_F(y) (((long double)ymax - (y)) / yspan * (cv.dh - 1))
+#define CLAMP_ROW(r) ((r) < 0 ? 0 : (r) > cv.dh - 1 ? cv.dh - 1 : (r))
+
+    if (has_x && has_y) {
+        /* band of series 0: interpolated between consecutive finite points, checkerboard fill */
+        const ChartSeries *s0 = sp->n_series > 0 ? &sp->series[0] : NULL;
+        if (s0 && s0->lo && s0->hi) {
+            int prev = -1;
+            for (int i = 0; i < s0->n; i++) {
+                double x = series_x(s0, i);
+                if (!isfinite(x) || !isfinite(s0->lo[i]) || !isfinite(s0->hi[i])) { prev = -1; continue; }
+                int c1 = DOT_COL(x);
+                long double lo1 = DOT_ROW_F(s0->lo[i]), hi1 = DOT_ROW_F(s0->hi[i]);
+                int c0 = c1;
+                long double lo0 = lo1, hi0 = hi1;
+                if (prev >= 0) {
+                    c0 = DOT_COL(series_x(s0, prev));
+                    lo0 = DOT_ROW_F(s0->lo[prev]); hi0 = DOT_ROW_F(s0->hi[prev]);
+                }
+                for (int c = c0; c <= c1; c++) {
+                    long double t = c1 > c0 ? (long double)(c - c0) / (c1 - c0) : 1;
+                    long double a = lo0 + (lo1 - lo0) * t, b = hi0 + (hi1 - hi0) * t;
+                    int ra = (int)lroundl(a < b ? a : b), rb = (int)lroundl(a < b ? b : a);
+                    ra = CLAMP_ROW(ra); rb = CLAMP_ROW(rb);
+                    for (int r = ra; r <= rb; r++)
+                        if (!utf8 || ((r + c) & 1) == 0) canvas_set(&cv, c, r, L_BAND);
+                }
+                prev = i;
+                g->has_data = 1;
+            }
+        }
+        static const unsigned char layer_of[CHART_MAX_SERIES] = {L_S0, L_S1, L_S2};
+        for (int s = 0; s < sp->n_series; s++) {
+            const ChartSeries *se = &sp->series[s];
+            if (!se->y) continue;
+            int pc = 0, pr = 0, have_prev = 0;
+            for (int i = 0; i < se->n; i++) {
+                double x = series_x(se, i), y = se->y[i];
+                if (!isfinite(x) || !isfinite(y)) { have_prev = 0; continue; }
+                int c = DOT_COL(x);
+                int r = (int)lroundl(DOT_ROW_F(y));
+                r = CLAMP_ROW(r);
+                if (have_prev) canvas_line(&cv, pc, pr, c, r, layer_of[s]);
+                else canvas_set(&cv, c, r, layer_of[s]);
+                pc = c; pr = r; have_prev = 1;
+                g->has_data = 1;
+            }
+        }
+    }
+
+    /* dots -> cells */
+    static const unsigned char braille_bit[4][2] = {{0x01, 0x08}, {0x02, 0x10}, {0x04, 0x20}, {0x40, 0x80}};
+    for (int row = 0; row < plot_h; row++) {
+        for (int col = 0; col < plot_w; col++) {
+            unsigned bits = 0, layers = 0;
+            for (int yy = 0; yy < dy; yy++)
+                for (int xx = 0; xx < dx; xx++) {
+                    unsigned char l = cv.dots[(size_t)(row * dy + yy) * cv.dw + col * dx + xx];
+                    if (l) { layers |= l; bits |= utf8 ? braille_bit[yy][xx] : 1; }
+                }
+            if (!layers) continue;
+            int kind = (layers & L_S0) ? CHART_SERIES0 : (layers & L_S1) ? CHART_SERIES1
+                     : (layers & L_S2) ? CHART_SERIES2 : CHART_BAND;
+            char text[8];
+            if (utf8) {
+                unsigned cp = 0x2800 + bits; /* U+2800..U+28FF: 3 bytes of UTF-8 */
+                text[0] = (char)(0xE0 | (cp >> 12));
+                text[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+                text[2] = (char)(0x80 | (cp & 0x3F));
+                text[3] = 0;
+            } else {
+                static const char glyph[] = {'.', '*', 'o', '+'};
+                text[0] = glyph[kind == CHART_BAND ? 0 : kind - CHART_SERIES0 + 1];
+                text[1] = 0;
+            }
+            put(g, row, plot_x + col, text, kind);
+        }
+    }
+    free(cv.dots);
+
+    /* x labels on the axis row: first step at the left, last at the right, when both fit */
+    if (has_x) {
+        char a[24], b[24];
+        chart_format(xmin, 10, a, sizeof a);
+        chart_format(xmax, 10, b, sizeof b);
+        int la = (int)strlen(a), lb = (int)strlen(b);
+        if (la + 1 <= plot_w) put_str(g, plot_h, plot_x, a, CHART_LABEL);
+        if (xmax > xmin && la + 1 + lb <= plot_w) put_str(g, plot_h, w - lb, b, CHART_LABEL);
+    }
+
+    /* marks: a dotted line through empty plot cells and a marker on the axis row */
+    if (has_x && has_y) {
+        for (int m = 0; m < sp->n_marks; m++) {
+            double x = sp->marks[m];
+            if (!isfinite(x) || x < xmin || x > xmax) continue;
+            int col = plot_x + DOT_COL(x) / dx;
+            for (int r = 0; r < plot_h; r++)
+                if (g->cells[(size_t)r * w + col].kind == CHART_EMPTY)
+                    put(g, r, col, utf8 ? "\xe2\x94\x8a" : ":", CHART_MARK);                          /* ┊ */
+            put(g, plot_h, col, utf8 ? "\xe2\x96\xb2" : "^", CHART_MARK);                              /* ▲ */
+        }
+    }
+#undef DOT_COL
+#undef DOT_ROW_F
+#undef CLAMP_ROW
+
+    if (!g->has_data) {
+        const char *msg = "no data";
+        int len = (int)strlen(msg);
+        if (len <= plot_w) put_str(g, (plot_h - 1) / 2, plot_x + (plot_w - len) / 2, msg, CHART_LABEL);
+    }
+    return 0;
+}
