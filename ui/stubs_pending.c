@@ -8,10 +8,6 @@
         fprintf(stderr, "grpo-studio " #name ": not available in this build yet\n"); return 1; }
 PENDING(train)
 PENDING(browse)
-PENDING(pretrain)
-PENDING(sft)
-PENDING(eval)
 PENDING(export)
-PENDING(sample)
 PENDING(bench)
 PENDING(filldb)

@@ -1,0 +1,128 @@
+/* eval.c - pass@1 and cons@k on the held-out split, in batches of whole problems (k rows each). */
+#include "core/eval.h"
+#include "core/episode.h"
+#include "core/reward.h"
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct Evaluator {
+    const Tokenizer *tok;
+    const Task *task;
+    int B_max, T_max, V;
+    Sampler *sampler;
+    int *prompts, *plens, *out, *out_lens, *finish; /* (B_max, T_max), (B_max), ... */
+    char *text;                                     /* (B_max, TEXT) completions */
+    char (*answers)[TASK_ANSWER_MAX];               /* (B_max) parsed answers */
+    Problem *problems;                              /* (B_max) */
+};
+#define EVAL_TEXT 4096
+
+Evaluator *eval_new(const ModelConfig *cfg, const Tokenizer *tok, const Task *task, int B_max, int T_max) {
+    Evaluator *e = calloc(1, sizeof *e);
+    if (!e) return NULL;
+    e->tok = tok; e->task = task; e->B_max = B_max; e->T_max = T_max; e->V = cfg->V;
+    e->sampler = sampler_new(cfg, B_max, T_max);
+    e->prompts = malloc(sizeof(int) * B_max * T_max);
+    e->plens = malloc(sizeof(int) * B_max);
+    e->out = malloc(sizeof(int) * B_max * T_max);
+    e->out_lens = malloc(sizeof(int) * B_max);
+    e->finish = malloc(sizeof(int) * B_max);
+    e->text = malloc((size_t)B_max * EVAL_TEXT);
+    e->answers = malloc(sizeof *e->answers * B_max);
+    e->problems = malloc(sizeof(Problem) * B_max);
+    if (!e->sampler || !e->prompts || !e->plens || !e->out || !e->out_lens || !e->finish || !e->text ||
+        !e->answers || !e->problems) { eval_free(e); return NULL; }
+    return e;
+}
+
+void eval_free(Evaluator *e) {
+    if (!e) return;
+    sampler_free(e->sampler);
+    free(e->prompts); free(e->plens); free(e->out); free(e->out_lens); free(e->finish);
+    free(e->text); free(e->answers); free(e->problems);
+    free(e);
+}
+
+static void trim(char *s) {
+    size_t n = strlen(s), i = 0;
+    while (n && isspace((unsigned char)s[n - 1])) s[--n] = 0;
+    while (s[i] && isspace((unsigned char)s[i])) i++;
+    memmove(s, s + i, n - i + 1);
+}
+
+/* The index among rows [0, k) of the most frequent non-empty answer (earliest on ties), or -1. */
+static int majority(char (*ans)[TASK_ANSWER_MAX], int k) {
+    int best = -1, best_n = 0;
+    for (int i = 0; i < k; i++) {
+        if (!ans[i][0]) continue;
+        int n = 0;
+        for (int j = 0; j < k; j++) n += !strcmp(ans[i], ans[j]);
+        if (n > best_n) { best = i; best_n = n; }
+    }
+    return best;
+}
+
+int eval_run(Evaluator *e, const Model *m, int n_problems, int k, const SamplerParams *sp, uint64_t seed,
+             EvalResult *out, EvalProgress progress, void *ud, char *err, size_t errlen) {
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    memset(out, 0, sizeof *out);
+    if (k < 1 || k > e->B_max) { snprintf(err, errlen, "eval samples k = %d: expected 1 .. %d", k, e->B_max); return -1; }
+    uint64_t avail = task_size(e->task, SPLIT_EVAL);
+    if ((uint64_t)n_problems > avail) n_problems = (int)avail;
+    int per_batch = e->B_max / k;
+    double correct_sum = 0, cons = 0, fmt = 0, len = 0;
+    SamplerParams p = *sp;
+    int max_new = p.max_new_tokens;
+    for (int first = 0; first < n_problems; first += per_batch) {
+        int np = n_problems - first < per_batch ? n_problems - first : per_batch;
+        int B = np * k, Tp = 0;
+        for (int i = 0; i < np; i++) {
+            task_problem(e->task, SPLIT_EVAL, (uint64_t)(first + i), &e->problems[i]);
+            int n = episode_encode_prompt(e->tok, e->task, &e->problems[i], e->prompts + (size_t)i * k * e->T_max,
+                                          e->T_max, NULL, 0, err, errlen);
+            if (n < 0) return -1;
+            for (int j = 0; j < k; j++) {
+                int row = i * k + j;
+                if (j) memcpy(e->prompts + (size_t)row * e->T_max, e->prompts + (size_t)i * k * e->T_max, sizeof(int) * n);
+                e->plens[row] = n;
+            }
+            if (n > Tp) Tp = n;
+        }
+        p.max_new_tokens = max_new < e->T_max - Tp ? max_new : e->T_max - Tp;
+        int rc = sampler_generate(e->sampler, m, &p, seed + (uint64_t)first * 7919u, e->prompts, e->plens, e->T_max,
+                                  B, e->out, e->out_lens, e->finish, NULL, NULL);
+        if (rc) return 1;
+        for (int i = 0; i < np; i++) {
+            int ok = 0;
+            for (int j = 0; j < k; j++) {
+                int row = i * k + j;
+                char *txt = e->text + (size_t)row * EVAL_TEXT;
+                episode_decode_completion(e->tok, e->out + (size_t)row * p.max_new_tokens, e->out_lens[row], txt, EVAL_TEXT);
+                if (reward_extract_answer(txt, e->answers[j], TASK_ANSWER_MAX) < 0) e->answers[j][0] = 0;
+                trim(e->answers[j]);
+                ok += e->answers[j][0] && task_check(e->task, &e->problems[i], e->answers[j]);
+                fmt += reward_format(txt) >= 1.0f;
+                len += e->out_lens[row];
+            }
+            correct_sum += (double)ok / k;
+            int mj = majority(e->answers, k);
+            cons += mj >= 0 && task_check(e->task, &e->problems[i], e->answers[mj]);
+        }
+        if (progress && progress(ud, first + np, n_problems)) return 1;
+    }
+    out->k = k;
+    out->problems = n_problems;
+    if (n_problems > 0) {
+        out->pass1 = correct_sum / n_problems;
+        out->cons_k = cons / n_problems;
+        out->format_rate = fmt / ((double)n_problems * k);
+        out->mean_length = len / ((double)n_problems * k);
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    out->seconds = (t1.tv_sec - t0.tv_sec) + 1e-9 * (t1.tv_nsec - t0.tv_nsec);
+    return 0;
+}

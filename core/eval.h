@@ -1,0 +1,33 @@
+/* eval.h - held-out evaluation: pass@1 as the mean accuracy over k samples per problem, and cons@k as the accuracy
+ * of the majority answer among the k (DeepSeek-R1's evaluation). Buffers are allocated once by eval_new. */
+#ifndef GRPO_EVAL_H
+#define GRPO_EVAL_H
+#include "core/model.h"
+#include "core/sampler.h"
+#include "core/task.h"
+#include "core/tokenizer.h"
+#include <stdint.h>
+
+typedef struct {
+    double pass1;      /* mean over problems of (correct samples / k) */
+    double cons_k;     /* share of problems whose majority answer is correct */
+    double format_rate;/* share of samples with reward_format == 1 */
+    double mean_length;/* completion tokens per sample */
+    int k, problems;
+    double seconds;
+} EvalResult;
+
+/* Called after each batch; nonzero aborts the evaluation. */
+typedef int (*EvalProgress)(void *ud, int done, int total);
+
+typedef struct Evaluator Evaluator;
+/* An evaluator for task with batches of up to B_max sequences of up to T_max tokens. Task and tokenizer must
+ * outlive it. NULL when out of memory. Pair with eval_free. */
+Evaluator *eval_new(const ModelConfig *cfg, const Tokenizer *tok, const Task *task, int B_max, int T_max);
+void eval_free(Evaluator *e);
+/* Evaluates m on the first n_problems held-out problems (capped at the split's size) with k samples each.
+ * Returns 0, -1 with err, or 1 when progress aborted. */
+int eval_run(Evaluator *e, const Model *m, int n_problems, int k, const SamplerParams *sp, uint64_t seed,
+             EvalResult *out, EvalProgress progress, void *ud, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,257 @@
+/* supervised.c - the pretraining and SFT loops. Both draw batches of whole documents (one per row, padded to the
+ * longest row), weight the loss per target token by a mask, and share one training step. Buffers are allocated
+ * before the first step. */
+#include "core/supervised.h"
+#include "core/rng.h"
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static double mono(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + 1e-9 * ts.tv_nsec;
+}
+
+SolutionStyle supervised_draw_style(const Config *c, Rng *rng) {
+    const float w[STYLE_COUNT] = {c->pretrain.style_direct, c->pretrain.style_scratchpad, c->pretrain.style_check,
+                                  c->pretrain.style_wait};
+    float sum = 0;
+    for (int i = 0; i < STYLE_COUNT; i++) sum += w[i];
+    if (sum <= 0) return STYLE_DIRECT;
+    float u = rng_uniform(rng) * sum;
+    for (int i = 0; i < STYLE_COUNT; i++) {
+        if (u < w[i]) return (SolutionStyle)i;
+        u -= w[i];
+    }
+    return STYLE_COUNT - 1;
+}
+
+int supervised_corpus_document(const Task *task, const Problem *p, SolutionStyle style, Rng *rng, char *buf,
+                               size_t n) {
+    int a = task_format_prompt(task, p, buf, n);
+    if (a < 0) return -1;
+    int b = task_write_solution(task, p, style, rng, buf + a, n - (size_t)a);
+    return b < 0 ? -1 : a + b;
+}
+
+/* Buffers of one loop. */
+typedef struct {
+    int B, T;
+    int *tokens;      /* (B, T) */
+    int *lens;        /* (B) */
+    float *weight;    /* (B, T-1) d loss / d logp per target position */
+    float *logp;      /* (B, T-1) */
+    ModelActs *acts;
+} Batch;
+
+static int batch_init(Batch *b, const ModelConfig *mc, int B, int T) {
+    b->B = B; b->T = T;
+    b->tokens = calloc((size_t)B * T, sizeof(int));
+    b->lens = calloc((size_t)B, sizeof(int));
+    b->weight = calloc((size_t)B * T, sizeof(float));
+    b->logp = calloc((size_t)B * T, sizeof(float));
+    b->acts = model_acts_new(mc, B, T);
+    return b->tokens && b->lens && b->weight && b->logp && b->acts ? 0 : -1;
+}
+
+static void batch_free(Batch *b) {
+    free(b->tokens); free(b->lens); free(b->weight); free(b->logp);
+    model_acts_free(b->acts);
+}
+
+/* One step on rows 0..B-1 of b laid out with stride T (T = the longest row). loss_from[r] is the first target
+ * position (index into the T-1 predictions) that counts in row r. Returns the mean loss per counted token. */
+static double train_step(Model *m, AdamW *opt, Batch *b, const int *loss_from, int T, float lr, const Config *c) {
+    const int B = b->B;
+    double count = 0;
+    for (int r = 0; r < B; r++) count += b->lens[r] - 1 - loss_from[r];
+    if (count <= 0) return 0;
+    for (int r = 0; r < B; r++)
+        for (int i = 0; i < T - 1; i++)
+            b->weight[(size_t)r * (T - 1) + i] = (i >= loss_from[r] && i < b->lens[r] - 1) ? (float)(-1.0 / count) : 0.0f;
+    model_forward(m, b->acts, b->tokens, B, T);
+    model_token_logprobs(b->acts, b->tokens, B, T, b->logp, NULL);
+    double loss = 0;
+    for (size_t i = 0; i < (size_t)B * (T - 1); i++) loss += b->weight[i] * b->logp[i];
+    model_zero_grad(m);
+    model_logprob_backward(b->acts, b->tokens, b->weight, B, T);
+    model_backward(m, b->acts, b->tokens, B, T);
+    grad_clip_norm(m->grads_mem, m->n_params, c->optim.grad_clip);
+    adamw_step(opt, m->params_mem, m->grads_mem, lr, c->optim.beta1, c->optim.beta2, c->optim.eps,
+               c->optim.weight_decay);
+    return loss;
+}
+
+/* Lays rows out with stride T = the longest row, padding with <pad>. rows holds B rows of stride T_max. */
+static int pack_rows(Batch *b, const int *rows, int T_max) {
+    int T = 2;
+    for (int r = 0; r < b->B; r++) if (b->lens[r] > T) T = b->lens[r];
+    for (int r = 0; r < b->B; r++) {
+        int *dst = b->tokens + (size_t)r * T;
+        memmove(dst, rows + (size_t)r * T_max, sizeof(int) * b->lens[r]);
+        for (int i = b->lens[r]; i < T; i++) dst[i] = TOK_PAD;
+    }
+    return T;
+}
+
+int supervised_pretrain(Model *m, AdamW *opt, const Tokenizer *tok, const Task *task, const Config *c,
+                        const SupervisedCallbacks *cb, double *final_loss, char *err, size_t errlen) {
+    const int B = c->pretrain.batch_size, T_max = c->pretrain.seq_len < m->cfg.max_T ? c->pretrain.seq_len : m->cfg.max_T;
+    Batch b;
+    memset(&b, 0, sizeof b);
+    int *rows = calloc((size_t)B * T_max, sizeof(int)), *from = calloc((size_t)B, sizeof(int));
+    char *text = malloc(8192);
+    if (batch_init(&b, &m->cfg, B, T_max) != 0 || !rows || !from || !text) {
+        snprintf(err, errlen, "out of memory for pretraining batches of %d x %d", B, T_max);
+        batch_free(&b); free(rows); free(from); free(text);
+        return -1;
+    }
+    Rng rng;
+    rng_seed(&rng, (uint64_t)c->run.seed, 0x5072657472ull);
+    uint64_t n_train = task_size(task, SPLIT_TRAIN);
+    uint64_t n_problems = c->pretrain.corpus_problems > 0 ? (uint64_t)c->pretrain.corpus_problems : n_train;
+    if (n_problems > n_train) n_problems = n_train;
+    double loss_tail = 0;
+    int tail_n = 0, rc = 0, too_long = 0;
+    double t0 = mono();
+    long tokens = 0;
+    for (int step = 0; step < c->pretrain.steps; step++) {
+        for (int r = 0; r < B; r++) {
+            Problem p;
+            task_problem(task, SPLIT_TRAIN, rng_u64(&rng) % n_problems, &p);
+            SolutionStyle style = supervised_draw_style(c, &rng);
+            int len = supervised_corpus_document(task, &p, style, &rng, text, 8192);
+            int *row = rows + (size_t)r * T_max;
+            row[0] = TOK_BOS;
+            int n = len < 0 ? -2 : tokenizer_encode(tok, text, row + 1, T_max - 2, err, errlen);
+            if (n == -1) { rc = -1; goto done; }
+            if (n < 0) { /* a document longer than seq_len: draw another */
+                if (++too_long > 1000) {
+                    snprintf(err, errlen, "pretrain.seq_len = %d is too short for the task's documents", T_max);
+                    rc = -1;
+                    goto done;
+                }
+                r--;
+                continue;
+            }
+            row[n + 1] = TOK_EOS;
+            b.lens[r] = n + 2;
+            from[r] = 0;
+            tokens += n + 2;
+        }
+        int T = pack_rows(&b, rows, T_max);
+        float lr = lr_schedule(step, c->pretrain.lr, c->pretrain.warmup_steps, c->pretrain.steps, SCHED_COSINE,
+                               c->optim.min_lr_ratio);
+        double loss = train_step(m, opt, &b, from, T, lr, c);
+        if (step >= c->pretrain.steps - 20) { loss_tail += loss; tail_n++; }
+        if (cb && cb->on_progress && cb->on_progress(cb->ud, step + 1, c->pretrain.steps, loss, lr,
+                                                     tokens / fmax(mono() - t0, 1e-9))) { rc = 1; break; }
+    }
+    if (final_loss) *final_loss = tail_n ? loss_tail / tail_n : NAN;
+done:
+    batch_free(&b); free(rows); free(from); free(text);
+    return rc;
+}
+
+typedef struct { int *ids; int n, prompt_n; } SftExample;
+
+static void free_examples(SftExample *ex, int n) {
+    for (int i = 0; i < n; i++) free(ex[i].ids);
+    free(ex);
+}
+
+/* Reads and tokenizes every example of the JSONL file. Returns the count or -1 with err. */
+static int read_sft(const char *path, const Tokenizer *tok, int T_max, SftExample **out, char *err, size_t errlen) {
+    FILE *f = fopen(path, "r");
+    if (!f) { snprintf(err, errlen, "%s: cannot open the SFT data file", path); return -1; }
+    int cap = 1024, n = 0, lineno = 0;
+    SftExample *ex = malloc(sizeof *ex * cap);
+    int *ids = malloc(sizeof(int) * T_max);
+    char *line = NULL;
+    size_t linecap = 0;
+    char e2[256];
+    while (getline(&line, &linecap, f) > 0) {
+        lineno++;
+        if (line[strspn(line, " \t\r\n")] == 0) continue;
+        json_error_t je;
+        json_t *o = json_loads(line, 0, &je);
+        const char *prompt = o ? json_string_value(json_object_get(o, "prompt")) : NULL;
+        const char *comp = o ? json_string_value(json_object_get(o, "completion")) : NULL;
+        if (!o || !prompt || !comp) {
+            snprintf(err, errlen, "%s:%d: expected a JSON object with string fields \"prompt\" and \"completion\"%s%s",
+                     path, lineno, o ? "" : ": ", o ? "" : je.text);
+            json_decref(o);
+            goto fail;
+        }
+        ids[0] = TOK_BOS;
+        int a = tokenizer_encode(tok, prompt, ids + 1, T_max - 2, e2, sizeof e2);
+        int b = a < 0 ? a : tokenizer_encode(tok, comp, ids + 1 + a, T_max - 2 - a, e2, sizeof e2);
+        json_decref(o);
+        if (a == -1 || b == -1) { snprintf(err, errlen, "%s:%d: %s", path, lineno, e2); goto fail; }
+        if (a < 0 || b < 0) continue; /* longer than the model's context: skipped */
+        ids[1 + a + b] = TOK_EOS;
+        if (n == cap) ex = realloc(ex, sizeof *ex * (cap *= 2));
+        ex[n].n = a + b + 2;
+        ex[n].prompt_n = a + 1;
+        ex[n].ids = malloc(sizeof(int) * ex[n].n);
+        memcpy(ex[n].ids, ids, sizeof(int) * ex[n].n);
+        n++;
+    }
+    free(line); free(ids); fclose(f);
+    if (n == 0) { snprintf(err, errlen, "%s: no examples", path); free(ex); return -1; }
+    *out = ex;
+    return n;
+fail:
+    free(line); free(ids); fclose(f);
+    free_examples(ex, n);
+    return -1;
+}
+
+int supervised_sft(Model *m, AdamW *opt, const Tokenizer *tok, const Config *c, const SupervisedCallbacks *cb,
+                   double *final_loss, char *err, size_t errlen) {
+    const int B = c->sft.batch_size, T_max = m->cfg.max_T;
+    SftExample *ex = NULL;
+    int n = read_sft(c->sft.data, tok, T_max, &ex, err, errlen);
+    if (n < 0) return -1;
+    Batch b;
+    memset(&b, 0, sizeof b);
+    int *rows = calloc((size_t)B * T_max, sizeof(int)), *from = calloc((size_t)B, sizeof(int));
+    int *order = malloc(sizeof(int) * n);
+    if (batch_init(&b, &m->cfg, B, T_max) != 0 || !rows || !from || !order) {
+        snprintf(err, errlen, "out of memory for SFT batches of %d x %d", B, T_max);
+        batch_free(&b); free(rows); free(from); free(order); free_examples(ex, n);
+        return -1;
+    }
+    Rng rng;
+    rng_seed(&rng, (uint64_t)c->run.seed, 0x534654ull);
+    for (int i = 0; i < n; i++) order[i] = i;
+    int pos = n, rc = 0, tail_n = 0;
+    double loss_tail = 0, t0 = mono();
+    long tokens = 0;
+    for (int step = 0; step < c->sft.steps; step++) {
+        for (int r = 0; r < B; r++) {
+            if (pos == n) { /* a new epoch in a new order */
+                for (int i = n - 1; i > 0; i--) { int j = (int)rng_below(&rng, (uint32_t)i + 1), t = order[i]; order[i] = order[j]; order[j] = t; }
+                pos = 0;
+            }
+            const SftExample *e = &ex[order[pos++]];
+            memcpy(rows + (size_t)r * T_max, e->ids, sizeof(int) * e->n);
+            b.lens[r] = e->n;
+            from[r] = e->prompt_n - 1; /* the first completion token is predicted at position prompt_n - 1 */
+            tokens += e->n;
+        }
+        int T = pack_rows(&b, rows, T_max);
+        float lr = lr_schedule(step, c->sft.lr, c->optim.warmup_steps, c->sft.steps, SCHED_COSINE, c->optim.min_lr_ratio);
+        double loss = train_step(m, opt, &b, from, T, lr, c);
+        if (step >= c->sft.steps - 20) { loss_tail += loss; tail_n++; }
+        if (cb && cb->on_progress && cb->on_progress(cb->ud, step + 1, c->sft.steps, loss, lr,
+                                                     tokens / fmax(mono() - t0, 1e-9))) { rc = 1; break; }
+    }
+    if (final_loss) *final_loss = tail_n ? loss_tail / tail_n : NAN;
+    batch_free(&b); free(rows); free(from); free(order); free_examples(ex, n);
+    return rc;
+}

@@ -1,0 +1,719 @@
+/* trainer.c - the GRPO step loop and its control interface (trainer.h).
+ *
+ * Threads: trainer_run's thread owns the models, buffers and `cfg`. Other threads only touch the control block
+ * (`mu`, `cv` and the fields under them): pause/resume/step/save/stop flags and `pending`, the config with the
+ * live changes requested so far. Changes move from `pending` into `cfg` at the start of a step, so a step always
+ * runs with one consistent set of hyperparameters. Callbacks are always called without `mu` held.
+ *
+ * Memory: every buffer is sized at trainer_new for run.max_batch sequences of model.max_T tokens, so a step
+ * allocates nothing, whatever group size or prompt count the user picks later (within max_batch). */
+#include "core/trainer.h"
+#include "core/checkpoint.h"
+#include "core/episode.h"
+#include "core/eval.h"
+#include "core/grpo.h"
+#include "core/model.h"
+#include "core/optim.h"
+#include "core/reward.h"
+#include "core/rng.h"
+#include "core/sampler.h"
+#include "core/task.h"
+#include "core/tokenizer.h"
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#define MAX_PENDING 64
+#define PROMPT_TEXT 512
+#define MAX_METRICS 48
+
+typedef struct { char key[48], old_value[48], new_value[48]; } Change;
+
+struct Trainer {
+    Config cfg;                 /* in force (trainer thread) */
+    TrainerCallbacks cb;
+    Model policy, ref;
+    Tokenizer tok;
+    Task *task;
+    AdamW opt;
+    Sampler *sampler;
+    ModelActs *acts;
+    Evaluator *evaluator;
+    Rng rng;
+    int B_max, T_max, comp_text;
+    int step;                   /* steps completed */
+    int saved_step;             /* step of the last checkpoint written, -1 none */
+    double t_start;
+
+    /* step buffers */
+    Problem *problems;          /* (B_max) */
+    int *prompts, *plens;       /* (B_max, T_max), (B_max) */
+    int *gen, *glens, *finish;  /* (B_max, T_max), (B_max), (B_max) */
+    int *seq;                   /* (B_max, T_max) prompt + completion, padded */
+    float *lp_full, *ent_full, *dlp_full; /* (B_max, T_max) per position of the full sequence */
+    float *logp, *logp_old, *ref_logp, *entropy, *mask, *dlogp; /* (B_max, T_max) completion positions */
+    float *rewards, *adv;       /* (B_max) */
+    RewardResult *scores;       /* (B_max) */
+    Rollout *rollouts;          /* (B_max) */
+    char *prompt_text, *comp_text_buf; /* (B_max, PROMPT_TEXT), (B_max, comp_text) */
+    Metric metrics[MAX_METRICS];
+    int n_metrics;
+    int watch_row, watch_n;     /* the streamed rollout and its length so far */
+    int cur_step_N;             /* completion width of the step being generated */
+
+    /* control block */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int paused, single, stop, save_req;
+    TrainerStatus status;
+    Config pending;
+    Change changes[MAX_PENDING];
+    int n_changes;
+    char error[512];
+    char last_ckpt[512];
+    int shown_step;             /* trainer_step's answer */
+};
+
+const char *trainer_status_name(TrainerStatus s) {
+    switch (s) {
+    case TRAINER_RUNNING: return "RUNNING";
+    case TRAINER_PAUSED: return "PAUSED";
+    case TRAINER_STOPPING: return "STOPPING";
+    case TRAINER_DONE: return "DONE";
+    case TRAINER_FAILED: return "FAILED";
+    }
+    return "?";
+}
+
+static double now_wall(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return ts.tv_sec + 1e-9 * ts.tv_nsec;
+}
+
+static double now_mono(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + 1e-9 * ts.tv_nsec;
+}
+
+static void emit(Trainer *t, EventKind kind, int step, const char *name, const char *old_value,
+                 const char *new_value, const char *detail) {
+    if (!t->cb.on_event) return;
+    Event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.kind = kind;
+    ev.step = step;
+    ev.wall_time = now_wall();
+    if (name) snprintf(ev.name, sizeof ev.name, "%s", name);
+    if (old_value) snprintf(ev.old_value, sizeof ev.old_value, "%s", old_value);
+    if (new_value) snprintf(ev.new_value, sizeof ev.new_value, "%s", new_value);
+    if (detail) snprintf(ev.detail, sizeof ev.detail, "%s", detail);
+    t->cb.on_event(t->cb.ud, &ev);
+}
+
+static void model_config_from(ModelConfig *mc, const Config *c, int V) {
+    memset(mc, 0, sizeof *mc);
+    mc->V = V;
+    mc->C = c->model.d_model;
+    mc->L = c->model.n_layers;
+    mc->H = c->model.n_heads;
+    mc->F = c->model.ffn_hidden;
+    mc->max_T = c->model.max_seq;
+    mc->rope_theta = c->model.rope_theta;
+    mc->norm_eps = c->model.norm_eps;
+    mc->tied = c->model.tied;
+}
+
+static int alloc_buffers(Trainer *t) {
+    size_t BT = (size_t)t->B_max * t->T_max;
+#define ALLOC(p, n) do { (p) = calloc((n), sizeof *(p)); if (!(p)) return -1; } while (0)
+    ALLOC(t->problems, t->B_max);
+    ALLOC(t->prompts, BT); ALLOC(t->plens, t->B_max);
+    ALLOC(t->gen, BT); ALLOC(t->glens, t->B_max); ALLOC(t->finish, t->B_max);
+    ALLOC(t->seq, BT);
+    ALLOC(t->lp_full, BT); ALLOC(t->ent_full, BT); ALLOC(t->dlp_full, BT);
+    ALLOC(t->logp, BT); ALLOC(t->logp_old, BT); ALLOC(t->ref_logp, BT); ALLOC(t->entropy, BT);
+    ALLOC(t->mask, BT); ALLOC(t->dlogp, BT);
+    ALLOC(t->rewards, t->B_max); ALLOC(t->adv, t->B_max);
+    ALLOC(t->scores, t->B_max); ALLOC(t->rollouts, t->B_max);
+    ALLOC(t->prompt_text, (size_t)t->B_max * PROMPT_TEXT);
+    ALLOC(t->comp_text_buf, (size_t)t->B_max * t->comp_text);
+#undef ALLOC
+    return 0;
+}
+
+Trainer *trainer_new(const Config *c, const TrainerCallbacks *cb, char *err, size_t errlen) {
+    Trainer *t = calloc(1, sizeof *t);
+    if (!t) { snprintf(err, errlen, "out of memory"); return NULL; }
+    t->cfg = *c;
+    t->pending = *c;
+    if (cb) t->cb = *cb;
+    t->saved_step = -1;
+    pthread_mutex_init(&t->mu, NULL);
+    pthread_cond_init(&t->cv, NULL);
+
+    if (strcmp(c->model.init, "random") != 0 && c->model.init[0]) {
+        if (checkpoint_load(c->model.init, &t->policy, &t->tok, NULL, NULL, err, errlen) != 0) goto fail;
+    } else {
+        if (tokenizer_init(&t->tok, TOKENIZER_DEFAULT_ALPHABET, err, errlen) != 0) goto fail;
+        ModelConfig mc;
+        model_config_from(&mc, c, t->tok.V);
+        if (model_init(&t->policy, &mc, (uint64_t)c->run.seed) != 0) { snprintf(err, errlen, "out of memory"); goto fail; }
+    }
+    if (model_init(&t->ref, &t->policy.cfg, 0) != 0) { snprintf(err, errlen, "out of memory"); goto fail; }
+    model_copy_params(&t->ref, &t->policy);
+    if (!(t->task = task_new(c, err, errlen))) goto fail;
+    if (adamw_init(&t->opt, t->policy.n_params) != 0) { snprintf(err, errlen, "out of memory"); goto fail; }
+
+    t->B_max = c->run.max_batch;
+    t->T_max = t->policy.cfg.max_T;
+    t->comp_text = t->T_max * 10 + 16; /* the longest special is 9 characters */
+    t->sampler = sampler_new(&t->policy.cfg, t->B_max, t->T_max);
+    t->acts = model_acts_new(&t->policy.cfg, t->B_max, t->T_max);
+    t->evaluator = eval_new(&t->policy.cfg, &t->tok, t->task, t->B_max, t->T_max);
+    if (!t->sampler || !t->acts || !t->evaluator || alloc_buffers(t) != 0) {
+        snprintf(err, errlen, "out of memory for a batch of %d x %d tokens (run.max_batch, model.max_seq)",
+                 t->B_max, t->T_max);
+        goto fail;
+    }
+    rng_seed(&t->rng, (uint64_t)c->run.seed, 0);
+    t->t_start = now_mono();
+    return t;
+fail:
+    trainer_free(t);
+    return NULL;
+}
+
+void trainer_free(Trainer *t) {
+    if (!t) return;
+    model_free(&t->policy);
+    model_free(&t->ref);
+    task_free(t->task);
+    adamw_free(&t->opt);
+    sampler_free(t->sampler);
+    model_acts_free(t->acts);
+    eval_free(t->evaluator);
+    free(t->problems); free(t->prompts); free(t->plens); free(t->gen); free(t->glens); free(t->finish);
+    free(t->seq); free(t->lp_full); free(t->ent_full); free(t->dlp_full);
+    free(t->logp); free(t->logp_old); free(t->ref_logp); free(t->entropy); free(t->mask); free(t->dlogp);
+    free(t->rewards); free(t->adv); free(t->scores); free(t->rollouts);
+    free(t->prompt_text); free(t->comp_text_buf);
+    pthread_mutex_destroy(&t->mu);
+    pthread_cond_destroy(&t->cv);
+    free(t);
+}
+
+int trainer_restore(Trainer *t, const char *dir, char *err, size_t errlen) {
+    Model m;
+    memset(&m, 0, sizeof m);
+    Tokenizer tok;
+    AdamW opt;
+    memset(&opt, 0, sizeof opt);
+    TrainerState st;
+    memset(&st, 0, sizeof st);
+    if (checkpoint_load(dir, &m, &tok, &opt, &st, err, errlen) != 0) return -1;
+    const ModelConfig *a = &m.cfg, *b = &t->policy.cfg;
+    if (a->V != b->V || a->C != b->C || a->L != b->L || a->H != b->H || a->F != b->F || a->max_T != b->max_T ||
+        a->tied != b->tied) {
+        snprintf(err, errlen, "%s: model V%d C%d L%d H%d F%d T%d does not match the run's V%d C%d L%d H%d F%d T%d",
+                 dir, a->V, a->C, a->L, a->H, a->F, a->max_T, b->V, b->C, b->L, b->H, b->F, b->max_T);
+        goto fail;
+    }
+    if (st.config_ini) {
+        Config c = t->cfg;
+        if (config_load_string(&c, st.config_ini, dir, err, errlen) != 0 || config_finish(&c, err, errlen) != 0)
+            goto fail;
+        t->cfg = c;
+        t->pending = c;
+    }
+    model_copy_params(&t->policy, &m);
+    if (opt.n == t->opt.n && opt.m) {
+        memcpy(t->opt.m, opt.m, sizeof(float) * opt.n);
+        memcpy(t->opt.v, opt.v, sizeof(float) * opt.n);
+        t->opt.t = opt.t;
+    }
+    t->step = t->shown_step = st.step;
+    t->saved_step = st.step;
+    t->rng = st.rng;
+    snprintf(t->last_ckpt, sizeof t->last_ckpt, "%s", dir);
+    model_free(&m);
+    adamw_free(&opt);
+    free(st.config_ini);
+    return 0;
+fail:
+    model_free(&m);
+    adamw_free(&opt);
+    free(st.config_ini);
+    return -1;
+}
+
+/* ---- control ------------------------------------------------------------------------------------------------ */
+
+void trainer_pause(Trainer *t) {
+    pthread_mutex_lock(&t->mu);
+    t->paused = 1;
+    t->single = 0;
+    pthread_cond_broadcast(&t->cv);
+    pthread_mutex_unlock(&t->mu);
+}
+
+void trainer_resume(Trainer *t) {
+    pthread_mutex_lock(&t->mu);
+    t->paused = 0;
+    t->single = 0;
+    pthread_cond_broadcast(&t->cv);
+    pthread_mutex_unlock(&t->mu);
+}
+
+void trainer_single_step(Trainer *t) {
+    pthread_mutex_lock(&t->mu);
+    t->paused = 0;
+    t->single = 1;
+    pthread_cond_broadcast(&t->cv);
+    pthread_mutex_unlock(&t->mu);
+}
+
+void trainer_request_checkpoint(Trainer *t) {
+    pthread_mutex_lock(&t->mu);
+    t->save_req = 1;
+    pthread_cond_broadcast(&t->cv);
+    pthread_mutex_unlock(&t->mu);
+}
+
+void trainer_stop(Trainer *t) {
+    pthread_mutex_lock(&t->mu);
+    t->stop = 1;
+    if (t->status == TRAINER_RUNNING || t->status == TRAINER_PAUSED) t->status = TRAINER_STOPPING;
+    pthread_cond_broadcast(&t->cv);
+    pthread_mutex_unlock(&t->mu);
+}
+
+int trainer_set(Trainer *t, const char *dotted, const char *value, char *err, size_t errlen) {
+    const ConfigKey *k = config_key_dotted(dotted);
+    if (!k) { snprintf(err, errlen, "unknown key '%s' (expected section.key, e.g. optim.lr)", dotted); return -1; }
+    if (!k->live) {
+        snprintf(err, errlen, "%s.%s cannot change while a run lives (set it in the config and restart)",
+                 k->section, k->key);
+        return -1;
+    }
+    pthread_mutex_lock(&t->mu);
+    Config scratch = t->pending;
+    char old[48];
+    config_get_value(&scratch, k, old, sizeof old);
+    int rc = config_set_value(&scratch, k, value, err, errlen);
+    if (rc == 0) rc = config_finish(&scratch, err, errlen);
+    if (rc == 0 && t->n_changes >= MAX_PENDING) {
+        snprintf(err, errlen, "too many changes waiting for the next step (%d)", MAX_PENDING);
+        rc = -1;
+    }
+    if (rc == 0) {
+        Change *ch = &t->changes[t->n_changes++];
+        snprintf(ch->key, sizeof ch->key, "%s.%s", k->section, k->key);
+        snprintf(ch->old_value, sizeof ch->old_value, "%s", old);
+        config_get_value(&scratch, k, ch->new_value, sizeof ch->new_value);
+        t->pending = scratch;
+    }
+    pthread_mutex_unlock(&t->mu);
+    return rc;
+}
+
+TrainerStatus trainer_status(Trainer *t) {
+    pthread_mutex_lock(&t->mu);
+    TrainerStatus s = t->status;
+    pthread_mutex_unlock(&t->mu);
+    return s;
+}
+
+int trainer_step(Trainer *t) {
+    pthread_mutex_lock(&t->mu);
+    int s = t->shown_step;
+    pthread_mutex_unlock(&t->mu);
+    return s;
+}
+
+void trainer_get(Trainer *t, const char *dotted, char *buf, size_t n) {
+    const ConfigKey *k = config_key_dotted(dotted);
+    if (!k) { snprintf(buf, n, "?"); return; }
+    pthread_mutex_lock(&t->mu);
+    config_get_value(&t->pending, k, buf, n);
+    pthread_mutex_unlock(&t->mu);
+}
+
+void trainer_last_checkpoint(Trainer *t, char *buf, size_t n) {
+    pthread_mutex_lock(&t->mu);
+    snprintf(buf, n, "%s", t->last_ckpt);
+    pthread_mutex_unlock(&t->mu);
+}
+
+const char *trainer_error(const Trainer *t) { return t->error; }
+
+static void set_status(Trainer *t, TrainerStatus s) {
+    pthread_mutex_lock(&t->mu);
+    t->status = s;
+    pthread_mutex_unlock(&t->mu);
+}
+
+/* Blocks while paused (emitting pause/resume as the state really changes); at a step boundary (wake_for_save) a
+ * checkpoint request also ends the wait so it can be served. Returns 1 when a stop is requested. */
+static int wait_while_paused(Trainer *t, int wake_for_save) {
+    pthread_mutex_lock(&t->mu);
+    if (t->paused && !t->stop) {
+        if (t->status != TRAINER_PAUSED) {
+            t->status = TRAINER_PAUSED;
+            pthread_mutex_unlock(&t->mu);
+            emit(t, EVENT_PAUSE, t->step, NULL, NULL, NULL, NULL);
+            pthread_mutex_lock(&t->mu);
+        }
+        while (t->paused && !t->stop && !(wake_for_save && t->save_req)) pthread_cond_wait(&t->cv, &t->mu);
+        if (!t->stop && !t->paused) {
+            t->status = TRAINER_RUNNING;
+            pthread_mutex_unlock(&t->mu);
+            emit(t, EVENT_RESUME, t->step, NULL, NULL, NULL, NULL);
+            pthread_mutex_lock(&t->mu);
+        }
+    }
+    int stop = t->stop;
+    pthread_mutex_unlock(&t->mu);
+    return stop;
+}
+
+/* ---- checkpoints -------------------------------------------------------------------------------------------- */
+
+static int mkdir_p(const char *path) {
+    char buf[512];
+    snprintf(buf, sizeof buf, "%s", path);
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/') continue;
+        *p = 0;
+        if (mkdir(buf, 0755) != 0 && errno != EEXIST) return -1;
+        *p = '/';
+    }
+    return mkdir(buf, 0755) != 0 && errno != EEXIST ? -1 : 0;
+}
+
+static int save_checkpoint(Trainer *t) {
+    char dir[512], parent[400], err[512];
+    snprintf(parent, sizeof parent, "%s/%s", t->cfg.run.out_dir, t->cfg.run.name);
+    snprintf(dir, sizeof dir, "%s/step-%06d", parent, t->step);
+    if (mkdir_p(parent) != 0) {
+        snprintf(err, sizeof err, "cannot create %s: %s", parent, strerror(errno));
+        emit(t, EVENT_ERROR, t->step, "checkpoint", NULL, NULL, err);
+        return -1;
+    }
+    TrainerState st;
+    memset(&st, 0, sizeof st);
+    st.step = t->step;
+    st.rng = t->rng;
+    snprintf(st.kind, sizeof st.kind, "grpo");
+    st.config_ini = config_to_ini(&t->cfg);
+    int rc = checkpoint_save(dir, &t->policy, &t->tok, &t->opt, &st, err, sizeof err);
+    free(st.config_ini);
+    if (rc != 0) {
+        emit(t, EVENT_ERROR, t->step, "checkpoint", NULL, NULL, err);
+        return -1;
+    }
+    t->saved_step = t->step;
+    pthread_mutex_lock(&t->mu);
+    snprintf(t->last_ckpt, sizeof t->last_ckpt, "%s", dir);
+    pthread_mutex_unlock(&t->mu);
+    emit(t, EVENT_CHECKPOINT, t->step, "checkpoint", NULL, NULL, dir);
+    return 0;
+}
+
+/* ---- one step ----------------------------------------------------------------------------------------------- */
+
+static int gen_hook(void *ud, int pos, const int *tokens) {
+    Trainer *t = ud;
+    (void)pos;
+    int tok = tokens[t->watch_row];
+    if (tok >= 0 && tok != TOK_EOS && t->cb.on_trace) {
+        char piece[16];
+        tokenizer_decode(&t->tok, &tok, 1, piece, sizeof piece);
+        t->cb.on_trace(t->cb.ud, t->step + 1, 1, piece, 0.0f, 0);
+    }
+    return wait_while_paused(t, 0);
+}
+
+static void add_metric(Trainer *t, const char *name, double v) {
+    if (t->n_metrics < MAX_METRICS) t->metrics[t->n_metrics++] = (Metric){name, v};
+}
+
+/* Evaluation on the held-out set; adds eval_* metrics. Returns 0, or 1 when stopped. */
+static int run_eval(Trainer *t, int at_step) {
+    SamplerParams sp = {.temperature = t->cfg.sampling.temperature, .top_k = t->cfg.sampling.top_k,
+                        .top_p = t->cfg.sampling.top_p, .max_new_tokens = t->cfg.sampling.max_new_tokens,
+                        .eos_id = TOK_EOS};
+    EvalResult r;
+    char err[256];
+    int rc = eval_run(t->evaluator, &t->policy, t->cfg.run.eval_problems, t->cfg.run.eval_samples, &sp,
+                      (uint64_t)t->cfg.run.seed * 1000003u + 17u, &r, NULL, NULL, err, sizeof err);
+    if (rc < 0) { emit(t, EVENT_ERROR, at_step, "eval", NULL, NULL, err); return 0; }
+    if (rc > 0) return 1;
+    add_metric(t, "eval_pass1", r.pass1);
+    add_metric(t, "eval_consk", r.cons_k);
+    add_metric(t, "eval_k", r.k);
+    add_metric(t, "eval_problems", r.problems);
+    add_metric(t, "eval_length", r.mean_length);
+    char detail[256];
+    snprintf(detail, sizeof detail, "pass@1 %.4f cons@%d %.4f on %d held-out problems (%.1fs)", r.pass1, r.k,
+             r.cons_k, r.problems, r.seconds);
+    emit(t, EVENT_EVAL, at_step, "eval", NULL, NULL, detail);
+    return 0;
+}
+
+/* Generates, scores and learns from one batch. Returns 0, 1 when stopped mid-way (nothing learned), -1 on error. */
+static int grpo_step(Trainer *t) {
+    const Config *c = &t->cfg;
+    const int P = c->grpo.prompts_per_step, G = c->grpo.group_size, B = P * G, step = t->step + 1;
+    const int T_max = t->T_max;
+    double t0 = now_mono();
+    t->n_metrics = 0;
+
+    /* prompts: P problems, each repeated G times */
+    int Tp = 0;
+    uint64_t n_train = task_size(t->task, SPLIT_TRAIN);
+    for (int p = 0; p < P; p++) {
+        Problem *pr = &t->problems[p];
+        task_problem(t->task, SPLIT_TRAIN, rng_u64(&t->rng) % n_train, pr);
+        int row0 = p * G;
+        int n = episode_encode_prompt(&t->tok, t->task, pr, t->prompts + (size_t)row0 * T_max, T_max,
+                                      t->prompt_text + (size_t)row0 * PROMPT_TEXT, PROMPT_TEXT, t->error,
+                                      sizeof t->error);
+        if (n < 0) return -1;
+        for (int g = 0; g < G; g++) {
+            int row = row0 + g;
+            if (g) memcpy(t->prompts + (size_t)row * T_max, t->prompts + (size_t)row0 * T_max, sizeof(int) * n);
+            t->plens[row] = n;
+        }
+        if (n > Tp) Tp = n;
+    }
+    int N = c->sampling.max_new_tokens;
+    if (N > T_max - Tp) N = T_max - Tp;
+    if (N < 1) {
+        snprintf(t->error, sizeof t->error, "prompts of %d tokens leave no room in model.max_seq %d", Tp, T_max);
+        return -1;
+    }
+    t->cur_step_N = N;
+
+    /* generation, the watched rollout streamed */
+    t->watch_row = (int)(rng_u64(&t->rng) % (uint64_t)B);
+    if (t->cb.on_trace) t->cb.on_trace(t->cb.ud, step, 0, t->prompt_text + (size_t)(t->watch_row / G * G) * PROMPT_TEXT, 0, 0);
+    SamplerParams sp = {.temperature = c->sampling.temperature, .top_k = c->sampling.top_k,
+                        .top_p = c->sampling.top_p, .max_new_tokens = N, .eos_id = TOK_EOS};
+    uint64_t seed = (uint64_t)c->run.seed * 0x9E3779B97F4A7C15ull + (uint64_t)step;
+    if (sampler_generate(t->sampler, &t->policy, &sp, seed, t->prompts, t->plens, T_max, B, t->gen, t->glens,
+                         t->finish, gen_hook, t) != 0)
+        return 1;
+    double t1 = now_mono();
+
+    /* rewards */
+    RewardWeights w = {c->reward.accuracy, c->reward.format, c->reward.language};
+    long gen_tokens = 0;
+    for (int b = 0; b < B; b++) {
+        char *txt = t->comp_text_buf + (size_t)b * t->comp_text;
+        episode_decode_completion(&t->tok, t->gen + (size_t)b * N, t->glens[b], txt, t->comp_text);
+        reward_score(t->task, &t->problems[b / G], txt, &w, &t->scores[b]);
+        t->rewards[b] = t->scores[b].total;
+        gen_tokens += t->glens[b];
+    }
+    if (t->cb.on_trace)
+        t->cb.on_trace(t->cb.ud, step, 2, NULL, t->scores[t->watch_row].total, t->scores[t->watch_row].correct);
+    grpo_advantages(t->adv, t->rewards, P, G, c->grpo.scale_std, 1e-4f);
+
+    /* full sequences (prompt + completion, right-padded) and the completion mask (B, N) */
+    int T = 0;
+    for (int b = 0; b < B; b++) if (t->plens[b] + t->glens[b] > T) T = t->plens[b] + t->glens[b];
+    for (int b = 0; b < B; b++) {
+        int *s = t->seq + (size_t)b * T;
+        memcpy(s, t->prompts + (size_t)b * T_max, sizeof(int) * t->plens[b]);
+        memcpy(s + t->plens[b], t->gen + (size_t)b * N, sizeof(int) * t->glens[b]);
+        for (int i = t->plens[b] + t->glens[b]; i < T; i++) s[i] = TOK_PAD;
+        for (int j = 0; j < N; j++) t->mask[(size_t)b * N + j] = j < t->glens[b] ? 1.0f : 0.0f;
+    }
+#define GATHER(dst, src) \
+    for (int b = 0; b < B; b++) \
+        for (int j = 0; j < N; j++) \
+            (dst)[(size_t)b * N + j] = j < t->glens[b] ? (src)[(size_t)b * (T - 1) + t->plens[b] + j - 1] : 0.0f
+
+    /* reference log-probs */
+    double t2 = now_mono();
+    const int use_ref = c->grpo.beta != 0.0f;
+    if (use_ref) {
+        model_forward(&t->ref, t->acts, t->seq, B, T);
+        model_token_logprobs(t->acts, t->seq, B, T, t->lp_full, NULL);
+        GATHER(t->ref_logp, t->lp_full);
+    }
+    double t3 = now_mono();
+
+    /* mu policy updates against fixed old log-probs */
+    GrpoLossParams gp = {.beta = c->grpo.beta, .eps_low = c->grpo.eps_low, .eps_high = c->grpo.eps_high,
+                         .aggregation = c->grpo.aggregation, .max_new_tokens = N};
+    GrpoLossStats st;
+    memset(&st, 0, sizeof st);
+    double entropy = 0, gnorm = 0, clip_sum = 0, kl_sum = 0, ploss_sum = 0;
+    float lr = lr_schedule(t->step, c->optim.lr, c->optim.warmup_steps, c->run.steps, c->optim.schedule,
+                           c->optim.min_lr_ratio);
+    const int mu = c->grpo.num_iterations;
+    for (int it = 0; it < mu; it++) {
+        model_forward(&t->policy, t->acts, t->seq, B, T);
+        model_token_logprobs(t->acts, t->seq, B, T, t->lp_full, it == 0 ? t->ent_full : NULL);
+        GATHER(t->logp, t->lp_full);
+        if (it == 0) {
+            memcpy(t->logp_old, t->logp, sizeof(float) * B * N);
+            GATHER(t->entropy, t->ent_full);
+            double es = 0, en = 0;
+            for (int i = 0; i < B * N; i++) { es += t->entropy[i] * t->mask[i]; en += t->mask[i]; }
+            entropy = en > 0 ? es / en : 0;
+        }
+        grpo_loss(t->dlogp, &st, t->logp, t->logp_old, use_ref ? t->ref_logp : NULL, t->adv, t->mask, B, N, &gp);
+        memset(t->dlp_full, 0, sizeof(float) * B * (T - 1));
+        for (int b = 0; b < B; b++)
+            for (int j = 0; j < t->glens[b]; j++)
+                t->dlp_full[(size_t)b * (T - 1) + t->plens[b] + j - 1] = t->dlogp[(size_t)b * N + j];
+        model_zero_grad(&t->policy);
+        model_logprob_backward(t->acts, t->seq, t->dlp_full, B, T);
+        model_backward(&t->policy, t->acts, t->seq, B, T);
+        gnorm = grad_clip_norm(t->policy.grads_mem, t->policy.n_params, c->optim.grad_clip);
+        adamw_step(&t->opt, t->policy.params_mem, t->policy.grads_mem, lr, c->optim.beta1, c->optim.beta2,
+                   c->optim.eps, c->optim.weight_decay);
+        clip_sum += st.clip_ratio;
+        kl_sum += st.kl;
+        ploss_sum += st.policy_loss;
+    }
+#undef GATHER
+    double t4 = now_mono();
+    t->step = step;
+
+    /* rollouts and metrics */
+    double rsum = 0, rsq = 0, acc = 0, fmt = 0, lang = 0, ok = 0, fmt_ok = 0, refl = 0, selfc = 0, trunc = 0;
+    int lmin = N + 1, lmax = 0, zero_std = 0;
+    for (int b = 0; b < B; b++) {
+        const RewardResult *r = &t->scores[b];
+        Rollout *ro = &t->rollouts[b];
+        *ro = (Rollout){.step = step, .prompt_index = b / G, .sample_index = b % G, .task = task_name(t->task),
+                        .prompt = t->prompt_text + (size_t)(b / G * G) * PROMPT_TEXT,
+                        .completion = t->comp_text_buf + (size_t)b * t->comp_text,
+                        .answer = t->problems[b / G].answer, .reward = r->total, .r_accuracy = r->accuracy,
+                        .r_format = r->format, .r_language = r->language, .advantage = t->adv[b],
+                        .length = t->glens[b], .finish = t->finish[b], .correct = r->correct, .flags = r->flags};
+        rsum += r->total; rsq += (double)r->total * r->total;
+        acc += r->accuracy; fmt += r->format; lang += r->language; ok += r->correct; fmt_ok += r->format >= 1.0f;
+        refl += (r->flags & ROLLOUT_FLAG_REFLECTION) != 0;
+        selfc += (r->flags & ROLLOUT_FLAG_SELF_CORRECTION) != 0;
+        trunc += t->finish[b] == FINISH_LENGTH;
+        if (t->glens[b] < lmin) lmin = t->glens[b];
+        if (t->glens[b] > lmax) lmax = t->glens[b];
+    }
+    for (int p = 0; p < P; p++) {
+        int same = 1;
+        for (int g = 1; g < G; g++) same &= t->rewards[p * G + g] == t->rewards[p * G];
+        zero_std += same;
+    }
+    double mean = rsum / B;
+    add_metric(t, "reward", mean);
+    add_metric(t, "reward_std", sqrt(fmax(0.0, rsq / B - mean * mean)));
+    add_metric(t, "reward_accuracy", acc / B);
+    add_metric(t, "reward_format", fmt / B);
+    add_metric(t, "reward_language", lang / B);
+    add_metric(t, "accuracy", ok / B);
+    add_metric(t, "format_rate", fmt_ok / B);
+    add_metric(t, "completion_length", (double)gen_tokens / B);
+    add_metric(t, "completion_length_min", lmin);
+    add_metric(t, "completion_length_max", lmax);
+    add_metric(t, "truncated_ratio", trunc / B);
+    add_metric(t, "frac_reward_zero_std", (double)zero_std / P);
+    add_metric(t, "loss", st.loss);
+    add_metric(t, "policy_loss", ploss_sum / mu);
+    add_metric(t, "kl", kl_sum / mu);
+    add_metric(t, "entropy", entropy);
+    add_metric(t, "clip_ratio", clip_sum / mu);
+    add_metric(t, "grad_norm", gnorm);
+    add_metric(t, "lr", lr);
+    add_metric(t, "reflection_rate", refl / B);
+    add_metric(t, "self_correction_rate", selfc / B);
+    add_metric(t, "gen_tokens_per_s", gen_tokens / fmax(t1 - t0, 1e-9));
+    add_metric(t, "train_tokens_per_s", (double)B * T * (mu + use_ref) / fmax(t4 - t2, 1e-9));
+    add_metric(t, "gen_time", t1 - t0);
+    add_metric(t, "ref_time", t3 - t2);
+    add_metric(t, "train_time", t4 - t3);
+    add_metric(t, "group_size", G);
+    add_metric(t, "prompts_per_step", P);
+    if (c->run.eval_every > 0 && step % c->run.eval_every == 0 && run_eval(t, step) != 0) return 1;
+    add_metric(t, "step_time", now_mono() - t0);
+    return 0;
+}
+
+static void publish_step(Trainer *t) {
+    pthread_mutex_lock(&t->mu);
+    t->shown_step = t->step;
+    pthread_mutex_unlock(&t->mu);
+    if (!t->cb.on_step) return;
+    const int B = t->cfg.grpo.prompts_per_step * t->cfg.grpo.group_size;
+    StepRecord rec = {.step = t->step, .wall_time = now_wall(), .n_rollouts = B, .rollouts = t->rollouts,
+                      .n_metrics = t->n_metrics, .metrics = t->metrics};
+    t->cb.on_step(t->cb.ud, &rec);
+}
+
+/* At a step boundary: apply requested changes, honour a checkpoint request, wait while paused.
+ * Returns 1 when the loop must stop. */
+static int step_boundary(Trainer *t) {
+    for (;;) {
+        pthread_mutex_lock(&t->mu);
+        Change ch[MAX_PENDING];
+        int n = t->n_changes;
+        memcpy(ch, t->changes, sizeof(Change) * n);
+        t->n_changes = 0;
+        t->cfg = t->pending;
+        int save = t->save_req;
+        t->save_req = 0;
+        pthread_mutex_unlock(&t->mu);
+        for (int i = 0; i < n; i++) emit(t, EVENT_SET, t->step + 1, ch[i].key, ch[i].old_value, ch[i].new_value, NULL);
+        if (save) save_checkpoint(t);
+        if (wait_while_paused(t, 1)) return 1;
+        pthread_mutex_lock(&t->mu);
+        int again = t->save_req || t->n_changes > 0;
+        pthread_mutex_unlock(&t->mu);
+        if (!again) return 0;
+    }
+}
+
+int trainer_run(Trainer *t) {
+    set_status(t, TRAINER_RUNNING);
+    char detail[256];
+    snprintf(detail, sizeof detail, "%s from %.120s, %zu parameters", t->cfg.run.name, t->cfg.model.init,
+             t->policy.n_params);
+    emit(t, EVENT_START, t->step, NULL, NULL, NULL, detail);
+    int rc = 0;
+    if (t->step == 0 && t->cfg.run.eval_every > 0) {
+        t->n_metrics = 0;
+        if (run_eval(t, 0) == 0 && t->cb.on_step) {
+            StepRecord rec = {.step = 0, .wall_time = now_wall(), .n_metrics = t->n_metrics, .metrics = t->metrics};
+            t->cb.on_step(t->cb.ud, &rec);
+        }
+    }
+    while (t->step < t->cfg.run.steps) {
+        if (step_boundary(t)) break;
+        int r = grpo_step(t);
+        if (r < 0) {
+            rc = -1;
+            emit(t, EVENT_ERROR, t->step + 1, "step", NULL, NULL, t->error);
+            break;
+        }
+        if (r > 0) break; /* stopped mid-step: that step is discarded */
+        publish_step(t);
+        if (t->cfg.run.checkpoint_every > 0 && t->step % t->cfg.run.checkpoint_every == 0) save_checkpoint(t);
+        pthread_mutex_lock(&t->mu);
+        if (t->single) { t->single = 0; t->paused = 1; }
+        pthread_mutex_unlock(&t->mu);
+    }
+    if (t->step != t->saved_step) save_checkpoint(t);
+    emit(t, EVENT_STOP, t->step, NULL, NULL, NULL, rc ? t->error : NULL);
+    set_status(t, rc ? TRAINER_FAILED : TRAINER_DONE);
+    return rc;
+}

@@ -1,0 +1,183 @@
+/* cmd_pretrain.c - `grpo-studio pretrain` and `grpo-studio sft`: supervised training with the same model code,
+ * a checkpoint at the end (also after Ctrl-C), and for pretraining a manifest.json that records how the base was
+ * made (config, seed, corpus mixture, steps, final loss, held-out pass@1 and cons@k, checksum). */
+#include "core/checkpoint.h"
+#include "core/eval.h"
+#include "core/supervised.h"
+#include "core/task.h"
+#include "ui/cli.h"
+#include "ui/commands.h"
+#include <jansson.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static volatile sig_atomic_t g_stop;
+static void on_signal(int sig) { (void)sig; g_stop = 1; }
+
+typedef struct { int json, every; double t0; } Progress;
+
+static int progress(void *ud, int step, int steps, double loss, double lr, double tok_s) {
+    Progress *p = ud;
+    if (step % p->every == 0 || step == steps || g_stop) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        double el = ts.tv_sec + 1e-9 * ts.tv_nsec - p->t0;
+        if (p->json) printf("{\"step\":%d,\"steps\":%d,\"loss\":%.6f,\"lr\":%.3g,\"tokens_per_s\":%.0f,\"elapsed\":%.1f}\n",
+                            step, steps, loss, lr, tok_s, el);
+        else printf("step %6d/%d  loss %.4f  lr %.2e  %7.0f tok/s  %6.1fs\n", step, steps, loss, lr, tok_s, el);
+        fflush(stdout);
+    }
+    return g_stop;
+}
+
+static void usage(FILE *f, int sft) {
+    if (sft)
+        fprintf(f, "usage: grpo-studio sft CONFIG [--data FILE.jsonl] [--from CHECKPOINT] [--out DIR] [--set K=V]... [--json]\n\n"
+                   "Supervised fine-tuning on {\"prompt\", \"completion\"} JSONL (sft.data): R1's cold start, or distillation of a\n"
+                   "stronger model's rejection-sampled outputs into a (smaller) student. Starts from --from or model.init.\n"
+                   "Loss counts completion tokens only. Writes a checkpoint to --out (default <run.out_dir>/<run.name>/sft).\n");
+    else
+        fprintf(f, "usage: grpo-studio pretrain CONFIG [--out DIR] [--set K=V]... [--json] [--no-eval]\n\n"
+                   "Pretrains a base model from random weights on the task's synthetic corpus: each document is a problem\n"
+                   "and a solution in one of four styles (direct, scratchpad, check, wait-and-correct) mixed as the\n"
+                   "[pretrain] section says. Writes a checkpoint with manifest.json to --out (default\n"
+                   "<run.out_dir>/<run.name>/base) and reports held-out pass@1 and cons@k. Ctrl-C stops and saves.\n");
+}
+
+static int run(int argc, char **argv, int sft) {
+    const char *cfg_path = NULL, *out = NULL, *from = NULL, *data = NULL;
+    char *sets[CLI_MAX_SETS];
+    int n_sets = 0, json = 0, no_eval = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        int has = i + 1 < argc;
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) { usage(stdout, sft); return 0; }
+        else if (!strcmp(a, "--json")) json = 1;
+        else if (!strcmp(a, "--no-eval")) no_eval = 1;
+        else if (!strcmp(a, "--set") && has && n_sets < CLI_MAX_SETS) sets[n_sets++] = argv[++i];
+        else if (!strcmp(a, "--out") && has) out = argv[++i];
+        else if (sft && !strcmp(a, "--from") && has) from = argv[++i];
+        else if (sft && !strcmp(a, "--data") && has) data = argv[++i];
+        else if (a[0] == '-') { fprintf(stderr, "grpo-studio %s: unknown option or missing value '%s'\n\n", sft ? "sft" : "pretrain", a); usage(stderr, sft); return 2; }
+        else if (!cfg_path) cfg_path = a;
+        else { fprintf(stderr, "grpo-studio: more than one config given ('%s')\n", a); return 2; }
+    }
+    const char *cmd = sft ? "sft" : "pretrain";
+    if (!cfg_path) { usage(stderr, sft); return 2; }
+    char err[1024];
+    Config c;
+    if (cli_load_config(&c, cfg_path, sets, n_sets, err, sizeof err) != 0) {
+        fprintf(stderr, "grpo-studio %s: %s\n", cmd, err);
+        return 1;
+    }
+    if (data) cli_resolve(c.sft.data, sizeof c.sft.data, data);
+    char outdir[600];
+    if (out) snprintf(outdir, sizeof outdir, "%s", out);
+    else snprintf(outdir, sizeof outdir, "%s/%s/%s", c.run.out_dir, c.run.name, sft ? "sft" : "base");
+
+    Task *task = task_new(&c, err, sizeof err);
+    if (!task) { fprintf(stderr, "grpo-studio %s: %s\n", cmd, err); return 1; }
+    Model m;
+    memset(&m, 0, sizeof m);
+    Tokenizer tok;
+    AdamW opt;
+    memset(&opt, 0, sizeof opt);
+    int rc = 1;
+    const char *init = from ? from : c.model.init;
+    if (sft && strcmp(init, "random") != 0) {
+        char path[512];
+        cli_resolve(path, sizeof path, init);
+        if (checkpoint_load(path, &m, &tok, NULL, NULL, err, sizeof err) != 0) {
+            fprintf(stderr, "grpo-studio %s: %s\n", cmd, err);
+            task_free(task);
+            return 1;
+        }
+    } else {
+        tokenizer_init(&tok, TOKENIZER_DEFAULT_ALPHABET, err, sizeof err);
+        ModelConfig mc = {.V = tok.V, .C = c.model.d_model, .L = c.model.n_layers, .H = c.model.n_heads,
+                          .F = c.model.ffn_hidden, .max_T = c.model.max_seq, .rope_theta = c.model.rope_theta,
+                          .norm_eps = c.model.norm_eps, .tied = c.model.tied};
+        if (model_init(&m, &mc, (uint64_t)c.run.seed) != 0) { fprintf(stderr, "grpo-studio %s: out of memory\n", cmd); task_free(task); return 1; }
+    }
+    if (adamw_init(&opt, m.n_params) != 0) { fprintf(stderr, "grpo-studio %s: out of memory\n", cmd); goto done; }
+    char desc[160];
+    cli_model_desc(&m.cfg, m.n_params, desc, sizeof desc);
+    if (!json) printf("# %s %s: %s, task %s, %d steps\n", cmd, c.run.name, desc, task_name(task), sft ? c.sft.steps : c.pretrain.steps);
+
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    Progress pg = {.json = json, .every = sft ? 25 : 50, .t0 = ts.tv_sec + 1e-9 * ts.tv_nsec};
+    SupervisedCallbacks cb = {.ud = &pg, .on_progress = progress};
+    double final_loss = NAN;
+    int r = sft ? supervised_sft(&m, &opt, &tok, &c, &cb, &final_loss, err, sizeof err)
+                : supervised_pretrain(&m, &opt, &tok, task, &c, &cb, &final_loss, err, sizeof err);
+    if (r < 0) { fprintf(stderr, "grpo-studio %s: %s\n", cmd, err); goto done; }
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    double seconds = ts.tv_sec + 1e-9 * ts.tv_nsec - pg.t0;
+
+    TrainerState st;
+    memset(&st, 0, sizeof st);
+    st.step = 0;
+    rng_seed(&st.rng, (uint64_t)c.run.seed, 1);
+    snprintf(st.kind, sizeof st.kind, "%s", cmd);
+    st.config_ini = config_to_ini(&c);
+    if (checkpoint_save(outdir, &m, &tok, NULL, &st, err, sizeof err) != 0) {
+        fprintf(stderr, "grpo-studio %s: %s\n", cmd, err);
+        free(st.config_ini);
+        goto done;
+    }
+
+    EvalResult ev = {0};
+    int evaluated = 0;
+    if (!no_eval && !g_stop && c.run.eval_problems > 0) {
+        Evaluator *e = eval_new(&m.cfg, &tok, task, c.run.max_batch, m.cfg.max_T);
+        SamplerParams sp = {.temperature = c.sampling.temperature, .top_k = c.sampling.top_k, .top_p = c.sampling.top_p,
+                            .max_new_tokens = c.sampling.max_new_tokens, .eos_id = TOK_EOS};
+        evaluated = e && eval_run(e, &m, c.run.eval_problems, c.run.eval_samples, &sp, (uint64_t)c.run.seed * 1000003u + 17u,
+                                  &ev, NULL, NULL, err, sizeof err) == 0;
+        eval_free(e);
+    }
+    char sha_path[700], hex[65] = "";
+    snprintf(sha_path, sizeof sha_path, "%s/model.safetensors", outdir);
+    checkpoint_file_sha256(sha_path, hex);
+    json_t *man = json_pack("{s:s,s:s,s:s,s:i,s:i,s:f,s:f,s:s,s:s}", "kind", cmd, "name", c.run.name, "model", desc,
+                            "seed", c.run.seed, "steps", sft ? c.sft.steps : c.pretrain.steps, "final_loss",
+                            isfinite(final_loss) ? final_loss : -1.0, "seconds", seconds,
+                            "model_sha256", hex, "config", st.config_ini);
+    if (!sft)
+        json_object_set_new(man, "corpus_mixture",
+                            json_pack("{s:f,s:f,s:f,s:f}", "direct", c.pretrain.style_direct, "scratchpad",
+                                      c.pretrain.style_scratchpad, "check", c.pretrain.style_check, "wait",
+                                      c.pretrain.style_wait));
+    if (evaluated)
+        json_object_set_new(man, "eval", json_pack("{s:s,s:i,s:i,s:f,s:f,s:f,s:f}", "task", task_name(task), "problems",
+                                                   ev.problems, "k", ev.k, "pass1", ev.pass1, "cons_k", ev.cons_k,
+                                                   "format_rate", ev.format_rate, "mean_length", ev.mean_length));
+    char man_path[700];
+    snprintf(man_path, sizeof man_path, "%s/manifest.json", outdir);
+    if (json_dump_file(man, man_path, JSON_INDENT(2)) != 0) fprintf(stderr, "grpo-studio %s: cannot write %s\n", cmd, man_path);
+    json_decref(man);
+    free(st.config_ini);
+    if (json) printf("{\"checkpoint\":\"%s\",\"final_loss\":%.6f,\"pass1\":%.4f,\"cons_k\":%.4f}\n", outdir, final_loss,
+                     evaluated ? ev.pass1 : -1.0, evaluated ? ev.cons_k : -1.0);
+    else {
+        printf("# checkpoint %s (final loss %.4f, %.0fs)\n", outdir, final_loss, seconds);
+        if (evaluated) printf("# held-out pass@1 %.3f  cons@%d %.3f  format %.3f  mean length %.1f  (%d problems)\n",
+                              ev.pass1, ev.k, ev.cons_k, ev.format_rate, ev.mean_length, ev.problems);
+    }
+    rc = 0;
+done:
+    model_free(&m);
+    adamw_free(&opt);
+    task_free(task);
+    return rc;
+}
+
+int cmd_pretrain(int argc, char **argv) { return run(argc, argv, 0); }
+int cmd_sft(int argc, char **argv) { return run(argc, argv, 1); }
