@@ -1,0 +1,106 @@
+/* config_keys.c - CONFIG_KEYS: every key of the Config struct, once, with its type, allowed range, whether it may
+ * change while a run lives, and a line of help. The INI loader, `--set`, the trainer's live `set`, the studio's
+ * editor and config_to_ini all read this one table; tests/test_config.c checks that it covers every byte of Config
+ * exactly once, so a field added to config.h without a row here fails the suite.
+ *
+ * Conventions beyond config.h: a CFG_STRING row with `choices` accepts only those words (the preset and task names
+ * are kept as text in Config because other modules compare them by name); sizes of 0 in [model] mean "from the
+ * preset"; 0 for run.checkpoint_every / run.eval_every means "off". */
+#include "core/config.h"
+#include <stddef.h>
+
+#define ROW_INT(sec, name, lo, hi, live, help) \
+    { #sec, #name, CFG_INT, offsetof(Config, sec.name), sizeof(int), lo, hi, NULL, live, help }
+#define ROW_FLOAT(sec, name, lo, hi, live, help) \
+    { #sec, #name, CFG_FLOAT, offsetof(Config, sec.name), sizeof(float), lo, hi, NULL, live, help }
+#define ROW_BOOL(sec, name, live, help) \
+    { #sec, #name, CFG_BOOL, offsetof(Config, sec.name), sizeof(int), 0, 1, NULL, live, help }
+#define ROW_ENUM(sec, name, choices, live, help) \
+    { #sec, #name, CFG_ENUM, offsetof(Config, sec.name), sizeof(int), 0, 0, choices, live, help }
+#define ROW_STRING(sec, name, choices, help) \
+    { #sec, #name, CFG_STRING, offsetof(Config, sec.name), sizeof(((Config *)0)->sec.name), 0, 0, choices, 0, help }
+
+#define LIVE 1
+#define FIXED 0
+
+const ConfigKey CONFIG_KEYS[] = {
+    /* [model] */
+    ROW_STRING(model, preset, "tiny|small|custom", "size preset: tiny (C128 L4 H4 F384), small (C256 L6 H8 F768) or custom"),
+    ROW_INT(model, d_model, 0, 8192, FIXED, "channels C; 0 = from the preset"),
+    ROW_INT(model, n_layers, 0, 256, FIXED, "transformer blocks L; 0 = from the preset"),
+    ROW_INT(model, n_heads, 0, 256, FIXED, "attention heads H (head size C/H must be even); 0 = from the preset"),
+    ROW_INT(model, ffn_hidden, 0, 65536, FIXED, "SwiGLU hidden size F; 0 = from the preset"),
+    ROW_INT(model, max_seq, 8, 16384, FIXED, "longest sequence, prompt plus completion (RoPE table, KV cache)"),
+    ROW_FLOAT(model, rope_theta, 1, 1e8, FIXED, "RoPE base frequency"),
+    ROW_FLOAT(model, norm_eps, 1e-12, 1e-2, FIXED, "RMSNorm epsilon"),
+    ROW_BOOL(model, tied, FIXED, "1: the output layer is the token embedding"),
+    ROW_STRING(model, init, NULL, "checkpoint directory to start from, or \"random\""),
+    /* [task] */
+    ROW_STRING(task, name, "add|mul|countdown|letters|jsonl", "the task: add, mul, countdown, letters or jsonl"),
+    ROW_INT(task, digits_min, 1, 9, FIXED, "add, mul: fewest digits of an operand"),
+    ROW_INT(task, digits_max, 1, 9, FIXED, "add, mul: most digits of an operand"),
+    ROW_INT(task, numbers, 2, 6, FIXED, "countdown: how many numbers to combine"),
+    ROW_STRING(task, path, NULL, "jsonl: the file of {\"prompt\": ..., \"answer\": ...} lines"),
+    ROW_ENUM(task, match, "exact|numeric", FIXED, "jsonl: how an answer is compared"),
+    ROW_INT(task, eval_size, 1, 1000000, FIXED, "held-out problems, disjoint from training"),
+    ROW_STRING(task, prompt_template, NULL, "prompt text; {question} is replaced by the problem"),
+    /* [reward] */
+    ROW_FLOAT(reward, accuracy, 0, 10, LIVE, "weight of the accuracy reward (the answer parses and is right)"),
+    ROW_FLOAT(reward, format, 0, 10, LIVE, "weight of the format reward (<think>...</think><answer>...</answer>)"),
+    ROW_FLOAT(reward, language, 0, 10, LIVE, "weight of the language-consistency reward (thinking in the alphabet)"),
+    /* [grpo] */
+    ROW_INT(grpo, group_size, 2, 256, LIVE, "G: completions sampled per prompt"),
+    ROW_INT(grpo, prompts_per_step, 1, 1024, LIVE, "P: prompts per step (P * G <= run.max_batch)"),
+    ROW_INT(grpo, num_iterations, 1, 16, LIVE, "mu: policy updates per batch against fixed old log-probs"),
+    ROW_FLOAT(grpo, beta, 0, 10, LIVE, "KL coefficient (k3 estimator to the reference); 0 skips the reference"),
+    ROW_FLOAT(grpo, eps_low, 0, 1, LIVE, "clip range below: ratio >= 1 - eps_low"),
+    ROW_FLOAT(grpo, eps_high, 0, 10, LIVE, "clip range above: ratio <= 1 + eps_high (DAPO uses 0.28)"),
+    ROW_BOOL(grpo, scale_std, LIVE, "1: advantage (r - mean) / std; 0: r - mean (Dr. GRPO)"),
+    ROW_ENUM(grpo, aggregation, "sequence|token|dr_grpo", LIVE,
+             "loss aggregation: per-sequence mean (GRPO), per-token mean (DAPO) or Dr. GRPO's constant"),
+    /* [sampling] */
+    ROW_FLOAT(sampling, temperature, 0.01, 10, LIVE, "sampling temperature; 1 samples the model's distribution"),
+    ROW_FLOAT(sampling, top_p, 0.01, 1, LIVE, "nucleus sampling mass; 1 = off"),
+    ROW_INT(sampling, top_k, 0, 100000, LIVE, "sample among the k likeliest tokens; 0 = off"),
+    ROW_INT(sampling, max_new_tokens, 1, 16384, LIVE, "longest completion (must stay below model.max_seq)"),
+    /* [optim] */
+    ROW_FLOAT(optim, lr, 1e-7, 1e-1, LIVE, "peak learning rate"),
+    ROW_FLOAT(optim, weight_decay, 0, 1, LIVE, "AdamW decoupled weight decay"),
+    ROW_FLOAT(optim, beta1, 0, 0.9999, FIXED, "AdamW first-moment decay"),
+    ROW_FLOAT(optim, beta2, 0, 0.99999, FIXED, "AdamW second-moment decay"),
+    ROW_FLOAT(optim, eps, 1e-12, 1e-3, FIXED, "AdamW epsilon"),
+    ROW_FLOAT(optim, grad_clip, 0, 1000, LIVE, "clip the global gradient norm to this; 0 = off"),
+    ROW_FLOAT(optim, min_lr_ratio, 0, 1, FIXED, "schedule floor as a fraction of the peak learning rate"),
+    ROW_INT(optim, warmup_steps, 0, 10000000, FIXED, "linear warmup steps"),
+    ROW_ENUM(optim, schedule, "constant|cosine|linear", FIXED, "learning-rate schedule after warmup"),
+    /* [run] */
+    ROW_STRING(run, name, NULL, "run name: checkpoints under out_dir/name, database runs/name.db"),
+    ROW_INT(run, steps, 0, 100000000, LIVE, "training steps"),
+    ROW_INT(run, seed, 0, 2147483647, FIXED, "random seed (problems, sampling, initialisation)"),
+    ROW_INT(run, threads, 1, 256, FIXED, "worker threads (results depend on seed and thread count)"),
+    ROW_INT(run, checkpoint_every, 0, 100000000, LIVE, "save a checkpoint every N steps; 0 = only at the end"),
+    ROW_INT(run, eval_every, 0, 100000000, LIVE, "evaluate on held-out problems every N steps; 0 = off"),
+    ROW_INT(run, eval_samples, 1, 64, FIXED, "k: samples per problem for pass@1 and cons@k"),
+    ROW_INT(run, eval_problems, 1, 1000000, FIXED, "held-out problems per evaluation (<= task.eval_size)"),
+    ROW_INT(run, max_batch, 1, 65536, FIXED, "capacity for prompts_per_step * group_size while the run lives"),
+    ROW_STRING(run, db, NULL, "run database; \"\" = runs/<name>.db, \"none\" = no database"),
+    ROW_STRING(run, out_dir, NULL, "checkpoints go to <out_dir>/<name>/step-N"),
+    /* [pretrain] */
+    ROW_INT(pretrain, steps, 0, 100000000, FIXED, "pretraining steps"),
+    ROW_INT(pretrain, batch_size, 1, 4096, FIXED, "sequences per pretraining step"),
+    ROW_INT(pretrain, seq_len, 8, 16384, FIXED, "tokens per pretraining sequence (<= model.max_seq)"),
+    ROW_INT(pretrain, warmup_steps, 0, 10000000, FIXED, "pretraining warmup steps"),
+    ROW_FLOAT(pretrain, lr, 1e-7, 1, FIXED, "pretraining peak learning rate"),
+    ROW_FLOAT(pretrain, style_direct, 0, 1, FIXED, "corpus share of direct answers"),
+    ROW_FLOAT(pretrain, style_scratchpad, 0, 1, FIXED, "corpus share of step-by-step scratchpads"),
+    ROW_FLOAT(pretrain, style_check, 0, 1, FIXED, "corpus share of scratchpads with a check"),
+    ROW_FLOAT(pretrain, style_wait, 0, 1, FIXED, "corpus share of a mistake, \"wait\", and a correction"),
+    ROW_INT(pretrain, corpus_problems, 1, 100000000, FIXED, "problems written into the synthetic corpus"),
+    /* [sft] */
+    ROW_STRING(sft, data, NULL, "SFT data: a JSON-lines file of prompt/completion pairs"),
+    ROW_INT(sft, steps, 0, 100000000, FIXED, "SFT steps"),
+    ROW_INT(sft, batch_size, 1, 4096, FIXED, "sequences per SFT step"),
+    ROW_FLOAT(sft, lr, 1e-7, 1, FIXED, "SFT peak learning rate"),
+};
+
+const int CONFIG_N_KEYS = (int)(sizeof(CONFIG_KEYS) / sizeof(CONFIG_KEYS[0]));
