@@ -8,6 +8,4 @@
         fprintf(stderr, "grpo-studio " #name ": not available in this build yet\n"); return 1; }
 PENDING(train)
 PENDING(browse)
-PENDING(export)
 PENDING(bench)
-PENDING(filldb)
