@@ -1,0 +1,105 @@
+/* theme.c - colour pairs or monochrome attributes per role (see theme.h). */
+#include "ui/theme.h"
+#include <langinfo.h>
+#include <locale.h>
+#include <stdlib.h>
+#include <string.h>
+
+static attr_t g_attr[TH_COUNT];
+static int g_color, g_utf8;
+
+int theme_locale(void) {
+    setlocale(LC_ALL, "");
+    const char *cs = nl_langinfo(CODESET);
+    g_utf8 = cs && (!strcmp(cs, "UTF-8") || !strcmp(cs, "utf8") || !strcmp(cs, "UTF8"));
+    return g_utf8;
+}
+
+int theme_utf8(void) { return g_utf8; }
+int theme_has_color(void) { return g_color; }
+
+int theme_init(void) {
+    const char *nc = getenv("NO_COLOR");
+    g_color = !(nc && nc[0]) && has_colors();
+    /* monochrome first: every role readable without colour */
+    for (int i = 0; i < TH_COUNT; i++) g_attr[i] = A_NORMAL;
+    g_attr[TH_STATUS] = A_REVERSE;
+    g_attr[TH_RUNNING] = A_REVERSE | A_BOLD;
+    g_attr[TH_PAUSED] = A_BOLD | A_BLINK;
+    g_attr[TH_FAILED] = A_BOLD | A_UNDERLINE;
+    g_attr[TH_HINTS] = A_REVERSE;
+    g_attr[TH_HINT_KEY] = A_REVERSE | A_BOLD;
+    g_attr[TH_TITLE] = A_BOLD;
+    g_attr[TH_LABEL] = A_NORMAL;
+    g_attr[TH_VALUE] = A_BOLD;
+    g_attr[TH_DIM] = A_DIM;
+    g_attr[TH_TAG] = A_BOLD;
+    g_attr[TH_ANSWER] = A_BOLD;
+    g_attr[TH_REFLECT] = A_UNDERLINE | A_BOLD;
+    g_attr[TH_MATCH] = A_REVERSE;
+    g_attr[TH_GOOD] = A_BOLD;
+    g_attr[TH_BAD] = A_NORMAL;
+    g_attr[TH_SELECTED] = A_REVERSE;
+    g_attr[TH_SERIES0] = A_BOLD;
+    g_attr[TH_BAND] = A_DIM;
+    g_attr[TH_AXIS] = A_DIM;
+    g_attr[TH_MARK] = A_BOLD;
+    if (!g_color) return 0;
+    start_color();
+    int bg = -1;
+    if (use_default_colors() == ERR) bg = COLOR_BLACK;
+    struct { ThemeRole r; short fg, bg; attr_t extra; } pairs[] = {
+        {TH_STATUS, COLOR_BLACK, COLOR_CYAN, 0},
+        {TH_RUNNING, COLOR_BLACK, COLOR_GREEN, A_BOLD},
+        {TH_PAUSED, COLOR_BLACK, COLOR_YELLOW, A_BOLD},
+        {TH_FAILED, COLOR_WHITE, COLOR_RED, A_BOLD},
+        {TH_HINTS, COLOR_BLACK, COLOR_WHITE, 0},
+        {TH_HINT_KEY, COLOR_BLUE, COLOR_WHITE, A_BOLD},
+        {TH_BORDER, COLOR_BLUE, -2, 0},
+        {TH_TITLE, COLOR_CYAN, -2, A_BOLD},
+        {TH_LABEL, COLOR_WHITE, -2, 0},
+        {TH_VALUE, COLOR_YELLOW, -2, A_BOLD},
+        {TH_THINK, COLOR_CYAN, -2, 0},
+        {TH_ANSWER, COLOR_GREEN, -2, A_BOLD},
+        {TH_TAG, COLOR_MAGENTA, -2, A_BOLD},
+        {TH_REFLECT, COLOR_BLACK, COLOR_MAGENTA, A_BOLD},
+        {TH_MATCH, COLOR_BLACK, COLOR_YELLOW, 0},
+        {TH_GOOD, COLOR_GREEN, -2, A_BOLD},
+        {TH_BAD, COLOR_RED, -2, 0},
+        {TH_SERIES0, COLOR_GREEN, -2, A_BOLD},
+        {TH_SERIES1, COLOR_YELLOW, -2, 0},
+        {TH_SERIES2, COLOR_MAGENTA, -2, 0},
+        {TH_BAND, COLOR_GREEN, -2, A_DIM},
+        {TH_AXIS, COLOR_BLUE, -2, 0},
+        {TH_MARK, COLOR_MAGENTA, -2, A_BOLD},
+    };
+    for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++) {
+        short pair = (short)(i + 1);
+        init_pair(pair, pairs[i].fg, pairs[i].bg == -2 ? bg : pairs[i].bg);
+        g_attr[pairs[i].r] = COLOR_PAIR(pair) | pairs[i].extra;
+    }
+    g_attr[TH_SELECTED] = A_REVERSE;
+    g_attr[TH_DIM] = A_DIM;
+    return 1;
+}
+
+attr_t theme_attr(ThemeRole r) { return r >= 0 && r < TH_COUNT ? g_attr[r] : A_NORMAL; }
+
+const char *theme_glyph_ok(void) { return g_utf8 ? "\xe2\x9c\x93" : "+"; }      /* ✓ */
+const char *theme_glyph_bad(void) { return g_utf8 ? "\xe2\x9c\x97" : "x"; }     /* ✗ */
+const char *theme_glyph_more(void) { return g_utf8 ? "\xe2\x80\xa6" : "~"; }    /* … */
+
+void theme_box(WINDOW *w, const char *title) {
+    wattron(w, theme_attr(TH_BORDER));
+    if (g_utf8) box(w, 0, 0);
+    else wborder(w, '|', '|', '-', '-', '+', '+', '+', '+');
+    wattroff(w, theme_attr(TH_BORDER));
+    if (title && *title) {
+        int maxw = getmaxx(w) - 4;
+        if (maxw > 0) {
+            wattron(w, theme_attr(TH_TITLE));
+            mvwprintw(w, 0, 2, " %.*s ", maxw - 2 > 0 ? maxw - 2 : 0, title);
+            wattroff(w, theme_attr(TH_TITLE));
+        }
+    }
+}
