@@ -136,12 +136,14 @@ int cmd_export(int argc, char **argv) {
     query_close(q);
     if (!to_stdout) {
         if (fclose(out) != 0 && rc == 0) {
-            snprintf(err, sizeof err, "cannot write %s: %s", tmp, strerror(errno));
-            rc = -1;
+            fprintf(stderr, "grpo-studio export: cannot write %s: %s\n", tmp, strerror(errno));
+            unlink(tmp);
+            return 1;
         }
         if (rc == 0 && rename(tmp, out_path) != 0) {
-            snprintf(err, sizeof err, "cannot rename %s to %s: %s", tmp, out_path, strerror(errno));
-            rc = -1;
+            fprintf(stderr, "grpo-studio export: cannot rename %s to %s: %s\n", tmp, out_path, strerror(errno));
+            unlink(tmp);
+            return 1;
         }
         if (rc != 0) unlink(tmp);
     }
