@@ -15,7 +15,9 @@ typedef struct {
     short id_of[256];                   /* byte -> id, or -1 */
 } Tokenizer;
 
-/* The default alphabet: '\n' and printable ASCII 32..126. */
+/* The default alphabet: '\n' and printable ASCII 32..126 (the macro is the same text, for static initializers). */
+#define TOKENIZER_DEFAULT_ALPHABET_TEXT \
+    "\n !\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~"
 extern const char *TOKENIZER_DEFAULT_ALPHABET;
 /* The text form of special id i < TOK_N_SPECIAL. */
 const char *tokenizer_special_text(int id);
