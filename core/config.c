@@ -13,7 +13,8 @@
  *   double-quoted pieces ("ab" "cd" is abcd) with escapes \\ \" \n \t \r \xHH. In a file a quoted string may go
  *   on over indented lines that each hold one more quoted piece (inih's multi-line values), which is how
  *   config_to_ini writes a string too long for one line. Note that inih starts a comment at ";" after a blank,
- *   so inside quotes a semicolon is written \x3b. */
+ *   so inside quotes a semicolon is written \x3b. config_to_ini quotes any string with a byte outside printable
+ *   ASCII, so its text is plain ASCII (it goes into JSON and the run database as it is). */
 #include "core/config.h"
 #include <assert.h>
 #include <ctype.h>
@@ -267,7 +268,7 @@ static int string_needs_quotes(const char *s) {
     if (len == 0 || s[0] == '"' || s[0] == ' ' || s[0] == '\t' || s[len - 1] == ' ' || s[len - 1] == '\t')
         return 1;
     for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-        if (*p < 0x20 || *p == 0x7f || *p == ';') return 1;
+        if (*p < 0x20 || *p >= 0x7f || *p == ';') return 1;
     return 0;
 }
 
@@ -280,7 +281,7 @@ static int escape_char(unsigned char ch, char *e) {
     case '\t': return sprintf(e, "\\t");
     case '\r': return sprintf(e, "\\r");
     default:
-        if (ch < 0x20 || ch == 0x7f || ch == ';') return sprintf(e, "\\x%02x", ch);
+        if (ch < 0x20 || ch >= 0x7f || ch == ';') return sprintf(e, "\\x%02x", ch);
         e[0] = (char)ch;
         e[1] = '\0';
         return 1;
