@@ -1,0 +1,661 @@
+/* test_task.c - the built-in tasks: config errors, deterministic and disjoint splits, every checker on right,
+ * wrong, malformed and adversarial answers, and the solution styles (graded right, well formed, tokenizable,
+ * short enough, and a WAIT that really contains a caught mistake). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include "core/reward.h"
+#include "core/record.h"
+#include "core/task.h"
+#include "core/tokenizer.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static char err[512];
+
+/* A Config filled by hand (config_defaults belongs to another module). */
+static void base_config(Config *c, const char *task) {
+    memset(c, 0, sizeof *c);
+    snprintf(c->task.name, sizeof c->task.name, "%s", task);
+    c->task.digits_min = 4;
+    c->task.digits_max = 5;
+    c->task.numbers = 4;
+    c->task.eval_size = 64;
+    c->task.match = MATCH_EXACT;
+    snprintf(c->task.prompt_template, sizeof c->task.prompt_template, "{question}<think>");
+    c->run.seed = 1234;
+}
+
+static Task *make(const char *name) {
+    Config c;
+    base_config(&c, name);
+    Task *t = task_new(&c, err, sizeof err);
+    if (!t) fail_msg("task_new(%s): %s", name, err);
+    return t;
+}
+
+/* ---- config errors ---- */
+
+static void expect_new_fails(const Config *c, const char *needle) {
+    Task *t = task_new(c, err, sizeof err);
+    if (t) {
+        task_free(t);
+        fail_msg("task_new succeeded, expected an error mentioning \"%s\"", needle);
+    }
+    if (!strstr(err, needle)) fail_msg("error \"%s\" does not mention \"%s\"", err, needle);
+}
+
+static void test_config_errors(void **state) {
+    (void)state;
+    Config c;
+    base_config(&c, "sudoku");
+    expect_new_fails(&c, "task.name = \"sudoku\"");
+    base_config(&c, "add");
+    c.task.digits_min = 0;
+    expect_new_fails(&c, "task.digits_min = 0");
+    base_config(&c, "mul");
+    c.task.digits_max = 12;
+    expect_new_fails(&c, "task.digits_max = 12");
+    base_config(&c, "add");
+    c.task.digits_min = 5;
+    c.task.digits_max = 3;
+    expect_new_fails(&c, "digits_min <= digits_max");
+    base_config(&c, "countdown");
+    c.task.numbers = 1;
+    expect_new_fails(&c, "task.numbers = 1");
+    base_config(&c, "add");
+    snprintf(c.task.prompt_template, sizeof c.task.prompt_template, "Solve it<think>");
+    expect_new_fails(&c, "task.prompt_template");
+    snprintf(c.task.prompt_template, sizeof c.task.prompt_template, "{question}");
+    expect_new_fails(&c, "<think>");
+    snprintf(c.task.prompt_template, sizeof c.task.prompt_template, "{question}{question}<think>");
+    expect_new_fails(&c, "exactly once");
+    base_config(&c, "letters");
+    c.task.eval_size = 0;
+    expect_new_fails(&c, "task.eval_size = 0");
+    base_config(&c, "jsonl");
+    expect_new_fails(&c, "task.path");
+    snprintf(c.task.path, sizeof c.task.path, "/nonexistent/dir/problems.jsonl");
+    expect_new_fails(&c, "/nonexistent/dir/problems.jsonl");
+    task_free(NULL);
+}
+
+/* ---- splits ---- */
+
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+/* Questions of n problems of a split, sorted (malloc'd; free with free_questions). */
+static char **questions(const Task *t, TaskSplit s, int n) {
+    char **q = malloc((size_t)n * sizeof *q);
+    for (int i = 0; i < n; i++) {
+        Problem p;
+        task_problem(t, s, (uint64_t)i, &p);
+        assert_int_equal(task_split_of(t, &p), s);
+        q[i] = strdup(p.question);
+    }
+    qsort(q, (size_t)n, sizeof *q, cmp_str);
+    return q;
+}
+
+static void free_questions(char **q, int n) {
+    for (int i = 0; i < n; i++) free(q[i]);
+    free(q);
+}
+
+static void assert_disjoint(const Task *t, int n_train) {
+    int n_eval = (int)task_size(t, SPLIT_EVAL);
+    char **a = questions(t, SPLIT_TRAIN, n_train), **b = questions(t, SPLIT_EVAL, n_eval);
+    for (int i = 0, j = 0; i < n_train && j < n_eval;) {
+        int c = strcmp(a[i], b[j]);
+        if (c == 0) fail_msg("task %s: \"%s\" is in both splits", task_name(t), a[i]);
+        if (c < 0) i++;
+        else j++;
+    }
+    free_questions(a, n_train);
+    free_questions(b, n_eval);
+}
+
+static void test_splits_disjoint(void **state) {
+    (void)state;
+    const char *names[] = {"add", "mul", "countdown", "letters"};
+    for (int k = 0; k < 4; k++) {
+        Task *t = make(names[k]);
+        assert_int_equal(task_size(t, SPLIT_EVAL), 64);
+        assert_true(task_size(t, SPLIT_TRAIN) == UINT64_MAX);
+        assert_disjoint(t, 3000);
+        task_free(t);
+    }
+    /* A tiny problem space (one-digit addition) still holds out a disjoint set, or refuses clearly. */
+    Config c;
+    base_config(&c, "add");
+    c.task.digits_min = c.task.digits_max = 1;
+    Task *t = task_new(&c, err, sizeof err);
+    if (t) {
+        assert_disjoint(t, 500);
+        task_free(t);
+    } else {
+        assert_non_null(strstr(err, "too few distinct problems"));
+    }
+}
+
+static void test_countdown_split_ignores_order(void **state) {
+    (void)state;
+    Task *t = make("countdown");
+    for (int i = 0; i < 50; i++) {
+        Problem p, q;
+        task_problem(t, SPLIT_EVAL, (uint64_t)i, &p);
+        q = p;
+        /* The same numbers in another order are the same problem, so the same split. */
+        int tmp = q.operands[0];
+        q.operands[0] = q.operands[q.n_operands - 1];
+        q.operands[q.n_operands - 1] = tmp;
+        assert_int_equal(task_split_of(t, &q), SPLIT_EVAL);
+    }
+    task_free(t);
+}
+
+static void test_deterministic(void **state) {
+    (void)state;
+    Config c;
+    base_config(&c, "countdown");
+    Task *a = task_new(&c, err, sizeof err), *b = task_new(&c, err, sizeof err);
+    c.run.seed = 99;
+    Task *other = task_new(&c, err, sizeof err);
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_non_null(other);
+    int same_train = 0;
+    for (int i = 0; i < 100; i++) {
+        Problem p, q, r;
+        task_problem(a, SPLIT_TRAIN, (uint64_t)i, &p);
+        task_problem(b, SPLIT_TRAIN, (uint64_t)i, &q);
+        task_problem(other, SPLIT_TRAIN, (uint64_t)i, &r);
+        assert_string_equal(p.question, q.question);
+        assert_string_equal(p.answer, q.answer);
+        assert_int_equal(p.id, i);
+        same_train += strcmp(p.question, r.question) == 0;
+        /* Held-out problems do not depend on the seed: every run of a config evaluates the same set. */
+        task_problem(a, SPLIT_EVAL, (uint64_t)i, &p);
+        task_problem(other, SPLIT_EVAL, (uint64_t)i, &r);
+        assert_string_equal(p.question, r.question);
+    }
+    assert_true(same_train < 10);
+    /* An eval index past the size wraps. */
+    Problem p, q;
+    task_problem(a, SPLIT_EVAL, 3, &p);
+    task_problem(a, SPLIT_EVAL, 3 + task_size(a, SPLIT_EVAL), &q);
+    assert_string_equal(p.question, q.question);
+    task_free(a);
+    task_free(b);
+    task_free(other);
+}
+
+/* ---- problems and checkers ---- */
+
+static void test_add_problems(void **state) {
+    (void)state;
+    Task *t = make("add");
+    assert_string_equal(task_name(t), "add");
+    for (int i = 0; i < 300; i++) {
+        Problem p;
+        task_problem(t, SPLIT_TRAIN, (uint64_t)i, &p);
+        long long a = p.operands[0], b = p.operands[1];
+        assert_true(a >= 1000 && a <= 99999);
+        assert_true(b >= 1000 && b <= 99999);
+        char q[64], ans[32];
+        snprintf(q, sizeof q, "%lld+%lld=", a, b);
+        snprintf(ans, sizeof ans, "%lld", a + b);
+        assert_string_equal(p.question, q);
+        assert_string_equal(p.answer, ans);
+    }
+    Problem p = {.operands = {47385, 9128}, .n_operands = 2};
+    snprintf(p.question, sizeof p.question, "47385+9128=");
+    snprintf(p.answer, sizeof p.answer, "56513");
+    assert_int_equal(task_check(t, &p, "56513"), 1);
+    assert_int_equal(task_check(t, &p, " 56513\n"), 1);
+    assert_int_equal(task_check(t, &p, "056513"), 1);
+    assert_int_equal(task_check(t, &p, "56503"), 0);
+    assert_int_equal(task_check(t, &p, ""), 0);
+    assert_int_equal(task_check(t, &p, "   "), 0);
+    assert_int_equal(task_check(t, &p, "56 513"), 0);
+    assert_int_equal(task_check(t, &p, "56513.0"), 0);
+    assert_int_equal(task_check(t, &p, "-56513"), 0);
+    assert_int_equal(task_check(t, &p, "5.6513e4"), 0);
+    assert_int_equal(task_check(t, &p, "47385+9128"), 0);
+    assert_int_equal(task_check(t, &p, "99999999999999999999999999999999"), 0);
+    assert_int_equal(task_check(t, &p, "56513</answer>"), 0);
+    assert_int_equal(task_check(t, &p, NULL), 0);
+    task_free(t);
+}
+
+static void test_mul_problems(void **state) {
+    (void)state;
+    Task *t = make("mul");
+    for (int i = 0; i < 300; i++) {
+        Problem p;
+        task_problem(t, SPLIT_TRAIN, (uint64_t)i, &p);
+        long long a = p.operands[0], b = p.operands[1];
+        assert_true(a >= 1000 && a <= 99999);
+        assert_true(b >= 2 && b <= 9);
+        char ans[32];
+        snprintf(ans, sizeof ans, "%lld", a * b);
+        assert_string_equal(p.answer, ans);
+        assert_int_equal(task_check(t, &p, ans), 1);
+        snprintf(ans, sizeof ans, "%lld", a * b + 10);
+        assert_int_equal(task_check(t, &p, ans), 0);
+    }
+    Problem p = {.operands = {4235, 7}, .n_operands = 2};
+    snprintf(p.question, sizeof p.question, "4235*7=");
+    snprintf(p.answer, sizeof p.answer, "29645");
+    assert_int_equal(task_check(t, &p, "29645"), 1);
+    assert_int_equal(task_check(t, &p, "4235*7"), 0);
+    assert_int_equal(task_check(t, &p, "x"), 0);
+    task_free(t);
+}
+
+static void countdown_problem(Problem *p) {
+    memset(p, 0, sizeof *p);
+    int nums[] = {3, 5, 7, 8};
+    for (int i = 0; i < 4; i++) p->operands[i] = nums[i];
+    p->n_operands = 4;
+    p->target = 24;
+    snprintf(p->question, sizeof p->question, "24 from 3,5,7,8");
+    snprintf(p->answer, sizeof p->answer, "(8-5)*7+3");
+}
+
+static void test_countdown_checker(void **state) {
+    (void)state;
+    Task *t = make("countdown");
+    Problem p;
+    countdown_problem(&p);
+    assert_int_equal(task_check(t, &p, "(8-5)*7+3"), 1);
+    assert_int_equal(task_check(t, &p, " 3 + 7 * (8 - 5) "), 1); /* another right expression */
+    assert_int_equal(task_check(t, &p, "(8-5)*7+3+0"), 0);       /* a number not given */
+    assert_int_equal(task_check(t, &p, "(8-5)*8+0"), 0);         /* 8 twice, 7 and 3 unused */
+    assert_int_equal(task_check(t, &p, "8*3"), 0);               /* right value, numbers left over */
+    assert_int_equal(task_check(t, &p, "(8-5)*7+3*3/3"), 0);     /* 3 used three times */
+    assert_int_equal(task_check(t, &p, "(8-5)*7+4"), 0);         /* a number not given, wrong value */
+    assert_int_equal(task_check(t, &p, "(8-5)*7-3"), 0);         /* wrong value */
+    assert_int_equal(task_check(t, &p, "3*8/(7-7)+5"), 0);       /* division by zero */
+    assert_int_equal(task_check(t, &p, "3*8/(7-5-2)"), 0);
+    assert_int_equal(task_check(t, &p, "((8-5)*7+3"), 0);        /* unbalanced */
+    assert_int_equal(task_check(t, &p, "(8-5)*7+3)"), 0);
+    assert_int_equal(task_check(t, &p, ""), 0);
+    assert_int_equal(task_check(t, &p, "24"), 0);
+    assert_int_equal(task_check(t, &p, "(8-5)x7+3"), 0);         /* characters outside the grammar */
+    assert_int_equal(task_check(t, &p, "__import__('os').system('true')"), 0);
+    assert_int_equal(task_check(t, &p, "(8-5)*7+3=24"), 0);
+    assert_int_equal(task_check(t, &p, "(8-5)**7+3"), 0);
+    assert_int_equal(task_check(t, &p, "-(5-8)*7+3"), 0);
+    char *huge = malloc(20001);
+    for (int i = 0; i < 20000; i++) huge[i] = "(8-5)*7+3+"[i % 10];
+    huge[20000] = '\0';
+    assert_int_equal(task_check(t, &p, huge), 0);                /* a huge expression */
+    memset(huge, '(', 5000);
+    snprintf(huge + 5000, 100, "(8-5)*7+3");
+    assert_int_equal(task_check(t, &p, huge), 0);
+    free(huge);
+    /* Fractional intermediates are fine when the value lands within 1e-5: 8/(3-8/3) = 24 from 3,3,8,8. */
+    Problem q = p;
+    q.operands[0] = 3; q.operands[1] = 3; q.operands[2] = 8; q.operands[3] = 8;
+    assert_int_equal(task_check(t, &q, "8/(3-8/3)"), 1);
+    assert_int_equal(task_check(t, &q, "8/(3-8/3)*(8/8)"), 0);   /* 8 four times */
+    assert_int_equal(task_check(t, &q, "8*3"), 0);
+    q.n_operands = 3;                                            /* given 3,3,8: one 8 too many */
+    assert_int_equal(task_check(t, &q, "8/(3-8/3)"), 0);
+    task_free(t);
+}
+
+static void test_countdown_problems(void **state) {
+    (void)state;
+    Task *t = make("countdown");
+    for (int i = 0; i < 300; i++) {
+        Problem p;
+        task_problem(t, i % 2 ? SPLIT_EVAL : SPLIT_TRAIN, (uint64_t)i, &p);
+        assert_int_equal(p.n_operands, 4);
+        assert_true(p.target >= 1);
+        for (int k = 0; k < 4; k++) assert_true(p.operands[k] >= 1 && p.operands[k] <= 50);
+        if (!task_check(t, &p, p.answer)) fail_msg("reference %s for \"%s\" is graded wrong", p.answer, p.question);
+        char q[TASK_QUESTION_MAX];
+        snprintf(q, sizeof q, "%d from %d,%d,%d,%d", p.target, p.operands[0], p.operands[1], p.operands[2],
+                 p.operands[3]);
+        assert_string_equal(p.question, q);
+    }
+    task_free(t);
+}
+
+static void test_letters(void **state) {
+    (void)state;
+    Task *t = make("letters");
+    Problem p;
+    memset(&p, 0, sizeof p);
+    snprintf(p.question, sizeof p.question, "count r in strawberry");
+    snprintf(p.answer, sizeof p.answer, "3");
+    assert_int_equal(task_check(t, &p, "3"), 1);
+    assert_int_equal(task_check(t, &p, " 3 "), 1);
+    assert_int_equal(task_check(t, &p, "2"), 0);
+    assert_int_equal(task_check(t, &p, "three"), 0);
+    assert_int_equal(task_check(t, &p, ""), 0);
+    int zeros = 0;
+    for (int i = 0; i < 400; i++) {
+        task_problem(t, SPLIT_TRAIN, (uint64_t)i, &p);
+        char letter, word[128];
+        assert_int_equal(sscanf(p.question, "count %c in %127s", &letter, word), 2);
+        int k = 0;
+        for (char *w = word; *w; w++) k += *w == letter;
+        char ans[16];
+        snprintf(ans, sizeof ans, "%d", k);
+        assert_string_equal(p.answer, ans);
+        zeros += k == 0;
+    }
+    assert_true(zeros > 40 && zeros < 200); /* about a quarter ask for a letter the word lacks */
+    task_free(t);
+}
+
+/* ---- jsonl ---- */
+
+static char tmp_path[64];
+
+static void write_file(const char *text) {
+    snprintf(tmp_path, sizeof tmp_path, "/tmp/test_task_%d.jsonl", (int)getpid());
+    FILE *f = fopen(tmp_path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static Task *jsonl_task(int match, char *e, size_t n) {
+    Config c;
+    base_config(&c, "jsonl");
+    snprintf(c.task.path, sizeof c.task.path, "%s", tmp_path);
+    c.task.match = match;
+    c.task.eval_size = 5;
+    return task_new(&c, e, n);
+}
+
+static void expect_jsonl_error(const char *text, const char *needle) {
+    write_file(text);
+    Task *t = jsonl_task(MATCH_EXACT, err, sizeof err);
+    if (t) {
+        task_free(t);
+        fail_msg("jsonl loaded, expected an error mentioning \"%s\"", needle);
+    }
+    if (!strstr(err, needle) || !strstr(err, tmp_path)) fail_msg("error \"%s\" lacks \"%s\" or the path", err, needle);
+    unlink(tmp_path);
+}
+
+static void test_jsonl_errors(void **state) {
+    (void)state;
+    expect_jsonl_error("{\"prompt\": \"1+1=\", \"answer\": \"2\"}\n{\"prompt\": \"2+2=\", \"answer\": }\n", ":2:");
+    expect_jsonl_error("{\"prompt\": \"a\", \"answer\": \"b\"}\n\n[1, 2]\n", ":3: expected a JSON object");
+    expect_jsonl_error("{\"prompt\": \"a\", \"answer\": \"b\"}\n{\"question\": \"a\", \"answer\": \"b\"}\n",
+                       ":2: \"prompt\" is missing");
+    expect_jsonl_error("{\"prompt\": \"a\"}\n", ":1: \"answer\" is missing");
+    expect_jsonl_error("{\"prompt\": \"a\", \"answer\": [1]}\n", ":1: \"answer\" has the wrong type");
+    expect_jsonl_error("{\"prompt\": 5, \"answer\": \"1\"}\n", ":1: \"prompt\" is not a string");
+    expect_jsonl_error("{\"prompt\": \"caf\\u00e9\", \"answer\": \"1\"}\n", "\\xC3");
+    expect_jsonl_error("{\"prompt\": \"a\", \"answer\": \"1\", \"prompt\": \"b\"}\n", ":1: malformed JSON");
+    expect_jsonl_error("", "distinct prompts");
+    expect_jsonl_error("{\"prompt\": \"a\", \"answer\": \"1\"}\n{\"prompt\": \"a\", \"answer\": \"1\"}\n",
+                       "1 distinct prompts");
+    char big[600];
+    snprintf(big, sizeof big, "{\"prompt\": \"%0300d\", \"answer\": \"1\"}\n", 7);
+    expect_jsonl_error(big, ":1: \"prompt\" is 300 bytes");
+}
+
+static void test_jsonl(void **state) {
+    (void)state;
+    char text[8192] = "";
+    for (int i = 0; i < 60; i++) {
+        char line[128];
+        if (i % 3 == 0) snprintf(line, sizeof line, "{\"prompt\": \"q%d\", \"answer\": %d}\n", i, i * 2);
+        else snprintf(line, sizeof line, "{\"prompt\": \"q%d\", \"answer\": \"%d.0\"}\r\n", i, i * 2);
+        strcat(text, line);
+        if (i == 10) strcat(text, "   \n");
+    }
+    write_file(text);
+    Task *t = jsonl_task(MATCH_NUMERIC, err, sizeof err);
+    if (!t) fail_msg("%s", err);
+    uint64_t ne = task_size(t, SPLIT_EVAL), nt = task_size(t, SPLIT_TRAIN);
+    assert_int_equal(ne, 5); /* ceil(60/10) = 6, capped by eval_size */
+    assert_int_equal(ne + nt, 60);
+    char **tr = questions(t, SPLIT_TRAIN, (int)nt), **ev = questions(t, SPLIT_EVAL, (int)ne);
+    for (uint64_t i = 0; i < ne; i++)
+        for (uint64_t j = 0; j < nt; j++) assert_string_not_equal(ev[i], tr[j]);
+    free_questions(tr, (int)nt);
+    free_questions(ev, (int)ne);
+    Problem p, q;
+    task_problem(t, SPLIT_TRAIN, 0, &p);
+    task_problem(t, SPLIT_TRAIN, nt, &q); /* wraps */
+    assert_string_equal(p.question, q.question);
+    int idx = atoi(p.question + 1);
+    char right[32], wrong[32];
+    snprintf(right, sizeof right, " %d ", idx * 2);
+    snprintf(wrong, sizeof wrong, "%d", idx * 2 + 1);
+    assert_int_equal(task_check(t, &p, right), 1);
+    assert_int_equal(task_check(t, &p, wrong), 0);
+    assert_int_equal(task_check(t, &p, "abc"), 0);
+    assert_int_equal(task_check(t, &p, ""), 0);
+    /* Every style writes the direct answer, graded right. */
+    char buf[256];
+    for (int s = 0; s < STYLE_COUNT; s++) {
+        Rng r;
+        rng_seed(&r, 1, 0);
+        assert_true(task_write_solution(t, &p, s, &r, buf, sizeof buf) > 0);
+        assert_int_equal(reward_accuracy(t, &p, buf), 1.0f);
+        assert_int_equal(reward_format(buf), 1.0f);
+    }
+    /* Loading again gives the same held-out subset. */
+    Task *again = jsonl_task(MATCH_NUMERIC, err, sizeof err);
+    for (uint64_t i = 0; i < ne; i++) {
+        task_problem(t, SPLIT_EVAL, i, &p);
+        task_problem(again, SPLIT_EVAL, i, &q);
+        assert_string_equal(p.question, q.question);
+    }
+    task_free(again);
+    task_free(t);
+
+    /* Exact match: whitespace around is ignored, nothing else. */
+    write_file("{\"prompt\": \"capital of France?\", \"answer\": \"Paris\"}\n"
+               "{\"prompt\": \"2+2?\", \"answer\": \"4\"}\n");
+    t = jsonl_task(MATCH_EXACT, err, sizeof err);
+    if (!t) fail_msg("%s", err);
+    assert_int_equal(task_size(t, SPLIT_EVAL), 1);
+    assert_int_equal(task_size(t, SPLIT_TRAIN), 1);
+    for (int s = 0; s < 2; s++) {
+        task_problem(t, s, 0, &p);
+        if (strcmp(p.answer, "Paris") == 0) {
+            assert_int_equal(task_check(t, &p, " Paris\n"), 1);
+            assert_int_equal(task_check(t, &p, "paris"), 0);
+            assert_int_equal(task_check(t, &p, "Paris."), 0);
+        } else {
+            assert_int_equal(task_check(t, &p, "4"), 1);
+            assert_int_equal(task_check(t, &p, "4.0"), 0); /* exact, not numeric */
+        }
+    }
+    task_free(t);
+    unlink(tmp_path);
+}
+
+/* ---- prompts and solution styles ---- */
+
+static void test_prompt(void **state) {
+    (void)state;
+    Config c;
+    base_config(&c, "add");
+    c.task.prompt_template[0] = '\0'; /* empty: the default */
+    Task *t = task_new(&c, err, sizeof err);
+    assert_non_null(t);
+    Problem p;
+    task_problem(t, SPLIT_TRAIN, 0, &p);
+    char buf[512], want[512];
+    snprintf(want, sizeof want, "%s<think>", p.question);
+    assert_int_equal(task_format_prompt(t, &p, buf, sizeof buf), (int)strlen(want));
+    assert_string_equal(buf, want);
+    assert_int_equal(task_format_prompt(t, &p, buf, 5), -1);
+    task_free(t);
+    snprintf(c.task.prompt_template, sizeof c.task.prompt_template, "Q: {question}\nA: <think>");
+    t = task_new(&c, err, sizeof err);
+    assert_non_null(t);
+    task_format_prompt(t, &p, buf, sizeof buf);
+    snprintf(want, sizeof want, "Q: %s\nA: <think>", p.question);
+    assert_string_equal(buf, want);
+    task_free(t);
+    assert_int_equal(solution_style_from_name("wait"), STYLE_WAIT);
+    assert_int_equal(solution_style_from_name("direct"), STYLE_DIRECT);
+    assert_int_equal(solution_style_from_name("nope"), -1);
+}
+
+/* The "=..." lines of a solution's thinking (candidate answers), copied into cands. */
+static int candidates(const char *sol, char cands[][64], int max) {
+    int n = 0;
+    const char *end = strstr(sol, "</think>");
+    for (const char *l = sol; l && l < end && n < max;) {
+        const char *eol = strchr(l, '\n');
+        if (*l == '=') {
+            size_t k = (size_t)((eol && eol < end ? eol : end) - l - 1);
+            snprintf(cands[n++], 64, "%.*s", (int)k, l + 1);
+        }
+        l = eol ? eol + 1 : NULL;
+    }
+    return n;
+}
+
+static void check_styles(const char *name, int digits_max, int n_problems, int scratch_limit) {
+    Config c;
+    base_config(&c, name);
+    c.task.digits_min = digits_max > 1 ? digits_max - 1 : 1;
+    c.task.digits_max = digits_max;
+    Task *t = task_new(&c, err, sizeof err);
+    if (!t) fail_msg("%s", err);
+    Tokenizer tok;
+    assert_int_equal(tokenizer_init(&tok, TOKENIZER_DEFAULT_ALPHABET, err, sizeof err), 0);
+    RewardWeights w = {1.0f, 0.5f, 0.0f};
+    Rng rng;
+    rng_seed(&rng, 42, 7);
+    int max_len[STYLE_COUNT] = {0};
+    for (int i = 0; i < n_problems; i++) {
+        Problem p;
+        task_problem(t, i % 5 == 0 ? SPLIT_EVAL : SPLIT_TRAIN, (uint64_t)i, &p);
+        for (int s = 0; s < STYLE_COUNT; s++) {
+            char prompt[512], sol[1024], full[1600];
+            int n = task_write_solution(t, &p, s, &rng, sol, sizeof sol);
+            assert_true(n > 0);
+            assert_int_equal(n, (int)strlen(sol));
+            if (n > max_len[s]) max_len[s] = n;
+            assert_true(task_format_prompt(t, &p, prompt, sizeof prompt) > 0);
+            snprintf(full, sizeof full, "%s%s<eos>", prompt, sol);
+            int ids[1600];
+            int nt = tokenizer_encode(&tok, full, ids, 1600, err, sizeof err);
+            if (nt < 0) fail_msg("%s %s: %s\n%s", name, SOLUTION_STYLE_NAMES[s], err, full);
+            assert_null(strstr(sol, "<think>")); /* the prompt opened it */
+            RewardResult r;
+            reward_score(t, &p, sol, &w, &r);
+            if (!r.correct || r.format != 1.0f || r.language != 1.0f)
+                fail_msg("%s %s graded acc %g fmt %g lang %g:\n%s%s", name, SOLUTION_STYLE_NAMES[s], r.accuracy,
+                         r.format, r.language, prompt, sol);
+            assert_true(r.total == 1.5f);
+            char cands[8][64];
+            int nc = candidates(sol, cands, 8);
+            switch (s) {
+            case STYLE_DIRECT:
+                assert_int_equal(r.flags, 0);
+                break;
+            case STYLE_SCRATCHPAD:
+                assert_int_equal(r.flags, 0);
+                assert_int_equal(nc, 1);
+                assert_string_equal(cands[0], p.answer);
+                if (scratch_limit) assert_true(n < scratch_limit);
+                break;
+            case STYLE_CHECK:
+                assert_int_equal(r.flags, ROLLOUT_FLAG_REFLECTION);
+                assert_non_null(strstr(sol, "verify"));
+                assert_non_null(strstr(sol, " ok\n"));
+                assert_null(strstr(sol, " no\n"));
+                break;
+            case STYLE_WAIT:
+                /* A wrong intermediate, caught ("no"), then "wait" and the right result. */
+                assert_non_null(strstr(sol, "wait\n"));
+                assert_non_null(strstr(sol, " no\nwait\n"));
+                assert_true(nc >= 2);
+                assert_int_equal(task_check(t, &p, cands[0]), 0);
+                assert_int_equal(task_check(t, &p, cands[nc - 1]), 1);
+                assert_int_equal(r.flags, ROLLOUT_FLAG_REFLECTION | ROLLOUT_FLAG_SELF_CORRECTION);
+                break;
+            }
+        }
+    }
+    print_message("%s (digits up to %d): longest direct %d, scratchpad %d, check %d, wait %d chars\n", name,
+                  digits_max, max_len[0], max_len[1], max_len[2], max_len[3]);
+    char small[16];
+    Problem p;
+    task_problem(t, SPLIT_TRAIN, 0, &p);
+    assert_int_equal(task_write_solution(t, &p, STYLE_CHECK, &rng, small, sizeof small), -1);
+    task_free(t);
+}
+
+static void test_styles_add(void **state) {
+    (void)state;
+    check_styles("add", 5, 400, 150);
+    check_styles("add", 2, 200, 0);
+    check_styles("add", 9, 100, 0);
+}
+static void test_styles_mul(void **state) {
+    (void)state;
+    check_styles("mul", 5, 400, 0);
+    check_styles("mul", 1, 100, 0);
+}
+static void test_styles_countdown(void **state) {
+    (void)state;
+    check_styles("countdown", 0, 400, 0);
+}
+static void test_styles_letters(void **state) {
+    (void)state;
+    check_styles("letters", 0, 400, 0);
+}
+
+/* The add check recomputes from the written result: a slipped column shows up as a wrong first operand. */
+static void test_add_wait_mistake_is_caught(void **state) {
+    (void)state;
+    Task *t = make("add");
+    Problem p = {.operands = {47385, 9128}, .n_operands = 2};
+    snprintf(p.question, sizeof p.question, "47385+9128=");
+    snprintf(p.answer, sizeof p.answer, "56513");
+    char buf[512];
+    for (uint64_t seed = 0; seed < 50; seed++) {
+        Rng r;
+        rng_seed(&r, seed, 0);
+        assert_true(task_write_solution(t, &p, STYLE_WAIT, &r, buf, sizeof buf) > 0);
+        char cands[8][64];
+        int nc = candidates(buf, cands, 8);
+        assert_int_equal(nc, 2);
+        long long wrong = atoll(cands[0]);
+        /* The recomputed first operand is wrong by exactly as much as the written sum. */
+        char want[64];
+        snprintf(want, sizeof want, "\n%lld no\nwait\n", wrong - 9128);
+        if (!strstr(buf, want)) fail_msg("missing \"%s\" in\n%s", want + 1, buf);
+    }
+    assert_int_equal(task_write_solution(t, &p, STYLE_CHECK, NULL, buf, sizeof buf) > 0, 1);
+    assert_non_null(strstr(buf, "=56513\nverify\n"));
+    assert_non_null(strstr(buf, "\n47385 ok\n"));
+    task_free(t);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_config_errors),      cmocka_unit_test(test_splits_disjoint),
+        cmocka_unit_test(test_countdown_split_ignores_order), cmocka_unit_test(test_deterministic),
+        cmocka_unit_test(test_add_problems),       cmocka_unit_test(test_mul_problems),
+        cmocka_unit_test(test_countdown_checker),  cmocka_unit_test(test_countdown_problems),
+        cmocka_unit_test(test_letters),            cmocka_unit_test(test_jsonl_errors),
+        cmocka_unit_test(test_jsonl),              cmocka_unit_test(test_prompt),
+        cmocka_unit_test(test_styles_add),         cmocka_unit_test(test_styles_mul),
+        cmocka_unit_test(test_styles_countdown),   cmocka_unit_test(test_styles_letters),
+        cmocka_unit_test(test_add_wait_mistake_is_caught),
+    };
+    return cmocka_run_group_tests_name("task", tests, NULL, NULL);
+}
