@@ -100,4 +100,43 @@ void model_prefill(const Model *m, ModelKV *kv, const int *tokens, const int *le
 void model_decode(const Model *m, ModelKV *kv, const int *token, const int *pos, const int *active, int B,
                   float *logits);
 
+/* ---- additions beyond the original contract ---------------------------------------------------------------- */
+
+/* Activations for forward passes that are never differentiated (the reference model, evaluation): one layer's
+ * worth of memory reused layer after layer. model_forward, model_logits and model_token_logprobs accept it;
+ * model_logprob_backward and model_backward assert against it. Pair with model_acts_free. */
+ModelActs *model_acts_new_inference(const ModelConfig *cfg, int B_max, int T_max);
+
+/* Threads: model_forward/backward, model_prefill and model_decode split their batch over kernels_parallel's
+ * pool (core/kernels.h: kernels_set_threads). Results do not depend on the number of threads except for the
+ * order in which per-thread weight gradients are summed (float rounding). */
+
+/* Double-precision twin of a model, for finite-difference gradient checks: the same forward/backward source
+ * (core/model_tmpl.h) compiled over double, running the double variants of the same kernels. */
+typedef struct {
+    double *wte, *attn_norm, *wq, *wk, *wv, *wo, *mlp_norm, *w_gate, *w_up, *w_down, *norm, *lm_head;
+} ModelTensorsF64; /* shapes as in ModelTensors */
+typedef struct {
+    ModelConfig cfg;
+    size_t n_params;
+    double *params_mem;
+    double *grads_mem;
+    ModelTensorsF64 params;
+    ModelTensorsF64 grads;
+} ModelF64;
+typedef struct ModelActsF64 ModelActsF64;
+/* Allocates a twin holding src's parameters converted to double, gradients zeroed. Returns 0 or -1 (memory).
+ * Pair with model_f64_free (accepts NULL and a zeroed ModelF64). */
+int model_f64_init(ModelF64 *m, const Model *src);
+void model_f64_free(ModelF64 *m);
+/* As model_acts_new / model_forward / model_logits / model_token_logprobs / model_logprob_backward /
+ * model_backward, in double. */
+ModelActsF64 *model_f64_acts_new(const ModelConfig *cfg, int B_max, int T_max);
+void model_f64_acts_free(ModelActsF64 *a);
+void model_f64_forward(const ModelF64 *m, ModelActsF64 *a, const int *tokens, int B, int T);
+double *model_f64_logits(ModelActsF64 *a);
+void model_f64_token_logprobs(ModelActsF64 *a, const int *tokens, int B, int T, double *logp, double *entropy);
+void model_f64_logprob_backward(ModelActsF64 *a, const int *tokens, const double *dlogp, int B, int T);
+void model_f64_backward(ModelF64 *m, ModelActsF64 *a, const int *tokens, int B, int T);
+
 #endif

@@ -1,0 +1,56 @@
+/* kernels.h - the numeric kernels of the model (forward/backward pairs) and the small thread pool they run on.
+ *
+ * Dimension legend, used in every kernel and in model.c:
+ *   B  sequences in a batch          T  time steps (tokens) per sequence
+ *   C  channels (d_model)            H  attention heads
+ *   D  head size (C / H, even)       F  SwiGLU hidden size
+ *   V  vocabulary size               L  layers
+ *   N  rows a kernel works on (B*T for whole sequences, or the active rows of a decode step)
+ *
+ * Every kernel exists twice, for float and for double (suffix _f64), compiled from one source
+ * (core/kernels_tmpl.h) so that finite-difference checks in double precision test the same code the float
+ * model runs. See core/kernels_api.h for the kernels and their contracts.
+ *
+ * Threads: one process-wide pool (kernels_parallel) that the model uses to split a batch between cores. BLAS is
+ * kept single-threaded while the pool has more than one thread, so the two never oversubscribe the cores: each
+ * pool thread calls gemm on its own rows. */
+#ifndef GRPO_KERNELS_H
+#define GRPO_KERNELS_H
+#include <stddef.h>
+
+#define real float
+#define KFN(name) name
+#include "core/kernels_api.h"
+#undef real
+#undef KFN
+
+#define real double
+#define KFN(name) name##_f64
+#include "core/kernels_api.h"
+#undef real
+#undef KFN
+
+/* Routes matmul_gemm (both precisions) through the naive matmul_gemm_ref when on is nonzero: lets tests run the
+ * whole model on reference arithmetic. Not for use while kernels run on other threads. */
+void kernels_use_reference_gemm(int on);
+
+/* exp for float as the kernels compute it (a polynomial that vectorises; relative error < 2e-7 on [-87, 88],
+ * inputs below -87 give ~1e-38 rather than 0). Exposed for tests. */
+float kernels_expf(float x);
+
+/* Sets the number of threads of the pool (0: the number of online CPUs; clamped to [1, 64]). Call it before
+ * allocating model workspaces (model_acts_new, model_kv_new, sampler_new), which size per-thread scratch by it.
+ * Not thread-safe against a running kernels_parallel. */
+void kernels_set_threads(int n);
+/* The number of threads of the pool (starts it on first use with the default). */
+int kernels_threads(void);
+
+typedef void (*KernelsTask)(void *ctx, int task);
+/* Runs fn(ctx, i) for i in [0, n_tasks) on the pool's threads (the caller's thread takes part) and returns when
+ * all are done. A call from inside a task runs its tasks serially on that thread. */
+void kernels_parallel(int n_tasks, KernelsTask fn, void *ctx);
+
+/* The name of the BLAS kernel OpenBLAS loaded (openblas_get_corename(), e.g. "Haswell"), for reports. */
+const char *kernels_blas_corename(void);
+
+#endif

@@ -1,0 +1,335 @@
+/* kernels_tmpl.h - the kernels of kernels_api.h, written once over `real`. kernels.c includes this file twice:
+ * real = float (KFN(x) = x, KEXP = the vectorisable kernels_expf, BLAS = sgemm) and real = double
+ * (KFN(x) = x_f64, KEXP = exp, BLAS = dgemm). Loops are shaped so the compiler vectorises them without
+ * fast-math: no floating-point reductions across the vectorised index except through fixed lane arrays
+ * (KFN(dot)), axpy-style inner loops elsewhere. Not a header to include directly. */
+
+/* sum a[i] * b[i] with 16 independent partial sums, which the compiler maps onto vector lanes */
+static inline real KFN(dot)(const real *restrict a, const real *restrict b, int n) {
+    real acc[16] = {0};
+    int i = 0;
+    for (; i + 16 <= n; i += 16)
+        for (int j = 0; j < 16; j++) acc[j] += a[i + j] * b[i + j];
+    real s = 0;
+    for (; i < n; i++) s += a[i] * b[i];
+    for (int j = 0; j < 16; j++) s += acc[j];
+    return s;
+}
+
+static inline real KFN(sum)(const real *restrict a, int n) {
+    real acc[16] = {0};
+    int i = 0;
+    for (; i + 16 <= n; i += 16)
+        for (int j = 0; j < 16; j++) acc[j] += a[i + j];
+    real s = 0;
+    for (; i < n; i++) s += a[i];
+    for (int j = 0; j < 16; j++) s += acc[j];
+    return s;
+}
+
+static inline real KFN(max)(const real *a, int n) {
+    real m = a[0];
+    for (int i = 1; i < n; i++) m = a[i] > m ? a[i] : m;
+    return m;
+}
+
+/* in place: x[0..n) = exp(x - max) / sum; returns nothing, n >= 1 */
+static inline void KFN(softmax_inplace)(real *restrict x, int n) {
+    real mx = KFN(max)(x, n);
+    for (int i = 0; i < n; i++) x[i] = KEXP(x[i] - mx);
+    real inv = (real)1 / KFN(sum)(x, n);
+    for (int i = 0; i < n; i++) x[i] *= inv;
+}
+
+/* ---------------------------------------------------------------------------------------------------- matmul */
+
+void KFN(matmul_gemm_ref)(int trans_a, int trans_b, int M, int N, int K, real alpha, const real *A, int lda,
+                          const real *B, int ldb, real beta, real *C, int ldc) {
+    for (int i = 0; i < M; i++)
+        for (int j = 0; j < N; j++) {
+            double acc = 0;
+            for (int k = 0; k < K; k++) {
+                double a = trans_a ? A[(size_t)k * lda + i] : A[(size_t)i * lda + k];
+                double b = trans_b ? B[(size_t)j * ldb + k] : B[(size_t)k * ldb + j];
+                acc += a * b;
+            }
+            real *c = &C[(size_t)i * ldc + j];
+            *c = (real)(alpha * acc + (beta == 0 ? 0 : beta * *c));
+        }
+}
+
+void KFN(matmul_gemm)(int trans_a, int trans_b, int M, int N, int K, real alpha, const real *A, int lda,
+                      const real *B, int ldb, real beta, real *C, int ldc) {
+    assert(M >= 0 && N >= 0 && K >= 0);
+    if (M == 0 || N == 0) return;
+    if (K == 0) { /* BLAS would leave C untouched for beta == 1 and scale otherwise: match that exactly */
+        for (int i = 0; i < M; i++)
+            for (int j = 0; j < N; j++) C[(size_t)i * ldc + j] = beta == 0 ? 0 : beta * C[(size_t)i * ldc + j];
+        return;
+    }
+    if (g_reference_gemm) {
+        KFN(matmul_gemm_ref)(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+        return;
+    }
+    BLAS_GEMM(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, M, N, K,
+              alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+void KFN(matmul_forward)(real *out, const real *inp, const real *weight, int N, int C, int OC, int ldo) {
+    KFN(matmul_gemm)(0, 1, N, OC, C, 1, inp, C, weight, C, 0, out, ldo);
+}
+
+void KFN(matmul_backward)(real *dinp, real *dweight, const real *dout, const real *inp, const real *weight,
+                          int N, int C, int OC, int ldo) {
+    if (dinp) KFN(matmul_gemm)(0, 0, N, C, OC, 1, dout, ldo, weight, C, 1, dinp, C);
+    if (dweight) KFN(matmul_gemm)(1, 0, OC, C, N, 1, dout, ldo, inp, C, 1, dweight, C);
+}
+
+/* ------------------------------------------------------------------------------------------------- embedding */
+
+void KFN(encoder_forward)(real *out, const int *tokens, const real *wte, int N, int C) {
+    for (int n = 0; n < N; n++) memcpy(out + (size_t)n * C, wte + (size_t)tokens[n] * C, sizeof(real) * C);
+}
+
+void KFN(encoder_backward)(real *dwte, const real *dout, const int *tokens, int N, int C) {
+    for (int n = 0; n < N; n++) {
+        real *restrict d = dwte + (size_t)tokens[n] * C;
+        const real *restrict g = dout + (size_t)n * C;
+        for (int c = 0; c < C; c++) d[c] += g[c];
+    }
+}
+
+/* --------------------------------------------------------------------------------------------------- rmsnorm */
+
+void KFN(rmsnorm_forward)(real *out, real *rstd, const real *inp, const real *weight, int N, int C, real eps) {
+    for (int n = 0; n < N; n++) {
+        const real *restrict x = inp + (size_t)n * C;
+        real *restrict o = out + (size_t)n * C;
+        real r = (real)1 / (real)sqrt(KFN(dot)(x, x, C) / C + eps);
+        for (int c = 0; c < C; c++) o[c] = x[c] * r * weight[c];
+        if (rstd) rstd[n] = r;
+    }
+}
+
+/* y = x r w, r = (mean x^2 + eps)^-1/2:  dx = r (w dy) - r^3/C x sum(w dy x);  dw += dy x r */
+void KFN(rmsnorm_backward)(real *dinp, real *dweight, const real *dout, const real *inp, const real *weight,
+                           const real *rstd, int N, int C) {
+    for (int n = 0; n < N; n++) {
+        const real *restrict x = inp + (size_t)n * C;
+        const real *restrict dy = dout + (size_t)n * C;
+        real *restrict dx = dinp + (size_t)n * C;
+        real r = rstd[n];
+        real acc[16] = {0}, s = 0;
+        int c = 0;
+        for (; c + 16 <= C; c += 16)
+            for (int j = 0; j < 16; j++) acc[j] += weight[c + j] * dy[c + j] * x[c + j];
+        for (; c < C; c++) s += weight[c] * dy[c] * x[c];
+        for (int j = 0; j < 16; j++) s += acc[j];
+        real k = s * r * r * r / C;
+        for (c = 0; c < C; c++) dx[c] += r * weight[c] * dy[c] - k * x[c];
+        if (dweight)
+            for (c = 0; c < C; c++) dweight[c] += dy[c] * x[c] * r;
+    }
+}
+
+/* ------------------------------------------------------------------------------------------------------ rope */
+
+static void KFN(rope_apply)(real *x, const real *cos_tab, const real *sin_tab, const int *pos, int N, int T,
+                            int H, int D, int ld, real sign) {
+    int half = D / 2;
+    for (int n = 0; n < N; n++) {
+        int p = pos ? pos[n] : n % T;
+        const real *restrict cs = cos_tab + (size_t)p * half;
+        const real *restrict sn = sin_tab + (size_t)p * half;
+        for (int h = 0; h < H; h++) {
+            real *restrict x1 = x + (size_t)n * ld + h * D;
+            real *restrict x2 = x1 + half;
+            for (int i = 0; i < half; i++) {
+                real a = x1[i], b = x2[i], s = sign * sn[i];
+                x1[i] = a * cs[i] - b * s;
+                x2[i] = a * s + b * cs[i];
+            }
+        }
+    }
+}
+
+void KFN(rope_forward)(real *x, const real *cos_tab, const real *sin_tab, const int *pos, int N, int T, int H,
+                       int D, int ld) {
+    KFN(rope_apply)(x, cos_tab, sin_tab, pos, N, T, H, D, ld, 1);
+}
+
+void KFN(rope_backward)(real *dx, const real *cos_tab, const real *sin_tab, const int *pos, int N, int T, int H,
+                        int D, int ld) {
+    KFN(rope_apply)(dx, cos_tab, sin_tab, pos, N, T, H, D, ld, -1);
+}
+
+/* ------------------------------------------------------------------------------------------------- attention */
+
+/* Query rows are processed in tiles of ATT_TILE; a tile attends to keys [0, tile end), so work above the
+ * diagonal is limited to the diagonal tiles: 5/8 of the full square at T = 128. */
+#ifndef ATT_TILE
+#define ATT_TILE 32
+#endif
+
+void KFN(attention_forward)(real *out, real *att, const real *qkv, int B, int T, int C, int H) {
+    int D = C / H, C3 = 3 * C;
+    real scale = (real)1 / (real)sqrt((double)D);
+    for (int b = 0; b < B; b++)
+        for (int h = 0; h < H; h++) {
+            const real *q = qkv + (size_t)b * T * C3 + h * D, *k = q + C, *v = q + 2 * C;
+            real *P = att + ((size_t)b * H + h) * T * T;
+            real *y = out + (size_t)b * T * C + h * D;
+            for (int r0 = 0; r0 < T; r0 += ATT_TILE) {
+                int r1 = r0 + ATT_TILE < T ? r0 + ATT_TILE : T;
+                KFN(matmul_gemm)(0, 1, r1 - r0, r1, D, scale, q + (size_t)r0 * C3, C3, k, C3, 0,
+                                 P + (size_t)r0 * T, T);
+                for (int t = r0; t < r1; t++) {
+                    real *row = P + (size_t)t * T;
+                    KFN(softmax_inplace)(row, t + 1);
+                    for (int s = t + 1; s < r1; s++) row[s] = 0;
+                }
+                KFN(matmul_gemm)(0, 0, r1 - r0, D, r1, 1, P + (size_t)r0 * T, T, v, C3, 0, y + (size_t)r0 * C, C);
+            }
+        }
+}
+
+void KFN(attention_backward)(real *dqkv, real *scratch, const real *dout, const real *qkv, const real *att,
+                             int B, int T, int C, int H) {
+    int D = C / H, C3 = 3 * C;
+    real scale = (real)1 / (real)sqrt((double)D);
+    for (int b = 0; b < B; b++)
+        for (int h = 0; h < H; h++) {
+            const real *q = qkv + (size_t)b * T * C3 + h * D, *k = q + C, *v = q + 2 * C;
+            real *dq = dqkv + (size_t)b * T * C3 + h * D, *dk = dq + C, *dv = dq + 2 * C;
+            const real *P = att + ((size_t)b * H + h) * T * T;
+            const real *dy = dout + (size_t)b * T * C + h * D;
+            real *dP = scratch;
+            for (int r0 = 0; r0 < T; r0 += ATT_TILE) {
+                int r1 = r0 + ATT_TILE < T ? r0 + ATT_TILE : T, m = r1 - r0;
+                /* dP = dy v^T, dv += P^T dy */
+                KFN(matmul_gemm)(0, 1, m, r1, D, 1, dy + (size_t)r0 * C, C, v, C3, 0, dP + (size_t)r0 * T, T);
+                KFN(matmul_gemm)(1, 0, r1, D, m, 1, P + (size_t)r0 * T, T, dy + (size_t)r0 * C, C, 1, dv, C3);
+                /* softmax backward: dS = P (dP - sum_j P dP) * scale, zero above the diagonal */
+                for (int t = r0; t < r1; t++) {
+                    const real *restrict p = P + (size_t)t * T;
+                    real *restrict g = dP + (size_t)t * T;
+                    real s = KFN(dot)(p, g, t + 1);
+                    for (int j = 0; j <= t; j++) g[j] = p[j] * (g[j] - s) * scale;
+                    for (int j = t + 1; j < r1; j++) g[j] = 0;
+                }
+                /* dq += dS k, dk += dS^T q */
+                KFN(matmul_gemm)(0, 0, m, D, r1, 1, dP + (size_t)r0 * T, T, k, C3, 1, dq + (size_t)r0 * C3, C3);
+                KFN(matmul_gemm)(1, 0, r1, D, m, 1, dP + (size_t)r0 * T, T, q + (size_t)r0 * C3, C3, 1, dk, C3);
+            }
+        }
+}
+
+void KFN(attention_decode)(real *out, real *scratch, const real *q, int ldq, const real *kt, const real *v,
+                           const int *seq, const int *pos, int N, int C, int H, int max_T) {
+    int D = C / H;
+    real scale = (real)1 / (real)sqrt((double)D);
+    for (int n = 0; n < N; n++) {
+        int b = seq[n], np = pos[n] + 1;
+        for (int h = 0; h < H; h++) {
+            const real *qh = q + (size_t)n * ldq + h * D;
+            const real *kh = kt + ((size_t)b * H + h) * D * max_T;
+            const real *vh = v + ((size_t)b * H + h) * max_T * D;
+            real *restrict sc = scratch;
+            for (int s = 0; s < np; s++) sc[s] = 0;
+            for (int d = 0; d < D; d++) {
+                real qd = qh[d] * scale;
+                const real *restrict kd = kh + (size_t)d * max_T;
+                for (int s = 0; s < np; s++) sc[s] += qd * kd[s];
+            }
+            KFN(softmax_inplace)(sc, np);
+            real *restrict y = out + (size_t)n * C + h * D;
+            for (int d = 0; d < D; d++) y[d] = 0;
+            for (int s = 0; s < np; s++) {
+                real p = sc[s];
+                const real *restrict vs = vh + (size_t)s * D;
+                for (int d = 0; d < D; d++) y[d] += p * vs[d];
+            }
+        }
+    }
+}
+
+/* ---------------------------------------------------------------------------------------------------- swiglu */
+
+void KFN(swiglu_forward)(real *out, const real *gu, int N, int F) {
+    for (int n = 0; n < N; n++) {
+        const real *restrict g = gu + (size_t)n * 2 * F, *restrict u = g + F;
+        real *restrict o = out + (size_t)n * F;
+        for (int i = 0; i < F; i++) o[i] = g[i] / (1 + KEXP(-g[i])) * u[i];
+    }
+}
+
+/* silu(g) = g s(g), silu'(g) = s(g) (1 + g (1 - s(g))) */
+void KFN(swiglu_backward)(real *dgu, const real *dout, const real *gu, int N, int F) {
+    for (int n = 0; n < N; n++) {
+        const real *restrict g = gu + (size_t)n * 2 * F, *restrict u = g + F;
+        real *restrict dg = dgu + (size_t)n * 2 * F, *restrict du = dg + F;
+        const real *restrict dy = dout + (size_t)n * F;
+        for (int i = 0; i < F; i++) {
+            real s = 1 / (1 + KEXP(-g[i]));
+            dg[i] += dy[i] * u[i] * s * (1 + g[i] * (1 - s));
+            du[i] += dy[i] * g[i] * s;
+        }
+    }
+}
+
+/* -------------------------------------------------------------------------------------------------- residual */
+
+void KFN(residual_forward)(real *out, const real *a, const real *b, size_t n) {
+    for (size_t i = 0; i < n; i++) out[i] = a[i] + b[i];
+}
+
+void KFN(residual_backward)(real *da, real *db, const real *dout, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        da[i] += dout[i];
+        db[i] += dout[i];
+    }
+}
+
+/* ------------------------------------------------------------------------------------------ output logprobs */
+
+void KFN(logprob_forward)(real *logp, real *entropy, real *lse, const real *logits, const int *targets, int N,
+                          int V) {
+    for (int n = 0; n < N; n++) {
+        const real *restrict z = logits + (size_t)n * V;
+        real mx = KFN(max)(z, V);
+        real acc[16] = {0}, accz[16] = {0}, s = 0, sz = 0;
+        int i = 0;
+        for (; i + 16 <= V; i += 16)
+            for (int j = 0; j < 16; j++) {
+                real e = KEXP(z[i + j] - mx);
+                acc[j] += e;
+                accz[j] += e * (z[i + j] - mx);
+            }
+        for (; i < V; i++) {
+            real e = KEXP(z[i] - mx);
+            s += e;
+            sz += e * (z[i] - mx);
+        }
+        for (int j = 0; j < 16; j++) {
+            s += acc[j];
+            sz += accz[j];
+        }
+        real l = mx + (real)log(s);
+        lse[n] = l;
+        if (logp && targets) logp[n] = z[targets[n]] - l;
+        if (entropy) entropy[n] = (real)log(s) - sz / s; /* -sum p log p with log p = z - mx - log s */
+    }
+}
+
+void KFN(logprob_backward)(real *dlogits, const real *dlogp, const real *logits, const real *lse,
+                           const int *targets, int N, int V) {
+    for (int n = 0; n < N; n++) {
+        real g = dlogp[n];
+        if (g == 0) continue;
+        const real *restrict z = logits + (size_t)n * V;
+        real *restrict d = dlogits + (size_t)n * V;
+        real l = lse[n];
+        for (int i = 0; i < V; i++) d[i] -= g * KEXP(z[i] - l);
+        d[targets[n]] += g;
+    }
+}

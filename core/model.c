@@ -1,0 +1,399 @@
+/* model.c - the llama-style decoder of model.h: parameters, the float and double instantiations of
+ * core/model_tmpl.h (forward, backward, log-probabilities), and batched KV-cache decoding (float only).
+ *
+ * Decoding keeps keys transposed, (L, B, H, D, max_T), so the scores of one query are an axpy over positions, and
+ * values as (L, B, H, max_T, D). A decode step gathers the active rows into a dense batch, splits it between the
+ * pool's threads, and each thread runs every layer on its rows with gemm (no synchronisation between layers). */
+#include "core/model.h"
+#include "core/kernels.h"
+#include "core/rng.h"
+#include <assert.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+/* Large buffers: 64-byte aligned, backed by huge pages where the kernel allows, and touched once here so that
+ * no step ever pays for first-touch page faults (expensive on virtual machines). NULL when out of memory. */
+static void *big_alloc(size_t bytes) {
+    size_t align = bytes >= (1u << 21) ? (1u << 21) : 64;
+    size_t rounded = (bytes + align - 1) / align * align;
+    void *p = NULL;
+    if (posix_memalign(&p, align, rounded ? rounded : align) != 0) return NULL;
+#ifdef MADV_HUGEPAGE
+    if (align == (1u << 21)) madvise(p, rounded, MADV_HUGEPAGE);
+#endif
+    memset(p, 0, rounded);
+    return p;
+}
+
+#define real float
+#define KFN(name) name
+#define MFN(name) mt_##name##_f32
+#define TENS ModelTensors
+#define ACTS ModelActs
+#include "core/model_tmpl.h"
+#undef real
+#undef KFN
+#undef MFN
+#undef TENS
+#undef ACTS
+
+#define real double
+#define KFN(name) name##_f64
+#define MFN(name) mt_##name##_f64
+#define TENS ModelTensorsF64
+#define ACTS ModelActsF64
+#include "core/model_tmpl.h"
+#undef real
+#undef KFN
+#undef MFN
+#undef TENS
+#undef ACTS
+
+/* ------------------------------------------------------------------------------------------- parameters */
+
+int model_preset(ModelConfig *cfg, const char *name) {
+    if (!strcmp(name, "tiny")) {
+        cfg->C = 128, cfg->L = 4, cfg->H = 4, cfg->F = 384;
+    } else if (!strcmp(name, "small")) {
+        cfg->C = 256, cfg->L = 6, cfg->H = 8, cfg->F = 768;
+    } else {
+        return -1;
+    }
+    cfg->rope_theta = 10000.0f;
+    cfg->norm_eps = 1e-5f;
+    cfg->tied = 1;
+    return 0;
+}
+
+static int config_ok(const ModelConfig *c) {
+    return c->V > 0 && c->C > 0 && c->L > 0 && c->H > 0 && c->F > 0 && c->max_T > 0 && c->C % c->H == 0 &&
+           (c->C / c->H) % 2 == 0 && c->rope_theta > 0 && c->norm_eps > 0;
+}
+
+int model_init(Model *m, const ModelConfig *cfg, uint64_t seed) {
+    assert(config_ok(cfg));
+    memset(m, 0, sizeof *m);
+    m->cfg = *cfg;
+    m->n_params = mt_layout_f32(&m->params, NULL, cfg);
+    m->params_mem = big_alloc(m->n_params * sizeof(float));
+    m->grads_mem = big_alloc(m->n_params * sizeof(float));
+    if (!m->params_mem || !m->grads_mem) {
+        model_free(m);
+        return -1;
+    }
+    mt_layout_f32(&m->params, m->params_mem, cfg);
+    mt_layout_f32(&m->grads, m->grads_mem, cfg);
+    Rng r;
+    rng_seed(&r, seed, 0x6d6f64656cull); /* "model" */
+    ModelTensorInfo ti;
+    for (int i = 0; model_tensor_info(m, i, &ti); i++) {
+        if (ti.ndim == 1)
+            for (size_t k = 0; k < ti.numel; k++) ti.data[k] = 1.0f;
+        else
+            for (size_t k = 0; k < ti.numel; k++) ti.data[k] = 0.02f * rng_normal(&r);
+    }
+    return 0;
+}
+
+void model_free(Model *m) {
+    if (!m) return;
+    free(m->params_mem);
+    free(m->grads_mem);
+    memset(m, 0, sizeof *m);
+}
+
+void model_zero_grad(Model *m) { memset(m->grads_mem, 0, m->n_params * sizeof(float)); }
+
+void model_copy_params(Model *dst, const Model *src) {
+    assert(dst->n_params == src->n_params && !memcmp(&dst->cfg, &src->cfg, sizeof dst->cfg));
+    memcpy(dst->params_mem, src->params_mem, src->n_params * sizeof(float));
+}
+
+int model_tensor_info(const Model *m, int i, ModelTensorInfo *out) {
+    const ModelConfig *c = &m->cfg;
+    const ModelTensors *p = &m->params;
+    int C = c->C, F = c->F, V = c->V;
+    size_t CC = (size_t)C * C, FC = (size_t)F * C;
+    memset(out, 0, sizeof *out);
+    if (i < 0) return 0;
+    if (i == 0) {
+        snprintf(out->name, sizeof out->name, "model.embed_tokens.weight");
+        out->ndim = 2, out->shape[0] = V, out->shape[1] = C, out->data = p->wte;
+    } else if (i <= 9 * c->L) {
+        int l = (i - 1) / 9, k = (i - 1) % 9;
+        static const char *names[9] = {"input_layernorm", "self_attn.q_proj", "self_attn.k_proj",
+                                       "self_attn.v_proj", "self_attn.o_proj", "post_attention_layernorm",
+                                       "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj"};
+        snprintf(out->name, sizeof out->name, "model.layers.%d.%s.weight", l, names[k]);
+        switch (k) {
+        case 0: out->ndim = 1, out->shape[0] = C, out->data = p->attn_norm + (size_t)l * C; break;
+        case 1: out->ndim = 2, out->shape[0] = C, out->shape[1] = C, out->data = p->wq + l * CC; break;
+        case 2: out->ndim = 2, out->shape[0] = C, out->shape[1] = C, out->data = p->wk + l * CC; break;
+        case 3: out->ndim = 2, out->shape[0] = C, out->shape[1] = C, out->data = p->wv + l * CC; break;
+        case 4: out->ndim = 2, out->shape[0] = C, out->shape[1] = C, out->data = p->wo + l * CC; break;
+        case 5: out->ndim = 1, out->shape[0] = C, out->data = p->mlp_norm + (size_t)l * C; break;
+        case 6: out->ndim = 2, out->shape[0] = F, out->shape[1] = C, out->data = p->w_gate + l * FC; break;
+        case 7: out->ndim = 2, out->shape[0] = F, out->shape[1] = C, out->data = p->w_up + l * FC; break;
+        default: out->ndim = 2, out->shape[0] = C, out->shape[1] = F, out->data = p->w_down + l * FC; break;
+        }
+    } else if (i == 9 * c->L + 1) {
+        snprintf(out->name, sizeof out->name, "model.norm.weight");
+        out->ndim = 1, out->shape[0] = C, out->data = p->norm;
+    } else if (i == 9 * c->L + 2 && !c->tied) {
+        snprintf(out->name, sizeof out->name, "lm_head.weight");
+        out->ndim = 2, out->shape[0] = V, out->shape[1] = C, out->data = p->lm_head;
+    } else {
+        return 0;
+    }
+    out->numel = out->ndim == 1 ? (size_t)out->shape[0] : (size_t)out->shape[0] * out->shape[1];
+    return 1;
+}
+
+/* -------------------------------------------------------------------------------------- float model API */
+
+ModelActs *model_acts_new(const ModelConfig *cfg, int B_max, int T_max) { return mt_acts_new_f32(cfg, B_max, T_max, 1); }
+ModelActs *model_acts_new_inference(const ModelConfig *cfg, int B_max, int T_max) {
+    return mt_acts_new_f32(cfg, B_max, T_max, 0);
+}
+void model_acts_free(ModelActs *a) { mt_acts_free_f32(a); }
+
+void model_forward(const Model *m, ModelActs *a, const int *tokens, int B, int T) {
+    mt_forward_f32(&m->params, a, tokens, B, T, NULL, NULL);
+}
+
+float *model_logits(ModelActs *a) { return a->logits; }
+
+void model_token_logprobs(ModelActs *a, const int *tokens, int B, int T, float *logp, float *entropy) {
+    mt_token_logprobs_f32(a, tokens, B, T, logp, entropy);
+}
+
+void model_logprob_backward(ModelActs *a, const int *tokens, const float *dlogp, int B, int T) {
+    mt_logprob_backward_f32(a, tokens, dlogp, B, T);
+}
+
+void model_backward(Model *m, ModelActs *a, const int *tokens, int B, int T) {
+    mt_backward_f32(&m->grads, m->grads_mem, &m->params, a, tokens, B, T);
+}
+
+/* ------------------------------------------------------------------------------------- double twin API */
+
+int model_f64_init(ModelF64 *m, const Model *src) {
+    memset(m, 0, sizeof *m);
+    m->cfg = src->cfg;
+    m->n_params = mt_layout_f64(&m->params, NULL, &src->cfg);
+    assert(m->n_params == src->n_params);
+    m->params_mem = big_alloc(m->n_params * sizeof(double));
+    m->grads_mem = big_alloc(m->n_params * sizeof(double));
+    if (!m->params_mem || !m->grads_mem) {
+        model_f64_free(m);
+        return -1;
+    }
+    mt_layout_f64(&m->params, m->params_mem, &src->cfg);
+    mt_layout_f64(&m->grads, m->grads_mem, &src->cfg);
+    for (size_t i = 0; i < m->n_params; i++) m->params_mem[i] = src->params_mem[i];
+    return 0;
+}
+
+void model_f64_free(ModelF64 *m) {
+    if (!m) return;
+    free(m->params_mem);
+    free(m->grads_mem);
+    memset(m, 0, sizeof *m);
+}
+
+ModelActsF64 *model_f64_acts_new(const ModelConfig *cfg, int B_max, int T_max) {
+    return mt_acts_new_f64(cfg, B_max, T_max, 1);
+}
+void model_f64_acts_free(ModelActsF64 *a) { mt_acts_free_f64(a); }
+void model_f64_forward(const ModelF64 *m, ModelActsF64 *a, const int *tokens, int B, int T) {
+    mt_forward_f64(&m->params, a, tokens, B, T, NULL, NULL);
+}
+double *model_f64_logits(ModelActsF64 *a) { return a->logits; }
+void model_f64_token_logprobs(ModelActsF64 *a, const int *tokens, int B, int T, double *logp, double *entropy) {
+    mt_token_logprobs_f64(a, tokens, B, T, logp, entropy);
+}
+void model_f64_logprob_backward(ModelActsF64 *a, const int *tokens, const double *dlogp, int B, int T) {
+    mt_logprob_backward_f64(a, tokens, dlogp, B, T);
+}
+void model_f64_backward(ModelF64 *m, ModelActsF64 *a, const int *tokens, int B, int T) {
+    mt_backward_f64(&m->grads, m->grads_mem, &m->params, a, tokens, B, T);
+}
+
+/* ------------------------------------------------------------------------------------------- KV cache */
+
+struct ModelKV {
+    ModelConfig cfg;
+    int B_max, T_max, n_slots;
+    float *mem;
+    float *kt;      /* (L, B_max, H, D, T_max) keys, transposed */
+    float *v;       /* (L, B_max, H, T_max, D) values */
+    float *cos_tab, *sin_tab; /* (T_max, D/2) */
+    /* one decode step over n dense rows */
+    float *x, *xn, *qkv, *atty, *gu, *hsw, *logits; /* (B_max, C), (B_max, C), (B_max, 3C), ... (B_max, V) */
+    float *scores;  /* (n_slots, T_max) */
+    int *seq, *pos; /* (B_max) cache row and position of each dense row */
+    int *tok;       /* (B_max) */
+    int *ptok;      /* (B_max, T_max) prefill tokens with padding replaced */
+    ModelActs *pre; /* prefill workspace (inference activations) */
+};
+
+ModelKV *model_kv_new(const ModelConfig *cfg, int B_max, int T_max) {
+    assert(config_ok(cfg) && B_max > 0 && T_max > 0 && T_max <= cfg->max_T);
+    ModelKV *kv = calloc(1, sizeof *kv);
+    if (!kv) return NULL;
+    kv->cfg = *cfg;
+    kv->B_max = B_max;
+    kv->T_max = T_max;
+    kv->n_slots = kernels_threads();
+    size_t C = cfg->C, F = cfg->F, V = cfg->V, L = cfg->L, B = B_max, T = T_max, D = C / cfg->H;
+    size_t sizes[] = {L * B * C * T, L * B * C * T, T * D / 2, T * D / 2, B * C, B * C, B * 3 * C, B * C,
+                      B * 2 * F, B * F, B * V, (size_t)kv->n_slots * T};
+    float **ptrs[] = {&kv->kt, &kv->v, &kv->cos_tab, &kv->sin_tab, &kv->x, &kv->xn, &kv->qkv, &kv->atty,
+                      &kv->gu, &kv->hsw, &kv->logits, &kv->scores};
+    size_t n = sizeof sizes / sizeof sizes[0], total = 0, off = 0;
+    for (size_t i = 0; i < n; i++) total += (sizes[i] + 15) & ~(size_t)15;
+    kv->mem = big_alloc(total * sizeof(float));
+    kv->seq = calloc(B, sizeof(int));
+    kv->pos = calloc(B, sizeof(int));
+    kv->tok = calloc(B, sizeof(int));
+    kv->ptok = calloc(B * T, sizeof(int));
+    kv->pre = model_acts_new_inference(cfg, B_max, T_max);
+    if (!kv->mem || !kv->seq || !kv->pos || !kv->tok || !kv->ptok || !kv->pre) {
+        model_kv_free(kv);
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        *ptrs[i] = kv->mem + off;
+        off += (sizes[i] + 15) & ~(size_t)15;
+    }
+    memcpy(kv->cos_tab, kv->pre->cos_tab, T * D / 2 * sizeof(float));
+    memcpy(kv->sin_tab, kv->pre->sin_tab, T * D / 2 * sizeof(float));
+    return kv;
+}
+
+void model_kv_free(ModelKV *kv) {
+    if (!kv) return;
+    free(kv->mem);
+    free(kv->seq);
+    free(kv->pos);
+    free(kv->tok);
+    free(kv->ptok);
+    model_acts_free(kv->pre);
+    free(kv);
+}
+
+/* stores keys and values of positions [0, T) of sequences [b0, b1) of layer l (qkv rows b*T + t) */
+static void kv_store(ModelKV *kv, int l, const float *qkv, const int *seq, const int *pos, int N, int T) {
+    int C = kv->cfg.C, H = kv->cfg.H, D = C / H, TM = kv->T_max;
+    size_t layer = (size_t)l * kv->B_max * C * TM;
+    for (int n = 0; n < N; n++) {
+        int b = seq[n], p = pos ? pos[n] : n % T;
+        const float *k = qkv + (size_t)n * 3 * C + C, *v = k + C;
+        for (int h = 0; h < H; h++) {
+            float *kt = kv->kt + layer + ((size_t)b * H + h) * D * TM + p;
+            float *vv = kv->v + layer + (((size_t)b * H + h) * TM + p) * D;
+            for (int d = 0; d < D; d++) kt[(size_t)d * TM] = k[h * D + d];
+            memcpy(vv, v + h * D, D * sizeof(float));
+        }
+    }
+}
+
+typedef struct {
+    ModelKV *kv;
+    const int *lens;
+} PrefillCtx;
+
+/* layer hook of the prefill forward: copies keys and values of the real positions of sequences [b0, b1) into
+ * the cache (qkv points at row b0*T) */
+static void prefill_hook(void *ud, int l, const float *qkv, int b0, int b1, int T) {
+    PrefillCtx *pc = ud;
+    size_t row = 3 * (size_t)pc->kv->cfg.C;
+    for (int b = b0; b < b1; b++)
+        for (int t = 0; t < pc->lens[b]; t++) kv_store(pc->kv, l, qkv + ((size_t)(b - b0) * T + t) * row, &b, &t, 1, 1);
+}
+
+void model_prefill(const Model *m, ModelKV *kv, const int *tokens, const int *lens, int B, int T, float *logits) {
+    assert(B >= 1 && B <= kv->B_max && T >= 1 && T <= kv->T_max);
+    /* padding may hold anything (even -1): causal attention keeps it from touching real positions, so it is run
+     * as token 0 */
+    int *tok = kv->ptok;
+    for (int b = 0; b < B; b++) {
+        assert(lens[b] >= 1 && lens[b] <= T);
+        for (int t = 0; t < T; t++) {
+            int id = tokens[(size_t)b * T + t];
+            assert(t >= lens[b] || (id >= 0 && id < m->cfg.V));
+            tok[(size_t)b * T + t] = t < lens[b] ? id : 0;
+        }
+    }
+    PrefillCtx pc = {kv, lens};
+    mt_forward_f32(&m->params, kv->pre, tok, B, T, prefill_hook, &pc);
+    int V = m->cfg.V;
+    for (int b = 0; b < B; b++)
+        memcpy(logits + (size_t)b * V, kv->pre->logits + ((size_t)b * T + lens[b] - 1) * V, V * sizeof(float));
+}
+
+typedef struct {
+    const Model *m;
+    ModelKV *kv;
+    int n, n_tasks;
+    float *logits; /* (B, V) output rows, indexed by seq */
+} DecodeJob;
+
+static void decode_task(void *ctx, int task) {
+    DecodeJob *j = ctx;
+    ModelKV *kv = j->kv;
+    const ModelTensors *p = &j->m->params;
+    const ModelConfig *c = &kv->cfg;
+    int C = c->C, F = c->F, H = c->H, V = c->V, D = C / H, TM = kv->T_max;
+    int r0 = (int)((long)j->n * task / j->n_tasks), r1 = (int)((long)j->n * (task + 1) / j->n_tasks), R = r1 - r0;
+    if (R == 0) return;
+    size_t CC = (size_t)C * C, FC = (size_t)F * C;
+    float *x = kv->x + (size_t)r0 * C, *xn = kv->xn + (size_t)r0 * C, *qkv = kv->qkv + (size_t)r0 * 3 * C;
+    float *atty = kv->atty + (size_t)r0 * C, *gu = kv->gu + (size_t)r0 * 2 * F, *hsw = kv->hsw + (size_t)r0 * F;
+    const int *seq = kv->seq + r0, *pos = kv->pos + r0;
+    float *scores = kv->scores + (size_t)task * TM;
+    encoder_forward(x, kv->tok + r0, p->wte, R, C);
+    for (int l = 0; l < c->L; l++) {
+        size_t layer = (size_t)l * kv->B_max * C * TM;
+        rmsnorm_forward(xn, NULL, x, p->attn_norm + (size_t)l * C, R, C, c->norm_eps);
+        matmul_forward(qkv, xn, p->wq + l * CC, R, C, C, 3 * C);
+        matmul_forward(qkv + C, xn, p->wk + l * CC, R, C, C, 3 * C);
+        matmul_forward(qkv + 2 * C, xn, p->wv + l * CC, R, C, C, 3 * C);
+        rope_forward(qkv, kv->cos_tab, kv->sin_tab, pos, R, 1, H, D, 3 * C);
+        rope_forward(qkv + C, kv->cos_tab, kv->sin_tab, pos, R, 1, H, D, 3 * C);
+        kv_store(kv, l, qkv, seq, pos, R, 1);
+        attention_decode(atty, scores, qkv, 3 * C, kv->kt + layer, kv->v + layer, seq, pos, R, C, H, TM);
+        matmul_gemm(0, 1, R, C, C, 1, atty, C, p->wo + l * CC, C, 1, x, C); /* x += atty Wo^T */
+        rmsnorm_forward(xn, NULL, x, p->mlp_norm + (size_t)l * C, R, C, c->norm_eps);
+        matmul_forward(gu, xn, p->w_gate + l * FC, R, C, F, 2 * F);
+        matmul_forward(gu + F, xn, p->w_up + l * FC, R, C, F, 2 * F);
+        swiglu_forward(hsw, gu, R, F);
+        matmul_gemm(0, 1, R, C, F, 1, hsw, F, p->w_down + l * FC, F, 1, x, C); /* x += hsw Wdown^T */
+    }
+    rmsnorm_forward(xn, NULL, x, p->norm, R, C, c->norm_eps);
+    float *lg = kv->logits + (size_t)r0 * V;
+    matmul_forward(lg, xn, p->lm_head, R, C, V, V);
+    for (int r = 0; r < R; r++) memcpy(j->logits + (size_t)seq[r] * V, lg + (size_t)r * V, V * sizeof(float));
+}
+
+void model_decode(const Model *m, ModelKV *kv, const int *token, const int *pos, const int *active, int B,
+                  float *logits) {
+    assert(B >= 1 && B <= kv->B_max);
+    int n = 0;
+    for (int b = 0; b < B; b++) {
+        if (active && !active[b]) continue;
+        assert(pos[b] >= 0 && pos[b] < kv->T_max && token[b] >= 0 && token[b] < m->cfg.V);
+        kv->seq[n] = b;
+        kv->pos[n] = pos[b];
+        kv->tok[n] = token[b];
+        n++;
+    }
+    if (n == 0) return;
+    int n_tasks = kv->n_slots < n ? kv->n_slots : n;
+    if (n_tasks > kernels_threads()) n_tasks = kernels_threads();
+    DecodeJob j = {m, kv, n, n_tasks, logits};
+    kernels_parallel(n_tasks, decode_task, &j);
+}

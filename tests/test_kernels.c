@@ -1,0 +1,431 @@
+/* test_kernels.c - every backward kernel against central finite differences in double precision (the _f64
+ * instantiation of the very source the float kernels come from), the float kernels against the double ones,
+ * BLAS gemm against the naive reference, the decode attention against the full attention, the vectorised exp,
+ * and the thread pool. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "core/kernels.h"
+#include "core/rng.h"
+#include <math.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static Rng g_rng;
+
+static void fill(double *x, size_t n, double scale) {
+    for (size_t i = 0; i < n; i++) x[i] = scale * rng_normal(&g_rng);
+}
+
+/* Finite-difference harness: loss(ctx) = sum w * out after ctx's forward; the analytic gradient of each input is
+ * the backward with dout = w. */
+typedef double (*LossFn)(void *ctx);
+
+static double g_worst;
+
+static void fd_check(const char *what, LossFn loss, void *ctx, double *x, size_t n, const double *analytic) {
+    const double h = 1e-5;
+    size_t step = n > 400 ? n / 397 : 1; /* a spread sample of entries keeps large inputs quick */
+    for (size_t i = 0; i < n; i += step) {
+        double orig = x[i];
+        x[i] = orig + h;
+        double lp = loss(ctx);
+        x[i] = orig - h;
+        double lm = loss(ctx);
+        x[i] = orig;
+        double fd = (lp - lm) / (2 * h), a = analytic[i];
+        double scale = fmax(fabs(a), fabs(fd));
+        double err = fabs(a - fd) / fmax(scale, 1e-3); /* below 1e-3 the FD noise floor dominates */
+        if (err > g_worst) g_worst = err;
+        if (getenv("FD_VERBOSE") && err > 1e-8) printf("%s[%zu] a %.3e fd %.3e err %.2e\n", what, i, a, fd, err);
+        if (err > 1e-6) {
+            print_error("%s[%zu]: analytic %.12e, finite difference %.12e\n", what, i, a, fd);
+            fail();
+        }
+    }
+}
+
+static double wsum(const double *w, const double *out, size_t n) {
+    double s = 0;
+    for (size_t i = 0; i < n; i++) s += w[i] * out[i];
+    return s;
+}
+
+/* ------------------------------------------------------------------------------------------------- matmul */
+
+typedef struct { int N, C, OC, ldo; double *inp, *w, *out, *dout; } MatmulCase;
+
+static double matmul_loss(void *p) {
+    MatmulCase *c = p;
+    matmul_forward_f64(c->out, c->inp, c->w, c->N, c->C, c->OC, c->ldo);
+    double s = 0;
+    for (int n = 0; n < c->N; n++)
+        for (int o = 0; o < c->OC; o++) s += c->dout[n * c->ldo + o] * c->out[n * c->ldo + o];
+    return s;
+}
+
+static void test_matmul_grad(void **state) {
+    (void)state;
+    MatmulCase c = {7, 12, 9, 20, NULL, NULL, NULL, NULL};
+    c.inp = malloc(sizeof(double) * c.N * c.C);
+    c.w = malloc(sizeof(double) * c.OC * c.C);
+    c.out = calloc(c.N * c.ldo, sizeof(double));
+    c.dout = calloc(c.N * c.ldo, sizeof(double));
+    fill(c.inp, c.N * c.C, 1);
+    fill(c.w, c.OC * c.C, 1);
+    fill(c.dout, c.N * c.ldo, 1);
+    double *dinp = calloc(c.N * c.C, sizeof(double)), *dw = calloc(c.OC * c.C, sizeof(double));
+    matmul_backward_f64(dinp, dw, c.dout, c.inp, c.w, c.N, c.C, c.OC, c.ldo);
+    fd_check("matmul dinp", matmul_loss, &c, c.inp, c.N * c.C, dinp);
+    fd_check("matmul dweight", matmul_loss, &c, c.w, c.OC * c.C, dw);
+    /* accumulation: a second backward doubles the gradients */
+    double keep = dw[5];
+    matmul_backward_f64(dinp, dw, c.dout, c.inp, c.w, c.N, c.C, c.OC, c.ldo);
+    assert_true(fabs(dw[5] - 2 * keep) < 1e-12 * fmax(1, fabs(keep)));
+    free(c.inp), free(c.w), free(c.out), free(c.dout), free(dinp), free(dw);
+}
+
+static void test_gemm_vs_reference(void **state) {
+    (void)state;
+    int M = 13, N = 11, K = 17, lda = 40, ldb = 40, ldc = 30;
+    float *A = malloc(sizeof(float) * 40 * 40), *B = malloc(sizeof(float) * 40 * 40);
+    float *C1 = malloc(sizeof(float) * M * ldc), *C2 = malloc(sizeof(float) * M * ldc);
+    for (int i = 0; i < 1600; i++) A[i] = rng_normal(&g_rng), B[i] = rng_normal(&g_rng);
+    for (int ta = 0; ta < 2; ta++)
+        for (int tb = 0; tb < 2; tb++)
+            for (int bi = 0; bi < 2; bi++) {
+                float beta = bi ? 0.5f : 0.0f;
+                for (int i = 0; i < M * ldc; i++) C1[i] = C2[i] = rng_normal(&g_rng);
+                matmul_gemm(ta, tb, M, N, K, 0.7f, A, lda, B, ldb, beta, C1, ldc);
+                matmul_gemm_ref(ta, tb, M, N, K, 0.7f, A, lda, B, ldb, beta, C2, ldc);
+                for (int i = 0; i < M; i++)
+                    for (int j = 0; j < ldc; j++) assert_true(fabsf(C1[i * ldc + j] - C2[i * ldc + j]) < 1e-4f);
+            }
+    free(A), free(B), free(C1), free(C2);
+}
+
+/* -------------------------------------------------------------------------------------------------- encoder */
+
+typedef struct { int N, C, V; int *tok; double *wte, *out, *w; } EncCase;
+
+static double enc_loss(void *p) {
+    EncCase *c = p;
+    encoder_forward_f64(c->out, c->tok, c->wte, c->N, c->C);
+    return wsum(c->w, c->out, (size_t)c->N * c->C);
+}
+
+static void test_encoder_grad(void **state) {
+    (void)state;
+    EncCase c = {9, 6, 5, NULL, NULL, NULL, NULL};
+    int tok[9] = {0, 3, 3, 1, 4, 0, 2, 3, 4};
+    c.tok = tok;
+    c.wte = malloc(sizeof(double) * c.V * c.C);
+    c.out = malloc(sizeof(double) * c.N * c.C);
+    c.w = malloc(sizeof(double) * c.N * c.C);
+    fill(c.wte, c.V * c.C, 1);
+    fill(c.w, c.N * c.C, 1);
+    double *d = calloc(c.V * c.C, sizeof(double));
+    encoder_backward_f64(d, c.w, c.tok, c.N, c.C);
+    fd_check("encoder dwte", enc_loss, &c, c.wte, c.V * c.C, d);
+    free(c.wte), free(c.out), free(c.w), free(d);
+}
+
+/* -------------------------------------------------------------------------------------------------- rmsnorm */
+
+typedef struct { int N, C; double *inp, *weight, *out, *rstd, *w; } RmsCase;
+
+static double rms_loss(void *p) {
+    RmsCase *c = p;
+    rmsnorm_forward_f64(c->out, c->rstd, c->inp, c->weight, c->N, c->C, 1e-5);
+    return wsum(c->w, c->out, (size_t)c->N * c->C);
+}
+
+static void test_rmsnorm_grad(void **state) {
+    (void)state;
+    RmsCase c = {5, 37, NULL, NULL, NULL, NULL, NULL}; /* C not a multiple of 16: exercises the lane tails */
+    size_t n = (size_t)c.N * c.C;
+    c.inp = malloc(sizeof(double) * n), c.out = malloc(sizeof(double) * n), c.w = malloc(sizeof(double) * n);
+    c.weight = malloc(sizeof(double) * c.C), c.rstd = malloc(sizeof(double) * c.N);
+    fill(c.inp, n, 1), fill(c.w, n, 1), fill(c.weight, c.C, 1);
+    double *dinp = calloc(n, sizeof(double)), *dwt = calloc(c.C, sizeof(double));
+    rms_loss(&c);
+    rmsnorm_backward_f64(dinp, dwt, c.w, c.inp, c.weight, c.rstd, c.N, c.C);
+    fd_check("rmsnorm dinp", rms_loss, &c, c.inp, n, dinp);
+    fd_check("rmsnorm dweight", rms_loss, &c, c.weight, c.C, dwt);
+    /* and the float kernel agrees with the double one */
+    float *fi = malloc(sizeof(float) * n), *fo = malloc(sizeof(float) * n), *fw = malloc(sizeof(float) * c.C);
+    for (size_t i = 0; i < n; i++) fi[i] = (float)c.inp[i];
+    for (int i = 0; i < c.C; i++) fw[i] = (float)c.weight[i];
+    rms_loss(&c);
+    rmsnorm_forward(fo, NULL, fi, fw, c.N, c.C, 1e-5f);
+    for (size_t i = 0; i < n; i++) assert_true(fabs(fo[i] - c.out[i]) < 1e-5 * (1 + fabs(c.out[i])));
+    free(c.inp), free(c.out), free(c.w), free(c.weight), free(c.rstd), free(dinp), free(dwt), free(fi), free(fo),
+        free(fw);
+}
+
+/* ----------------------------------------------------------------------------------------------------- rope */
+
+typedef struct { int N, T, H, D, ld; double *x, *work, *cs, *sn, *w; } RopeCase;
+
+static double rope_loss(void *p) {
+    RopeCase *c = p;
+    memcpy(c->work, c->x, sizeof(double) * c->N * c->ld);
+    rope_forward_f64(c->work, c->cs, c->sn, NULL, c->N, c->T, c->H, c->D, c->ld);
+    return wsum(c->w, c->work, (size_t)c->N * c->ld);
+}
+
+static void test_rope_grad(void **state) {
+    (void)state;
+    RopeCase c = {8, 4, 2, 6, 14, NULL, NULL, NULL, NULL, NULL}; /* 2 sequences of 4, 2 heads of 6, 2 spare columns per row */
+    size_t n = (size_t)c.N * c.ld;
+    c.x = malloc(sizeof(double) * n), c.work = malloc(sizeof(double) * n), c.w = malloc(sizeof(double) * n);
+    c.cs = malloc(sizeof(double) * c.T * c.D / 2), c.sn = malloc(sizeof(double) * c.T * c.D / 2);
+    for (int p = 0; p < c.T; p++)
+        for (int i = 0; i < c.D / 2; i++) {
+            double a = p * pow(10000.0, -2.0 * i / c.D);
+            c.cs[p * c.D / 2 + i] = cos(a), c.sn[p * c.D / 2 + i] = sin(a);
+        }
+    fill(c.x, n, 1), fill(c.w, n, 1);
+    double *d = malloc(sizeof(double) * n);
+    memcpy(d, c.w, sizeof(double) * n);
+    rope_backward_f64(d, c.cs, c.sn, NULL, c.N, c.T, c.H, c.D, c.ld);
+    fd_check("rope dx", rope_loss, &c, c.x, n, d);
+    /* rotate-half pairing by hand: position 1, head 0, pair (0, 3) */
+    double a = c.x[1 * c.ld + 0], b = c.x[1 * c.ld + 3];
+    rope_loss(&c);
+    assert_true(fabs(c.work[1 * c.ld + 0] - (a * cos(1.0) - b * sin(1.0))) < 1e-12);
+    assert_true(fabs(c.work[1 * c.ld + 3] - (a * sin(1.0) + b * cos(1.0))) < 1e-12);
+    free(c.x), free(c.work), free(c.w), free(c.cs), free(c.sn), free(d);
+}
+
+/* ------------------------------------------------------------------------------------------------ attention */
+
+typedef struct { int B, T, C, H; double *qkv, *out, *att, *w; } AttCase;
+
+static double att_loss(void *p) {
+    AttCase *c = p;
+    attention_forward_f64(c->out, c->att, c->qkv, c->B, c->T, c->C, c->H);
+    return wsum(c->w, c->out, (size_t)c->B * c->T * c->C);
+}
+
+/* a direct O(T^2 D) implementation, the independent reference for the tiled one */
+static void att_naive(double *out, const double *qkv, int B, int T, int C, int H) {
+    int D = C / H;
+    for (int b = 0; b < B; b++)
+        for (int h = 0; h < H; h++)
+            for (int t = 0; t < T; t++) {
+                const double *q = qkv + ((size_t)b * T + t) * 3 * C + h * D;
+                double s[256], mx = -1e300, z = 0;
+                for (int u = 0; u <= t; u++) {
+                    const double *k = qkv + ((size_t)b * T + u) * 3 * C + C + h * D;
+                    s[u] = 0;
+                    for (int d = 0; d < D; d++) s[u] += q[d] * k[d];
+                    s[u] /= sqrt((double)D);
+                    if (s[u] > mx) mx = s[u];
+                }
+                for (int u = 0; u <= t; u++) z += s[u] = exp(s[u] - mx);
+                double *o = out + ((size_t)b * T + t) * C + h * D;
+                for (int d = 0; d < D; d++) {
+                    o[d] = 0;
+                    for (int u = 0; u <= t; u++) o[d] += s[u] / z * qkv[((size_t)b * T + u) * 3 * C + 2 * C + h * D + d];
+                }
+            }
+}
+
+static void test_attention_grad(void **state) {
+    (void)state;
+    AttCase c = {2, 37, 8, 2, NULL, NULL, NULL, NULL}; /* T spans two row tiles and a ragged third */
+    size_t nq = (size_t)c.B * c.T * 3 * c.C, no = (size_t)c.B * c.T * c.C;
+    c.qkv = malloc(sizeof(double) * nq), c.out = malloc(sizeof(double) * no), c.w = malloc(sizeof(double) * no);
+    c.att = malloc(sizeof(double) * c.B * c.H * c.T * c.T);
+    fill(c.qkv, nq, 1), fill(c.w, no, 1);
+    att_loss(&c);
+    double *ref = malloc(sizeof(double) * no);
+    att_naive(ref, c.qkv, c.B, c.T, c.C, c.H);
+    for (size_t i = 0; i < no; i++) assert_true(fabs(ref[i] - c.out[i]) < 1e-12);
+    double *d = calloc(nq, sizeof(double)), *scratch = malloc(sizeof(double) * c.T * c.T);
+    attention_backward_f64(d, scratch, c.w, c.qkv, c.att, c.B, c.T, c.C, c.H);
+    fd_check("attention dqkv", att_loss, &c, c.qkv, nq, d);
+    free(c.qkv), free(c.out), free(c.w), free(c.att), free(ref), free(d), free(scratch);
+}
+
+static void test_attention_decode_matches_full(void **state) {
+    (void)state;
+    int B = 3, T = 20, C = 16, H = 4, D = C / H, TM = 24;
+    size_t nq = (size_t)B * T * 3 * C;
+    float *qkv = malloc(sizeof(float) * nq), *out = malloc(sizeof(float) * B * T * C);
+    float *att = malloc(sizeof(float) * B * H * T * T);
+    for (size_t i = 0; i < nq; i++) qkv[i] = rng_normal(&g_rng);
+    attention_forward(out, att, qkv, B, T, C, H);
+    float *kt = calloc((size_t)B * H * D * TM, sizeof(float)), *v = calloc((size_t)B * H * TM * D, sizeof(float));
+    for (int b = 0; b < B; b++)
+        for (int t = 0; t < T; t++)
+            for (int h = 0; h < H; h++)
+                for (int d = 0; d < D; d++) {
+                    const float *row = qkv + ((size_t)b * T + t) * 3 * C;
+                    kt[(((size_t)b * H + h) * D + d) * TM + t] = row[C + h * D + d];
+                    v[(((size_t)b * H + h) * TM + t) * D + d] = row[2 * C + h * D + d];
+                }
+    /* each sequence queried at a different position */
+    int seq[3] = {2, 0, 1}, pos[3] = {19, 0, 7};
+    float q[3 * 48], y[3 * 16], scratch[24];
+    for (int n = 0; n < 3; n++) memcpy(q + n * 48, qkv + ((size_t)seq[n] * T + pos[n]) * 3 * C, sizeof(float) * C);
+    attention_decode(y, scratch, q, 48, kt, v, seq, pos, 3, C, H, TM);
+    for (int n = 0; n < 3; n++)
+        for (int c = 0; c < C; c++)
+            assert_true(fabsf(y[n * C + c] - out[((size_t)seq[n] * T + pos[n]) * C + c]) < 1e-5f);
+    free(qkv), free(out), free(att), free(kt), free(v);
+}
+
+/* --------------------------------------------------------------------------------------------------- swiglu */
+
+typedef struct { int N, F; double *gu, *out, *w; } SwiCase;
+
+static double swi_loss(void *p) {
+    SwiCase *c = p;
+    swiglu_forward_f64(c->out, c->gu, c->N, c->F);
+    return wsum(c->w, c->out, (size_t)c->N * c->F);
+}
+
+static void test_swiglu_grad(void **state) {
+    (void)state;
+    SwiCase c = {4, 19, NULL, NULL, NULL};
+    size_t n = (size_t)c.N * c.F;
+    c.gu = malloc(sizeof(double) * 2 * n), c.out = malloc(sizeof(double) * n), c.w = malloc(sizeof(double) * n);
+    fill(c.gu, 2 * n, 2), fill(c.w, n, 1);
+    double *d = calloc(2 * n, sizeof(double));
+    swiglu_backward_f64(d, c.w, c.gu, c.N, c.F);
+    fd_check("swiglu dgu", swi_loss, &c, c.gu, 2 * n, d);
+    /* float kernel (polynomial exp) against the double one */
+    float *fg = malloc(sizeof(float) * 2 * n), *fo = malloc(sizeof(float) * n);
+    for (size_t i = 0; i < 2 * n; i++) fg[i] = (float)c.gu[i];
+    swiglu_forward(fo, fg, c.N, c.F);
+    swi_loss(&c);
+    for (size_t i = 0; i < n; i++) assert_true(fabs(fo[i] - c.out[i]) < 1e-5 * (1 + fabs(c.out[i])));
+    free(c.gu), free(c.out), free(c.w), free(d), free(fg), free(fo);
+}
+
+/* ------------------------------------------------------------------------------------------------- residual */
+
+typedef struct { size_t n; double *a, *b, *out, *w; } ResCase;
+
+static double res_loss(void *p) {
+    ResCase *c = p;
+    residual_forward_f64(c->out, c->a, c->b, c->n);
+    return wsum(c->w, c->out, c->n);
+}
+
+static void test_residual_grad(void **state) {
+    (void)state;
+    ResCase c = {23, NULL, NULL, NULL, NULL};
+    c.a = malloc(sizeof(double) * c.n), c.b = malloc(sizeof(double) * c.n), c.out = malloc(sizeof(double) * c.n);
+    c.w = malloc(sizeof(double) * c.n);
+    fill(c.a, c.n, 1), fill(c.b, c.n, 1), fill(c.w, c.n, 1);
+    double *da = calloc(c.n, sizeof(double)), *db = calloc(c.n, sizeof(double));
+    residual_backward_f64(da, db, c.w, c.n);
+    fd_check("residual da", res_loss, &c, c.a, c.n, da);
+    fd_check("residual db", res_loss, &c, c.b, c.n, db);
+    free(c.a), free(c.b), free(c.out), free(c.w), free(da), free(db);
+}
+
+/* ------------------------------------------------------------------------------------------------- logprobs */
+
+typedef struct { int N, V; int *tgt; double *logits, *logp, *lse, *w; } LpCase;
+
+static double lp_loss(void *p) {
+    LpCase *c = p;
+    logprob_forward_f64(c->logp, NULL, c->lse, c->logits, c->tgt, c->N, c->V);
+    return wsum(c->w, c->logp, c->N);
+}
+
+static void test_logprob_grad(void **state) {
+    (void)state;
+    LpCase c = {6, 21, NULL, NULL, NULL, NULL, NULL};
+    int tgt[6] = {0, 20, 5, 5, 13, 2};
+    c.tgt = tgt;
+    c.logits = malloc(sizeof(double) * c.N * c.V), c.logp = malloc(sizeof(double) * c.N);
+    c.lse = malloc(sizeof(double) * c.N), c.w = malloc(sizeof(double) * c.N);
+    fill(c.logits, c.N * c.V, 2), fill(c.w, c.N, 1);
+    c.w[3] = 0; /* a zero row is skipped and must stay zero */
+    lp_loss(&c);
+    double *d = calloc(c.N * c.V, sizeof(double));
+    logprob_backward_f64(d, c.w, c.logits, c.lse, c.tgt, c.N, c.V);
+    fd_check("logprob dlogits", lp_loss, &c, c.logits, c.N * c.V, d);
+    /* hand check of one row: logp = z_t - log sum exp z, entropy = -sum p log p */
+    double ent[6], mx = -1e300, z = 0, h = 0;
+    logprob_forward_f64(c.logp, ent, c.lse, c.logits, c.tgt, c.N, c.V);
+    for (int i = 0; i < c.V; i++) mx = fmax(mx, c.logits[c.V + i]);
+    for (int i = 0; i < c.V; i++) z += exp(c.logits[c.V + i] - mx);
+    for (int i = 0; i < c.V; i++) {
+        double lp = c.logits[c.V + i] - mx - log(z);
+        h -= exp(lp) * lp;
+    }
+    assert_true(fabs(c.logp[1] - (c.logits[c.V + 20] - mx - log(z))) < 1e-12);
+    assert_true(fabs(ent[1] - h) < 1e-12);
+    free(c.logits), free(c.logp), free(c.lse), free(c.w), free(d);
+}
+
+/* ------------------------------------------------------------------------------------------ exp and threads */
+
+static void test_fast_exp(void **state) {
+    (void)state;
+    double worst = 0;
+    for (float x = -80.0f; x < 80.0f; x += 0.0137f) {
+        double e = fabs(kernels_expf(x) - exp((double)x)) / exp((double)x);
+        if (e > worst) worst = e;
+    }
+    assert_true(worst < 2e-7);
+    assert_true(kernels_expf(0.0f) == 1.0f);
+    assert_true(kernels_expf(-INFINITY) < 1e-37f && kernels_expf(-INFINITY) >= 0.0f);
+}
+
+typedef struct { atomic_int hits[64]; atomic_int total; } PoolCase;
+
+static void pool_task(void *ctx, int i) {
+    PoolCase *c = ctx;
+    atomic_fetch_add(&c->hits[i], 1);
+    atomic_fetch_add(&c->total, 1);
+}
+
+static void test_pool_runs_every_task_once(void **state) {
+    (void)state;
+    for (int round = 0; round < 2000; round++) { /* many short rounds: no lost or repeated task */
+        PoolCase c;
+        memset(&c, 0, sizeof c);
+        int n = 1 + round % 37;
+        kernels_parallel(n, pool_task, &c);
+        assert_int_equal(atomic_load(&c.total), n);
+        for (int i = 0; i < n; i++) assert_int_equal(atomic_load(&c.hits[i]), 1);
+    }
+    assert_true(kernels_threads() >= 1);
+}
+
+static int g_print_worst(void **state) {
+    (void)state;
+    printf("worst relative FD error over all kernel checks: %.2e\n", g_worst);
+    return 0;
+}
+
+int main(void) {
+    rng_seed(&g_rng, 1234, 0);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_matmul_grad),
+        cmocka_unit_test(test_gemm_vs_reference),
+        cmocka_unit_test(test_encoder_grad),
+        cmocka_unit_test(test_rmsnorm_grad),
+        cmocka_unit_test(test_rope_grad),
+        cmocka_unit_test(test_attention_grad),
+        cmocka_unit_test(test_attention_decode_matches_full),
+        cmocka_unit_test(test_swiglu_grad),
+        cmocka_unit_test(test_residual_grad),
+        cmocka_unit_test(test_logprob_grad),
+        cmocka_unit_test(test_fast_exp),
+        cmocka_unit_test(test_pool_runs_every_task_once),
+    };
+    return cmocka_run_group_tests_name("kernels", tests, NULL, g_print_worst);
+}

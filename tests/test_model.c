@@ -1,0 +1,410 @@
+/* test_model.c - the whole model: against an independent PyTorch implementation (fixture made by
+ * tests/fixtures/make_model_fixture.py), against central finite differences in double precision (the double
+ * twin runs the same source as the float model), float against double, BLAS against the naive gemm, thread
+ * counts against each other, and KV-cache decoding (right-padded prefill of prompts of different lengths, each
+ * row decoding at its own position) against the full forward. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "core/kernels.h"
+#include "core/model.h"
+#include "core/rng.h"
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static ModelConfig small_cfg(int V, int C, int L, int H, int F, int max_T) {
+    ModelConfig c = {V, C, L, H, F, max_T, 10000.0f, 1e-5f, 1};
+    return c;
+}
+
+/* perturb the init so norms are not all ones and signals are large enough to exercise every path */
+static void randomise(Model *m, uint64_t seed) {
+    Rng r;
+    rng_seed(&r, seed, 7);
+    for (size_t i = 0; i < m->n_params; i++) m->params_mem[i] = 0.3f * rng_normal(&r);
+    ModelTensorInfo ti;
+    for (int i = 0; model_tensor_info(m, i, &ti); i++)
+        if (ti.ndim == 1)
+            for (size_t k = 0; k < ti.numel; k++) ti.data[k] = 1.0f + 0.2f * rng_normal(&r);
+}
+
+static void random_tokens(int *tok, size_t n, int V, uint64_t seed) {
+    Rng r;
+    rng_seed(&r, seed, 3);
+    for (size_t i = 0; i < n; i++) tok[i] = (int)rng_below(&r, V);
+}
+
+/* ----------------------------------------------------------------------------------- PyTorch reference */
+
+typedef struct {
+    int V, C, L, H, F, B, T;
+    int *tokens;
+    double *weights, *w, *logits, *logp, *grads;
+    size_t n_params;
+} Fixture;
+
+static int read_fixture(Fixture *fx) {
+    memset(fx, 0, sizeof *fx);
+    char path[1024];
+    snprintf(path, sizeof path, "%s/tests/fixtures/model_ref.bin", GRPO_SOURCE_DIR);
+    FILE *f = fopen(path, "rb");
+    if (!f) return -1;
+    char magic[8];
+    int hdr[7];
+    if (fread(magic, 1, 8, f) != 8 || memcmp(magic, "GRPOFX01", 8) || fread(hdr, sizeof(int), 7, f) != 7) {
+        fclose(f);
+        return -1;
+    }
+    fx->V = hdr[0], fx->C = hdr[1], fx->L = hdr[2], fx->H = hdr[3], fx->F = hdr[4], fx->B = hdr[5], fx->T = hdr[6];
+    size_t BT = (size_t)fx->B * fx->T, C = fx->C, F = fx->F;
+    fx->n_params = fx->V * C + fx->L * (2 * C + 4 * C * C + 3 * F * C) + C;
+    fx->tokens = malloc(BT * sizeof(int));
+    fx->weights = malloc(fx->n_params * sizeof(double));
+    fx->w = malloc(fx->B * (fx->T - 1) * sizeof(double));
+    fx->logits = malloc(BT * fx->V * sizeof(double));
+    fx->logp = malloc(fx->B * (fx->T - 1) * sizeof(double));
+    fx->grads = malloc(fx->n_params * sizeof(double));
+    int ok = fread(fx->tokens, sizeof(int), BT, f) == BT &&
+             fread(fx->weights, sizeof(double), fx->n_params, f) == fx->n_params &&
+             fread(fx->w, sizeof(double), fx->B * (fx->T - 1), f) == (size_t)fx->B * (fx->T - 1) &&
+             fread(fx->logits, sizeof(double), BT * fx->V, f) == BT * fx->V &&
+             fread(fx->logp, sizeof(double), fx->B * (fx->T - 1), f) == (size_t)fx->B * (fx->T - 1) &&
+             fread(fx->grads, sizeof(double), fx->n_params, f) == fx->n_params;
+    fclose(f);
+    return ok ? 0 : -1;
+}
+
+static void free_fixture(Fixture *fx) {
+    free(fx->tokens), free(fx->weights), free(fx->w), free(fx->logits), free(fx->logp), free(fx->grads);
+}
+
+typedef struct {
+    ModelF64 *m;
+    ModelActsF64 *a;
+    const int *tok;
+    const double *w;
+    double *logp, *ent;
+    int B, T;
+} FdCase;
+
+static double fd_loss(FdCase *c) {
+    model_f64_forward(c->m, c->a, c->tok, c->B, c->T);
+    model_f64_token_logprobs(c->a, c->tok, c->B, c->T, c->logp, c->ent);
+    double s = 0;
+    for (int i = 0; i < c->B * (c->T - 1); i++) s += c->w[i] * c->logp[i];
+    return s;
+}
+
+static void test_matches_pytorch(void **state) {
+    (void)state;
+    Fixture fx;
+    assert_int_equal(read_fixture(&fx), 0);
+    ModelConfig cfg = small_cfg(fx.V, fx.C, fx.L, fx.H, fx.F, 32);
+    Model m;
+    assert_int_equal(model_init(&m, &cfg, 1), 0);
+    assert_int_equal(m.n_params, fx.n_params);
+    /* the fixture lists tensors in model_tensor_info order; perm maps its index to the index in params_mem */
+    size_t off = 0, *perm = malloc(sizeof(size_t) * fx.n_params);
+    ModelTensorInfo ti;
+    for (int i = 0; model_tensor_info(&m, i, &ti); i++)
+        for (size_t k = 0; k < ti.numel; k++) {
+            perm[off] = (size_t)(ti.data - m.params_mem) + k;
+            ti.data[k] = (float)fx.weights[off++];
+        }
+    assert_int_equal(off, fx.n_params);
+    int B = fx.B, T = fx.T, V = fx.V;
+
+    /* float model */
+    ModelActs *a = model_acts_new(&cfg, B, T);
+    float *logp = malloc(sizeof(float) * B * (T - 1)), *w = malloc(sizeof(float) * B * (T - 1));
+    for (int i = 0; i < B * (T - 1); i++) w[i] = (float)fx.w[i];
+    model_forward(&m, a, fx.tokens, B, T);
+    const float *lg = model_logits(a);
+    double lerr = 0;
+    for (int i = 0; i < B * T * V; i++) lerr = fmax(lerr, fabs(lg[i] - fx.logits[i]));
+    for (int i = 0; i < B * T * V; i++) assert_true(fabs(lg[i] - fx.logits[i]) < 1e-4 * (1 + fabs(fx.logits[i])));
+    model_token_logprobs(a, fx.tokens, B, T, logp, NULL);
+    for (int i = 0; i < B * (T - 1); i++) assert_true(fabs(logp[i] - fx.logp[i]) < 1e-4);
+    model_zero_grad(&m);
+    model_logprob_backward(a, fx.tokens, w, B, T);
+    model_backward(&m, a, fx.tokens, B, T);
+    double gmax = 0;
+    for (size_t i = 0; i < fx.n_params; i++) gmax = fmax(gmax, fabs(fx.grads[i]));
+    double gerr = 0;
+    for (size_t i = 0; i < fx.n_params; i++) gerr = fmax(gerr, fabs(m.grads_mem[perm[i]] - fx.grads[i]));
+    printf("  float model vs PyTorch: max |logit diff| %.1e, max |grad diff| %.1e (max |grad| %.1e)\n", lerr, gerr,
+           gmax);
+    assert_true(gerr < 1e-4 * gmax);
+
+    /* double twin: agreement to rounding */
+    ModelF64 md;
+    assert_int_equal(model_f64_init(&md, &m), 0);
+    ModelActsF64 *ad = model_f64_acts_new(&cfg, B, T);
+    double *logpd = malloc(sizeof(double) * B * (T - 1));
+    model_f64_forward(&md, ad, fx.tokens, B, T);
+    const double *lgd = model_f64_logits(ad);
+    for (int i = 0; i < B * T * V; i++) assert_true(fabs(lgd[i] - fx.logits[i]) < 1e-10 * (1 + fabs(fx.logits[i])));
+    model_f64_token_logprobs(ad, fx.tokens, B, T, logpd, NULL);
+    for (int i = 0; i < B * (T - 1); i++) assert_true(fabs(logpd[i] - fx.logp[i]) < 1e-10);
+    model_f64_logprob_backward(ad, fx.tokens, fx.w, B, T);
+    model_f64_backward(&md, ad, fx.tokens, B, T);
+    for (size_t i = 0; i < fx.n_params; i++) assert_true(fabs(md.grads_mem[perm[i]] - fx.grads[i]) < 1e-10 * gmax);
+
+    model_f64_acts_free(ad);
+    model_f64_free(&md);
+    model_acts_free(a);
+    model_free(&m);
+    free(logp), free(w), free(logpd), free(perm);
+    free_fixture(&fx);
+}
+
+/* ------------------------------------------------------------------------- finite differences, whole model */
+
+static void fd_model(const ModelConfig *cfg, int B, int T, int threads) {
+    kernels_set_threads(threads);
+    Model m;
+    assert_int_equal(model_init(&m, cfg, 5), 0);
+    randomise(&m, 11);
+    ModelF64 md;
+    assert_int_equal(model_f64_init(&md, &m), 0);
+    ModelActsF64 *a = model_f64_acts_new(cfg, B, T);
+    int *tok = malloc(sizeof(int) * B * T);
+    random_tokens(tok, (size_t)B * T, cfg->V, 2);
+    double *w = malloc(sizeof(double) * B * (T - 1)), *logp = malloc(sizeof(double) * B * (T - 1));
+    Rng r;
+    rng_seed(&r, 9, 0);
+    for (int i = 0; i < B * (T - 1); i++) w[i] = (i % 5 == 0) ? 0 : rng_normal(&r);
+    FdCase c = {&md, a, tok, w, logp, NULL, B, T};
+    fd_loss(&c);
+    model_f64_logprob_backward(a, tok, w, B, T);
+    memset(md.grads_mem, 0, md.n_params * sizeof(double));
+    model_f64_backward(&md, a, tok, B, T);
+
+    /* a spread of entries of every tensor */
+    ModelTensorInfo ti;
+    double worst = 0;
+    int checked = 0;
+    for (int i = 0; model_tensor_info(&m, i, &ti); i++) {
+        size_t base = (size_t)(ti.data - m.params_mem);
+        size_t step = ti.numel > 12 ? ti.numel / 12 : 1;
+        for (size_t k = (size_t)i % step; k < ti.numel; k += step) {
+            double *p = &md.params_mem[base + k], orig = *p, h = 1e-5;
+            *p = orig + h;
+            double lp = fd_loss(&c);
+            *p = orig - h;
+            double lm = fd_loss(&c);
+            *p = orig;
+            double fd = (lp - lm) / (2 * h), an = md.grads_mem[base + k];
+            double err = fabs(fd - an) / fmax(fmax(fabs(fd), fabs(an)), 1e-3);
+            if (err > worst) worst = err;
+            if (err > 1e-6) print_error("%s[%zu]: analytic %.10e fd %.10e\n", ti.name, k, an, fd);
+            checked++;
+        }
+    }
+    printf("  whole-model FD (threads %d): %d entries, worst relative error %.2e\n", threads, checked, worst);
+    assert_true(worst < 1e-6);
+    free(tok), free(w), free(logp);
+    model_f64_acts_free(a);
+    model_f64_free(&md);
+    model_free(&m);
+}
+
+static void test_fd_whole_model(void **state) {
+    (void)state;
+    ModelConfig cfg = small_cfg(11, 16, 2, 2, 24, 40);
+    fd_model(&cfg, 3, 35, 2); /* T spans two attention tiles; 3 sequences over 2 threads */
+    cfg.tied = 0;              /* untied output layer */
+    fd_model(&cfg, 2, 6, 1);
+    kernels_set_threads(0);
+}
+
+/* ----------------------------------------------------------------------- float vs double, BLAS vs naive */
+
+static void run_float(const Model *m, ModelActs *a, const int *tok, const float *w, int B, int T, float *logits_out,
+                      float *grads_out) {
+    model_forward(m, a, tok, B, T);
+    memcpy(logits_out, model_logits(a), sizeof(float) * B * T * m->cfg.V);
+    float *logp = malloc(sizeof(float) * B * (T - 1));
+    model_token_logprobs(a, tok, B, T, logp, NULL);
+    model_zero_grad((Model *)m);
+    model_logprob_backward(a, tok, w, B, T);
+    model_backward((Model *)m, a, tok, B, T);
+    memcpy(grads_out, m->grads_mem, sizeof(float) * m->n_params);
+    free(logp);
+}
+
+static void test_float_paths_agree(void **state) {
+    (void)state;
+    ModelConfig cfg = small_cfg(17, 32, 2, 4, 40, 64);
+    int B = 5, T = 45;
+    Model m;
+    assert_int_equal(model_init(&m, &cfg, 21), 0);
+    randomise(&m, 4);
+    int *tok = malloc(sizeof(int) * B * T);
+    random_tokens(tok, (size_t)B * T, cfg.V, 8);
+    float *w = malloc(sizeof(float) * B * (T - 1));
+    for (int i = 0; i < B * (T - 1); i++) w[i] = (float)((i % 7) - 3) / 3.0f;
+    size_t nl = (size_t)B * T * cfg.V;
+    float *l1 = malloc(sizeof(float) * nl), *l2 = malloc(sizeof(float) * nl), *l3 = malloc(sizeof(float) * nl);
+    float *g1 = malloc(sizeof(float) * m.n_params), *g2 = malloc(sizeof(float) * m.n_params);
+    float *g3 = malloc(sizeof(float) * m.n_params);
+
+    kernels_set_threads(2);
+    ModelActs *a = model_acts_new(&cfg, B, T);
+    run_float(&m, a, tok, w, B, T, l1, g1);
+    kernels_use_reference_gemm(1);
+    run_float(&m, a, tok, w, B, T, l2, g2);
+    kernels_use_reference_gemm(0);
+    model_acts_free(a);
+    kernels_set_threads(1);
+    a = model_acts_new(&cfg, B, T);
+    run_float(&m, a, tok, w, B, T, l3, g3);
+    model_acts_free(a);
+    kernels_set_threads(0);
+
+    double gmax = 0;
+    for (size_t i = 0; i < m.n_params; i++) gmax = fmax(gmax, fabs(g1[i]));
+    for (size_t i = 0; i < nl; i++) {
+        assert_true(fabsf(l1[i] - l2[i]) < 1e-4f * (1 + fabsf(l1[i])));
+        assert_true(fabsf(l1[i] - l3[i]) < 1e-5f * (1 + fabsf(l1[i])));
+    }
+    for (size_t i = 0; i < m.n_params; i++) {
+        assert_true(fabs(g1[i] - g2[i]) < 1e-4 * gmax);
+        assert_true(fabs(g1[i] - g3[i]) < 1e-5 * gmax);
+    }
+
+    /* and the double twin */
+    ModelF64 md;
+    assert_int_equal(model_f64_init(&md, &m), 0);
+    ModelActsF64 *ad = model_f64_acts_new(&cfg, B, T);
+    model_f64_forward(&md, ad, tok, B, T);
+    const double *ld = model_f64_logits(ad);
+    for (size_t i = 0; i < nl; i++) assert_true(fabs(l1[i] - ld[i]) < 1e-4 * (1 + fabs(ld[i])));
+    model_f64_acts_free(ad);
+    model_f64_free(&md);
+
+    /* inference activations give the same logits as training ones */
+    ModelActs *ai = model_acts_new_inference(&cfg, B, T);
+    model_forward(&m, ai, tok, B, T);
+    const float *li = model_logits(ai);
+    for (size_t i = 0; i < nl; i++) assert_true(fabsf(l1[i] - li[i]) < 1e-5f * (1 + fabsf(l1[i])));
+    float *lpa = malloc(sizeof(float) * B * (T - 1)), *ent = malloc(sizeof(float) * B * (T - 1));
+    model_token_logprobs(ai, tok, B, T, lpa, ent);
+    for (int i = 0; i < B * (T - 1); i++) assert_true(lpa[i] <= 0 && ent[i] >= 0 && ent[i] <= logf(cfg.V) + 1e-4f);
+    model_acts_free(ai);
+
+    free(tok), free(w), free(l1), free(l2), free(l3), free(g1), free(g2), free(g3), free(lpa), free(ent);
+    model_free(&m);
+}
+
+/* -------------------------------------------------------------------------------------------- KV cache */
+
+static void test_kv_decode_matches_forward(void **state) {
+    (void)state;
+    ModelConfig cfg = small_cfg(23, 32, 3, 4, 48, 64);
+    Model m;
+    assert_int_equal(model_init(&m, &cfg, 3), 0);
+    randomise(&m, 5);
+    enum { B = 5, T = 50 };
+    int lens[B] = {3, 17, 1, 33, 9}, Pmax = 33;
+    int *seq = malloc(sizeof(int) * B * T);
+    random_tokens(seq, (size_t)B * T, cfg.V, 77);
+    ModelActs *a = model_acts_new_inference(&cfg, B, T);
+    model_forward(&m, a, seq, B, T);
+    const float *full = model_logits(a);
+
+    ModelKV *kv = model_kv_new(&cfg, B, T);
+    int *prompt = malloc(sizeof(int) * B * Pmax);
+    for (int b = 0; b < B; b++)
+        for (int t = 0; t < Pmax; t++) prompt[b * Pmax + t] = t < lens[b] ? seq[b * T + t] : -1; /* odd padding */
+    float logits[B * 23];
+    model_prefill(&m, kv, prompt, lens, B, Pmax, logits);
+    double worst = 0;
+    for (int b = 0; b < B; b++)
+        for (int v = 0; v < cfg.V; v++)
+            worst = fmax(worst, fabs(logits[b * cfg.V + v] - full[((size_t)b * T + lens[b] - 1) * cfg.V + v]));
+    /* decode every row at its own position; rows pause now and then (active = 0) and catch up later */
+    int pos[B], tok[B], active[B], next[B];
+    for (int b = 0; b < B; b++) next[b] = lens[b];
+    for (int step = 0; step < 80; step++) {
+        int any = 0;
+        for (int b = 0; b < B; b++) {
+            active[b] = next[b] < T && (step + b) % 4 != 0;
+            pos[b] = next[b];
+            tok[b] = active[b] ? seq[b * T + next[b]] : 0;
+            any |= active[b];
+        }
+        if (!any) continue;
+        memset(logits, 0, sizeof logits);
+        model_decode(&m, kv, tok, pos, active, B, logits);
+        for (int b = 0; b < B; b++) {
+            if (!active[b]) continue;
+            for (int v = 0; v < cfg.V; v++)
+                worst = fmax(worst, fabs(logits[b * cfg.V + v] - full[((size_t)b * T + pos[b]) * cfg.V + v]));
+            next[b]++;
+        }
+    }
+    for (int b = 0; b < B; b++) assert_int_equal(next[b], T);
+    printf("  KV-cache decode vs full forward: max |logit difference| %.2e\n", worst);
+    assert_true(worst < 1e-4);
+    free(seq), free(prompt);
+    model_kv_free(kv);
+    model_acts_free(a);
+    model_free(&m);
+}
+
+/* ----------------------------------------------------------------------------------------- parameters */
+
+static void test_tensor_info_and_init(void **state) {
+    (void)state;
+    ModelConfig cfg = {64, 0, 0, 0, 0, 256, 0, 0, 0};
+    assert_int_equal(model_preset(&cfg, "tiny"), 0);
+    assert_int_equal(model_preset(&cfg, "huge"), -1);
+    Model m;
+    assert_int_equal(model_init(&m, &cfg, 42), 0);
+    ModelTensorInfo ti;
+    size_t total = 0;
+    int n = 0;
+    double s2 = 0;
+    size_t nmat = 0;
+    for (; model_tensor_info(&m, n, &ti); n++) {
+        total += ti.numel;
+        if (ti.ndim == 1)
+            for (size_t k = 0; k < ti.numel; k++) assert_true(ti.data[k] == 1.0f);
+        else
+            for (size_t k = 0; k < ti.numel; k++) s2 += (double)ti.data[k] * ti.data[k], nmat++;
+    }
+    assert_int_equal(n, 1 + 9 * 4 + 1);
+    assert_int_equal(total, m.n_params);
+    assert_true(fabs(sqrt(s2 / nmat) - 0.02) < 0.001);
+    assert_true(model_tensor_info(&m, 0, &ti) && !strcmp(ti.name, "model.embed_tokens.weight"));
+    assert_true(model_tensor_info(&m, 2, &ti) && !strcmp(ti.name, "model.layers.0.self_attn.q_proj.weight"));
+    assert_true(model_tensor_info(&m, 9, &ti) && !strcmp(ti.name, "model.layers.0.mlp.down_proj.weight") &&
+                ti.shape[0] == 128 && ti.shape[1] == 384);
+    assert_true(model_tensor_info(&m, 37, &ti) && !strcmp(ti.name, "model.norm.weight"));
+    assert_true(m.params.lm_head == m.params.wte && m.grads.lm_head == m.grads.wte);
+    Model m2;
+    assert_int_equal(model_init(&m2, &cfg, 43), 0);
+    assert_true(memcmp(m.params_mem, m2.params_mem, m.n_params * sizeof(float)) != 0);
+    model_copy_params(&m2, &m);
+    assert_true(memcmp(m.params_mem, m2.params_mem, m.n_params * sizeof(float)) == 0);
+    model_free(&m2);
+    model_free(&m);
+    model_free(NULL);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_tensor_info_and_init),
+        cmocka_unit_test(test_matches_pytorch),
+        cmocka_unit_test(test_fd_whole_model),
+        cmocka_unit_test(test_float_paths_agree),
+        cmocka_unit_test(test_kv_decode_matches_forward),
+    };
+    return cmocka_run_group_tests_name("model", tests, NULL, NULL);
+}
