@@ -65,7 +65,8 @@ typedef struct {
     size_t offset;           /* into Config */
     size_t size;             /* CFG_STRING: buffer size */
     double min, max;         /* CFG_INT / CFG_FLOAT: inclusive range */
-    const char *choices;     /* CFG_ENUM: "a|b|c", value stored as the index */
+    const char *choices;     /* CFG_ENUM: "a|b|c", value stored as the index; CFG_STRING: the only words allowed
+                              * (stored as text), NULL for any text */
     int live;                /* may change while a run lives (trainer set, studio editor) */
     const char *help;
 } ConfigKey;
