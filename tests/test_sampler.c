@@ -1,0 +1,238 @@
+/* test_sampler.c - sampler_pick's filters and distribution, and sampler_generate: repeatable for a seed and
+ * independent of the thread count, greedy generation equal to greedy decoding with full forwards (prompts of
+ * different lengths), stop at eos, max_new_tokens, and the hook (called per position, abort). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "core/kernels.h"
+#include "core/sampler.h"
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const float LOGITS[8] = {1.0f, -0.5f, 2.0f, 0.3f, 2.0f, -3.0f, 0.9f, 0.0f};
+
+static void softmax_t(double *p, const float *z, int V, double t) {
+    double s = 0;
+    for (int i = 0; i < V; i++) s += p[i] = exp(z[i] / t);
+    for (int i = 0; i < V; i++) p[i] /= s;
+}
+
+/* draws n samples and checks each frequency against p within 5 standard deviations */
+static void check_distribution(const SamplerParams *sp, const double *p, int n) {
+    float scratch[16];
+    int count[8] = {0};
+    Rng r;
+    rng_seed(&r, 99, 1);
+    for (int i = 0; i < n; i++) count[sampler_pick(LOGITS, 8, sp, scratch, &r)]++;
+    for (int i = 0; i < 8; i++) {
+        double sd = sqrt(n * p[i] * (1 - p[i])) + 1e-9;
+        if (p[i] == 0) {
+            assert_int_equal(count[i], 0);
+        } else if (fabs(count[i] - n * p[i]) > 5 * sd) {
+            print_error("token %d: %d draws, expected %.1f\n", i, count[i], n * p[i]);
+            fail();
+        }
+    }
+}
+
+static void test_pick_distribution(void **state) {
+    (void)state;
+    double p[8];
+    SamplerParams sp = {1.0f, 0, 1.0f, 1, -1};
+    softmax_t(p, LOGITS, 8, 1.0);
+    check_distribution(&sp, p, 200000);
+    sp.temperature = 0.5f; /* sharper */
+    softmax_t(p, LOGITS, 8, 0.5);
+    check_distribution(&sp, p, 200000);
+    /* top-k 3 keeps ids 2, 4 (tied at 2.0) and 0 (1.0), renormalised */
+    sp.temperature = 1.0f, sp.top_k = 3;
+    softmax_t(p, LOGITS, 8, 1.0);
+    double z = p[2] + p[4] + p[0];
+    double pk[8] = {p[0] / z, 0, p[2] / z, 0, p[4] / z, 0, 0, 0};
+    check_distribution(&sp, pk, 100000);
+    /* top-p: the smallest most-probable set reaching 0.6 is {2, 4} (0.302 + 0.302 = 0.604) */
+    sp.top_k = 0, sp.top_p = 0.6f;
+    double pp[8] = {0, 0, 0.5, 0, 0.5, 0, 0, 0};
+    check_distribution(&sp, pp, 100000);
+}
+
+static void test_pick_greedy_limits(void **state) {
+    (void)state;
+    float z[37], scratch[74];
+    Rng r;
+    rng_seed(&r, 5, 0);
+    for (int trial = 0; trial < 200; trial++) {
+        int arg = 0;
+        for (int i = 0; i < 37; i++) {
+            z[i] = 3 * rng_normal(&r);
+            if (z[i] > z[arg]) arg = i;
+        }
+        SamplerParams k1 = {1.0f, 1, 1.0f, 1, -1}, p0 = {1.0f, 0, 1e-6f, 1, -1}, cold = {1e-3f, 0, 1.0f, 1, -1};
+        assert_int_equal(sampler_pick(z, 37, &k1, scratch, &r), arg);
+        assert_int_equal(sampler_pick(z, 37, &p0, scratch, &r), arg);
+        assert_int_equal(sampler_pick(z, 37, &cold, scratch, &r), arg);
+    }
+    /* ties: the lowest id wins (ids 2 and 4 share the maximum) */
+    SamplerParams k1 = {1.0f, 1, 1.0f, 1, -1};
+    assert_int_equal(sampler_pick(LOGITS, 8, &k1, scratch, &r), 2);
+}
+
+/* ---------------------------------------------------------------------------------------------- generation */
+
+static ModelConfig test_cfg(void) {
+    ModelConfig c = {12, 32, 2, 4, 48, 64, 10000.0f, 1e-5f, 1};
+    return c;
+}
+
+static void sharpen(Model *m) { /* larger weights: peaked distributions, so greedy choices are not near-ties */
+    for (size_t i = 0; i < m->n_params; i++) m->params_mem[i] *= 40.0f;
+    ModelTensorInfo ti;
+    for (int i = 0; model_tensor_info(m, i, &ti); i++)
+        if (ti.ndim == 1)
+            for (size_t k = 0; k < ti.numel; k++) ti.data[k] = 1.0f;
+}
+
+enum { NB = 6, PS = 10 };
+static const int PLENS[NB] = {3, 10, 1, 7, 5, 2};
+
+static void prompts(int *p) {
+    for (int b = 0; b < NB; b++)
+        for (int t = 0; t < PS; t++) p[b * PS + t] = (b * 5 + t * 3) % 12;
+}
+
+static void test_generate_repeatable_and_thread_independent(void **state) {
+    (void)state;
+    ModelConfig cfg = test_cfg();
+    Model m;
+    assert_int_equal(model_init(&m, &cfg, 1), 0);
+    int pr[NB * PS], out1[NB * 20], out2[NB * 20], out3[NB * 20], l1[NB], l2[NB], l3[NB], f1[NB], f2[NB], f3[NB];
+    prompts(pr);
+    SamplerParams sp = {1.0f, 0, 1.0f, 20, -1};
+    kernels_set_threads(2);
+    Sampler *s = sampler_new(&cfg, NB, 40);
+    assert_int_equal(sampler_generate(s, &m, &sp, 7, pr, PLENS, PS, NB, out1, l1, f1, NULL, NULL), 0);
+    assert_int_equal(sampler_generate(s, &m, &sp, 7, pr, PLENS, PS, NB, out2, l2, f2, NULL, NULL), 0);
+    sampler_free(s);
+    kernels_set_threads(1);
+    s = sampler_new(&cfg, NB, 40);
+    assert_int_equal(sampler_generate(s, &m, &sp, 7, pr, PLENS, PS, NB, out3, l3, f3, NULL, NULL), 0);
+    assert_memory_equal(out1, out2, sizeof out1);
+    assert_memory_equal(out1, out3, sizeof out1);
+    for (int b = 0; b < NB; b++) assert_true(l1[b] == 20 && f1[b] == FINISH_LENGTH);
+    /* another seed gives other samples; a row's samples do not depend on the other rows */
+    assert_int_equal(sampler_generate(s, &m, &sp, 8, pr, PLENS, PS, NB, out2, l2, f2, NULL, NULL), 0);
+    assert_true(memcmp(out1, out2, sizeof out1) != 0);
+    pr[0] = (pr[0] + 1) % 12; /* another prompt in row 0 leaves rows 1.. as they were */
+    assert_int_equal(sampler_generate(s, &m, &sp, 7, pr, PLENS, PS, NB, out2, l2, f2, NULL, NULL), 0);
+    assert_memory_equal(out1 + 20, out2 + 20, sizeof(int) * 20 * (NB - 1));
+    sampler_free(s);
+    kernels_set_threads(0);
+    model_free(&m);
+}
+
+static void test_greedy_matches_full_forward(void **state) {
+    (void)state;
+    ModelConfig cfg = test_cfg();
+    Model m;
+    assert_int_equal(model_init(&m, &cfg, 2), 0);
+    sharpen(&m);
+    int pr[NB * PS], out[NB * 15], lens[NB], fin[NB];
+    prompts(pr);
+    SamplerParams sp = {1.0f, 1, 1.0f, 15, -1};
+    Sampler *s = sampler_new(&cfg, NB, 40);
+    assert_int_equal(sampler_generate(s, &m, &sp, 3, pr, PLENS, PS, NB, out, lens, fin, NULL, NULL), 0);
+    /* greedy decoding one row at a time, with a full forward over the growing sequence */
+    ModelActs *a = model_acts_new_inference(&cfg, 1, 40);
+    for (int b = 0; b < NB; b++) {
+        int seq[40], n = PLENS[b];
+        memcpy(seq, pr + b * PS, n * sizeof(int));
+        for (int t = 0; t < 15; t++) {
+            model_forward(&m, a, seq, 1, n);
+            const float *z = model_logits(a) + (size_t)(n - 1) * cfg.V;
+            int arg = 0;
+            for (int v = 1; v < cfg.V; v++)
+                if (z[v] > z[arg]) arg = v;
+            assert_int_equal(out[b * 15 + t], arg);
+            seq[n++] = arg;
+        }
+    }
+    model_acts_free(a);
+    sampler_free(s);
+    model_free(&m);
+}
+
+typedef struct {
+    int calls, abort_at, finished_seen;
+    int last[NB];
+} HookState;
+
+static int hook(void *ud, int t, const int *tokens) {
+    HookState *h = ud;
+    assert_int_equal(t, h->calls);
+    h->calls++;
+    for (int b = 0; b < NB; b++) {
+        if (tokens[b] < 0) h->finished_seen = 1;
+        h->last[b] = tokens[b];
+    }
+    return h->abort_at >= 0 && t == h->abort_at;
+}
+
+static void test_eos_length_and_hook(void **state) {
+    (void)state;
+    ModelConfig cfg = test_cfg();
+    Model m;
+    assert_int_equal(model_init(&m, &cfg, 3), 0); /* near-uniform over 12 tokens: eos comes quickly */
+    int pr[NB * PS], out[NB * 30], lens[NB], fin[NB];
+    prompts(pr);
+    SamplerParams sp = {1.0f, 0, 1.0f, 30, 5};
+    Sampler *s = sampler_new(&cfg, NB, 40);
+    HookState h = {0, -1, 0, {0}};
+    assert_int_equal(sampler_generate(s, &m, &sp, 11, pr, PLENS, PS, NB, out, lens, fin, hook, &h), 0);
+    int maxlen = 0, n_eos = 0;
+    for (int b = 0; b < NB; b++) {
+        assert_true(lens[b] >= 1 && lens[b] <= 30);
+        for (int t = 0; t < lens[b] - 1; t++) assert_int_not_equal(out[b * 30 + t], 5);
+        if (fin[b] == FINISH_EOS) {
+            assert_int_equal(out[b * 30 + lens[b] - 1], 5);
+            n_eos++;
+        } else {
+            assert_int_equal(fin[b], FINISH_LENGTH);
+            assert_int_equal(lens[b], 30);
+            assert_int_not_equal(out[b * 30 + 29], 5);
+        }
+        if (lens[b] > maxlen) maxlen = lens[b];
+    }
+    assert_true(n_eos >= 3);                /* p(no eos in 30 draws) ~ 0.07 per row */
+    assert_int_equal(h.calls, maxlen);      /* one call per position, until the last row stops */
+    assert_true(h.finished_seen);           /* rows that stopped are reported as -1 */
+
+    /* no early stop: exactly max_new_tokens */
+    sp.eos_id = -1, sp.max_new_tokens = 4;
+    assert_int_equal(sampler_generate(s, &m, &sp, 11, pr, PLENS, PS, NB, out, lens, fin, NULL, NULL), 0);
+    for (int b = 0; b < NB; b++) assert_true(lens[b] == 4 && fin[b] == FINISH_LENGTH);
+
+    /* the hook aborts after position 2 */
+    sp.max_new_tokens = 30;
+    HookState h2 = {0, 2, 0, {0}};
+    assert_int_equal(sampler_generate(s, &m, &sp, 11, pr, PLENS, PS, NB, out, lens, fin, hook, &h2), 1);
+    assert_int_equal(h2.calls, 3);
+    for (int b = 0; b < NB; b++) assert_true(fin[b] == FINISH_ABORTED && lens[b] == 3);
+    sampler_free(s);
+    model_free(&m);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_pick_distribution),
+        cmocka_unit_test(test_pick_greedy_limits),
+        cmocka_unit_test(test_generate_repeatable_and_thread_independent),
+        cmocka_unit_test(test_greedy_matches_full_forward),
+        cmocka_unit_test(test_eos_length_and_hook),
+    };
+    return cmocka_run_group_tests_name("sampler", tests, NULL, NULL);
+}
