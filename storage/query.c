@@ -1,9 +1,12 @@
 /* query.c - the browser's reads of a run database (query.h) through a connection of their own.
  *
- * Filters become one WHERE clause with bound parameters (never text pasted into SQL). Each sort order has an index
- * whose entries are (key, rowid), so "ORDER BY key, id LIMIT n" walks the index and stops after n matches instead
- * of sorting the table; keyset pages continue from (key, id) with a row-value comparison the same index serves.
- * Text search goes through the FTS5 index: "r.id IN (SELECT rowid FROM rollouts_fts WHERE ... MATCH ?)". */
+ * Rollouts live in two tables: rollouts (narrow: every column a filter or sort reads) and rollout_texts (prompt,
+ * completion, answer), joined only for the rows a page returns. Filters become one WHERE clause with bound
+ * parameters (never text pasted into SQL). Each sort order has an index whose entries are (key, rowid), so
+ * "ORDER BY key, id LIMIT n" walks the index and stops after n matches instead of sorting; keyset pages continue
+ * from (key, id) with a row-value comparison the same index serves. The step order is the rowid order (rows are
+ * written step by step), which lets a text search in step order walk the FTS5 index itself in rowid order and stop
+ * after one page; other orders with a search test membership in the set of matching rowids. */
 #include "storage/query.h"
 #include "storage/store_internal.h"
 #include <ctype.h>
@@ -115,7 +118,8 @@ typedef struct {
     size_t len;
     Bind binds[24];
     int n_binds;
-    char *match;      /* the FTS5 expression (malloc'd), NULL when no text search */
+    int n_plain;      /* constraints other than the text search */
+    char *match;      /* the FTS5 expression (malloc'd); NULL or "" when no text search */
 } Where;
 
 static void w_add(Where *w, const char *fmt, ...) {
@@ -168,13 +172,20 @@ static const char *sort_column(QuerySort s) {
     case QUERY_SORT_ADVANTAGE: return "r.advantage";
     case QUERY_SORT_STEP: break;
     }
-    return "r.step";
+    return "r.id";
 }
 
-/* Builds " AND ..." for every constraint of f. Returns 0, or -1 (out of memory). */
-static int build_where(Where *w, const QueryFilter *f) {
+/* Starts the WHERE clause. With fts_driven, the text search is its first constraint (the FTS5 table is the outer
+ * loop of the query); otherwise the search, if any, is added by add_search after the plain constraints. */
+static int build_where(Where *w, const QueryFilter *f, int fts_driven) {
     memset(w, 0, sizeof *w);
+    if (f->search[0]) {
+        w->match = f->search_mode == QUERY_SEARCH_FTS ? strdup(f->search) : words_to_fts(f->search);
+        if (!w->match) return -1;
+    }
     w_add(w, " WHERE 1");
+    if (fts_driven && w->match && w->match[0]) { w_add(w, " AND rollouts_fts MATCH ?"); w_text(w, w->match); }
+    int before = w->n_binds;
     if (f->run_id > 0) { w_add(w, " AND r.run_id = ?"); w_int(w, f->run_id); }
     if (f->step_min >= 0) { w_add(w, " AND r.step >= ?"); w_int(w, f->step_min); }
     if (f->step_max >= 0) { w_add(w, " AND r.step <= ?"); w_int(w, f->step_max); }
@@ -190,16 +201,15 @@ static int build_where(Where *w, const QueryFilter *f) {
     if (f->max_length > 0) { w_add(w, " AND r.length <= ?"); w_int(w, f->max_length); }
     if (f->prompt_index >= 0) { w_add(w, " AND r.prompt_index = ?"); w_int(w, f->prompt_index); }
     if (f->task[0]) { w_add(w, " AND r.task = ?"); w_text(w, f->task); }
-    if (f->search[0]) {
-        w->match = f->search_mode == QUERY_SEARCH_FTS ? strdup(f->search) : words_to_fts(f->search);
-        if (!w->match) return -1;
-        if (w->match[0]) {
-            w_add(w, " AND r.id IN (SELECT rowid FROM rollouts_fts WHERE rollouts_fts MATCH ?)");
-            w_text(w, w->match);
-        }
+    w->n_plain = w->n_binds - before;
+    if (!fts_driven && w->match && w->match[0]) {
+        w_add(w, " AND r.id IN (SELECT rowid FROM rollouts_fts WHERE rollouts_fts MATCH ?)");
+        w_text(w, w->match);
     }
     return 0;
 }
+
+static int has_search(const Where *w) { return w->match && w->match[0]; }
 
 static void bind_all(sqlite3_stmt *st, const Where *w, int first) {
     for (int i = 0; i < w->n_binds; i++) {
@@ -212,7 +222,7 @@ static void bind_all(sqlite3_stmt *st, const Where *w, int first) {
 
 /* The error of a statement that ran a filter: a malformed FTS5 string is named as the search it is. */
 static void filter_err(Query *q, const QueryFilter *f, const Where *w, char *err, size_t errlen, const char *what) {
-    if (w->match && w->match[0] && sqlite3_errcode(q->db) == SQLITE_ERROR) {
+    if (has_search(w) && sqlite3_errcode(q->db) == SQLITE_ERROR) {
         char msg[400];
         snprintf(msg, sizeof msg, "search \"%.200s\" is not a valid full-text query", f->search);
         q_err(q, err, errlen, msg);
@@ -222,8 +232,12 @@ static void filter_err(Query *q, const QueryFilter *f, const Where *w, char *err
 }
 
 static const char ROLLOUT_COLS[] =
-    "r.id, r.run_id, r.step, r.prompt_index, r.sample_index, r.task, r.prompt, r.completion, r.answer, r.reward,"
+    "r.id, r.run_id, r.step, r.prompt_index, r.sample_index, r.task, t.prompt, t.completion, t.answer, r.reward,"
     " r.r_accuracy, r.r_format, r.r_language, r.advantage, r.length, r.finish, r.correct, r.flags";
+/* CROSS JOIN keeps rollouts the outer loop, so texts are read only for rows that pass the filter. */
+static const char ROLLOUT_FROM[] = "rollouts r CROSS JOIN rollout_texts t ON t.id = r.id";
+static const char ROLLOUT_FROM_FTS[] =
+    "rollouts_fts CROSS JOIN rollouts r ON r.id = rollouts_fts.rowid CROSS JOIN rollout_texts t ON t.id = r.id";
 
 static int read_rollout(sqlite3_stmt *st, QueryRollout *r) {
     memset(r, 0, sizeof *r);
@@ -305,23 +319,31 @@ static int page(Query *q, const QueryFilter *f, const QueryRollout *anchor, int 
     out->items = NULL;
     if (limit <= 0) return 0;
     Where w;
-    if (build_where(&w, f) != 0) { oom(q, err, errlen); return -1; }
+    /* A search in step (= rowid) order walks the FTS index in rowid order and stops after one page. */
+    int fts_driven = f->search[0] && f->sort == QUERY_SORT_STEP;
+    if (build_where(&w, f, fts_driven) != 0) { oom(q, err, errlen); return -1; }
+    fts_driven = fts_driven && has_search(&w);
     int desc = f->descending ? 1 : 0;
     if (direction < 0) desc = !desc;
-    const char *key = sort_column(f->sort);
+    const char *key = fts_driven ? "rollouts_fts.rowid" : sort_column(f->sort);
     if (anchor) {
-        w_add(&w, " AND (%s, r.id) %s (?, ?)", key, desc ? "<" : ">");
-        switch (f->sort) {
-        case QUERY_SORT_REWARD: w_real(&w, anchor->reward); break;
-        case QUERY_SORT_LENGTH: w_int(&w, anchor->length); break;
-        case QUERY_SORT_ADVANTAGE: w_real(&w, anchor->advantage); break;
-        case QUERY_SORT_STEP: w_int(&w, anchor->step); break;
+        if (f->sort == QUERY_SORT_STEP) {
+            w_add(&w, " AND %s %s ?", key, desc ? "<" : ">");
+        } else {
+            w_add(&w, " AND (%s, r.id) %s (?, ?)", key, desc ? "<" : ">");
+            if (f->sort == QUERY_SORT_REWARD) w_real(&w, anchor->reward);
+            else if (f->sort == QUERY_SORT_LENGTH) w_int(&w, anchor->length);
+            else w_real(&w, anchor->advantage);
         }
         w_int(&w, anchor->id);
     }
-    char sql[2600];
-    snprintf(sql, sizeof sql, "SELECT %s FROM rollouts r%s ORDER BY %s %s, r.id %s LIMIT ? OFFSET ?", ROLLOUT_COLS,
-             w.sql, key, desc ? "DESC" : "ASC", desc ? "DESC" : "ASC");
+    const char *dir = desc ? "DESC" : "ASC";
+    char order[96];
+    if (f->sort == QUERY_SORT_STEP) snprintf(order, sizeof order, "%s %s", key, dir);
+    else snprintf(order, sizeof order, "%s %s, r.id %s", key, dir, dir);
+    char sql[2800];
+    snprintf(sql, sizeof sql, "SELECT %s FROM %s%s ORDER BY %s LIMIT ? OFFSET ?", ROLLOUT_COLS,
+             fts_driven ? ROLLOUT_FROM_FTS : ROLLOUT_FROM, w.sql, order);
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(q->db, sql, -1, &st, NULL) != SQLITE_OK) {
         q_err(q, err, errlen, "cannot query rollouts");
@@ -350,9 +372,15 @@ int query_rollouts_page(Query *q, const QueryFilter *f, const QueryRollout *anch
 
 int64_t query_count(Query *q, const QueryFilter *f, char *err, size_t errlen) {
     Where w;
-    if (build_where(&w, f) != 0) { oom(q, err, errlen); return -1; }
-    char sql[2200];
-    snprintf(sql, sizeof sql, "SELECT count(*) FROM rollouts r%s", w.sql);
+    if (build_where(&w, f, 1) != 0) { oom(q, err, errlen); return -1; }
+    char sql[2400];
+    if (!has_search(&w))
+        snprintf(sql, sizeof sql, "SELECT count(*) FROM rollouts r%s", w.sql);
+    else if (w.n_plain == 0)   /* the FTS index counts its matches without reading a row */
+        snprintf(sql, sizeof sql, "SELECT count(*) FROM rollouts_fts WHERE rollouts_fts MATCH ?");
+    else
+        snprintf(sql, sizeof sql, "SELECT count(*) FROM rollouts_fts CROSS JOIN rollouts r ON r.id = rollouts_fts.rowid%s",
+                 w.sql);
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(q->db, sql, -1, &st, NULL) != SQLITE_OK) {
         q_err(q, err, errlen, "cannot count rollouts");
@@ -394,8 +422,8 @@ int query_group(Query *q, int64_t run_id, int step, int prompt_index, QueryRollo
     int64_t run = resolve_run(q, run_id, err, errlen);
     if (run < 0) return -1;
     char sql[512];
-    snprintf(sql, sizeof sql, "SELECT %s FROM rollouts r WHERE r.run_id = ?1 AND r.step = ?2 AND r.prompt_index = ?3"
-             " ORDER BY r.sample_index", ROLLOUT_COLS);
+    snprintf(sql, sizeof sql, "SELECT %s FROM %s WHERE r.run_id = ?1 AND r.step = ?2 AND r.prompt_index = ?3"
+             " ORDER BY r.sample_index", ROLLOUT_COLS, ROLLOUT_FROM);
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(q->db, sql, -1, &st, NULL) != SQLITE_OK) { q_err(q, err, errlen, "cannot read a group"); return -1; }
     sqlite3_bind_int64(st, 1, run);
@@ -409,7 +437,7 @@ int query_group(Query *q, int64_t run_id, int step, int prompt_index, QueryRollo
 int query_rollout(Query *q, int64_t id, QueryRollout *out, char *err, size_t errlen) {
     memset(out, 0, sizeof *out);
     char sql[512];
-    snprintf(sql, sizeof sql, "SELECT %s FROM rollouts r WHERE r.id = ?1", ROLLOUT_COLS);
+    snprintf(sql, sizeof sql, "SELECT %s FROM %s WHERE r.id = ?1", ROLLOUT_COLS, ROLLOUT_FROM);
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(q->db, sql, -1, &st, NULL) != SQLITE_OK) { q_err(q, err, errlen, "cannot read a rollout"); return -1; }
     sqlite3_bind_int64(st, 1, id);

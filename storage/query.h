@@ -27,7 +27,8 @@ int64_t query_data_version(Query *q);
 /* ---- rollouts --------------------------------------------------------------------------------------------- */
 
 typedef enum {
-    QUERY_SORT_STEP = 0,   /* training order: step, then prompt, then sample (ties by id) */
+    QUERY_SORT_STEP = 0,   /* the order written (rollout id): within a run by step, then prompt, then sample;
+                              several runs in one file follow each other */
     QUERY_SORT_REWARD,
     QUERY_SORT_LENGTH,
     QUERY_SORT_ADVANTAGE
@@ -86,7 +87,8 @@ int query_rollouts_page(Query *q, const QueryFilter *f, const QueryRollout *anch
 int64_t query_count(Query *q, const QueryFilter *f, char *err, size_t errlen);
 /* Checks a search string in mode without running a page: 0 ok, -1 with err saying what is wrong. */
 int query_check_search(Query *q, const char *search, QuerySearchMode mode, char *err, size_t errlen);
-/* All samples of one prompt at one step, by sample index. Returns the number of rows or -1. */
+/* All samples of one prompt at one step, by sample index (run_id 0: the newest run). Returns the number of rows
+ * or -1. */
 int query_group(Query *q, int64_t run_id, int step, int prompt_index, QueryRolloutList *out,
                 char *err, size_t errlen);
 /* One rollout by id into *out (free with query_rollout_free). Returns 1 found, 0 not found, -1 error. */
@@ -99,12 +101,12 @@ void query_rollouts_free(QueryRolloutList *l);
 typedef struct { int n; int *steps; double *values; } QuerySeries;
 typedef struct { int n; char **items; } QueryStrings;
 
-/* The series of metric `name` of a run for steps >= step_min (-1: all), by step. For live charts, ask again with
+/* The series of metric `name` of a run (0: the newest) for steps >= step_min (-1: all), by step. For live charts, ask again with
  * step_min = last step seen + 1 and append. Returns the number of points or -1. */
 int query_series(Query *q, int64_t run_id, const char *name, int step_min, QuerySeries *out,
                  char *err, size_t errlen);
 void query_series_free(QuerySeries *s);
-/* The metric names a run has logged, sorted. Returns how many or -1. */
+/* The metric names a run (0: the newest) has logged, sorted. Returns how many or -1. */
 int query_metric_names(Query *q, int64_t run_id, QueryStrings *out, char *err, size_t errlen);
 /* The distinct task names of a run's rollouts (run_id 0: all), sorted. Returns how many or -1. */
 int query_tasks(Query *q, int64_t run_id, QueryStrings *out, char *err, size_t errlen);
@@ -114,7 +116,7 @@ void query_strings_free(QueryStrings *s);
 
 typedef struct { int64_t id; Event ev; } QueryEvent;
 typedef struct { int n; QueryEvent *items; } QueryEventList;
-/* A run's events with id > after_id (0: all), oldest first. Returns how many or -1. */
+/* A run's (0: the newest run's) events with id > after_id (0: all), oldest first. Returns how many or -1. */
 int query_events(Query *q, int64_t run_id, int64_t after_id, QueryEventList *out, char *err, size_t errlen);
 void query_events_free(QueryEventList *l);
 
@@ -122,7 +124,7 @@ typedef struct {
     int step; char task[32]; double pass1, cons_k; int k, problems; double wall_time;
 } QueryEval;
 typedef struct { int n; QueryEval *items; } QueryEvalList;
-/* A run's evaluations by step. Returns how many or -1. */
+/* A run's (0: the newest run's) evaluations by step. Returns how many or -1. */
 int query_evals(Query *q, int64_t run_id, QueryEvalList *out, char *err, size_t errlen);
 void query_evals_free(QueryEvalList *l);
 

@@ -11,7 +11,7 @@
 
 enum {
     ST_BEGIN, ST_COMMIT, ST_ROLLBACK,
-    ST_DEL_STEP_ROLLOUTS, ST_DEL_STEP_METRICS, ST_INS_ROLLOUT, ST_INS_METRIC, ST_ADD_COUNTERS, ST_RECOUNT,
+    ST_DEL_STEP_ROLLOUTS, ST_DEL_STEP_METRICS, ST_INS_ROLLOUT, ST_INS_TEXT, ST_INS_METRIC, ST_ADD_COUNTERS, ST_RECOUNT,
     ST_INS_EVENT, ST_UPSERT_CHECKPOINT, ST_INS_EVAL, ST_LAST_CHECKPOINT,
     ST_COUNT
 };
@@ -23,9 +23,11 @@ static const char *const SQL[ST_COUNT] = {
     [ST_DEL_STEP_ROLLOUTS] = "DELETE FROM rollouts WHERE run_id = ?1 AND step = ?2",
     [ST_DEL_STEP_METRICS] = "DELETE FROM metrics WHERE run_id = ?1 AND step = ?2",
     [ST_INS_ROLLOUT] =
-        "INSERT INTO rollouts (run_id, step, prompt_index, sample_index, task, prompt, completion, answer, reward,"
+        "INSERT INTO rollouts (run_id, step, prompt_index, sample_index, task, reward,"
         " r_accuracy, r_format, r_language, advantage, length, finish, correct, flags)"
-        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+    /* Right after ST_INS_ROLLOUT: the text row shares the rollout's id; its trigger feeds the FTS index. */
+    [ST_INS_TEXT] = "INSERT INTO rollout_texts (id, prompt, completion, answer) VALUES (last_insert_rowid(), ?1, ?2, ?3)",
     [ST_INS_METRIC] = "INSERT OR REPLACE INTO metrics (run_id, step, name, value, wall_time) VALUES (?1, ?2, ?3, ?4, ?5)",
     [ST_ADD_COUNTERS] =
         "UPDATE runs SET last_step = max(last_step, ?2), n_rollouts = n_rollouts + ?3,"
@@ -229,19 +231,24 @@ int store_write_step(Store *s, const StepRecord *rec, char *err, size_t errlen) 
         sqlite3_bind_int(st, 3, r->prompt_index);
         sqlite3_bind_int(st, 4, r->sample_index);
         bind_text(st, 5, r->task);
-        bind_text(st, 6, r->prompt);
-        bind_text(st, 7, r->completion);
-        bind_text(st, 8, r->answer);
-        sqlite3_bind_double(st, 9, r->reward);      /* NaN binds as NULL */
-        sqlite3_bind_double(st, 10, r->r_accuracy);
-        sqlite3_bind_double(st, 11, r->r_format);
-        sqlite3_bind_double(st, 12, r->r_language);
-        sqlite3_bind_double(st, 13, r->advantage);
-        sqlite3_bind_int(st, 14, r->length);
-        sqlite3_bind_int(st, 15, r->finish);
-        sqlite3_bind_int(st, 16, r->correct);
-        sqlite3_bind_int64(st, 17, (sqlite3_int64)r->flags);
-        if (exec_st(st) != SQLITE_OK) {
+        sqlite3_bind_double(st, 6, r->reward);      /* NaN binds as NULL */
+        sqlite3_bind_double(st, 7, r->r_accuracy);
+        sqlite3_bind_double(st, 8, r->r_format);
+        sqlite3_bind_double(st, 9, r->r_language);
+        sqlite3_bind_double(st, 10, r->advantage);
+        sqlite3_bind_int(st, 11, r->length);
+        sqlite3_bind_int(st, 12, r->finish);
+        sqlite3_bind_int(st, 13, r->correct);
+        sqlite3_bind_int64(st, 14, (sqlite3_int64)r->flags);
+        int rc = exec_st(st);
+        if (rc == SQLITE_OK) {
+            sqlite3_stmt *tx = s->st[ST_INS_TEXT];
+            bind_text(tx, 1, r->prompt);
+            bind_text(tx, 2, r->completion);
+            bind_text(tx, 3, r->answer);
+            rc = exec_st(tx);
+        }
+        if (rc != SQLITE_OK) {
             char what[96];
             snprintf(what, sizeof what, "cannot write rollout %d of step %d", i, rec->step);
             return abort_tx(s, err, errlen, what);

@@ -65,18 +65,32 @@ static const char MIGRATE_1[] =
     "  wall_time REAL NOT NULL,"
     "  PRIMARY KEY (run_id, step));";
 
-/* v1 -> v2: full-text search over completions, evaluations, run counters the summary reads in O(1), and the indexes
- * that keep the browser's sorted pages from sorting a million rows. */
+/* v1 -> v2: the text columns move to rollout_texts, so that rollouts is a narrow table (about 60 bytes a row) that
+ * filters, sorts and counts scan without reading a kilobyte of completion per row; full-text search over
+ * completions (an external-content FTS5 index kept by triggers); evaluations; run counters the summary reads in
+ * O(1); and the indexes that keep the browser's sorted pages from sorting a million rows. */
 static const char MIGRATE_2[] =
+    "CREATE TABLE rollout_texts ("
+    "  id INTEGER PRIMARY KEY,"                   /* = rollouts.id */
+    "  prompt TEXT NOT NULL DEFAULT '',"
+    "  completion TEXT NOT NULL DEFAULT '',"
+    "  answer TEXT NOT NULL DEFAULT '');"
+    "INSERT INTO rollout_texts (id, prompt, completion, answer) SELECT id, prompt, completion, answer FROM rollouts;"
+    "ALTER TABLE rollouts DROP COLUMN prompt;"
+    "ALTER TABLE rollouts DROP COLUMN completion;"
+    "ALTER TABLE rollouts DROP COLUMN answer;"
+    "CREATE TRIGGER rollouts_delete_text AFTER DELETE ON rollouts BEGIN"
+    "  DELETE FROM rollout_texts WHERE id = old.id;"
+    "END;"
     "CREATE VIRTUAL TABLE rollouts_fts USING fts5("
-    "  completion, content='rollouts', content_rowid='id', tokenize='unicode61');"
-    "CREATE TRIGGER rollouts_fts_insert AFTER INSERT ON rollouts BEGIN"
+    "  completion, content='rollout_texts', content_rowid='id', tokenize='unicode61');"
+    "CREATE TRIGGER rollouts_fts_insert AFTER INSERT ON rollout_texts BEGIN"
     "  INSERT INTO rollouts_fts(rowid, completion) VALUES (new.id, new.completion);"
     "END;"
-    "CREATE TRIGGER rollouts_fts_delete AFTER DELETE ON rollouts BEGIN"
+    "CREATE TRIGGER rollouts_fts_delete AFTER DELETE ON rollout_texts BEGIN"
     "  INSERT INTO rollouts_fts(rollouts_fts, rowid, completion) VALUES ('delete', old.id, old.completion);"
     "END;"
-    "CREATE TRIGGER rollouts_fts_update AFTER UPDATE OF completion ON rollouts BEGIN"
+    "CREATE TRIGGER rollouts_fts_update AFTER UPDATE OF completion ON rollout_texts BEGIN"
     "  INSERT INTO rollouts_fts(rollouts_fts, rowid, completion) VALUES ('delete', old.id, old.completion);"
     "  INSERT INTO rollouts_fts(rowid, completion) VALUES (new.id, new.completion);"
     "END;"

@@ -129,7 +129,7 @@ static double sort_key(const QueryRollout *r, QuerySort s) {
     case QUERY_SORT_ADVANTAGE: return r->advantage;
     case QUERY_SORT_STEP: break;
     }
-    return r->step;
+    return (double)r->id;   /* the order written */
 }
 
 /* Rows are in f's order: (key, id) strictly monotonic. */

@@ -120,8 +120,9 @@ static void test_schema_created(void **state) {
     store_close(s);
     assert_int_equal(sql_int(path, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
     assert_int_equal(store_schema_version(), STORE_SCHEMA_VERSION);
-    const char *tables[] = {"runs", "metrics", "rollouts", "rollouts_fts", "events", "checkpoints", "evals"};
-    for (int i = 0; i < 7; i++) {
+    const char *tables[] = {"runs", "metrics", "rollouts", "rollout_texts", "rollouts_fts", "events", "checkpoints",
+                            "evals"};
+    for (int i = 0; i < 8; i++) {
         char sql[128];
         snprintf(sql, sizeof sql, "SELECT count(*) FROM sqlite_schema WHERE name = '%s'", tables[i]);
         assert_int_equal(sql_int(path, sql), 1);
@@ -424,6 +425,7 @@ static void test_rollback(void **state) {
     assert_int_equal(c.step, 6);
     assert_string_equal(c.path, "ck/step-6");
     assert_int_equal(sql_int(path, "SELECT count(*) FROM rollouts"), 6 * 8);
+    assert_int_equal(sql_int(path, "SELECT count(*) FROM rollout_texts"), 6 * 8);
     assert_int_equal(sql_int(path, "SELECT max(step) FROM metrics"), 6);
     assert_int_equal(sql_int(path, "SELECT max(step) FROM evals"), 6);
     assert_int_equal(sql_int(path, "SELECT count(*) FROM events"), 3);   /* history stays */
@@ -489,7 +491,7 @@ static void test_async_writer(void **state) {
     store_close(s);
     free(b);
     assert_int_equal(sql_int(path, "SELECT count(*) FROM rollouts"), 40 * 16);
-    assert_int_equal(sql_int(path, "SELECT count(*) FROM rollouts WHERE completion LIKE '<think>step%'"), 40 * 16);
+    assert_int_equal(sql_int(path, "SELECT count(*) FROM rollout_texts WHERE completion LIKE '<think>step%'"), 40 * 16);
     assert_int_equal(sql_int(path, "SELECT count(*) FROM events"), 40);
     /* In order: event ids follow the steps. */
     assert_int_equal(sql_int(path, "SELECT count(*) FROM events WHERE CAST(new_value AS INTEGER) != step"), 0);
@@ -537,7 +539,8 @@ static void test_reader_during_write(void **state) {
     sqlite3 *raw;
     assert_int_equal(sqlite3_open(path, &raw), SQLITE_OK);
     assert_int_equal(sqlite3_exec(raw, "BEGIN IMMEDIATE; INSERT INTO rollouts (run_id, step, prompt_index,"
-                                  " sample_index, completion) VALUES (1, 2, 0, 0, 'uncommitted zebra');",
+                                  " sample_index) VALUES (1, 2, 0, 0); INSERT INTO rollout_texts (id, completion)"
+                                  " VALUES (last_insert_rowid(), 'uncommitted zebra');",
                                   NULL, NULL, NULL), SQLITE_OK);
     Query *q = query_open(path, err, sizeof err);
     if (!q) fail_msg("%s", err);
