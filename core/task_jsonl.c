@@ -42,7 +42,8 @@ static int cmp_u64(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
-/* Checks that every byte of s is one the character tokenizer knows; names the first that is not. */
+/* Checks that every byte of s is one the character tokenizer knows (naming the first that is not) and that s
+ * holds no special token text, which would break the prompt/completion format. */
 static int check_chars(const char *s, const char *path, long line, const char *key, char *err, size_t errlen) {
     for (size_t i = 0; s[i]; i++) {
         unsigned char c = (unsigned char)s[i];
@@ -52,6 +53,13 @@ static int check_chars(const char *s, const char *path, long line, const char *k
             else snprintf(d, sizeof d, "'\\x%02X'", c);
             snprintf(err, errlen, "%s:%ld: \"%s\" has character %s at byte %zu, which the character tokenizer "
                      "does not know (expected printable ASCII or newline)", path, line, key, d, i);
+            return -1;
+        }
+    }
+    for (int i = 0; i < TOK_N_SPECIAL; i++) {
+        if (strstr(s, tokenizer_special_text(i))) {
+            snprintf(err, errlen, "%s:%ld: \"%s\" contains %s, which is a special token of the prompt format",
+                     path, line, key, tokenizer_special_text(i));
             return -1;
         }
     }

@@ -399,6 +399,8 @@ static void test_jsonl_errors(void **state) {
     expect_jsonl_error("{\"prompt\": 5, \"answer\": \"1\"}\n", ":1: \"prompt\" is not a string");
     expect_jsonl_error("{\"prompt\": \"caf\\u00e9\", \"answer\": \"1\"}\n", "\\xC3");
     expect_jsonl_error("{\"prompt\": \"a\", \"answer\": \"1\", \"prompt\": \"b\"}\n", ":1: malformed JSON");
+    expect_jsonl_error("{\"prompt\": \"a\", \"answer\": \"1\"}\n{\"prompt\": \"b<think>\", \"answer\": \"1\"}\n",
+                       ":2: \"prompt\" contains <think>");
     expect_jsonl_error("", "distinct prompts");
     expect_jsonl_error("{\"prompt\": \"a\", \"answer\": \"1\"}\n{\"prompt\": \"a\", \"answer\": \"1\"}\n",
                        "1 distinct prompts");
