@@ -1,0 +1,241 @@
+/* test_trainer.c - the GRPO step loop: steering from another thread (pause, single step, set, stop), no allocation
+ * inside a training step, and a resumed run that continues exactly where an uninterrupted one goes. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "core/config.h"
+#include "core/trainer.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#define COUNT_ALLOCS 0 /* the sanitizer owns malloc; the release suite runs the allocation test */
+#else
+#define COUNT_ALLOCS 1
+/* Every allocation of the process goes through these, so a step that allocates is seen. */
+extern void *__libc_malloc(size_t);
+extern void *__libc_calloc(size_t, size_t);
+extern void *__libc_realloc(void *, size_t);
+extern void *__libc_memalign(size_t, size_t);
+static long g_allocs;
+void *malloc(size_t n) { __atomic_add_fetch(&g_allocs, 1, __ATOMIC_RELAXED); return __libc_malloc(n); }
+void *calloc(size_t a, size_t b) { __atomic_add_fetch(&g_allocs, 1, __ATOMIC_RELAXED); return __libc_calloc(a, b); }
+void *realloc(void *p, size_t n) { __atomic_add_fetch(&g_allocs, 1, __ATOMIC_RELAXED); return __libc_realloc(p, n); }
+int posix_memalign(void **p, size_t a, size_t n) {
+    __atomic_add_fetch(&g_allocs, 1, __ATOMIC_RELAXED);
+    *p = __libc_memalign(a, n);
+    return *p ? 0 : 12;
+}
+void *aligned_alloc(size_t a, size_t n) { __atomic_add_fetch(&g_allocs, 1, __ATOMIC_RELAXED); return __libc_memalign(a, n); }
+#endif
+
+static char g_dir[256];
+
+static void small_config(Config *c, const char *name) {
+    char err[512];
+    config_defaults(c);
+    const char *sets[] = {"model.preset=custom", "model.d_model=32", "model.n_layers=2", "model.n_heads=2",
+                          "model.ffn_hidden=64", "model.max_seq=64", "model.init=random", "task.digits_min=1",
+                          "task.digits_max=2", "grpo.group_size=4", "grpo.prompts_per_step=4",
+                          "sampling.max_new_tokens=24", "optim.lr=1e-3", "optim.warmup_steps=0", "run.eval_every=0",
+                          "run.checkpoint_every=0", "run.max_batch=32", "run.steps=1000", "pretrain.seq_len=64"};
+    for (size_t i = 0; i < sizeof sets / sizeof *sets; i++) {
+        if (config_set(c, sets[i], err, sizeof err) != 0) fail_msg("%s: %s", sets[i], err);
+    }
+    snprintf(c->run.out_dir, sizeof c->run.out_dir, "%s", g_dir);
+    snprintf(c->run.name, sizeof c->run.name, "%s", name);
+    if (config_finish(c, err, sizeof err) != 0) fail_msg("%s", err);
+}
+
+typedef struct {
+    pthread_mutex_t mu;
+    int steps_seen;
+    long allocs_at_step[64];
+    double reward_at_step[64];
+    int n_set_events, set_step;
+    char set_old[48], set_new[48];
+    int n_pause, n_checkpoints;
+    int stop_at;              /* the callback stops the trainer after this step (0: never) */
+    Trainer *t;
+} Seen;
+
+static void on_step(void *ud, const StepRecord *r) {
+    Seen *s = ud;
+    pthread_mutex_lock(&s->mu);
+    s->steps_seen++;
+    if (r->step < 64) {
+#if COUNT_ALLOCS
+        s->allocs_at_step[r->step] = __atomic_load_n(&g_allocs, __ATOMIC_RELAXED);
+#endif
+        for (int i = 0; i < r->n_metrics; i++)
+            if (!strcmp(r->metrics[i].name, "reward")) s->reward_at_step[r->step] = r->metrics[i].value;
+    }
+    pthread_mutex_unlock(&s->mu);
+    if (s->stop_at && r->step >= s->stop_at) trainer_stop(s->t);
+}
+
+static void on_event(void *ud, const Event *ev) {
+    Seen *s = ud;
+    pthread_mutex_lock(&s->mu);
+    if (ev->kind == EVENT_SET) {
+        s->n_set_events++;
+        s->set_step = ev->step;
+        snprintf(s->set_old, sizeof s->set_old, "%s", ev->old_value);
+        snprintf(s->set_new, sizeof s->set_new, "%s", ev->new_value);
+    }
+    s->n_pause += ev->kind == EVENT_PAUSE;
+    s->n_checkpoints += ev->kind == EVENT_CHECKPOINT;
+    pthread_mutex_unlock(&s->mu);
+}
+
+static void *run_thread(void *arg) {
+    trainer_run(arg);
+    return NULL;
+}
+
+static int wait_for(Trainer *t, int (*cond)(Trainer *, int), int arg) {
+    for (int i = 0; i < 3000; i++) { /* 30 s at most */
+        if (cond(t, arg)) return 1;
+        usleep(10000);
+    }
+    return 0;
+}
+static int is_paused(Trainer *t, int arg) { (void)arg; return trainer_status(t) == TRAINER_PAUSED; }
+static int step_at_least(Trainer *t, int n) { return trainer_step(t) >= n; }
+
+static void test_steering_from_another_thread(void **state) {
+    (void)state;
+    Config c;
+    small_config(&c, "steer");
+    Seen s = {.mu = PTHREAD_MUTEX_INITIALIZER};
+    TrainerCallbacks cb = {.ud = &s, .on_step = on_step, .on_event = on_event};
+    char err[512];
+    Trainer *t = trainer_new(&c, &cb, err, sizeof err);
+    assert_non_null(t);
+    s.t = t;
+    pthread_t th;
+    pthread_create(&th, NULL, run_thread, t);
+    assert_true(wait_for(t, step_at_least, 2));
+
+    trainer_pause(t);
+    assert_true(wait_for(t, is_paused, 0));
+    int at = trainer_step(t);
+    usleep(300000);
+    assert_int_equal(trainer_step(t), at); /* paused: no progress */
+
+    /* live changes are validated at once and applied at the next step */
+    assert_int_equal(trainer_set(t, "optim.lr", "3e-4", err, sizeof err), 0);
+    assert_int_equal(trainer_set(t, "optim.lr", "7", err, sizeof err), -1);
+    assert_non_null(strstr(err, "lr"));
+    assert_int_equal(trainer_set(t, "model.d_model", "64", err, sizeof err), -1);
+    assert_int_equal(trainer_set(t, "optim.nope", "1", err, sizeof err), -1);
+    assert_non_null(strstr(err, "optim.nope"));
+    assert_int_equal(trainer_set(t, "grpo.group_size", "64", err, sizeof err), -1); /* 4 x 64 > max_batch 32 */
+    char v[48];
+    trainer_get(t, "optim.lr", v, sizeof v);
+    assert_float_equal(atof(v), 3e-4, 1e-12);
+
+    trainer_single_step(t);
+    assert_true(wait_for(t, step_at_least, at + 1));
+    assert_true(wait_for(t, is_paused, 0));
+    usleep(200000);
+    assert_int_equal(trainer_step(t), at + 1); /* exactly one step, then paused again */
+    pthread_mutex_lock(&s.mu);
+    assert_int_equal(s.n_set_events, 1);
+    assert_int_equal(s.set_step, at + 1);
+    assert_float_equal(atof(s.set_old), 1e-3, 1e-12);
+    assert_float_equal(atof(s.set_new), 3e-4, 1e-12);
+    assert_true(s.n_pause >= 2);
+    pthread_mutex_unlock(&s.mu);
+
+    trainer_resume(t);
+    assert_true(wait_for(t, step_at_least, at + 3));
+    trainer_stop(t);
+    pthread_join(th, NULL);
+    assert_int_equal(trainer_status(t), TRAINER_DONE);
+    char ck[512];
+    trainer_last_checkpoint(t, ck, sizeof ck);
+    char path[600];
+    snprintf(path, sizeof path, "%s/model.safetensors", ck);
+    assert_int_equal(access(path, F_OK), 0); /* stopping saved a checkpoint */
+    assert_int_equal(s.n_checkpoints, 1);
+    trainer_free(t);
+}
+
+#if COUNT_ALLOCS
+static void test_no_allocation_inside_a_step(void **state) {
+    (void)state;
+    Config c;
+    small_config(&c, "alloc");
+    c.run.steps = 6;
+    Seen s = {.mu = PTHREAD_MUTEX_INITIALIZER};
+    TrainerCallbacks cb = {.ud = &s, .on_step = on_step};
+    char err[512];
+    Trainer *t = trainer_new(&c, &cb, err, sizeof err);
+    assert_non_null(t);
+    assert_int_equal(trainer_run(t), 0);
+    /* steps 3..6 (after warm-up: BLAS thread start-up) allocate nothing */
+    assert_int_equal(s.allocs_at_step[6] - s.allocs_at_step[2], 0);
+    trainer_free(t);
+}
+#endif
+
+static void test_resume_continues_like_an_uninterrupted_run(void **state) {
+    (void)state;
+    char err[512];
+    Config c;
+    small_config(&c, "straight");
+    c.run.steps = 6;
+    Seen a = {.mu = PTHREAD_MUTEX_INITIALIZER};
+    TrainerCallbacks cba = {.ud = &a, .on_step = on_step};
+    Trainer *t = trainer_new(&c, &cba, err, sizeof err);
+    assert_non_null(t);
+    assert_int_equal(trainer_run(t), 0);
+    trainer_free(t);
+
+    small_config(&c, "interrupted");
+    c.run.steps = 6;
+    Seen b = {.mu = PTHREAD_MUTEX_INITIALIZER, .stop_at = 3};
+    TrainerCallbacks cbb = {.ud = &b, .on_step = on_step};
+    t = trainer_new(&c, &cbb, err, sizeof err);
+    b.t = t;
+    assert_int_equal(trainer_run(t), 0);
+    assert_int_equal(trainer_step(t), 3);
+    char ck[512];
+    trainer_last_checkpoint(t, ck, sizeof ck);
+    trainer_free(t);
+
+    Seen r = {.mu = PTHREAD_MUTEX_INITIALIZER};
+    TrainerCallbacks cbr = {.ud = &r, .on_step = on_step};
+    t = trainer_new(&c, &cbr, err, sizeof err);
+    assert_int_equal(trainer_restore(t, ck, err, sizeof err), 0);
+    assert_int_equal(trainer_step(t), 3);
+    assert_int_equal(trainer_run(t), 0);
+    assert_int_equal(r.steps_seen, 3);
+    for (int step = 4; step <= 6; step++) assert_float_equal(r.reward_at_step[step], a.reward_at_step[step], 1e-6);
+    for (int step = 1; step <= 3; step++) assert_float_equal(b.reward_at_step[step], a.reward_at_step[step], 1e-6);
+    trainer_free(t);
+}
+
+int main(void) {
+    snprintf(g_dir, sizeof g_dir, "/tmp/grpo-test-trainer-XXXXXX");
+    if (!mkdtemp(g_dir)) return 1;
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_steering_from_another_thread),
+#if COUNT_ALLOCS
+        cmocka_unit_test(test_no_allocation_inside_a_step),
+#endif
+        cmocka_unit_test(test_resume_continues_like_an_uninterrupted_run),
+    };
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", g_dir);
+    if (system(cmd) != 0) return 1;
+    return rc;
+}
