@@ -37,6 +37,11 @@ static void test_lists_exactly_the_live_keys(void **state) {
     for (int i = 0; i < CONFIG_N_KEYS; i++) live += CONFIG_KEYS[i].live;
     assert_int_equal(e->n, live);
     for (int i = 0; i < e->n; i++) assert_true(e->keys[i]->live);
+    for (int i = 0; i < e->n; i++)
+        for (int j = i + 1; j < e->n; j++) assert_ptr_not_equal(e->keys[i], e->keys[j]);
+    char d[64];
+    editor_dotted(e, 0, d, sizeof d);
+    assert_string_equal(d, "optim.lr");          /* the most changed key first */
     /* the ones the issue names */
     const char *named[] = {"optim.lr", "grpo.beta", "grpo.eps_low", "grpo.eps_high", "sampling.temperature",
                            "sampling.top_p", "grpo.group_size", "grpo.prompts_per_step", "sampling.max_new_tokens",

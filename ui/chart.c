@@ -1,8 +1,8 @@
 /* chart.c - series over steps -> a grid of cells (see chart.h). Pure: no terminal, no globals.
  *
  * The plot is a bitmap of "dots" (2 x 4 per cell in braille, 1 x 1 in ASCII). Series are drawn as connected line
- * segments in dot space (a NaN breaks the line), the band of series 0 as a checkerboard fill so the line stays
- * visible inside it, and then each cell becomes a braille character (U+2800 + the dot bits) or an ASCII glyph. */
+ * segments in dot space (a NaN breaks the line), the band of series 0 as a sparse dot fill (one dot in four) so
+ * the line stays visible inside it, and then each cell becomes a braille character (U+2800 + the dot bits) or an ASCII glyph. */
 #include "ui/chart.h"
 #include <float.h>
 #include <math.h>
@@ -207,7 +207,7 @@ int chart_render(ChartGrid *g, int w, int h, const ChartSpec *sp) {
 #define CLAMP_ROW(r) ((r) < 0 ? 0 : (r) > cv.dh - 1 ? cv.dh - 1 : (r))
 
     if (has_x && has_y) {
-        /* band of series 0: interpolated between consecutive finite points, checkerboard fill */
+        /* band of series 0: interpolated between consecutive finite points, one dot in four */
         const ChartSeries *s0 = sp->n_series > 0 ? &sp->series[0] : NULL;
         if (s0 && s0->lo && s0->hi) {
             int prev = -1;
@@ -228,7 +228,7 @@ int chart_render(ChartGrid *g, int w, int h, const ChartSpec *sp) {
                     int ra = (int)lroundl(a < b ? a : b), rb = (int)lroundl(a < b ? b : a);
                     ra = CLAMP_ROW(ra); rb = CLAMP_ROW(rb);
                     for (int r = ra; r <= rb; r++)
-                        if (!utf8 || ((r + c) & 1) == 0) canvas_set(&cv, c, r, L_BAND);
+                        if (!utf8 || ((r & 1) == 0 && (c & 1) == 0)) canvas_set(&cv, c, r, L_BAND);
                 }
                 prev = i;
                 g->has_data = 1;

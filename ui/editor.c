@@ -5,11 +5,26 @@
 #include <stdio.h>
 #include <string.h>
 
+/* The keys people change most come first; every other live key follows in CONFIG_KEYS order. This orders the
+ * list only: what is editable is decided by the table's `live` flag. */
+static const char *const FIRST[] = {
+    "optim.lr", "grpo.beta", "grpo.eps_low", "grpo.eps_high", "sampling.temperature", "sampling.top_p",
+    "grpo.group_size", "grpo.prompts_per_step", "sampling.max_new_tokens", "reward.accuracy", "reward.format",
+    "reward.language"};
+
 void editor_init(Editor *e, const Config *c) {
     memset(e, 0, sizeof *e);
     e->scratch = *c;
-    for (int i = 0; i < CONFIG_N_KEYS && e->n < EDITOR_MAX_KEYS; i++)
-        if (CONFIG_KEYS[i].live) e->keys[e->n++] = &CONFIG_KEYS[i];
+    for (size_t f = 0; f < sizeof FIRST / sizeof FIRST[0]; f++) {
+        const ConfigKey *k = config_key_dotted(FIRST[f]);
+        if (k && k->live && e->n < EDITOR_MAX_KEYS) e->keys[e->n++] = k;
+    }
+    for (int i = 0; i < CONFIG_N_KEYS && e->n < EDITOR_MAX_KEYS; i++) {
+        if (!CONFIG_KEYS[i].live) continue;
+        int dup = 0;
+        for (int j = 0; j < e->n && !dup; j++) dup = e->keys[j] == &CONFIG_KEYS[i];
+        if (!dup) e->keys[e->n++] = &CONFIG_KEYS[i];
+    }
 }
 
 void editor_set_current(Editor *e, const ConfigKey *k, const char *value) {

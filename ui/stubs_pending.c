@@ -6,6 +6,3 @@
 #define PENDING(name) \
     int cmd_##name(int argc, char **argv) { (void)argc; (void)argv; \
         fprintf(stderr, "grpo-studio " #name ": not available in this build yet\n"); return 1; }
-PENDING(train)
-PENDING(browse)
-PENDING(bench)

@@ -1,0 +1,205 @@
+/* screen_rollouts.c - the Rollouts screen (filter line, the list, the transcript pane on big terminals) and the
+ * full-screen transcript of one rollout. The data comes from the Browser (ui/browser.h). */
+#include "ui/studio_internal.h"
+#include "ui/transcript.h"
+#include "core/sampler.h"
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void format_rollout_row(const QueryRollout *r, char *buf, size_t n, int width, int utf8) {
+    char flags[4] = "---";
+    if (r->flags & ROLLOUT_FLAG_REFLECTION) flags[0] = 'R';
+    if (r->flags & ROLLOUT_FLAG_SELF_CORRECTION) flags[1] = 'S';
+    if (r->finish == FINISH_LENGTH) flags[2] = 'T';
+    char words[256];
+    size_t k = 0;
+    for (const char *p = r->completion ? r->completion : ""; *p && k < sizeof words - 1; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c == '\n' || c == '\t' || c == '\r') c = ' ';
+        if (c < 32) c = '?';
+        if (c == ' ' && k > 0 && words[k - 1] == ' ') continue;
+        words[k++] = (char)c;
+    }
+    words[k] = 0;
+    snprintf(buf, n, "%6d %3d/%-3d %6.2f  %s  %4d %s  %s", r->step, r->prompt_index, r->sample_index, r->reward,
+             r->correct ? (utf8 ? "\xe2\x9c\x93" : "+") : (utf8 ? "\xe2\x9c\x97" : "x"), r->length, flags, words);
+    (void)width;
+}
+
+void format_rollout_header(const QueryRollout *r, char *buf, size_t n) {
+    const char *fin = r->finish == FINISH_EOS ? "eos" : r->finish == FINISH_LENGTH ? "truncated" : "aborted";
+    snprintf(buf, n, "step %d  prompt %d  sample %d  reward %.3f (acc %.2g fmt %.2g lang %.2g)  adv %+.3f  len %d %s"
+                     "  %s%s%s",
+             r->step, r->prompt_index, r->sample_index, r->reward, r->r_accuracy, r->r_format, r->r_language,
+             r->advantage, r->length, fin, r->correct ? "correct" : "wrong",
+             (r->flags & ROLLOUT_FLAG_REFLECTION) ? "  reflection" : "",
+             (r->flags & ROLLOUT_FLAG_SELF_CORRECTION) ? "  self-correction" : "");
+}
+
+/* The prompt and the completion as one text with the prompt's length, for draw_text. malloc'd. */
+static char *joined(const QueryRollout *r, size_t *len, size_t *prompt_len) {
+    const char *p = r->prompt ? r->prompt : "", *c = r->completion ? r->completion : "";
+    size_t pl = strlen(p), cl = strlen(c);
+    char *t = malloc(pl + cl + 1);
+    if (!t) return NULL;
+    memcpy(t, p, pl);
+    memcpy(t + pl, c, cl + 1);
+    *len = pl + cl;
+    *prompt_len = pl;
+    return t;
+}
+
+/* A transcript inside the rectangle (y, x, h, w) of win: header, the text, the reference answer. Returns the
+ * wrapped line count of the text (for scroll limits). */
+static int draw_transcript_in(Studio *s, WINDOW *win, int y, int x, int h, int w, const QueryRollout *r, int *scroll) {
+    char head[512];
+    format_rollout_header(r, head, sizeof head);
+    wattrset(win, theme_attr(r->correct ? TH_GOOD : TH_BAD));
+    TextLine hl[4];
+    int nh = transcript_wrap(head, strlen(head), w, hl, 4);
+    if (nh > 2) nh = 2;
+    for (int i = 0; i < nh; i++) {
+        char line[512];
+        snprintf(line, sizeof line, "%.*s", hl[i].len, head + hl[i].start);
+        put_clipped(win, y + i, x, w, line);
+    }
+    char ans[300];
+    snprintf(ans, sizeof ans, "reference answer: %s", r->answer ? r->answer : "");
+    wattrset(win, theme_attr(TH_LABEL) | A_BOLD);
+    put_clipped(win, y + h - 1, x, w, ans);
+    wattrset(win, A_NORMAL);
+    size_t len, pl;
+    char *t = joined(r, &len, &pl);
+    if (!t) return 0;
+    int th = h - nh - 2;
+    int total = transcript_wrap(t, len, w, NULL, 0);
+    int max = total - th > 0 ? total - th : 0;
+    if (*scroll > max) *scroll = max;
+    if (*scroll < 0) *scroll = 0;
+    draw_text(win, y + nh + 1, x, th, w, t, len, pl, s->br_open ? s->br.f.search : NULL, *scroll);
+    free(t);
+    return total;
+}
+
+static void draw_filter_line(Studio *s, WINDOW *w) {
+    int W = getmaxx(w);
+    werase(w);
+    if (s->prompt) {
+        const char *lead = s->prompt == '/' ? "search: " : "filter: ";
+        wattrset(w, theme_attr(TH_TITLE));
+        put_clipped(w, 0, 0, W, lead);
+        int x = (int)strlen(lead);
+        wattrset(w, theme_attr(TH_VALUE));
+        put_clipped(w, 0, x, W - x, s->prompt_buf);
+        if (x + s->prompt_cur < W) {
+            wattrset(w, A_REVERSE);
+            mvwaddch(w, 0, x + s->prompt_cur,
+                     s->prompt_cur < s->prompt_len ? (chtype)(unsigned char)s->prompt_buf[s->prompt_cur] : ' ');
+        }
+        if (s->prompt == 'f' && x + s->prompt_len + 4 < W) {
+            wattrset(w, theme_attr(TH_DIM));
+            put_clipped(w, 0, x + s->prompt_len + 2, W - x - s->prompt_len - 2,
+                        "step=10-50 reward>=0.5 correct wrong aha selfcorrect truncated len<=N prompt=N");
+        }
+        wattrset(w, A_NORMAL);
+        wnoutrefresh(w);
+        return;
+    }
+    char desc[400], line[512];
+    browser_describe(&s->br, desc, sizeof desc);
+    if (s->br.count >= 0) snprintf(line, sizeof line, " %s  %lld rollouts", desc, (long long)s->br.count);
+    else snprintf(line, sizeof line, " %s", desc);
+    wattrset(w, theme_attr(TH_TITLE));
+    put_clipped(w, 0, 0, W, line);
+    wattrset(w, A_NORMAL);
+    wnoutrefresh(w);
+}
+
+void screen_rollouts_draw(Studio *s, unsigned d) {
+    RolloutsLayout L;
+    layout_rollouts(s->rows, s->cols, &L);
+    WINDOW *w;
+    if ((w = studio_win(s, W_ROLL0 + RP_STATUS, L.r[RP_STATUS])) && (d & (D_STATUS | D_BODY))) {
+        studio_status_line(s, w);
+    }
+    if ((w = studio_win(s, W_ROLL0 + RP_HINTS, L.r[RP_HINTS])) && (d & (D_HINTS | D_BODY)))
+        studio_hints_line(s, w, studio_context(s));
+    if (!(d & (D_BODY | D_STATUS | D_HINTS))) return;
+    WINDOW *list = studio_win(s, W_ROLL0 + RP_LIST, L.r[RP_LIST]);
+    if (!list) return;
+    if (!s->br_open) {
+        werase(list);
+        theme_box(list, "rollouts");
+        wattrset(list, theme_attr(TH_FAILED));
+        put_clipped(list, 2, 2, getmaxx(list) - 4, s->br_err[0] ? s->br_err : "no database");
+        wattrset(list, A_NORMAL);
+        wnoutrefresh(list);
+        if ((w = studio_win(s, W_ROLL0 + RP_FILTER, L.r[RP_FILTER]))) { werase(w); wnoutrefresh(w); }
+        return;
+    }
+    /* the list: a header row, then one row per rollout */
+    int lh = getmaxy(list) - 3, lw = getmaxx(list) - 2;
+    if (lh < 1) lh = 1;
+    if (s->br.height != lh) browser_set_height(&s->br, lh);
+    if ((w = studio_win(s, W_ROLL0 + RP_FILTER, L.r[RP_FILTER]))) draw_filter_line(s, w);
+    werase(list);
+    char title[160];
+    snprintf(title, sizeof title, "rollouts%s%s", s->br.run_name[0] ? " of " : "", s->br.run_name);
+    theme_box(list, title);
+    wattrset(list, theme_attr(TH_LABEL) | A_BOLD);
+    char head[160];
+    snprintf(head, sizeof head, "%6s %7s %6s  %-3s%4s %s  %s", "step", "pr/smp", "reward", "ok", "len", "fl.",
+             lw >= 110 ? "completion   (fl.: R reflection, S self-correction, T truncated)" : "completion");
+    put_clipped(list, 1, 1, lw, head);
+    wattrset(list, A_NORMAL);
+    if (s->br.rows.n == 0) {
+        wattrset(list, theme_attr(TH_DIM));
+        put_clipped(list, 3, 3, lw - 2, s->br.err[0] ? s->br.err :
+                    s->br.run_id ? "no rollouts match (x clears the filters)" : "no rollouts yet");
+        wattrset(list, A_NORMAL);
+    }
+    for (int i = 0; i < s->br.rows.n && i < lh; i++) {
+        const QueryRollout *r = &s->br.rows.items[i];
+        char row[600];
+        format_rollout_row(r, row, sizeof row, lw, s->utf8);
+        int sel = i == s->br.cursor;
+        wattrset(list, sel ? theme_attr(TH_SELECTED) : theme_attr(r->correct ? TH_NORMAL : TH_DIM));
+        if (sel) mvwhline(list, 2 + i, 1, ' ', lw);
+        put_clipped(list, 2 + i, 1, lw, row);
+        if (!sel) {   /* the ok column in colour */
+            wattrset(list, theme_attr(r->correct ? TH_GOOD : TH_BAD));
+            put_clipped(list, 2 + i, 1 + 23, 1, r->correct ? (s->utf8 ? "\xe2\x9c\x93" : "+")
+                                                           : (s->utf8 ? "\xe2\x9c\x97" : "x"));
+        }
+    }
+    wattrset(list, A_NORMAL);
+    wnoutrefresh(list);
+    WINDOW *det = studio_win(s, W_ROLL0 + RP_DETAIL, L.r[RP_DETAIL]);
+    if (det) {
+        werase(det);
+        theme_box(det, "transcript (Enter: full screen)");
+        const QueryRollout *r = browser_selected(&s->br);
+        if (r) {
+            int scroll = 0;
+            draw_transcript_in(s, det, 1, 1, getmaxy(det) - 2, getmaxx(det) - 2, r, &scroll);
+        }
+        wnoutrefresh(det);
+    }
+}
+
+void screen_transcript_draw(Studio *s, unsigned d) {
+    FullLayout L;
+    layout_full(s->rows, s->cols, &L);
+    WINDOW *w;
+    if ((w = studio_win(s, W_FULL_STATUS, L.status))) studio_status_line(s, w);
+    if ((w = studio_win(s, W_FULL_HINTS, L.hints))) studio_hints_line(s, w, studio_context(s));
+    if (!(d & (D_BODY | D_STATUS))) return;
+    WINDOW *b = studio_win(s, W_FULL_BODY, L.body);
+    if (!b) return;
+    werase(b);
+    theme_box(b, "transcript");
+    if (s->tx_valid) draw_transcript_in(s, b, 1, 1, getmaxy(b) - 2, getmaxx(b) - 2, &s->tx, &s->tx_scroll);
+    wnoutrefresh(b);
+}

@@ -1,0 +1,426 @@
+/* screen_train.c - the Train screen: status bar, reward / accuracy / length (and KL, entropy) charts, metrics table,
+ * hyperparameter panel, the live trace, the event log, hints; and the hyperparameter editor drawn over it.
+ * Also the drawing helpers the other screens share (draw_chart, draw_text). */
+#include "ui/studio_internal.h"
+#include "ui/transcript.h"
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- shared helpers ---------------------------------------------------------------------------------------------- */
+
+static attr_t chart_attr(int kind) {
+    switch (kind) {
+    case CHART_AXIS: return theme_attr(TH_AXIS);
+    case CHART_LABEL: return theme_attr(TH_LABEL);
+    case CHART_BAND: return theme_attr(TH_BAND);
+    case CHART_SERIES0: return theme_attr(TH_SERIES0);
+    case CHART_SERIES1: return theme_attr(TH_SERIES1);
+    case CHART_SERIES2: return theme_attr(TH_SERIES2);
+    case CHART_MARK: return theme_attr(TH_MARK);
+    default: return A_NORMAL;
+    }
+}
+
+/* Renders spec into the inside of w (a boxed panel) and prints it cell by cell, one attribute run at a time. */
+void draw_chart(Studio *s, WINDOW *w, const ChartSpec *spec) {
+    int h = getmaxy(w) - 2, wd = getmaxx(w) - 2;
+    if (chart_render(&s->grid, wd, h, spec) != 0) return;
+    for (int r = 0; r < s->grid.h; r++) {
+        wmove(w, 1 + r, 1);
+        int kind = -1;
+        char run[1024];
+        size_t k = 0;
+        for (int c = 0; c < s->grid.w; c++) {
+            const ChartCell *cell = chart_cell(&s->grid, r, c);
+            if (cell->kind != kind || k + 8 >= sizeof run) {
+                if (k) { run[k] = 0; waddstr(w, run); k = 0; }
+                kind = cell->kind;
+                wattrset(w, chart_attr(kind));
+            }
+            size_t l = strlen(cell->text);
+            memcpy(run + k, cell->text, l);
+            k += l;
+        }
+        if (k) { run[k] = 0; waddstr(w, run); }
+    }
+    wattrset(w, A_NORMAL);
+}
+
+static attr_t role_attr(int role) {
+    switch (role) {
+    case TR_PROMPT: return theme_attr(TH_DIM);
+    case TR_THINK: return theme_attr(TH_THINK);
+    case TR_ANSWER: return theme_attr(TH_ANSWER);
+    case TR_TAG: return theme_attr(TH_TAG);
+    case TR_REFLECT: return theme_attr(TH_REFLECT);
+    case TR_MATCH: return theme_attr(TH_MATCH);
+    default: return theme_attr(TH_NORMAL);
+    }
+}
+
+int draw_text(WINDOW *w, int y0, int x0, int height, int width, const char *text, size_t len, size_t prompt_len,
+              const char *search, int skip) {
+    if (width < 1 || !text) return 0;
+    int n = transcript_wrap(text, len, width, NULL, 0);
+    if (height <= 0) return n;
+    TextLine *lines = malloc((size_t)(n ? n : 1) * sizeof *lines);
+    unsigned char *roles = malloc(len ? len : 1);
+    if (!lines || !roles) { free(lines); free(roles); return n; }
+    transcript_wrap(text, len, width, lines, n);
+    transcript_roles(text, len, prompt_len, search, roles);
+    for (int i = 0; i < height && skip + i < n; i++) {
+        const TextLine *L = &lines[skip + i];
+        wmove(w, y0 + i, x0);
+        int j = 0;
+        while (j < L->len) {
+            int role = roles[L->start + j], e = j;
+            while (e < L->len && roles[L->start + e] == role) e++;
+            wattrset(w, role_attr(role));
+            /* control characters other than the newlines wrap removed would move the cursor: show them as '?' */
+            char tmp[512];
+            int m = 0;
+            for (int k = j; k < e; k++) {
+                unsigned char c = (unsigned char)text[L->start + k];
+                tmp[m++] = c < 32 || c == 127 ? '?' : (char)c;
+                if (m == (int)sizeof tmp - 1) { tmp[m] = 0; waddstr(w, tmp); m = 0; }
+            }
+            tmp[m] = 0;
+            waddstr(w, tmp);
+            j = e;
+        }
+    }
+    wattrset(w, A_NORMAL);
+    free(lines);
+    free(roles);
+    return n;
+}
+
+/* ---- charts --------------------------------------------------------------------------------------------------- */
+
+static double latest(const Studio *s, int m) { return s->hist.n ? chart_latest(s->hist.v[m], s->hist.n) : NAN; }
+
+static void title_value(char *buf, size_t n, const char *name, double v) {
+    char a[16];
+    snprintf(buf, n, "%s %s", name, chart_format(v, 6, a, sizeof a));
+}
+
+static ChartSpec base_spec(const Studio *s) {
+    ChartSpec sp;
+    memset(&sp, 0, sizeof sp);
+    sp.utf8 = s->utf8;
+    sp.marks = s->marks;
+    sp.n_marks = s->n_marks;
+    return sp;
+}
+
+/* Band arrays (mean +- std, min .. max) live in scratch buffers that grow with the history. */
+static double *g_lo, *g_hi;
+static int g_band_cap;
+static int ensure_band(int n) {
+    if (n <= g_band_cap) return 0;
+    int cap = n * 2;
+    double *lo = realloc(g_lo, (size_t)cap * sizeof *lo);
+    if (!lo) return -1;
+    g_lo = lo;
+    double *hi = realloc(g_hi, (size_t)cap * sizeof *hi);
+    if (!hi) return -1;
+    g_hi = hi;
+    g_band_cap = cap;
+    return 0;
+}
+
+static void draw_reward(Studio *s, WINDOW *w, int with_accuracy) {
+    const History *h = &s->hist;
+    ChartSpec sp = base_spec(s);
+    char title[128], a[16], b[16], c[16];
+    int have_band = h->n && ensure_band(h->n) == 0;
+    if (have_band)
+        for (int i = 0; i < h->n; i++) {
+            double m = h->v[M_REWARD][i], sd = h->v[M_REWARD_STD][i];
+            g_lo[i] = isfinite(sd) ? m - sd : NAN;
+            g_hi[i] = isfinite(sd) ? m + sd : NAN;
+        }
+    sp.n_series = with_accuracy ? 2 : 1;
+    sp.series[0] = (ChartSeries){h->step, h->v[M_REWARD], have_band ? g_lo : NULL, have_band ? g_hi : NULL, h->n};
+    if (with_accuracy) sp.series[1] = (ChartSeries){h->step, h->v[M_ACCURACY], NULL, NULL, h->n};
+    snprintf(title, sizeof title, "reward %s %s%s%s", chart_format(latest(s, M_REWARD), 6, a, sizeof a),
+             s->utf8 ? "\xc2\xb1" : "+-", chart_format(latest(s, M_REWARD_STD), 5, b, sizeof b),
+             with_accuracy ? "" : "");
+    if (with_accuracy) {
+        size_t l = strlen(title);
+        snprintf(title + l, sizeof title - l, " %s acc %s", s->utf8 ? "\xc2\xb7" : "|",
+                 chart_format(latest(s, M_ACCURACY), 5, c, sizeof c));
+    }
+    theme_box(w, title);
+    draw_chart(s, w, &sp);
+}
+
+static void draw_series_chart(Studio *s, WINDOW *w, const char *name, int m, int m_lo, int m_hi, int m2,
+                              int fixed01) {
+    const History *h = &s->hist;
+    ChartSpec sp = base_spec(s);
+    sp.n_series = m2 >= 0 ? 2 : 1;
+    sp.series[0] = (ChartSeries){h->step, h->v[m], m_lo >= 0 ? h->v[m_lo] : NULL, m_hi >= 0 ? h->v[m_hi] : NULL,
+                                 h->n};
+    if (m2 >= 0) sp.series[1] = (ChartSeries){h->step, h->v[m2], NULL, NULL, h->n};
+    if (fixed01) { sp.fixed_range = 1; sp.ymin = 0; sp.ymax = 1; }
+    char title[128], a[16], b[16], c[16];
+    title_value(title, sizeof title, name, latest(s, m));
+    if (m_lo >= 0 && m_hi >= 0) {
+        size_t l = strlen(title);
+        snprintf(title + l, sizeof title - l, " [%s..%s]", chart_format(latest(s, m_lo), 5, a, sizeof a),
+                 chart_format(latest(s, m_hi), 5, b, sizeof b));
+    }
+    if (m2 >= 0) {
+        size_t l = strlen(title);
+        snprintf(title + l, sizeof title - l, " %s %s %s", s->utf8 ? "\xc2\xb7" : "|", STUDIO_METRIC_NAMES[m2],
+                 chart_format(latest(s, m2), 5, c, sizeof c));
+    }
+    theme_box(w, title);
+    draw_chart(s, w, &sp);
+}
+
+/* ---- metrics and hyperparameters ------------------------------------------------------------------------------ */
+
+typedef struct { const char *label; int m; } MetricRow;
+
+static void draw_metrics(Studio *s, WINDOW *w) {
+    static const MetricRow small[] = {
+        {"kl", M_KL}, {"entropy", M_ENTROPY}, {"clip", M_CLIP}, {"grad norm", M_GRAD_NORM}, {"lr", M_LR},
+        {"reflect", M_REFLECTION}, {"pass@1", M_EVAL_PASS1}, {"cons@k", M_EVAL_CONSK},
+        {"reward", M_REWARD}, {"accuracy", M_ACCURACY}, {"format", M_FORMAT_RATE}, {"loss", M_POLICY_LOSS},
+        {"truncated", M_TRUNCATED}, {"zero std", M_ZERO_STD}, {"self-corr", M_SELF_CORRECTION},
+        {"gen tok/s", M_GEN_TPS}, {"train tok/s", M_TRAIN_TPS}, {"step s", M_STEP_TIME},
+    };
+    const int n_rows = (int)(sizeof small / sizeof small[0]);
+    werase(w);
+    char title[64];
+    if (s->last_eval_step >= 0) snprintf(title, sizeof title, "metrics (eval @%d)", s->last_eval_step);
+    else snprintf(title, sizeof title, "metrics");
+    theme_box(w, title);
+    int inner_h = getmaxy(w) - 2, inner_w = getmaxx(w) - 2;
+    int colw = inner_w / 2;
+    int shown = inner_h * 2 < n_rows ? inner_h * 2 : n_rows;
+    for (int i = 0; i < shown; i++) {
+        int col = i % 2, row = i / 2;   /* row by row: the eight come first */
+        double v = small[i].m == M_EVAL_PASS1 ? s->last_eval_pass1 : small[i].m == M_EVAL_CONSK ? s->last_eval_consk
+                 : latest(s, small[i].m);
+        char val[16];
+        if (small[i].m == M_EVAL_PASS1 || small[i].m == M_EVAL_CONSK) {
+            if (isfinite(v)) snprintf(val, sizeof val, "%.1f%%", 100 * v);
+            else snprintf(val, sizeof val, "-");
+        } else if (!isfinite(v)) snprintf(val, sizeof val, "-");
+        else if (fabs(v) >= 1e5 || (v != 0 && fabs(v) < 1e-3)) chart_format(v, 8, val, sizeof val);
+        else snprintf(val, sizeof val, "%.4g", v);
+        int x = 1 + col * colw;
+        wattrset(w, theme_attr(TH_LABEL));
+        put_clipped(w, 1 + row, x + 1, colw - 1, small[i].label);
+        wattrset(w, theme_attr(TH_VALUE));
+        int vl = (int)strlen(val);
+        if (colw - 2 - vl > 0) put_clipped(w, 1 + row, x + colw - 1 - vl, vl, val);
+    }
+    wattrset(w, A_NORMAL);
+}
+
+typedef struct { const char *label; const char *key; const char *key2; } HparamRow;
+static const HparamRow HPARAMS[] = {
+    {"lr", "optim.lr", NULL}, {"beta", "grpo.beta", NULL}, {"clip", "grpo.eps_low", "grpo.eps_high"},
+    {"temp", "sampling.temperature", NULL}, {"top_p", "sampling.top_p", NULL}, {"G", "grpo.group_size", NULL},
+    {"P", "grpo.prompts_per_step", NULL}, {"max_new", "sampling.max_new_tokens", NULL},
+    {"mu", "grpo.num_iterations", NULL}, {"w acc/fmt", "reward.accuracy", "reward.format"},
+    {"w lang", "reward.language", NULL}, {"top_k", "sampling.top_k", NULL},
+    {"wd", "optim.weight_decay", NULL}, {"grad clip", "optim.grad_clip", NULL},
+    {"steps", "run.steps", NULL}, {"ckpt every", "run.checkpoint_every", NULL},
+};
+
+static void current_value(Studio *s, const char *dotted, char *buf, size_t n) {
+    buf[0] = 0;
+    if (s->t) trainer_get(s->t, dotted, buf, n);
+    if (!buf[0]) {
+        int i = editor_find(s->ed, dotted);
+        if (i >= 0) editor_current(s->ed, i, buf, n);
+    }
+}
+
+static void draw_hparams(Studio *s, WINDOW *w) {
+    werase(w);
+    theme_box(w, "hyperparameters (e edit)");
+    int inner_h = getmaxy(w) - 2, inner_w = getmaxx(w) - 2;
+    int colw = inner_w / 2;
+    int n = (int)(sizeof HPARAMS / sizeof HPARAMS[0]);
+    int shown = inner_h * 2 < n ? inner_h * 2 : n;
+    for (int i = 0; i < shown; i++) {
+        int col = i % 2, row = i / 2;
+        char v1[64], v2[64], val[130];
+        current_value(s, HPARAMS[i].key, v1, sizeof v1);
+        if (HPARAMS[i].key2) {
+            current_value(s, HPARAMS[i].key2, v2, sizeof v2);
+            snprintf(val, sizeof val, "%s/%s", v1, v2);
+        } else snprintf(val, sizeof val, "%s", v1);
+        int x = 1 + col * colw;
+        wattrset(w, theme_attr(TH_LABEL));
+        put_clipped(w, 1 + row, x + 1, colw - 1, HPARAMS[i].label);
+        wattrset(w, theme_attr(TH_VALUE));
+        int vl = (int)strlen(val);
+        int room = colw - 2 - (int)strlen(HPARAMS[i].label) - 1;
+        if (vl > room) vl = room;
+        if (vl > 0) put_clipped(w, 1 + row, x + colw - 1 - vl, vl, val);
+    }
+    wattrset(w, A_NORMAL);
+}
+
+/* ---- trace and events ----------------------------------------------------------------------------------------- */
+
+static void draw_trace(Studio *s, WINDOW *w) {
+    werase(w);
+    const Trace *t = &s->trace;
+    char title[160];
+    if (!t->text) snprintf(title, sizeof title, "trace: waiting for the first rollout");
+    else if (t->scored)
+        snprintf(title, sizeof title, "trace step %d  reward %.2f %s", t->step, t->reward,
+                 t->correct ? theme_glyph_ok() : theme_glyph_bad());
+    else snprintf(title, sizeof title, "trace step %d  generating%s", t->step, theme_glyph_more());
+    theme_box(w, title);
+    if (t->scored) {   /* the reward in colour, over the plain title text */
+        wattrset(w, theme_attr(t->correct ? TH_GOOD : TH_BAD));
+        char r[32];
+        snprintf(r, sizeof r, "reward %.2f %s", t->reward, t->correct ? theme_glyph_ok() : theme_glyph_bad());
+        char head[64];
+        snprintf(head, sizeof head, "trace step %d  ", t->step);
+        if (3 + (int)strlen(head) + 12 < getmaxx(w)) put_clipped(w, 0, 3 + (int)strlen(head), getmaxx(w) - 6, r);
+        wattrset(w, A_NORMAL);
+    }
+    if (!t->text) return;
+    int ih = getmaxy(w) - 2, iw = getmaxx(w) - 2;
+    int total = transcript_wrap(t->text, t->len, iw, NULL, 0);
+    int skip = total > ih ? total - ih : 0;   /* follow the end as tokens arrive */
+    draw_text(w, 1, 1, ih, iw, t->text, t->len, t->prompt_len, NULL, skip);
+}
+
+static void draw_events(Studio *s, WINDOW *w) {
+    werase(w);
+    theme_box(w, "events");
+    int ih = getmaxy(w) - 2, iw = getmaxx(w) - 2;
+    int n = s->log_n < ih ? s->log_n : ih;
+    for (int i = 0; i < n; i++) {   /* newest at the bottom */
+        const Event *e = &s->log[(s->log_head - n + i + EVENT_LOG) % EVENT_LOG];
+        char line[512];
+        switch (e->kind) {
+        case EVENT_SET:
+            snprintf(line, sizeof line, "%5d set %s %s -> %s", e->step, e->name, e->old_value, e->new_value);
+            break;
+        case EVENT_CHECKPOINT: {   /* the path's last part is what differs */
+            const char *base = strrchr(e->detail, '/');
+            snprintf(line, sizeof line, "%5d checkpoint %s", e->step, base ? base + 1 : e->detail);
+            break;
+        }
+        default:
+            snprintf(line, sizeof line, "%5d %s %s", e->step, event_kind_name(e->kind), e->detail);
+        }
+        wattrset(w, e->kind == EVENT_ERROR ? theme_attr(TH_FAILED) : e->kind == EVENT_SET ? theme_attr(TH_MARK)
+                                                                     : theme_attr(TH_NORMAL));
+        put_clipped(w, 1 + i, 1, iw, line);
+    }
+    wattrset(w, A_NORMAL);
+}
+
+/* ---- the screen ----------------------------------------------------------------------------------------------- */
+
+void screen_train_draw(Studio *s, unsigned d) {
+    TrainLayout L;
+    layout_train(s->rows, s->cols, &L);
+    WINDOW *w;
+    if ((d & D_STATUS) && (w = studio_win(s, W_TRAIN0 + TP_STATUS, L.r[TP_STATUS]))) studio_status_line(s, w);
+    if (d & D_CHARTS) {
+        int sep_acc = rect_visible(L.r[TP_ACCURACY]);
+        if ((w = studio_win(s, W_TRAIN0 + TP_REWARD, L.r[TP_REWARD]))) {
+            werase(w); draw_reward(s, w, !sep_acc); wnoutrefresh(w);
+        }
+        if ((w = studio_win(s, W_TRAIN0 + TP_ACCURACY, L.r[TP_ACCURACY]))) {
+            werase(w); draw_series_chart(s, w, "accuracy", M_ACCURACY, -1, -1, M_FORMAT_RATE, 1); wnoutrefresh(w);
+        }
+        if ((w = studio_win(s, W_TRAIN0 + TP_LENGTH, L.r[TP_LENGTH]))) {
+            werase(w); draw_series_chart(s, w, "length", M_LENGTH, M_LENGTH_MIN, M_LENGTH_MAX, -1, 0); wnoutrefresh(w);
+        }
+        if ((w = studio_win(s, W_TRAIN0 + TP_KL, L.r[TP_KL]))) {
+            werase(w); draw_series_chart(s, w, "kl", M_KL, -1, -1, -1, 0); wnoutrefresh(w);
+        }
+        if ((w = studio_win(s, W_TRAIN0 + TP_ENTROPY, L.r[TP_ENTROPY]))) {
+            werase(w); draw_series_chart(s, w, "entropy", M_ENTROPY, -1, -1, M_CLIP, 0); wnoutrefresh(w);
+        }
+    }
+    if ((d & D_METRICS) && (w = studio_win(s, W_TRAIN0 + TP_METRICS, L.r[TP_METRICS]))) {
+        draw_metrics(s, w); wnoutrefresh(w);
+    }
+    if ((d & (D_HPARAMS | D_METRICS)) && (w = studio_win(s, W_TRAIN0 + TP_HPARAMS, L.r[TP_HPARAMS]))) {
+        draw_hparams(s, w); wnoutrefresh(w);
+    }
+    if ((d & D_TRACE) && (w = studio_win(s, W_TRAIN0 + TP_TRACE, L.r[TP_TRACE]))) {
+        draw_trace(s, w); wnoutrefresh(w);
+    }
+    if ((d & D_EVENTS) && (w = studio_win(s, W_TRAIN0 + TP_EVENTS, L.r[TP_EVENTS]))) {
+        draw_events(s, w); wnoutrefresh(w);
+    }
+    if ((d & D_HINTS) && (w = studio_win(s, W_TRAIN0 + TP_HINTS, L.r[TP_HINTS])))
+        studio_hints_line(s, w, studio_context(s));
+}
+
+/* The editor, over the lower part of the Train screen: every live key with its value; the selected one shows its
+ * range and help; the value being typed sits in its row with the cursor; a refusal is shown under it. */
+void screen_editor_draw(Studio *s) {
+    Editor *e = s->ed;
+    int w = s->cols - 4 < 76 ? s->cols - 4 : 76;
+    int h = e->n + 6;
+    if (h > s->rows - 4) h = s->rows - 4;
+    Rect r = {(s->rows - h) / 2, (s->cols - w) / 2, h, w};
+    WINDOW *win = studio_win(s, W_OVERLAY, r);
+    if (!win) return;
+    wbkgdset(win, ' ' | theme_attr(TH_NORMAL));
+    werase(win);
+    theme_box(win, e->typing ? "edit: Enter apply  Esc cancel" : "hyperparameters: Enter edit  Esc done");
+    int list_h = h - 5;
+    int top = e->sel - list_h / 2;
+    if (top > e->n - list_h) top = e->n - list_h;
+    if (top < 0) top = 0;
+    for (int i = 0; i < list_h && top + i < e->n; i++) {
+        int k = top + i;
+        char d[96], v[EDITOR_VALUE_MAX], line[256];
+        editor_dotted(e, k, d, sizeof d);
+        editor_current(e, k, v, sizeof v);
+        int sel = k == e->sel;
+        snprintf(line, sizeof line, " %-26s %s", d, sel && e->typing ? "" : v);
+        wattrset(win, sel ? theme_attr(TH_SELECTED) : theme_attr(TH_NORMAL));
+        if (sel) mvwhline(win, 1 + i, 1, ' ', w - 2);
+        put_clipped(win, 1 + i, 1, w - 2, line);
+        if (sel && e->typing) {   /* the field, with a visible cursor */
+            int x = 1 + 28;
+            wattrset(win, theme_attr(TH_VALUE) | A_UNDERLINE);
+            mvwhline(win, 1 + i, x, ' ', w - 2 - x);
+            put_clipped(win, 1 + i, x, w - 2 - x, e->buf);
+            if (x + e->cur < w - 1) {
+                wattrset(win, A_REVERSE);
+                mvwaddch(win, 1 + i, x + e->cur, e->cur < e->len ? (chtype)(unsigned char)e->buf[e->cur] : ' ');
+            }
+        }
+    }
+    wattrset(win, A_NORMAL);
+    if (e->n > 0) {
+        const ConfigKey *k = e->keys[e->sel];
+        char range[128], line[300];
+        config_describe_range(k, range, sizeof range);
+        snprintf(line, sizeof line, "allowed: %s", range);
+        wattrset(win, theme_attr(TH_LABEL) | A_BOLD);
+        put_clipped(win, h - 4, 2, w - 4, line);
+        wattrset(win, theme_attr(TH_DIM));
+        put_clipped(win, h - 3, 2, w - 4, k->help);
+    }
+    if (e->msg[0]) {
+        wattrset(win, e->msg_error ? theme_attr(TH_FAILED) : theme_attr(TH_GOOD));
+        put_clipped(win, h - 2, 2, w - 4, e->msg);
+    }
+    wattrset(win, A_NORMAL);
+    touchwin(win);
+    wnoutrefresh(win);
+}

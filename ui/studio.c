@@ -1,0 +1,1054 @@
+/* studio.c - the studio's loop: libuv on the calling thread, the trainer on a worker thread (see studio.h).
+ *
+ *   trainer thread: studio_on_step / _trace / _event -> Inbox (mutex) -> uv_async_send (coalesces)
+ *   loop thread:    on_async drains the whole Inbox -> History, event log, trace -> dirty bits
+ *                   on_stdin (uv_poll) drains getch() until ERR -> keymap -> actions
+ *                   on_signal: SIGWINCH -> resizeterm; SIGINT / SIGTERM -> stop and quit without asking
+ *                   on_timer (30 fps): redraw what is dirty: wnoutrefresh per panel, one doupdate
+ * Only this thread touches ncurses. Quitting: trainer_stop, wait (drawing a "stopping" panel) until the worker
+ * returns from trainer_run, which saves the final checkpoint; close every handle; endwin. */
+#include "ui/studio_internal.h"
+#include "ui/transcript.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+
+enum { FRAME_MS = 33, TRACE_MAX = 1 << 16 };
+
+const char *const STUDIO_METRIC_NAMES[M_COUNT] = {
+    "reward", "reward_std", "reward_accuracy", "reward_format", "reward_language", "accuracy", "format_rate",
+    "completion_length", "completion_length_min", "completion_length_max", "truncated_ratio", "frac_reward_zero_std",
+    "policy_loss", "kl", "entropy", "clip_ratio", "grad_norm", "lr", "reflection_rate", "self_correction_rate",
+    "gen_tokens_per_s", "train_tokens_per_s", "step_time", "eval_pass1", "eval_consk"};
+
+int studio_metric_id(const char *name) {
+    for (int i = 0; i < M_COUNT; i++)
+        if (!strcmp(name, STUDIO_METRIC_NAMES[i])) return i;
+    return -1;
+}
+
+double studio_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + 1e-9 * ts.tv_nsec;
+}
+
+/* ---- construction ------------------------------------------------------------------------------------------- */
+
+Studio *studio_new(const Config *c, const char *config_path, const char *db_path) {
+    Studio *s = calloc(1, sizeof *s);
+    if (!s) return NULL;
+    if (c) s->cfg = *c;
+    else config_defaults(&s->cfg);
+    snprintf(s->config_path, sizeof s->config_path, "%s", config_path ? config_path : "");
+    snprintf(s->db_path, sizeof s->db_path, "%s", db_path && strcmp(db_path, "none") ? db_path : "");
+    if (uv_mutex_init(&s->in.mu) != 0) { free(s); return NULL; }
+    s->ed = malloc(sizeof *s->ed);
+    if (!s->ed) { uv_mutex_destroy(&s->in.mu); free(s); return NULL; }
+    editor_init(s->ed, &s->cfg);
+    s->last_eval_pass1 = s->last_eval_consk = NAN;
+    s->last_eval_step = -1;
+    s->status = TRAINER_RUNNING;
+    return s;
+}
+
+static void trace_free(Trace *t) { free(t->text); memset(t, 0, sizeof *t); }
+
+void studio_free(Studio *s) {
+    if (!s) return;
+    free(s->in.steps);
+    free(s->in.events);
+    trace_free(&s->in.trace);
+    trace_free(&s->trace);
+    uv_mutex_destroy(&s->in.mu);
+    free(s->hist.step);
+    for (int i = 0; i < M_COUNT; i++) free(s->hist.v[i]);
+    free(s->marks);
+    query_rollout_free(&s->tx);
+    query_rollouts_free(&s->group);
+    chart_free(&s->grid);
+    free(s->ed);
+    free(s);
+}
+
+/* ---- trainer thread side ------------------------------------------------------------------------------------- */
+
+static void wake(Studio *s) {   /* with s->in.mu held: uv_async_send is thread-safe; the flag says it is open */
+    if (s->in.async_ready) uv_async_send(&s->async);
+}
+
+void studio_on_step(void *ud, const StepRecord *rec) {
+    Studio *s = ud;
+    StepPoint p;
+    p.step = rec->step;
+    p.wall = rec->wall_time;
+    for (int i = 0; i < M_COUNT; i++) p.v[i] = NAN;
+    for (int i = 0; i < rec->n_metrics; i++) {
+        int id = studio_metric_id(rec->metrics[i].name);
+        if (id >= 0) p.v[id] = rec->metrics[i].value;
+    }
+    uv_mutex_lock(&s->in.mu);
+    if (s->in.n_steps == s->in.cap_steps) {
+        int cap = s->in.cap_steps ? s->in.cap_steps * 2 : 64;
+        StepPoint *q = realloc(s->in.steps, (size_t)cap * sizeof *q);
+        if (q) { s->in.steps = q; s->in.cap_steps = cap; }
+    }
+    if (s->in.n_steps < s->in.cap_steps) s->in.steps[s->in.n_steps++] = p;
+    wake(s);
+    uv_mutex_unlock(&s->in.mu);
+}
+
+static void trace_append(Trace *t, const char *text, size_t n) {
+    if (t->len + n + 1 > t->cap) {
+        size_t cap = t->cap ? t->cap : 1024;
+        while (cap < t->len + n + 1) cap *= 2;
+        char *q = realloc(t->text, cap);
+        if (!q) return;
+        t->text = q;
+        t->cap = cap;
+    }
+    memcpy(t->text + t->len, text, n);
+    t->len += n;
+    t->text[t->len] = 0;
+}
+
+void studio_on_trace(void *ud, int step, int kind, const char *text, float reward, int correct) {
+    Studio *s = ud;
+    uv_mutex_lock(&s->in.mu);
+    Trace *t = &s->in.trace;
+    if (kind == 0) {
+        t->len = 0;
+        t->prompt_len = 0;
+        t->scored = 0;
+        t->step = step;
+        t->gen++;
+        if (text) trace_append(t, text, strlen(text));
+        t->prompt_len = t->len;
+    } else if (kind == 1) {
+        if (text && t->len < TRACE_MAX) trace_append(t, text, strlen(text));
+    } else {
+        t->scored = 1;
+        t->reward = reward;
+        t->correct = correct;
+    }
+    s->in.trace_dirty = 1;
+    wake(s);
+    uv_mutex_unlock(&s->in.mu);
+}
+
+void studio_on_event(void *ud, const Event *ev) {
+    Studio *s = ud;
+    uv_mutex_lock(&s->in.mu);
+    if (s->in.n_events == s->in.cap_events) {
+        int cap = s->in.cap_events ? s->in.cap_events * 2 : 32;
+        Event *q = realloc(s->in.events, (size_t)cap * sizeof *q);
+        if (q) { s->in.events = q; s->in.cap_events = cap; }
+    }
+    if (s->in.n_events < s->in.cap_events) s->in.events[s->in.n_events++] = *ev;
+    wake(s);
+    uv_mutex_unlock(&s->in.mu);
+}
+
+TrainerCallbacks studio_callbacks(Studio *s) {
+    TrainerCallbacks cb = {s, studio_on_step, studio_on_trace, studio_on_event};
+    return cb;
+}
+
+static void worker_main(void *arg) {
+    Studio *s = arg;
+    int rc = trainer_run(s->t);
+    uv_mutex_lock(&s->in.mu);
+    s->in.worker_done = 1;
+    s->in.worker_rc = rc;
+    wake(s);
+    uv_mutex_unlock(&s->in.mu);
+}
+
+/* ---- loop side: draining the inbox ------------------------------------------------------------------------- */
+
+static void history_push(History *h, const StepPoint *p) {
+    if (h->n == h->cap) {
+        int cap = h->cap ? h->cap * 2 : 256;
+        double *st = realloc(h->step, (size_t)cap * sizeof *st);
+        if (!st) return;
+        h->step = st;
+        for (int i = 0; i < M_COUNT; i++) {
+            double *v = realloc(h->v[i], (size_t)cap * sizeof *v);
+            if (!v) return;   /* the arrays that grew keep their room; cap stays */
+            h->v[i] = v;
+        }
+        h->cap = cap;
+    }
+    h->step[h->n] = p->step;
+    for (int i = 0; i < M_COUNT; i++) h->v[i][h->n] = p->v[i];
+    h->n++;
+}
+
+static void log_event(Studio *s, const Event *ev) {
+    s->log[s->log_head] = *ev;
+    s->log_head = (s->log_head + 1) % EVENT_LOG;
+    if (s->log_n < EVENT_LOG) s->log_n++;
+    if (ev->kind == EVENT_SET) {
+        if (s->n_marks == s->cap_marks) {
+            int cap = s->cap_marks ? s->cap_marks * 2 : 16;
+            double *m = realloc(s->marks, (size_t)cap * sizeof *m);
+            if (m) { s->marks = m; s->cap_marks = cap; }
+        }
+        if (s->n_marks < s->cap_marks) s->marks[s->n_marks++] = ev->step;
+        const ConfigKey *k = config_key_dotted(ev->name);
+        if (k) editor_set_current(s->ed, k, ev->new_value);
+        s->dirty |= D_CHARTS | D_HPARAMS;
+    } else if (ev->kind == EVENT_CHECKPOINT) {
+        snprintf(s->last_checkpoint, sizeof s->last_checkpoint, "%s", ev->detail);
+    } else if (ev->kind == EVENT_ERROR) {
+        snprintf(s->error, sizeof s->error, "%s", ev->detail);
+    }
+    s->dirty |= D_EVENTS | D_STATUS;
+}
+
+static void set_flash(Studio *s, const char *msg) {
+    snprintf(s->flash, sizeof s->flash, "%s", msg);
+    s->flash_until = studio_now() + 4;
+    s->dirty |= D_HINTS;
+}
+
+static void close_handles(Studio *s);
+
+static void drain(Studio *s) {
+    uv_mutex_lock(&s->in.mu);
+    StepPoint *steps = s->in.steps;
+    int n_steps = s->in.n_steps;
+    Event *events = s->in.events;
+    int n_events = s->in.n_events;
+    s->in.steps = NULL; s->in.n_steps = s->in.cap_steps = 0;
+    s->in.events = NULL; s->in.n_events = s->in.cap_events = 0;
+    if (s->in.trace_dirty) {
+        Trace *src = &s->in.trace, *dst = &s->trace;
+        dst->len = 0;
+        trace_append(dst, src->text ? src->text : "", src->len);
+        dst->prompt_len = src->prompt_len;
+        dst->step = src->step;
+        dst->scored = src->scored;
+        dst->reward = src->reward;
+        dst->correct = src->correct;
+        dst->gen = src->gen;
+        s->in.trace_dirty = 0;
+        s->dirty |= D_TRACE;
+    }
+    int done = s->in.worker_done, rc = s->in.worker_rc;
+    uv_mutex_unlock(&s->in.mu);
+
+    for (int i = 0; i < n_steps; i++) {
+        history_push(&s->hist, &steps[i]);
+        if (steps[i].step > s->step) s->step = steps[i].step;
+        if (isfinite(steps[i].v[M_EVAL_PASS1])) {
+            s->last_eval_pass1 = steps[i].v[M_EVAL_PASS1];
+            s->last_eval_step = steps[i].step;
+        }
+        if (isfinite(steps[i].v[M_EVAL_CONSK])) s->last_eval_consk = steps[i].v[M_EVAL_CONSK];
+    }
+    if (n_steps) s->dirty |= D_CHARTS | D_METRICS | D_STATUS;
+    for (int i = 0; i < n_events; i++) log_event(s, &events[i]);
+    free(steps);
+    free(events);
+
+    if (done && !s->worker_done) {
+        s->worker_done = 1;
+        s->worker_rc = rc;
+        if (rc != 0) {
+            s->failed = 1;
+            snprintf(s->error, sizeof s->error, "%s", s->t ? trainer_error(s->t) : "the trainer failed");
+            if (!s->error[0]) snprintf(s->error, sizeof s->error, "the trainer failed (no message)");
+        }
+        if (s->t) {
+            trainer_last_checkpoint(s->t, s->last_checkpoint, sizeof s->last_checkpoint);
+            s->status = trainer_status(s->t);
+            if (s->status == TRAINER_RUNNING || s->status == TRAINER_PAUSED || s->status == TRAINER_STOPPING)
+                s->status = rc == 0 ? TRAINER_DONE : TRAINER_FAILED;
+            s->step = trainer_step(s->t);
+        }
+        s->dirty = D_ALL;
+        if (s->quitting) s->exit_now = 1;
+    }
+}
+
+/* ---- windows -------------------------------------------------------------------------------------------------- */
+
+WINDOW *studio_win(Studio *s, int id, Rect r) {
+    Rect o = s->win_rect[id];
+    if (s->win[id] && o.x == r.x && o.y == r.y && o.w == r.w && o.h == r.h) return s->win[id];
+    if (s->win[id]) delwin(s->win[id]);
+    s->win[id] = NULL;
+    if (!rect_visible(r)) return NULL;
+    s->win[id] = newwin(r.h, r.w, r.y, r.x);
+    s->win_rect[id] = r;
+    if (s->win[id]) leaveok(s->win[id], TRUE);
+    return s->win[id];
+}
+
+static void free_windows(Studio *s) {
+    for (int i = 0; i < W_COUNT; i++) {
+        if (s->win[i]) delwin(s->win[i]);
+        s->win[i] = NULL;
+        memset(&s->win_rect[i], 0, sizeof s->win_rect[i]);
+    }
+}
+
+/* ---- status and hint lines ------------------------------------------------------------------------------------ */
+
+static void fmt_elapsed(double sec, char *buf, size_t n) {
+    int t = (int)sec;
+    snprintf(buf, n, "%02d:%02d:%02d", t / 3600, t / 60 % 60, t % 60);
+}
+
+static void fmt_rate(double v, char *buf, size_t n) {
+    if (!isfinite(v)) snprintf(buf, n, "-");
+    else if (v >= 1e6) snprintf(buf, n, "%.1fM", v / 1e6);
+    else if (v >= 1e4) snprintf(buf, n, "%.0fk", v / 1e3);
+    else if (v >= 1e3) snprintf(buf, n, "%.1fk", v / 1e3);
+    else snprintf(buf, n, "%.0f", v);
+}
+
+void studio_status_line(Studio *s, WINDOW *w) {
+    int W = getmaxx(w);
+    wbkgdset(w, ' ' | theme_attr(TH_STATUS));
+    werase(w);
+    wattrset(w, theme_attr(TH_STATUS));
+    char buf[1200];
+    if (s->browse_only) {
+        snprintf(buf, sizeof buf, " GRPO Studio  browse %s  run %s", s->db_path,
+                 s->br.run_name[0] ? s->br.run_name : "-");
+        put_clipped(w, 0, 0, W, buf);
+        wnoutrefresh(w);
+        return;
+    }
+    const char *state = s->failed ? "FAILED" : s->quitting ? "STOPPING" : trainer_status_name(s->status);
+    ThemeRole role = s->failed ? TH_FAILED : s->status == TRAINER_RUNNING && !s->quitting ? TH_RUNNING : TH_PAUSED;
+    char st[32];
+    snprintf(st, sizeof st, " %s ", state);
+    for (char *p = st; *p; p++) *p = (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
+    char el[32], tps[32], ck[64], val[64];
+    fmt_elapsed(studio_now() - s->t_start, el, sizeof el);
+    fmt_rate(s->hist.n ? s->hist.v[M_GEN_TPS][s->hist.n - 1] : NAN, tps, sizeof tps);
+    int every = 0;
+    if (s->t) {
+        trainer_get(s->t, "run.checkpoint_every", val, sizeof val);
+        every = atoi(val);
+    }
+    if (s->worker_done) snprintf(ck, sizeof ck, "%s", s->last_checkpoint[0] ? "saved" : "no ckpt");
+    else if (every > 0) snprintf(ck, sizeof ck, "ckpt @%d", (s->step / every + 1) * every);
+    else snprintf(ck, sizeof ck, "ckpt at end");
+    /* left part: drop the program name first when the line is too long */
+    char left[256], right[1024];
+    snprintf(right, sizeof right, " %s  %s tok/s  %s", el, tps, ck);
+    snprintf(left, sizeof left, " GRPO Studio  run %s  step %d/%d ", s->cfg.run.name, s->step, s->cfg.run.steps);
+    if ((int)(strlen(left) + strlen(st) + strlen(right)) > W)
+        snprintf(left, sizeof left, " %s  step %d/%d ", s->cfg.run.name, s->step, s->cfg.run.steps);
+    put_clipped(w, 0, 0, W, left);
+    int x = (int)strlen(left);
+    wattrset(w, theme_attr(role));
+    put_clipped(w, 0, x, W - x, st);
+    x += (int)strlen(st);
+    wattrset(w, theme_attr(TH_STATUS));
+    put_clipped(w, 0, x, W - x, right);
+    x += (int)strlen(right);
+    if (s->config_path[0] && x + 2 + (int)strlen(s->config_path) < W) put_clipped(w, 0, W - 1 - (int)strlen(s->config_path), (int)strlen(s->config_path), s->config_path);
+    wnoutrefresh(w);
+}
+
+void studio_hints_line(Studio *s, WINDOW *w, KeyContext ctx) {
+    int W = getmaxx(w);
+    wbkgdset(w, ' ' | theme_attr(TH_HINTS));
+    werase(w);
+    if (s->flash[0] && studio_now() < s->flash_until) {
+        wattrset(w, theme_attr(TH_HINTS) | A_BOLD);
+        put_clipped(w, 0, 1, W - 1, s->flash);
+        wnoutrefresh(w);
+        return;
+    }
+    char buf[512];
+    keymap_hints(ctx, W - 2, buf, sizeof buf);
+    /* keys bold: each pair is "KEY label", pairs separated by two spaces */
+    int x = 1;
+    char *p = buf;
+    while (*p) {
+        char *sp = strchr(p, ' ');
+        char *end = strstr(p, "  ");
+        if (!end) end = p + strlen(p);
+        if (sp && sp < end) {
+            wattrset(w, theme_attr(TH_HINT_KEY));
+            mvwaddnstr(w, 0, x, p, (int)(sp - p));
+            x += (int)(sp - p);
+            wattrset(w, theme_attr(TH_HINTS));
+            mvwaddnstr(w, 0, x, sp, (int)(end - sp));
+            x += (int)(end - sp);
+        }
+        if (!*end) break;
+        x += 2;
+        p = end + 2;
+    }
+    wnoutrefresh(w);
+}
+
+void put_clipped(WINDOW *w, int y, int x, int width, const char *str) {
+    if (width <= 0 || !str) return;
+    /* count columns (UTF-8 continuation bytes take none); control characters would move the cursor: blank them */
+    char buf[1024];
+    int cols = 0;
+    size_t k = 0;
+    for (const char *p = str; *p && k < sizeof buf - 1; p++) {
+        unsigned char c = (unsigned char)*p;
+        if ((c & 0xC0) != 0x80) {
+            if (cols == width) break;
+            cols++;
+        }
+        buf[k++] = c < 32 || c == 127 ? ' ' : (char)c;
+    }
+    buf[k] = 0;
+    mvwaddstr(w, y, x, buf);
+}
+
+/* ---- actions -------------------------------------------------------------------------------------------------- */
+
+static int training_alive(const Studio *s) {
+    return s->t && s->worker_started && !s->worker_done;
+}
+
+static void request_quit(Studio *s) {
+    if (s->quitting) return;
+    s->confirm_quit = 0;
+    if (training_alive(s)) {
+        s->quitting = 1;
+        trainer_stop(s->t);
+        s->dirty = D_ALL;
+    } else {
+        s->exit_now = 1;
+    }
+}
+
+static void go_screen(Studio *s, int scr) {
+    if (scr == s->screen) return;
+    if (s->n_back < 8) s->back[s->n_back++] = s->screen;
+    else { memmove(s->back, s->back + 1, 7 * sizeof *s->back); s->back[7] = s->screen; }
+    s->screen = scr;
+    s->full_redraw = 1;
+}
+
+static void go_back(Studio *s) {
+    if (s->n_back > 0) s->screen = s->back[--s->n_back];
+    else if (!s->browse_only) s->screen = SCR_TRAIN;
+    else s->screen = SCR_ROLLOUTS;
+    s->full_redraw = 1;
+}
+
+static void ensure_browser(Studio *s) {
+    if (s->br_open || s->br_err[0]) return;
+    if (!s->db_path[0]) {
+        snprintf(s->br_err, sizeof s->br_err, "this run has no database (run.db = none): nothing to browse");
+        return;
+    }
+    if (browser_open(&s->br, s->db_path, 0) != 0 && !s->br.q) {
+        snprintf(s->br_err, sizeof s->br_err, "%s", s->br.err);
+        return;
+    }
+    s->br_open = 1;
+}
+
+void studio_open_transcript(Studio *s, const QueryRollout *r) {
+    if (!r) return;
+    QueryRollout c = *r;
+    c.task = strdup(r->task ? r->task : "");
+    c.prompt = strdup(r->prompt ? r->prompt : "");
+    c.completion = strdup(r->completion ? r->completion : "");
+    c.answer = strdup(r->answer ? r->answer : "");
+    query_rollout_free(&s->tx);
+    s->tx = c;
+    s->tx_valid = 1;
+    s->tx_scroll = 0;
+    if (s->screen != SCR_TRANSCRIPT) go_screen(s, SCR_TRANSCRIPT);
+    s->dirty = D_ALL;
+}
+
+void studio_open_group(Studio *s, const QueryRollout *r) {
+    if (!r || !s->br_open) return;
+    char err[256];
+    QueryRolloutList l = {0, NULL};
+    if (query_group(s->br.q, r->run_id, r->step, r->prompt_index, &l, err, sizeof err) < 0) {
+        set_flash(s, err);
+        return;
+    }
+    query_rollouts_free(&s->group);
+    s->group = l;
+    s->group_sel = 0;
+    for (int i = 0; i < l.n; i++)
+        if (l.items[i].id == r->id) s->group_sel = i;
+    s->group_scroll = 0;
+    s->group_for = r->id;
+    go_screen(s, SCR_GROUP);
+}
+
+static void set_status_from_trainer(Studio *s) {
+    if (!s->t) return;
+    TrainerStatus st = trainer_status(s->t);
+    int step = trainer_step(s->t);
+    if (st != s->status || step != s->step) {
+        s->status = st;
+        if (step > s->step) s->step = step;
+        s->dirty |= D_STATUS;
+    }
+}
+
+static void train_action(Studio *s, Action a) {
+    char msg[256];
+    switch (a) {
+    case ACT_PAUSE:
+        if (!training_alive(s)) { set_flash(s, "training has finished: nothing to pause"); break; }
+        if (trainer_status(s->t) == TRAINER_PAUSED) { trainer_resume(s->t); set_flash(s, "resuming"); }
+        else { trainer_pause(s->t); set_flash(s, "pausing: generation stops within a token"); }
+        s->dirty |= D_STATUS;
+        break;
+    case ACT_STEP:
+        if (!training_alive(s)) { set_flash(s, "training has finished"); break; }
+        trainer_single_step(s->t);
+        set_flash(s, "running one step, then pausing");
+        break;
+    case ACT_EDIT:
+        s->editing = 1;
+        for (int i = 0; i < s->ed->n; i++) {   /* fresh values from the trainer */
+            char d[96], v[EDITOR_VALUE_MAX];
+            editor_dotted(s->ed, i, d, sizeof d);
+            if (s->t) { trainer_get(s->t, d, v, sizeof v); if (v[0]) editor_set_current(s->ed, s->ed->keys[i], v); }
+        }
+        s->dirty = D_ALL;
+        break;
+    case ACT_CHECKPOINT:
+        if (!training_alive(s)) { set_flash(s, "training has finished"); break; }
+        trainer_request_checkpoint(s->t);
+        snprintf(msg, sizeof msg, "checkpoint requested: saved at the next safe point");
+        set_flash(s, msg);
+        break;
+    default: break;
+    }
+}
+
+static void rollouts_action(Studio *s, Action a) {
+    if (!s->br_open) return;
+    int rc = 0;
+    switch (a) {
+    case ACT_UP: case ACT_DOWN: case ACT_PAGE_UP: case ACT_PAGE_DOWN: case ACT_TOP: case ACT_BOTTOM:
+        browser_move(&s->br, a);
+        break;
+    case ACT_NEXT_MATCH: browser_move(&s->br, ACT_DOWN); break;
+    case ACT_PREV_MATCH: browser_move(&s->br, ACT_UP); break;
+    case ACT_OPEN: {
+        const QueryRollout *r = browser_selected(&s->br);
+        if (r) studio_open_transcript(s, r);
+        break;
+    }
+    case ACT_GROUP: studio_open_group(s, browser_selected(&s->br)); break;
+    case ACT_SEARCH: case ACT_FILTER:
+        s->prompt = a == ACT_SEARCH ? '/' : 'f';
+        snprintf(s->prompt_buf, sizeof s->prompt_buf, "%s", a == ACT_SEARCH ? s->br.f.search : s->br.filter_text);
+        s->prompt_len = s->prompt_cur = (int)strlen(s->prompt_buf);
+        break;
+    case ACT_CYCLE_CORRECT: rc = browser_cycle_correct(&s->br); break;
+    case ACT_CYCLE_AHA: rc = browser_cycle_aha(&s->br); break;
+    case ACT_CLEAR_FILTERS: rc = browser_clear(&s->br); break;
+    case ACT_CYCLE_SORT: rc = browser_cycle_sort(&s->br); break;
+    case ACT_REVERSE: rc = browser_reverse(&s->br); break;
+    default: return;
+    }
+    if (rc != 0) set_flash(s, s->br.err);
+    s->dirty |= D_BODY | D_HINTS;
+}
+
+static void transcript_action(Studio *s, Action a) {
+    switch (a) {
+    case ACT_UP: if (s->tx_scroll > 0) s->tx_scroll--; break;
+    case ACT_DOWN: s->tx_scroll++; break;
+    case ACT_PAGE_UP: s->tx_scroll -= s->rows - 4; if (s->tx_scroll < 0) s->tx_scroll = 0; break;
+    case ACT_PAGE_DOWN: s->tx_scroll += s->rows - 4; break;
+    case ACT_TOP: s->tx_scroll = 0; break;
+    case ACT_BOTTOM: s->tx_scroll = 1 << 28; break;   /* clamped when drawn */
+    case ACT_NEXT_MATCH: case ACT_PREV_MATCH:
+        if (!s->br_open) break;
+        browser_move(&s->br, a == ACT_NEXT_MATCH ? ACT_DOWN : ACT_UP);
+        if (browser_selected(&s->br)) studio_open_transcript(s, browser_selected(&s->br));
+        break;
+    case ACT_GROUP: if (s->tx_valid) studio_open_group(s, &s->tx); break;
+    case ACT_BACK: go_back(s); break;
+    default: return;
+    }
+    s->dirty |= D_BODY;
+}
+
+static void group_action(Studio *s, Action a) {
+    int n = s->group.n;
+    switch (a) {
+    case ACT_UP: if (s->group_sel > 0) s->group_sel--; s->group_scroll = 0; break;
+    case ACT_DOWN: if (s->group_sel < n - 1) s->group_sel++; s->group_scroll = 0; break;
+    case ACT_TOP: s->group_sel = 0; s->group_scroll = 0; break;
+    case ACT_BOTTOM: s->group_sel = n > 0 ? n - 1 : 0; s->group_scroll = 0; break;
+    case ACT_PAGE_DOWN: s->group_scroll += 5; break;
+    case ACT_PAGE_UP: s->group_scroll = s->group_scroll > 5 ? s->group_scroll - 5 : 0; break;
+    case ACT_OPEN: if (s->group_sel < n) studio_open_transcript(s, &s->group.items[s->group_sel]); break;
+    case ACT_BACK: go_back(s); break;
+    default: return;
+    }
+    s->dirty |= D_BODY;
+}
+
+static void help_action(Studio *s, Action a) {
+    int page = s->rows - 3, max = screen_help_lines() - page;
+    if (max < 0) max = 0;
+    switch (a) {
+    case ACT_UP: s->help_scroll--; break;
+    case ACT_DOWN: s->help_scroll++; break;
+    case ACT_PAGE_UP: s->help_scroll -= page; break;
+    case ACT_PAGE_DOWN: s->help_scroll += page; break;
+    case ACT_TOP: s->help_scroll = 0; break;
+    case ACT_BOTTOM: s->help_scroll = max; break;
+    case ACT_BACK: go_back(s); break;
+    default: return;
+    }
+    if (s->help_scroll > max) s->help_scroll = max;
+    if (s->help_scroll < 0) s->help_scroll = 0;
+    s->dirty |= D_BODY;
+}
+
+KeyContext studio_context(const Studio *s) {
+    if (s->too_small) return KC_TOO_SMALL;
+    if (s->confirm_quit) return KC_CONFIRM;
+    if (s->prompt) return KC_PROMPT;
+    if (s->editing && s->screen == SCR_TRAIN) return s->ed->typing ? KC_EDIT_VALUE : KC_EDITOR;
+    switch (s->screen) {
+    case SCR_ROLLOUTS: return KC_ROLLOUTS;
+    case SCR_TRANSCRIPT: return KC_TRANSCRIPT;
+    case SCR_GROUP: return KC_GROUP;
+    case SCR_HELP: return KC_HELP;
+    default: return KC_TRAIN;
+    }
+}
+
+static void ask_quit(Studio *s) {
+    if (training_alive(s) && !s->quitting) { s->confirm_quit = 1; s->dirty = D_ALL; }
+    else request_quit(s);
+}
+
+static void prompt_key(Studio *s, int key) {
+    switch (keymap_lookup(KC_PROMPT, key)) {
+    case ACT_APPLY: {
+        int rc = s->prompt == '/' ? browser_set_search(&s->br, s->prompt_buf)
+                                  : browser_set_filter_text(&s->br, s->prompt_buf);
+        if (rc != 0) { set_flash(s, s->br.err); return; }   /* the prompt stays open with the text */
+        s->prompt = 0;
+        if (s->screen != SCR_ROLLOUTS) { s->screen = SCR_ROLLOUTS; s->full_redraw = 1; }
+        break;
+    }
+    case ACT_CANCEL: s->prompt = 0; break;
+    case ACT_ERASE:
+        if (s->prompt_cur > 0) {
+            memmove(s->prompt_buf + s->prompt_cur - 1, s->prompt_buf + s->prompt_cur,
+                    (size_t)(s->prompt_len - s->prompt_cur + 1));
+            s->prompt_cur--; s->prompt_len--;
+        }
+        break;
+    case ACT_CLEAR_LINE: s->prompt_buf[0] = 0; s->prompt_len = s->prompt_cur = 0; break;
+    case ACT_LEFT: if (s->prompt_cur > 0) s->prompt_cur--; break;
+    case ACT_RIGHT: if (s->prompt_cur < s->prompt_len) s->prompt_cur++; break;
+    default:
+        if (key >= 32 && key < 256 && key != 127 && s->prompt_len < (int)sizeof s->prompt_buf - 1) {
+            memmove(s->prompt_buf + s->prompt_cur + 1, s->prompt_buf + s->prompt_cur,
+                    (size_t)(s->prompt_len - s->prompt_cur + 1));
+            s->prompt_buf[s->prompt_cur++] = (char)key;
+            s->prompt_len++;
+        }
+    }
+    s->dirty |= D_BODY | D_HINTS;
+}
+
+static void editor_key_press(Studio *s, int key) {
+    EditorResult r = editor_key(s->ed, key);
+    if (r == EDITOR_CLOSE) { s->editing = 0; s->dirty = D_ALL; return; }
+    if (r == EDITOR_HELP) { go_screen(s, SCR_HELP); return; }
+    if (r == EDITOR_SUBMIT) {
+        char dotted[96], value[EDITOR_VALUE_MAX], err[256] = "";
+        editor_pending(s->ed, dotted, sizeof dotted, value, sizeof value);
+        int ok = s->t && trainer_set(s->t, dotted, value, err, sizeof err) == 0;
+        if (!s->t) snprintf(err, sizeof err, "no trainer");
+        editor_applied(s->ed, ok, err);
+        if (ok) set_flash(s, s->ed->msg);
+    }
+    s->dirty |= D_OVERLAY | D_HPARAMS | D_HINTS;
+}
+
+static void handle_key(Studio *s, int key) {
+    if (key == KEY_RESIZE) { s->full_redraw = 1; return; }
+    KeyContext ctx = studio_context(s);
+    s->dirty |= D_HINTS;
+    if (ctx == KC_TOO_SMALL) {
+        Action a = keymap_lookup(ctx, key);
+        if (a == ACT_QUIT) ask_quit(s);
+        else if (a == ACT_REDRAW) s->full_redraw = 1;
+        s->dirty = D_ALL;
+        return;
+    }
+    if (ctx == KC_CONFIRM) {
+        Action a = keymap_lookup(ctx, key);
+        if (a == ACT_CONFIRM) request_quit(s);
+        else if (a == ACT_CANCEL) s->confirm_quit = 0;
+        s->dirty = D_ALL;
+        s->full_redraw = s->full_redraw || a == ACT_CANCEL;
+        return;
+    }
+    if (s->failed && !s->error_dismissed) {   /* the error panel: q quits, Esc hides it */
+        Action a = keymap_lookup(KC_GLOBAL, key);
+        if (a == ACT_QUIT) request_quit(s);
+        else if (a == ACT_BACK) { s->error_dismissed = 1; s->full_redraw = 1; }
+        s->dirty = D_ALL;
+        return;
+    }
+    if (ctx == KC_PROMPT) { prompt_key(s, key); return; }
+    if (ctx == KC_EDITOR || ctx == KC_EDIT_VALUE) { editor_key_press(s, key); return; }
+
+    Action a = keymap_lookup(ctx, key);
+    switch (a) {
+    case ACT_NONE: return;
+    case ACT_QUIT: ask_quit(s); return;
+    case ACT_HELP: go_screen(s, SCR_HELP); s->help_scroll = 0; return;
+    case ACT_REDRAW: s->full_redraw = 1; return;
+    case ACT_SCREEN_TRAIN:
+        if (!s->browse_only) { s->n_back = 0; go_screen(s, SCR_TRAIN); }
+        else set_flash(s, "browse mode: no training here");
+        return;
+    case ACT_SCREEN_ROLLOUTS: ensure_browser(s); go_screen(s, SCR_ROLLOUTS); return;
+    case ACT_SCREEN_GROUP:
+        ensure_browser(s);
+        if (s->screen == SCR_GROUP) return;
+        if (s->br_open && browser_selected(&s->br)) studio_open_group(s, browser_selected(&s->br));
+        else set_flash(s, "no rollout selected: open the Rollouts screen (2) first");
+        return;
+    case ACT_NEXT_SCREEN: {
+        int next = s->screen == SCR_TRAIN ? SCR_ROLLOUTS : s->screen == SCR_ROLLOUTS ? SCR_GROUP
+                 : s->browse_only ? SCR_ROLLOUTS : SCR_TRAIN;
+        if (next == SCR_ROLLOUTS) ensure_browser(s);
+        if (next == SCR_GROUP && !(s->br_open && browser_selected(&s->br))) next = s->browse_only ? SCR_ROLLOUTS : SCR_TRAIN;
+        if (next == SCR_GROUP) studio_open_group(s, browser_selected(&s->br));
+        else { s->n_back = 0; go_screen(s, next); }
+        return;
+    }
+    default: break;
+    }
+    switch (s->screen) {
+    case SCR_TRAIN: train_action(s, a); break;
+    case SCR_ROLLOUTS:
+        if (a == ACT_BACK) go_back(s);
+        else rollouts_action(s, a);
+        break;
+    case SCR_TRANSCRIPT: transcript_action(s, a); break;
+    case SCR_GROUP: group_action(s, a); break;
+    case SCR_HELP: help_action(s, a); break;
+    }
+}
+
+/* ---- drawing -------------------------------------------------------------------------------------------------- */
+
+static void draw_too_small(Studio *s) {
+    werase(stdscr);
+    wattrset(stdscr, A_BOLD);
+    char buf[128];
+    snprintf(buf, sizeof buf, "terminal too small: need %d x %d", LAYOUT_MIN_COLS, LAYOUT_MIN_ROWS);
+    put_clipped(stdscr, 0, 0, s->cols, buf);
+    wattrset(stdscr, A_NORMAL);
+    snprintf(buf, sizeof buf, "now %d x %d", s->cols, s->rows);
+    if (s->rows > 1) put_clipped(stdscr, 1, 0, s->cols, buf);
+    if (s->rows > 2)
+        put_clipped(stdscr, 2, 0, s->cols, s->confirm_quit ? "quit and stop training? y / n" :
+                                         s->quitting ? "stopping: saving a checkpoint..." : "q quit");
+    wnoutrefresh(stdscr);
+}
+
+static void draw_box_overlay(Studio *s, int h, int w, const char *title, const char *const *lines, int n,
+                             ThemeRole role) {
+    if (w > s->cols - 2) w = s->cols - 2;
+    if (h > s->rows - 2) h = s->rows - 2;
+    Rect r = {(s->rows - h) / 2, (s->cols - w) / 2, h, w};
+    WINDOW *win = studio_win(s, W_OVERLAY, r);
+    if (!win) return;
+    wbkgdset(win, ' ' | theme_attr(TH_NORMAL));
+    werase(win);
+    theme_box(win, title);
+    for (int i = 0; i < n && i < h - 2; i++) {
+        wattrset(win, i == 0 ? theme_attr(role) : theme_attr(TH_NORMAL));
+        put_clipped(win, 1 + i, 2, w - 4, lines[i]);
+    }
+    wattrset(win, A_NORMAL);
+    touchwin(win);
+    wnoutrefresh(win);
+}
+
+/* The error panel: the message wrapped into the box. */
+static void draw_error_overlay(Studio *s) {
+    const char *head = "The trainer stopped with an error:";
+    static char lines[16][160];
+    const char *ptrs[20];
+    int n = 0;
+    ptrs[n++] = head;
+    int w = s->cols - 10 > 100 ? 100 : s->cols - 10;
+    TextLine tl[16];
+    int k = transcript_wrap(s->error, strlen(s->error), w - 4, tl, 12);
+    if (k > 12) k = 12;
+    for (int i = 0; i < k; i++) {
+        snprintf(lines[i], sizeof lines[i], "%.*s", tl[i].len, s->error + tl[i].start);
+        ptrs[n++] = lines[i];
+    }
+    ptrs[n++] = "";
+    ptrs[n++] = s->last_checkpoint[0] ? "The last checkpoint is kept; the database has every finished step." :
+                                        "The database has every finished step.";
+    ptrs[n++] = "q quit    Esc hide this and keep browsing";
+    draw_box_overlay(s, n + 2, w, "error", ptrs, n, TH_FAILED);
+}
+
+static void draw(Studio *s) {
+    if (s->full_redraw) {
+        clearok(curscr, TRUE);
+        werase(stdscr);
+        wnoutrefresh(stdscr);
+        s->full_redraw = 0;
+        s->dirty = D_ALL;
+        for (int i = 0; i < W_COUNT; i++) if (s->win[i]) touchwin(s->win[i]);
+    }
+    if (!s->dirty) return;
+    unsigned d = s->dirty;
+    s->dirty = 0;
+    if (s->too_small) {
+        draw_too_small(s);
+        doupdate();
+        return;
+    }
+    int overlay = s->confirm_quit || s->quitting || (s->failed && !s->error_dismissed) ||
+                  (s->editing && s->screen == SCR_TRAIN);
+    if (overlay) d |= D_OVERLAY;
+    switch (s->screen) {
+    case SCR_TRAIN: screen_train_draw(s, d); break;
+    case SCR_ROLLOUTS: screen_rollouts_draw(s, d); break;
+    case SCR_TRANSCRIPT: screen_transcript_draw(s, d); break;
+    case SCR_GROUP: screen_group_draw(s, d); break;
+    case SCR_HELP: screen_help_draw(s, d); break;
+    }
+    if (s->quitting) {
+        const char *l[] = {"Stopping at the next safe point and saving a checkpoint...", "",
+                           "(the rest of this step may take a moment)"};
+        draw_box_overlay(s, 5, 64, "quitting", l, 3, TH_PAUSED);
+    } else if (s->confirm_quit) {
+        const char *l[] = {"Quit? Training stops at the next safe point,", "a checkpoint is saved, the database closed.",
+                           "", "y / q / Enter: quit      n / Esc: keep training"};
+        draw_box_overlay(s, 6, 52, "quit", l, 4, TH_NORMAL);
+    } else if (s->failed && !s->error_dismissed) {
+        draw_error_overlay(s);
+    } else if (s->editing && s->screen == SCR_TRAIN) {
+        screen_editor_draw(s);
+    }
+    doupdate();
+}
+
+static void update_size(Studio *s) {
+    struct winsize ws;
+    if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0 && ws.ws_col > 0) {
+        if (ws.ws_row != LINES || ws.ws_col != COLS) resizeterm(ws.ws_row, ws.ws_col);
+    }
+    s->rows = LINES;
+    s->cols = COLS;
+    s->too_small = s->rows < LAYOUT_MIN_ROWS || s->cols < LAYOUT_MIN_COLS;
+    s->full_redraw = 1;
+}
+
+/* ---- libuv callbacks ------------------------------------------------------------------------------------------ */
+
+static void maybe_exit(Studio *s) {
+    if (s->exit_now && s->handles_open) close_handles(s);
+}
+
+static void on_async(uv_async_t *h) {
+    Studio *s = h->data;
+    drain(s);
+    maybe_exit(s);
+}
+
+static void on_stdin(uv_poll_t *h, int status, int events) {
+    Studio *s = h->data;
+    (void)events;
+    if (status < 0) { request_quit(s); maybe_exit(s); return; }
+    int key, n = 0;
+    while ((key = getch()) != ERR) {
+        handle_key(s, key);
+        if (++n > 4096) break;   /* a paste storm: the rest at the next turn */
+    }
+    if (s->handles_open && !s->exit_now) draw(s);   /* answer a key at once, not at the next frame */
+    maybe_exit(s);
+}
+
+static void on_signal(uv_signal_t *h, int signum) {
+    Studio *s = h->data;
+    if (signum == SIGWINCH) {
+        update_size(s);
+        draw(s);
+        return;
+    }
+    request_quit(s);   /* SIGINT, SIGTERM: stop, save, quit without asking */
+    s->dirty = D_ALL;
+    maybe_exit(s);
+}
+
+static void on_timer(uv_timer_t *h) {
+    Studio *s = h->data;
+    double now = studio_now();
+    int el = (int)(now - s->t_start);
+    if (el != s->last_elapsed) { s->last_elapsed = el; s->dirty |= D_STATUS; }
+    if (s->flash[0] && now >= s->flash_until) { s->flash[0] = 0; s->dirty |= D_HINTS; }
+    if (!s->worker_done) set_status_from_trainer(s);
+    if (s->br_open && now - s->br_polled > 1.0 && (s->screen == SCR_ROLLOUTS || s->browse_only)) {
+        s->br_polled = now;
+        if (!s->prompt && browser_poll(&s->br)) s->dirty |= D_BODY | D_STATUS;
+    }
+    draw(s);
+    maybe_exit(s);
+}
+
+static void on_closed(uv_handle_t *h) { (void)h; }
+
+static void close_handles(Studio *s) {
+    if (!s->handles_open) return;
+    s->handles_open = 0;
+    uv_mutex_lock(&s->in.mu);
+    s->in.async_ready = 0;
+    uv_mutex_unlock(&s->in.mu);
+    uv_close((uv_handle_t *)&s->async, on_closed);
+    uv_poll_stop(&s->poll);
+    uv_close((uv_handle_t *)&s->poll, on_closed);
+    uv_timer_stop(&s->timer);
+    uv_close((uv_handle_t *)&s->timer, on_closed);
+    uv_close((uv_handle_t *)&s->sig_winch, on_closed);
+    uv_close((uv_handle_t *)&s->sig_int, on_closed);
+    uv_close((uv_handle_t *)&s->sig_term, on_closed);
+}
+
+/* ---- entry points --------------------------------------------------------------------------------------------- */
+
+static int clear_nonblock(int fd) {
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0) return -1;
+    return fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+}
+
+/* Opens the terminal and the loop, runs until quit, restores the terminal. */
+static int run_ui(Studio *s) {
+    if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
+        fprintf(stderr, "grpo-studio: the studio needs a terminal (use --headless for plain output)\n");
+        return 1;
+    }
+    s->utf8 = theme_locale();
+    SCREEN *scr = newterm(NULL, stdout, stdin);
+    if (!scr) {
+        fprintf(stderr, "grpo-studio: cannot open the terminal (TERM=%s)\n", getenv("TERM") ? getenv("TERM") : "");
+        return 1;
+    }
+    set_term(scr);
+    cbreak();
+    noecho();
+    nonl();
+    keypad(stdscr, TRUE);
+    nodelay(stdscr, TRUE);
+    set_escdelay(25);
+    curs_set(0);
+    theme_init();
+    s->t_start = studio_now();
+    update_size(s);
+
+    int rc = uv_loop_init(&s->loop);
+    if (rc == 0) rc = uv_poll_init(&s->loop, &s->poll, STDIN_FILENO);
+    if (rc != 0) {
+        endwin();
+        delscreen(scr);
+        fprintf(stderr, "grpo-studio: event loop: %s\n", uv_strerror(rc));
+        return 1;
+    }
+    /* uv_poll_init made fd 0 non-blocking, and stdout may share its file description: writes to a non-blocking
+     * terminal can fail with EAGAIN and tear the screen. ncurses' nodelay mode does not need O_NONBLOCK. */
+    clear_nonblock(STDIN_FILENO);
+    clear_nonblock(STDOUT_FILENO);
+    s->poll.data = s->timer.data = s->async.data = s;
+    s->sig_winch.data = s->sig_int.data = s->sig_term.data = s;
+    uv_poll_start(&s->poll, UV_READABLE, on_stdin);
+    uv_signal_init(&s->loop, &s->sig_winch);
+    uv_signal_start(&s->sig_winch, on_signal, SIGWINCH);
+    uv_signal_init(&s->loop, &s->sig_int);
+    uv_signal_start(&s->sig_int, on_signal, SIGINT);
+    uv_signal_init(&s->loop, &s->sig_term);
+    uv_signal_start(&s->sig_term, on_signal, SIGTERM);
+    uv_timer_init(&s->loop, &s->timer);
+    uv_timer_start(&s->timer, on_timer, FRAME_MS, FRAME_MS);
+    uv_async_init(&s->loop, &s->async, on_async);
+    s->handles_open = 1;
+    uv_mutex_lock(&s->in.mu);
+    s->in.async_ready = 1;
+    uv_mutex_unlock(&s->in.mu);
+
+    if (s->t) {
+        if (uv_thread_create(&s->worker, worker_main, s) == 0) s->worker_started = 1;
+        else { s->failed = 1; snprintf(s->error, sizeof s->error, "cannot start the trainer thread"); }
+    }
+    drain(s);       /* anything the callbacks queued before the loop existed */
+    s->dirty = D_ALL;
+    draw(s);
+    uv_run(&s->loop, UV_RUN_DEFAULT);
+    uv_loop_close(&s->loop);
+
+    free_windows(s);
+    endwin();
+    delscreen(scr);
+    if (s->worker_started) uv_thread_join(&s->worker);
+    if (s->br_open) browser_close(&s->br);
+    s->br_open = 0;
+    return 0;
+}
+
+int studio_run(Studio *s, Trainer *t) {
+    s->t = t;
+    s->browse_only = 0;
+    s->screen = SCR_TRAIN;
+    if (run_ui(s) != 0) return 1;
+    if (s->failed) {
+        fprintf(stderr, "grpo-studio: training failed: %s\n", s->error);
+        return 1;
+    }
+    char last[512] = "";
+    if (t) trainer_last_checkpoint(t, last, sizeof last);
+    printf("grpo-studio: run %s stopped after step %d%s%s\n", s->cfg.run.name, t ? trainer_step(t) : s->step,
+           last[0] ? "; checkpoint " : "", last);
+    return 0;
+}
+
+int studio_browse(const char *db_path) {
+    Studio *s = studio_new(NULL, NULL, db_path);
+    if (!s) { fprintf(stderr, "grpo-studio browse: out of memory\n"); return 1; }
+    s->browse_only = 1;
+    s->screen = SCR_ROLLOUTS;
+    if (browser_open(&s->br, db_path, 0) != 0) {
+        fprintf(stderr, "grpo-studio browse: %s\n", s->br.err);
+        browser_close(&s->br);
+        studio_free(s);
+        return 1;
+    }
+    s->br_open = 1;
+    int rc = run_ui(s);
+    studio_free(s);
+    return rc;
+}

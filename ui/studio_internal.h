@@ -1,0 +1,181 @@
+/* studio_internal.h - the studio's state, shared by studio.c (the loop, the queues, the keys) and the screen_*.c
+ * files (drawing). Everything here except the Inbox belongs to the loop thread; the Inbox is what the trainer's
+ * thread writes, under its mutex. */
+#ifndef GRPO_UI_STUDIO_INTERNAL_H
+#define GRPO_UI_STUDIO_INTERNAL_H
+#include "ui/studio.h"
+#include "ui/browser.h"
+#include "ui/chart.h"
+#include "ui/editor.h"
+#include "ui/keymap.h"
+#include "ui/layout.h"
+#include "ui/theme.h"
+#include <curses.h>
+#include <uv.h>
+
+/* The metrics the studio knows by name (StepRecord.metrics); others are ignored. */
+typedef enum {
+    M_REWARD = 0, M_REWARD_STD, M_REWARD_ACCURACY, M_REWARD_FORMAT, M_REWARD_LANGUAGE, M_ACCURACY, M_FORMAT_RATE,
+    M_LENGTH, M_LENGTH_MIN, M_LENGTH_MAX, M_TRUNCATED, M_ZERO_STD, M_POLICY_LOSS, M_KL, M_ENTROPY, M_CLIP,
+    M_GRAD_NORM, M_LR, M_REFLECTION, M_SELF_CORRECTION, M_GEN_TPS, M_TRAIN_TPS, M_STEP_TIME, M_EVAL_PASS1,
+    M_EVAL_CONSK, M_COUNT
+} MetricId;
+extern const char *const STUDIO_METRIC_NAMES[M_COUNT];
+int studio_metric_id(const char *name);   /* -1 when unknown */
+
+typedef struct { int step; double wall; double v[M_COUNT]; } StepPoint;
+
+/* Metric history over steps, one column per metric (NaN where a step did not log it). */
+typedef struct {
+    int n, cap;
+    double *step;
+    double *v[M_COUNT];
+} History;
+
+/* The watched rollout. */
+typedef struct {
+    int step;
+    char *text;          /* prompt followed by the completion so far */
+    size_t len, cap;
+    size_t prompt_len;
+    int scored, correct;
+    float reward;
+    unsigned gen;        /* changes with each new rollout */
+} Trace;
+
+/* Written by the trainer's thread, drained by the loop. */
+typedef struct {
+    uv_mutex_t mu;
+    StepPoint *steps;
+    int n_steps, cap_steps;
+    Event *events;
+    int n_events, cap_events;
+    Trace trace;
+    int trace_dirty;
+    int worker_done, worker_rc;
+    int async_ready;     /* the loop's uv_async is initialised and open */
+} Inbox;
+
+enum { SCR_TRAIN = 0, SCR_ROLLOUTS, SCR_TRANSCRIPT, SCR_GROUP, SCR_HELP, SCR_COUNT };
+
+/* Dirty bits: what to redraw at the next frame. */
+enum {
+    D_STATUS = 1, D_CHARTS = 2, D_METRICS = 4, D_HPARAMS = 8, D_TRACE = 16, D_EVENTS = 32, D_HINTS = 64,
+    D_BODY = 128, D_OVERLAY = 256, D_ALL = 0xffff
+};
+
+/* Windows, one per panel of every screen, kept while their rectangle stays the same. */
+enum { W_TRAIN0 = 0, W_ROLL0 = TP_COUNT, W_FULL_STATUS = W_ROLL0 + RP_COUNT, W_FULL_BODY, W_FULL_HINTS,
+       W_OVERLAY, W_COUNT };
+
+enum { EVENT_LOG = 256 };
+
+struct Studio {
+    Config cfg;
+    char config_path[512];
+    char db_path[512];
+    Trainer *t;              /* NULL in browse-only mode */
+    int browse_only;
+
+    Inbox in;
+
+    /* loop handles */
+    uv_loop_t loop;
+    uv_poll_t poll;
+    uv_signal_t sig_winch, sig_int, sig_term;
+    uv_timer_t timer;
+    uv_async_t async;
+    uv_thread_t worker;
+    int worker_started, worker_done, worker_rc;
+    int handles_open;
+
+    /* what the trainer told us */
+    History hist;
+    double *marks;           /* steps of hyperparameter changes */
+    int n_marks, cap_marks;
+    Event log[EVENT_LOG];    /* the newest events, a ring */
+    int log_n, log_head;
+    Trace trace;
+    int step;                /* steps completed */
+    TrainerStatus status;
+    double t_start;          /* monotonic seconds when the studio opened */
+    int last_elapsed;
+    double last_eval_pass1, last_eval_consk;
+    int last_eval_step;
+    char last_checkpoint[512];
+
+    /* screen state */
+    int screen;
+    int back[8];             /* screens to return to with Esc */
+    int n_back;
+    int rows, cols;
+    int utf8;
+    int too_small;
+    unsigned dirty;
+    int full_redraw;
+    WINDOW *win[W_COUNT];
+    Rect win_rect[W_COUNT];
+
+    /* modal things */
+    int editing;             /* the hyperparameter editor is open */
+    Editor *ed;
+    int confirm_quit;
+    int quitting;            /* stop requested, waiting for the trainer to save and return */
+    int exit_now;            /* close the loop at the next turn */
+    int prompt;              /* 0, '/' (search) or 'f' (filter) */
+    char prompt_buf[256];
+    int prompt_len, prompt_cur;
+    char flash[256];         /* a one-line message in the hint bar */
+    double flash_until;
+    int failed;              /* the trainer failed: error panel */
+    int error_dismissed;
+    char error[1024];
+
+    /* rollouts */
+    Browser br;
+    int br_open;
+    char br_err[600];
+    double br_polled;        /* when the browser last looked for new rows */
+    QueryRollout tx;         /* the transcript shown (a copy) */
+    int tx_valid, tx_scroll;
+    QueryRolloutList group;
+    int group_sel, group_scroll;
+    int64_t group_for;       /* id of the rollout the group was opened from */
+    int help_scroll;
+
+    ChartGrid grid;          /* scratch for chart rendering */
+    int exit_code;
+};
+
+/* studio.c */
+double studio_now(void);
+WINDOW *studio_win(Studio *s, int id, Rect r);
+void studio_status_line(Studio *s, WINDOW *w);
+void studio_hints_line(Studio *s, WINDOW *w, KeyContext ctx);
+KeyContext studio_context(const Studio *s);
+void studio_open_transcript(Studio *s, const QueryRollout *r);
+void studio_open_group(Studio *s, const QueryRollout *r);
+
+/* drawing helpers (screen_common in screen_train.c) */
+void draw_chart(Studio *s, WINDOW *w, const ChartSpec *spec);
+/* Prints text[0..len) with roles (transcript_roles) into w at rows y0.., width cols, skipping the first `skip`
+ * wrapped lines; returns the total number of wrapped lines. */
+int draw_text(WINDOW *w, int y0, int x0, int height, int width, const char *text, size_t len, size_t prompt_len,
+              const char *search, int skip);
+/* Prints at most width columns of s at (y, x). */
+void put_clipped(WINDOW *w, int y, int x, int width, const char *s);
+
+/* screens */
+void screen_train_draw(Studio *s, unsigned dirty);
+void screen_rollouts_draw(Studio *s, unsigned dirty);
+void screen_transcript_draw(Studio *s, unsigned dirty);
+void screen_group_draw(Studio *s, unsigned dirty);
+void screen_help_draw(Studio *s, unsigned dirty);
+int screen_help_lines(void);   /* how many lines the help text has */
+void screen_editor_draw(Studio *s);
+/* A rollout as one list row: "  12  3.5  1.50  +  42 R-  first words" into buf, width columns. */
+void format_rollout_row(const QueryRollout *r, char *buf, size_t n, int width, int utf8);
+/* A rollout's header line for transcripts and groups. */
+void format_rollout_header(const QueryRollout *r, char *buf, size_t n);
+
+#endif
