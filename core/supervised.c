@@ -130,7 +130,7 @@ int supervised_pretrain(Model *m, AdamW *opt, const Tokenizer *tok, const Task *
             int n = len < 0 ? -2 : tokenizer_encode(tok, text, row + 1, T_max - 2, err, errlen);
             if (n == -1) { rc = -1; goto done; }
             if (n < 0) { /* a document longer than seq_len: draw another */
-                if (++too_long > 1000) {
+                if (++too_long > 1000) { /* a thousand in a row: the corpus cannot fit */
                     snprintf(err, errlen, "pretrain.seq_len = %d is too short for the task's documents", T_max);
                     rc = -1;
                     goto done;
@@ -138,6 +138,7 @@ int supervised_pretrain(Model *m, AdamW *opt, const Tokenizer *tok, const Task *
                 r--;
                 continue;
             }
+            too_long = 0;
             row[n + 1] = TOK_EOS;
             b.lens[r] = n + 2;
             from[r] = 0;

@@ -1,0 +1,347 @@
+/* cmd_train.c - `grpo-studio train`: builds the config, the run database and the trainer, then hands them to the
+ * studio, or with --headless runs the trainer on a worker thread and prints a line per step (--json: JSON lines)
+ * while the main thread waits for Ctrl-C / SIGTERM to stop it cleanly. --resume RUN.db continues a run from its
+ * last checkpoint, rolling back the steps logged after it. */
+#include "core/checkpoint.h"
+#include "core/trainer.h"
+#include "storage/query.h"
+#include "storage/store.h"
+#include "ui/cli.h"
+#include "ui/commands.h"
+#include "ui/studio.h"
+#include <errno.h>
+#include <jansson.h>
+#include <math.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+typedef struct {
+    int json;
+    int total_steps;
+    StoreWriter *writer;
+    Studio *studio;
+    double t0;
+} TrainCtx;
+
+static double metric(const StepRecord *r, const char *name, double dflt) {
+    for (int i = 0; i < r->n_metrics; i++)
+        if (!strcmp(r->metrics[i].name, name)) return r->metrics[i].value;
+    return dflt;
+}
+
+static double mono(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + 1e-9 * ts.tv_nsec;
+}
+
+static void print_step(TrainCtx *x, const StepRecord *r) {
+    if (x->json) {
+        json_t *o = json_object();
+        json_object_set_new(o, "step", json_integer(r->step));
+        json_object_set_new(o, "time", json_real(r->wall_time));
+        for (int i = 0; i < r->n_metrics; i++)
+            if (isfinite(r->metrics[i].value)) json_object_set_new(o, r->metrics[i].name, json_real(r->metrics[i].value));
+        char *s = json_dumps(o, JSON_COMPACT);
+        printf("%s\n", s);
+        free(s);
+        json_decref(o);
+    } else {
+        if (r->n_rollouts > 0)
+            printf("step %5d/%d  reward %.3f  acc %.3f  len %6.1f  kl %.4f  ent %.3f  refl %.3f  "
+                   "gen %6.0f tok/s  train %6.0f tok/s  %.2fs\n",
+                   r->step, x->total_steps, metric(r, "reward", NAN), metric(r, "accuracy", NAN),
+                   metric(r, "completion_length", NAN), metric(r, "kl", NAN), metric(r, "entropy", NAN),
+                   metric(r, "reflection_rate", NAN), metric(r, "gen_tokens_per_s", NAN),
+                   metric(r, "train_tokens_per_s", NAN), metric(r, "step_time", NAN));
+        double p1 = metric(r, "eval_pass1", NAN);
+        if (!isnan(p1))
+            printf("eval at step %d: pass@1 %.3f  cons@%.0f %.3f  (%.0f held-out problems, mean length %.1f)\n",
+                   r->step, p1, metric(r, "eval_k", 0), metric(r, "eval_consk", NAN), metric(r, "eval_problems", 0),
+                   metric(r, "eval_length", NAN));
+    }
+    fflush(stdout);
+}
+
+static void print_event(TrainCtx *x, const Event *ev) {
+    if (ev->kind == EVENT_EVAL) return; /* shown with its step */
+    if (x->json) {
+        json_t *o = json_pack("{s:s,s:i,s:f}", "event", event_kind_name(ev->kind), "step", ev->step, "time",
+                              ev->wall_time);
+        if (ev->name[0]) json_object_set_new(o, "name", json_string(ev->name));
+        if (ev->old_value[0]) json_object_set_new(o, "old", json_string(ev->old_value));
+        if (ev->new_value[0]) json_object_set_new(o, "new", json_string(ev->new_value));
+        if (ev->detail[0]) json_object_set_new(o, "detail", json_string(ev->detail));
+        char *s = json_dumps(o, JSON_COMPACT);
+        printf("%s\n", s);
+        free(s);
+        json_decref(o);
+    } else if (ev->kind == EVENT_SET) {
+        printf("# step %d: %s %s -> %s\n", ev->step, ev->name, ev->old_value, ev->new_value);
+    } else {
+        printf("# %s at step %d%s%s\n", event_kind_name(ev->kind), ev->step, ev->detail[0] ? ": " : "", ev->detail);
+    }
+    fflush(stdout);
+}
+
+static void on_step(void *ud, const StepRecord *r) {
+    TrainCtx *x = ud;
+    if (x->writer) {
+        store_writer_step(x->writer, r);
+        double p1 = metric(r, "eval_pass1", NAN);
+        if (!isnan(p1)) {
+            StoreEval e = {.step = r->step, .pass1 = p1, .cons_k = metric(r, "eval_consk", NAN),
+                           .k = (int)metric(r, "eval_k", 0), .problems = (int)metric(r, "eval_problems", 0)};
+            snprintf(e.task, sizeof e.task, "%s", r->n_rollouts ? r->rollouts[0].task : "");
+            store_writer_eval(x->writer, &e);
+        }
+    }
+    if (x->studio) studio_on_step(x->studio, r);
+    else print_step(x, r);
+}
+
+static void on_trace(void *ud, int step, int kind, const char *text, float reward, int correct) {
+    TrainCtx *x = ud;
+    if (x->studio) studio_on_trace(x->studio, step, kind, text, reward, correct);
+}
+
+static void on_event(void *ud, const Event *ev) {
+    TrainCtx *x = ud;
+    if (x->writer) {
+        store_writer_event(x->writer, ev);
+        if (ev->kind == EVENT_CHECKPOINT && ev->detail[0]) {
+            char path[600], hex[65] = "";
+            snprintf(path, sizeof path, "%s/model.safetensors", ev->detail);
+            checkpoint_file_sha256(path, hex);
+            store_writer_checkpoint(x->writer, ev->step, ev->detail, hex);
+        }
+    }
+    if (x->studio) studio_on_event(x->studio, ev);
+    else print_event(x, ev);
+}
+
+static void usage(FILE *f) {
+    fprintf(f,
+            "usage: grpo-studio train [CONFIG] [options]\n"
+            "       grpo-studio train --resume RUN.db [options]\n\n"
+            "Trains with GRPO from the config (default: configs/default.ini) in the studio, or headless.\n\n"
+            "options:\n"
+            "  --headless            no terminal UI: one progress line per step on stdout\n"
+            "  --json                with --headless: one JSON object per step and per event\n"
+            "  --set SECTION.KEY=V   override a config value (repeatable), e.g. --set optim.lr=3e-4\n"
+            "  --db FILE             the run database (default: run.db, or runs/<run.name>.db; 'none': no database)\n"
+            "  --resume RUN.db       continue the newest run in RUN.db from its last checkpoint\n"
+            "  -h, --help            this help\n\n"
+            "Ctrl-C (or SIGTERM) stops at the next safe point and saves a checkpoint.\n");
+}
+
+typedef struct { Trainer *t; int rc; volatile int done; } Worker;
+
+static void *worker_main(void *arg) {
+    Worker *w = arg;
+    w->rc = trainer_run(w->t);
+    w->done = 1;
+    return NULL;
+}
+
+/* Runs the trainer on a worker thread; SIGINT/SIGTERM (blocked in every thread, taken here with sigtimedwait)
+ * ask it to stop. A second signal while stopping is ignored: the checkpoint is being written. */
+static int run_headless(Trainer *t) {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    Worker w = {.t = t};
+    pthread_t th;
+    if (pthread_create(&th, NULL, worker_main, &w) != 0) {
+        fprintf(stderr, "grpo-studio train: cannot start the trainer thread\n");
+        return 1;
+    }
+    struct timespec tick = {0, 200 * 1000 * 1000};
+    int stopping = 0;
+    while (!w.done) {
+        int sig = sigtimedwait(&set, NULL, &tick);
+        if ((sig == SIGINT || sig == SIGTERM) && !stopping) {
+            fprintf(stderr, "\ngrpo-studio: stopping at the next safe point, saving a checkpoint...\n");
+            trainer_stop(t);
+            stopping = 1;
+        }
+    }
+    pthread_join(th, NULL);
+    return w.rc;
+}
+
+static int mkdirs_for(const char *file) {
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s", file);
+    char *slash = strrchr(dir, '/');
+    if (!slash) return 0;
+    *slash = 0;
+    for (char *p = dir + 1; *p; p++) {
+        if (*p != '/') continue;
+        *p = 0;
+        mkdir(dir, 0755);
+        *p = '/';
+    }
+    return mkdir(dir, 0755) == 0 || errno == EEXIST ? 0 : -1;
+}
+
+/* Reads the config text and last checkpoint of the newest run in db. Returns 0 or -1 with err. */
+static int resume_info(const char *db, Config *c, char **sets, int n_sets, char *ckpt, size_t ckn, int *ckpt_step,
+                       char *err, size_t errlen) {
+    Query *q = query_open(db, err, errlen);
+    if (!q) return -1;
+    QueryRun run;
+    memset(&run, 0, sizeof run);
+    int found = query_run(q, 0, &run, err, errlen);
+    int rc = -1;
+    if (found == 0) snprintf(err, errlen, "%s: holds no run to resume", db);
+    else if (found > 0 && !run.has_checkpoint)
+        snprintf(err, errlen, "%s: run '%s' has no checkpoint yet; nothing to resume from", db, run.name);
+    else if (found > 0) {
+        config_defaults(c);
+        rc = config_load_string(c, run.config_text ? run.config_text : "", db, err, errlen);
+        for (int i = 0; rc == 0 && i < n_sets; i++) rc = config_set(c, sets[i], err, errlen);
+        if (rc == 0) rc = config_finish(c, err, errlen);
+        snprintf(ckpt, ckn, "%s", run.last_checkpoint_path);
+        *ckpt_step = run.last_checkpoint_step;
+    }
+    query_run_free(&run);
+    query_close(q);
+    return rc;
+}
+
+int cmd_train(int argc, char **argv) {
+    const char *config_path = NULL, *db_arg = NULL, *resume = NULL;
+    char *sets[CLI_MAX_SETS];
+    int n_sets = 0, headless = 0, json = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) { usage(stdout); return 0; }
+        else if (!strcmp(a, "--headless")) headless = 1;
+        else if (!strcmp(a, "--json")) json = 1;
+        else if ((!strcmp(a, "--set") || !strcmp(a, "--db") || !strcmp(a, "--resume")) && i + 1 >= argc) {
+            fprintf(stderr, "grpo-studio train: %s needs a value\n", a);
+            return 2;
+        } else if (!strcmp(a, "--set") || !strncmp(a, "--set=", 6)) {
+            if (n_sets == CLI_MAX_SETS) { fprintf(stderr, "grpo-studio train: too many --set\n"); return 2; }
+            sets[n_sets++] = a[5] == '=' ? (char *)a + 6 : argv[++i];
+        } else if (!strcmp(a, "--db")) db_arg = argv[++i];
+        else if (!strcmp(a, "--resume")) resume = argv[++i];
+        else if (a[0] == '-') {
+            fprintf(stderr, "grpo-studio train: unknown option '%s'\n\n", a);
+            usage(stderr);
+            return 2;
+        } else if (!config_path) config_path = a;
+        else { fprintf(stderr, "grpo-studio train: more than one config given ('%s')\n", a); return 2; }
+    }
+    if (json && !headless) { fprintf(stderr, "grpo-studio train: --json goes with --headless\n"); return 2; }
+
+    char err[1024], ckpt[512] = "", db_path[1024] = "";
+    int ckpt_step = 0;
+    Config cfg;
+    if (resume) {
+        if (resume_info(resume, &cfg, sets, n_sets, ckpt, sizeof ckpt, &ckpt_step, err, sizeof err) != 0) {
+            fprintf(stderr, "grpo-studio train: %s\n", err);
+            return 1;
+        }
+        snprintf(db_path, sizeof db_path, "%s", resume);
+        char buf[256];
+        if (strcmp(cfg.model.init, "random") != 0) {
+            cli_resolve(buf, sizeof buf, cfg.model.init);
+            snprintf(cfg.model.init, sizeof cfg.model.init, "%s", buf);
+        }
+    } else {
+        if (cli_load_config(&cfg, config_path, sets, n_sets, err, sizeof err) != 0) {
+            fprintf(stderr, "grpo-studio train: %s\n", err);
+            return 1;
+        }
+        if (db_arg) snprintf(db_path, sizeof db_path, "%s", db_arg);
+        else if (cfg.run.db[0]) snprintf(db_path, sizeof db_path, "%s", cfg.run.db);
+        else snprintf(db_path, sizeof db_path, "runs/%s.db", cfg.run.name);
+    }
+    int use_db = strcmp(db_path, "none") != 0;
+
+    TrainCtx x = {.json = json, .total_steps = cfg.run.steps, .t0 = mono()};
+    TrainerCallbacks cb = {.ud = &x, .on_step = on_step, .on_trace = on_trace, .on_event = on_event};
+    Trainer *t = trainer_new(&cfg, &cb, err, sizeof err);
+    if (!t) { fprintf(stderr, "grpo-studio train: %s\n", err); return 1; }
+    if (resume && trainer_restore(t, ckpt, err, sizeof err) != 0) {
+        fprintf(stderr, "grpo-studio train: resume from %s: %s\n", ckpt, err);
+        trainer_free(t);
+        return 1;
+    }
+
+    Store *store = NULL;
+    if (use_db) {
+        if (mkdirs_for(db_path) != 0) fprintf(stderr, "grpo-studio train: cannot create the folder of %s\n", db_path);
+        store = store_open(db_path, err, sizeof err);
+        int ok = store != NULL;
+        if (ok && resume) {
+            ok = store_use_run(store, 0, err, sizeof err) > 0 && store_rollback_after(store, ckpt_step, err, sizeof err) >= 0;
+        } else if (ok) {
+            char *ini = config_to_ini(&cfg), desc[160];
+            ModelConfig mc;
+            Tokenizer tok;
+            if (strcmp(cfg.model.init, "random") != 0 && checkpoint_read_config(cfg.model.init, &mc, &tok, err, sizeof err) == 0)
+                cli_model_desc(&mc, 0, desc, sizeof desc);
+            else
+                snprintf(desc, sizeof desc, "llama C%d L%d H%d F%d T%d", cfg.model.d_model, cfg.model.n_layers,
+                         cfg.model.n_heads, cfg.model.ffn_hidden, cfg.model.max_seq);
+            StoreRunInfo info = {.name = cfg.run.name, .config_text = ini, .model_desc = desc,
+                                 .parent_checkpoint = cfg.model.init, .seed = cfg.run.seed};
+            ok = store_begin_run(store, &info, err, sizeof err) > 0;
+            free(ini);
+        }
+        if (ok) ok = (x.writer = store_writer_start(store, err, sizeof err)) != NULL;
+        if (!ok) {
+            fprintf(stderr, "grpo-studio train: run database %s: %s\n", db_path, err);
+            store_close(store);
+            trainer_free(t);
+            return 1;
+        }
+    }
+
+    int rc;
+    if (headless) {
+        if (!json) {
+            printf("# run %s: %d steps of %d prompts x %d samples, %s%s%s\n", cfg.run.name, cfg.run.steps,
+                   cfg.grpo.prompts_per_step, cfg.grpo.group_size, resume ? "resumed from " : "from ",
+                   resume ? ckpt : cfg.model.init, use_db ? "" : " (no database)");
+            if (use_db) printf("# database %s\n", db_path);
+        }
+        rc = run_headless(t) == 0 ? 0 : 1;
+        if (rc) fprintf(stderr, "grpo-studio train: %s\n", trainer_error(t));
+    } else {
+        x.studio = studio_new(&cfg, config_path ? config_path : "configs/default.ini", use_db ? db_path : NULL);
+        if (!x.studio) { fprintf(stderr, "grpo-studio train: out of memory\n"); rc = 1; }
+        else rc = studio_run(x.studio, t);
+    }
+
+    TrainerStatus st = trainer_status(t);
+    int finished = trainer_step(t) >= cfg.run.steps;
+    if (x.writer) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        store_writer_status(x.writer, st == TRAINER_FAILED ? "failed" : finished ? "done" : "stopped",
+                            ts.tv_sec + 1e-9 * ts.tv_nsec);
+        if (store_writer_stop(x.writer, err, sizeof err) != 0) {
+            fprintf(stderr, "grpo-studio train: run database %s: %s\n", db_path, err);
+            rc = 1;
+        }
+        x.writer = NULL;
+    }
+    store_close(store);
+    char last[512];
+    trainer_last_checkpoint(t, last, sizeof last);
+    if (headless && !json && last[0]) printf("# last checkpoint %s\n", last);
+    trainer_free(t);
+    studio_free(x.studio);
+    return rc;
+}
