@@ -58,6 +58,7 @@ typedef struct {
     int steps_seen;
     long allocs_at_step[64];
     double reward_at_step[64];
+    double lr_at_step[64];
     int n_set_events, set_step;
     char set_old[48], set_new[48];
     int n_pause, n_checkpoints;
@@ -75,6 +76,7 @@ static void on_step(void *ud, const StepRecord *r) {
 #endif
         for (int i = 0; i < r->n_metrics; i++)
             if (!strcmp(r->metrics[i].name, "reward")) s->reward_at_step[r->step] = r->metrics[i].value;
+            else if (!strcmp(r->metrics[i].name, "lr")) s->lr_at_step[r->step] = r->metrics[i].value;
     }
     pthread_mutex_unlock(&s->mu);
     if (s->stop_at && r->step >= s->stop_at) trainer_stop(s->t);
@@ -146,18 +148,20 @@ static void test_steering_from_another_thread(void **state) {
     assert_true(wait_for(t, is_paused, 0));
     usleep(200000);
     assert_int_equal(trainer_step(t), at + 1); /* exactly one step, then paused again */
-    pthread_mutex_lock(&s.mu);
-    assert_int_equal(s.n_set_events, 1);
-    assert_int_equal(s.set_step, at + 1);
-    assert_float_equal(atof(s.set_old), 1e-3, 1e-12);
-    assert_float_equal(atof(s.set_new), 3e-4, 1e-12);
-    assert_true(s.n_pause >= 2);
-    pthread_mutex_unlock(&s.mu);
 
     trainer_resume(t);
     assert_true(wait_for(t, step_at_least, at + 3));
     trainer_stop(t);
     pthread_join(th, NULL);
+    /* the change took effect at the step its event names: the next whole step after the request (at + 1 when the
+     * pause held at a step boundary, at + 2 when it held inside generation of step at + 1) */
+    assert_int_equal(s.n_set_events, 1);
+    assert_true(s.set_step == at + 1 || s.set_step == at + 2);
+    assert_float_equal(atof(s.set_old), 1e-3, 1e-12);
+    assert_float_equal(atof(s.set_new), 3e-4, 1e-12);
+    assert_float_equal(s.lr_at_step[s.set_step - 1], 1e-3, 1e-9);
+    assert_float_equal(s.lr_at_step[s.set_step], 3e-4, 1e-9);
+    assert_true(s.n_pause >= 2);
     assert_int_equal(trainer_status(t), TRAINER_DONE);
     char ck[512];
     trainer_last_checkpoint(t, ck, sizeof ck);
