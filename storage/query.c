@@ -6,7 +6,8 @@
  * "ORDER BY key, id LIMIT n" walks the index and stops after n matches instead of sorting; keyset pages continue
  * from (key, id) with a row-value comparison the same index serves. The step order is the rowid order (rows are
  * written step by step), which lets a text search in step order walk the FTS5 index itself in rowid order and stop
- * after one page; other orders with a search test membership in the set of matching rowids. */
+ * after one page; other orders with a search test membership in the set of matching rowids, walking the sort
+ * index when the search matches many rows and sorting the matches when it matches few (query_search_dense). */
 #include "storage/query.h"
 #include "storage/store_internal.h"
 #include <ctype.h>
@@ -231,13 +232,21 @@ static void filter_err(Query *q, const QueryFilter *f, const Where *w, char *err
     }
 }
 
+/* Pages run in two phases: the inner query filters, sorts and limits on the narrow rollouts table alone; the outer
+ * one joins the texts of the page's rows only. */
+static const char NARROW_COLS[] =
+    "r.id, r.run_id, r.step, r.prompt_index, r.sample_index, r.task, r.reward, r.r_accuracy, r.r_format,"
+    " r.r_language, r.advantage, r.length, r.finish, r.correct, r.flags";
 static const char ROLLOUT_COLS[] =
     "r.id, r.run_id, r.step, r.prompt_index, r.sample_index, r.task, t.prompt, t.completion, t.answer, r.reward,"
     " r.r_accuracy, r.r_format, r.r_language, r.advantage, r.length, r.finish, r.correct, r.flags";
 /* CROSS JOIN keeps rollouts the outer loop, so texts are read only for rows that pass the filter. */
 static const char ROLLOUT_FROM[] = "rollouts r CROSS JOIN rollout_texts t ON t.id = r.id";
-static const char ROLLOUT_FROM_FTS[] =
-    "rollouts_fts CROSS JOIN rollouts r ON r.id = rollouts_fts.rowid CROSS JOIN rollout_texts t ON t.id = r.id";
+
+/* A search matching at least this many rollouts is "dense": walking a sort index and testing membership finds a
+ * page after about limit * rows / matches index entries, cheaper than reading and sorting every match.
+ * A variable (store_internal.h) so that tests can send small databases down both paths. */
+int query_search_dense = 20000;
 
 static int read_rollout(sqlite3_stmt *st, QueryRollout *r) {
     memset(r, 0, sizeof *r);
@@ -313,6 +322,42 @@ static void reverse_list(QueryRolloutList *l) {
 
 /* The page query: filter, optional keyset bound, order, limit/offset. direction -1 reads backwards (and the
  * caller reverses the rows). */
+/* 1 when the FTS expression matches at least query_search_dense rollouts (reads at most that many rowids), 0 when
+ * fewer, -1 on error (a malformed expression). */
+static int search_is_dense(Query *q, const char *match) {
+    /* A trailing prefix star makes FTS5 merge the doclists of every term with that prefix before the first row;
+     * the exact word is a good enough estimate for choosing a plan, at a third of the cost. */
+    size_t n = strlen(match);
+    if (n > 1 && match[n - 1] == '*') {
+        char *exact = strdup(match);
+        if (exact) {
+            exact[n - 1] = 0;
+            int d = search_is_dense(q, exact);
+            free(exact);
+            if (d >= 0) return d;
+        }
+    }
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(q->db, "SELECT count(*) FROM (SELECT rowid FROM rollouts_fts WHERE rollouts_fts MATCH ?1"
+                           " LIMIT ?2)", -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_text(st, 1, match, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 2, query_search_dense);
+    int rc = sqlite3_step(st), dense = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) >= query_search_dense : -1;
+    sqlite3_finalize(st);
+    return dense;
+}
+
+static const char *sort_index(QuerySort s) {
+    switch (s) {
+    case QUERY_SORT_REWARD: return "rollouts_reward";
+    case QUERY_SORT_LENGTH: return "rollouts_length";
+    case QUERY_SORT_ADVANTAGE: return "rollouts_advantage";
+    case QUERY_SORT_STEP: break;
+    }
+    return NULL;
+}
+
 static int page(Query *q, const QueryFilter *f, const QueryRollout *anchor, int direction, int limit, int64_t offset,
                 QueryRolloutList *out, char *err, size_t errlen) {
     out->n = 0;
@@ -323,6 +368,17 @@ static int page(Query *q, const QueryFilter *f, const QueryRollout *anchor, int 
     int fts_driven = f->search[0] && f->sort == QUERY_SORT_STEP;
     if (build_where(&w, f, fts_driven) != 0) { oom(q, err, errlen); return -1; }
     fts_driven = fts_driven && has_search(&w);
+    /* A dense search in another order walks that order's index (see query_search_dense). */
+    const char *indexed_by = NULL;
+    if (has_search(&w) && !fts_driven) {
+        int dense = search_is_dense(q, w.match);
+        if (dense < 0) {
+            filter_err(q, f, &w, err, errlen, "cannot query rollouts");
+            free(w.match);
+            return -1;
+        }
+        if (dense) indexed_by = sort_index(f->sort);
+    }
     int desc = f->descending ? 1 : 0;
     if (direction < 0) desc = !desc;
     const char *key = fts_driven ? "rollouts_fts.rowid" : sort_column(f->sort);
@@ -338,12 +394,22 @@ static int page(Query *q, const QueryFilter *f, const QueryRollout *anchor, int 
         w_int(&w, anchor->id);
     }
     const char *dir = desc ? "DESC" : "ASC";
-    char order[96];
-    if (f->sort == QUERY_SORT_STEP) snprintf(order, sizeof order, "%s %s", key, dir);
-    else snprintf(order, sizeof order, "%s %s, r.id %s", key, dir, dir);
-    char sql[2800];
-    snprintf(sql, sizeof sql, "SELECT %s FROM %s%s ORDER BY %s LIMIT ? OFFSET ?", ROLLOUT_COLS,
-             fts_driven ? ROLLOUT_FROM_FTS : ROLLOUT_FROM, w.sql, order);
+    char inner_order[96], outer_order[96];
+    if (f->sort == QUERY_SORT_STEP) {
+        snprintf(inner_order, sizeof inner_order, "%s %s", key, dir);
+        snprintf(outer_order, sizeof outer_order, "r.id %s", dir);
+    } else {
+        snprintf(inner_order, sizeof inner_order, "%s %s, r.id %s", key, dir, dir);
+        snprintf(outer_order, sizeof outer_order, "%s %s, r.id %s", key, dir, dir);
+    }
+    char from[160];
+    if (fts_driven) snprintf(from, sizeof from, "rollouts_fts CROSS JOIN rollouts r ON r.id = rollouts_fts.rowid");
+    else if (indexed_by) snprintf(from, sizeof from, "rollouts r INDEXED BY %s", indexed_by);
+    else snprintf(from, sizeof from, "rollouts r");
+    char sql[3400];
+    snprintf(sql, sizeof sql, "SELECT %s FROM (SELECT %s FROM %s%s ORDER BY %s LIMIT ? OFFSET ?) AS r"
+             " CROSS JOIN rollout_texts t ON t.id = r.id ORDER BY %s",
+             ROLLOUT_COLS, NARROW_COLS, from, w.sql, inner_order, outer_order);
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(q->db, sql, -1, &st, NULL) != SQLITE_OK) {
         q_err(q, err, errlen, "cannot query rollouts");

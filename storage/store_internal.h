@@ -21,4 +21,8 @@ int store_db_version(sqlite3 *db);
  * caller's transaction. Exposed for tests. Returns SQLITE_OK or an SQLite error code (message in db). */
 int store_db_migrate(sqlite3 *db, int from, int to);
 
+/* query.c: how many matches make a text search "dense" (walk the sort index instead of sorting the matches).
+ * Only tests change it. */
+extern int query_search_dense;
+
 #endif

@@ -10,6 +10,7 @@
 
 #include "storage/query.h"
 #include "storage/store.h"
+#include "storage/store_internal.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -299,6 +300,31 @@ static void test_search(void **state) {
     }
     assert_ordered(&l, &f);
     query_rollouts_free(&l);
+    /* every order, through both search plans (sort the matches / walk the sort index), equals a brute force */
+    for (int dense = 0; dense < 2; dense++) {
+        query_search_dense = dense ? 1 : 1 << 30;
+        for (int sort = 0; sort < 4; sort++)
+            for (int desc = 0; desc < 2; desc++) {
+                query_filter_init(&f);
+                snprintf(f.search, sizeof f.search, "wait");
+                f.sort = (QuerySort)sort;
+                f.descending = desc;
+                f.step_min = 3;
+                n = query_rollouts(q, &f, N_ROWS, 0, &l, err, sizeof err);
+                int expect = 0;
+                for (int i = 0; i < N_ROWS; i++) expect += (g_rows[i].r.flags & 1) && g_rows[i].r.step >= 3;
+                assert_int_equal(n, expect);
+                assert_int_equal(query_count(q, &f, err, sizeof err), expect);
+                assert_ordered(&l, &f);
+                for (int i = 0; i < n; i++) assert_non_null(strstr(l.items[i].completion, "wait"));
+                QueryRolloutList p2;
+                assert_int_equal(query_rollouts_page(q, &f, &l.items[4], 1, 3, &p2, err, sizeof err), 3);
+                for (int i = 0; i < 3; i++) assert_int_equal(p2.items[i].id, l.items[5 + i].id);
+                query_rollouts_free(&p2);
+                query_rollouts_free(&l);
+            }
+    }
+    query_search_dense = 20000;
     /* plain words never fail, whatever they hold */
     const char *odd[] = {"wait AND", "\"unterminated", "col: x", "(", "*", "NEAR(", "^wait", "a\"b\"c", "-- ;", "\"\"",
                          "OR", "\xc3\xa9t\xc3\xa9"};
