@@ -128,6 +128,9 @@ static void test_hints(void **state) {
     keymap_hints(KC_PROMPT, 200, buf, sizeof buf);
     assert_null(strstr(buf, "quit"));
     assert_non_null(strstr(buf, "Enter apply"));
+    keymap_hints(KC_HELP, 200, buf, sizeof buf);   /* ? closes help there: no "? help" hint */
+    assert_null(strstr(buf, "? help"));
+    assert_non_null(strstr(buf, "Esc back"));
     keymap_hints(KC_TRAIN, 0, buf, sizeof buf);
     assert_string_equal(buf, "");
 }

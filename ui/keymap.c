@@ -197,12 +197,14 @@ char *keymap_keys_for(KeyContext ctx, Action a, char *buf, size_t n) {
     return buf;
 }
 
-/* Appends the hints of one context; returns the new length, stops at the first pair that does not fit. */
-static size_t add_hints(KeyContext ctx, int width, char *buf, size_t n, size_t k, int *full, unsigned *seen) {
+/* Appends the hints of ctx (global ones not rebound in `shadow`); stops at the first pair that does not fit. */
+static size_t add_hints(KeyContext ctx, KeyContext shadow, int width, char *buf, size_t n, size_t k, int *full,
+                        unsigned *seen) {
     for (int i = 0; i < KEYMAP_N && !*full; i++) {
         const KeyBinding *b = &KEYMAP[i];
         if (b->ctx != ctx || !b->hint) continue;
         if (seen[b->action / 32] & (1u << (b->action % 32))) continue; /* e.g. "2 rollouts" in Train and global */
+        if (ctx == KC_GLOBAL && lookup_in(shadow, b->key) != ACT_NONE) continue; /* the key means else here */
         seen[b->action / 32] |= 1u << (b->action % 32);
         char pair[64];
         const char *key = !strcmp(b->keyname, "Space") ? "Spc" : b->keyname;
@@ -219,7 +221,7 @@ char *keymap_hints(KeyContext ctx, int width, char *buf, size_t n) {
     buf[0] = 0;
     int full = 0;
     unsigned seen[(ACT_COUNT + 31) / 32] = {0};
-    size_t k = add_hints(ctx, width, buf, n, 0, &full, seen);
-    if (!keymap_is_modal(ctx) && ctx != KC_GLOBAL) add_hints(KC_GLOBAL, width, buf, n, k, &full, seen);
+    size_t k = add_hints(ctx, ctx, width, buf, n, 0, &full, seen);
+    if (!keymap_is_modal(ctx) && ctx != KC_GLOBAL) add_hints(KC_GLOBAL, ctx, width, buf, n, k, &full, seen);
     return buf;
 }

@@ -109,7 +109,8 @@ static void draw_filter_line(Studio *s, WINDOW *w) {
     }
     char desc[400], line[512];
     browser_describe(&s->br, desc, sizeof desc);
-    if (s->br.count >= 0) snprintf(line, sizeof line, " %s  %lld rollouts", desc, (long long)s->br.count);
+    if (s->br.count >= 0)
+        snprintf(line, sizeof line, " %s  %lld rollout%s", desc, (long long)s->br.count, s->br.count == 1 ? "" : "s");
     else snprintf(line, sizeof line, " %s", desc);
     wattrset(w, theme_attr(TH_TITLE));
     put_clipped(w, 0, 0, W, line);

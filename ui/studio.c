@@ -862,7 +862,10 @@ static void draw(Studio *s) {
 static void update_size(Studio *s) {
     struct winsize ws;
     if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0 && ws.ws_col > 0) {
-        if (ws.ws_row != LINES || ws.ws_col != COLS) resizeterm(ws.ws_row, ws.ws_col);
+        if (ws.ws_row != LINES || ws.ws_col != COLS) {
+            free_windows(s);   /* resizeterm shrinks and moves windows that no longer fit: start afresh */
+            resizeterm(ws.ws_row, ws.ws_col);
+        }
     }
     s->rows = LINES;
     s->cols = COLS;
