@@ -4,32 +4,54 @@
  * fast-math: no floating-point reductions across the vectorised index except through fixed lane arrays
  * (KFN(dot)), axpy-style inner loops elsewhere. Not a header to include directly. */
 
-/* sum a[i] * b[i] with 16 independent partial sums, which the compiler maps onto vector lanes */
-static inline real KFN(dot)(const real *restrict a, const real *restrict b, int n) {
-    real acc[16] = {0};
-    int i = 0;
-    for (; i + 16 <= n; i += 16)
-        for (int j = 0; j < 16; j++) acc[j] += a[i + j] * b[i + j];
+/* 16 lanes of real (GCC vector extension): one AVX-512 register of floats, two of doubles. Used where the
+ * auto-vectoriser would otherwise keep partial sums in scalar registers. Loads and stores are unaligned. */
+typedef real KFN(vec16) __attribute__((vector_size(16 * sizeof(real))));
+
+static inline KFN(vec16) KFN(vload)(const real *p) {
+    KFN(vec16) v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+static inline void KFN(vstore)(real *p, KFN(vec16) v) { memcpy(p, &v, sizeof v); }
+
+static inline real KFN(vhsum)(KFN(vec16) v) {
     real s = 0;
-    for (; i < n; i++) s += a[i] * b[i];
-    for (int j = 0; j < 16; j++) s += acc[j];
+    for (int j = 0; j < 16; j++) s += v[j];
     return s;
 }
 
-static inline real KFN(sum)(const real *restrict a, int n) {
-    real acc[16] = {0};
+/* sum a[i] * b[i] with 16 independent partial sums */
+static inline real KFN(dot)(const real *restrict a, const real *restrict b, int n) {
+    KFN(vec16) acc = {0};
     int i = 0;
-    for (; i + 16 <= n; i += 16)
-        for (int j = 0; j < 16; j++) acc[j] += a[i + j];
+    for (; i + 16 <= n; i += 16) acc += KFN(vload)(a + i) * KFN(vload)(b + i);
+    real s = 0;
+    for (; i < n; i++) s += a[i] * b[i];
+    return s + KFN(vhsum)(acc);
+}
+
+static inline real KFN(sum)(const real *restrict a, int n) {
+    KFN(vec16) acc = {0};
+    int i = 0;
+    for (; i + 16 <= n; i += 16) acc += KFN(vload)(a + i);
     real s = 0;
     for (; i < n; i++) s += a[i];
-    for (int j = 0; j < 16; j++) s += acc[j];
-    return s;
+    return s + KFN(vhsum)(acc);
 }
 
 static inline real KFN(max)(const real *a, int n) {
     real m = a[0];
-    for (int i = 1; i < n; i++) m = a[i] > m ? a[i] : m;
+    int i = 0;
+    if (n >= 16) {
+        real lane[16];
+        for (int j = 0; j < 16; j++) lane[j] = a[j];
+        for (i = 16; i + 16 <= n; i += 16)
+            for (int j = 0; j < 16; j++) lane[j] = a[i + j] > lane[j] ? a[i + j] : lane[j];
+        for (int j = 0; j < 16; j++) m = lane[j] > m ? lane[j] : m;
+    }
+    for (; i < n; i++) m = a[i] > m ? a[i] : m;
     return m;
 }
 
@@ -119,12 +141,12 @@ void KFN(rmsnorm_backward)(real *dinp, real *dweight, const real *dout, const re
         const real *restrict dy = dout + (size_t)n * C;
         real *restrict dx = dinp + (size_t)n * C;
         real r = rstd[n];
-        real acc[16] = {0}, s = 0;
+        KFN(vec16) acc = {0};
+        real s = 0;
         int c = 0;
-        for (; c + 16 <= C; c += 16)
-            for (int j = 0; j < 16; j++) acc[j] += weight[c + j] * dy[c + j] * x[c + j];
+        for (; c + 16 <= C; c += 16) acc += KFN(vload)(weight + c) * KFN(vload)(dy + c) * KFN(vload)(x + c);
         for (; c < C; c++) s += weight[c] * dy[c] * x[c];
-        for (int j = 0; j < 16; j++) s += acc[j];
+        s += KFN(vhsum)(acc);
         real k = s * r * r * r / C;
         for (c = 0; c < C; c++) dx[c] += r * weight[c] * dy[c] - k * x[c];
         if (dweight)
@@ -235,19 +257,60 @@ void KFN(attention_decode)(real *out, real *scratch, const real *q, int ldq, con
             const real *kh = kt + ((size_t)b * H + h) * D * max_T;
             const real *vh = v + ((size_t)b * H + h) * max_T * D;
             real *restrict sc = scratch;
-            for (int s = 0; s < np; s++) sc[s] = 0;
-            for (int d = 0; d < D; d++) {
-                real qd = qh[d] * scale;
-                const real *restrict kd = kh + (size_t)d * max_T;
-                for (int s = 0; s < np; s++) sc[s] += qd * kd[s];
+            /* scores: 64 then 16 positions at a time held in lanes while the head dimension streams past
+             * (independent accumulators, so the FMA latency is hidden) */
+            int s = 0;
+            for (; s + 64 <= np; s += 64) {
+                KFN(vec16) a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0};
+                for (int d = 0; d < D; d++) {
+                    const real *kd = kh + (size_t)d * max_T + s;
+                    real qd = qh[d];
+                    a0 += qd * KFN(vload)(kd);
+                    a1 += qd * KFN(vload)(kd + 16);
+                    a2 += qd * KFN(vload)(kd + 32);
+                    a3 += qd * KFN(vload)(kd + 48);
+                }
+                KFN(vstore)(sc + s, a0 * scale);
+                KFN(vstore)(sc + s + 16, a1 * scale);
+                KFN(vstore)(sc + s + 32, a2 * scale);
+                KFN(vstore)(sc + s + 48, a3 * scale);
+            }
+            for (; s + 16 <= np; s += 16) {
+                KFN(vec16) a0 = {0}, a1 = {0};
+                int d = 0;
+                for (; d + 2 <= D; d += 2) {
+                    a0 += qh[d] * KFN(vload)(kh + (size_t)d * max_T + s);
+                    a1 += qh[d + 1] * KFN(vload)(kh + (size_t)(d + 1) * max_T + s);
+                }
+                for (; d < D; d++) a0 += qh[d] * KFN(vload)(kh + (size_t)d * max_T + s);
+                KFN(vstore)(sc + s, (a0 + a1) * scale);
+            }
+            for (; s < np; s++) {
+                real a = 0;
+                for (int d = 0; d < D; d++) a += qh[d] * kh[(size_t)d * max_T + s];
+                sc[s] = a * scale;
             }
             KFN(softmax_inplace)(sc, np);
+            /* y = p . V, 16 head dimensions at a time */
             real *restrict y = out + (size_t)n * C + h * D;
-            for (int d = 0; d < D; d++) y[d] = 0;
-            for (int s = 0; s < np; s++) {
-                real p = sc[s];
-                const real *restrict vs = vh + (size_t)s * D;
-                for (int d = 0; d < D; d++) y[d] += p * vs[d];
+            int d0 = 0;
+            for (; d0 + 16 <= D; d0 += 16) {
+                KFN(vec16) a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0};
+                const real *vd = vh + d0;
+                int t = 0;
+                for (; t + 4 <= np; t += 4) {
+                    a0 += sc[t] * KFN(vload)(vd + (size_t)t * D);
+                    a1 += sc[t + 1] * KFN(vload)(vd + (size_t)(t + 1) * D);
+                    a2 += sc[t + 2] * KFN(vload)(vd + (size_t)(t + 2) * D);
+                    a3 += sc[t + 3] * KFN(vload)(vd + (size_t)(t + 3) * D);
+                }
+                for (; t < np; t++) a0 += sc[t] * KFN(vload)(vd + (size_t)t * D);
+                KFN(vstore)(y + d0, (a0 + a1) + (a2 + a3));
+            }
+            for (; d0 < D; d0++) {
+                real a = 0;
+                for (int t = 0; t < np; t++) a += sc[t] * vh[(size_t)t * D + d0];
+                y[d0] = a;
             }
         }
     }

@@ -1,0 +1,113 @@
+/* cmd_bench.c - `grpo-studio bench`: runs the grpo-step benchmark (core/bench.c) and prints its phases, as a
+ * table or as one JSON line, with the BLAS kernel OpenBLAS loaded and the OPENBLAS_CORETYPE it was given, so
+ * runs can be compared with torch_grpo_ref.py under the same environment. */
+#include "core/bench.h"
+#include "ui/commands.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void usage(FILE *f) {
+    fprintf(f, "usage: grpo-studio bench [--model tiny|small] [--steps N] [--warmup N] [--threads N] [--seed N] "
+               "[--json]\n\n"
+               "Times one GRPO step (16 prompts x G 8, 32 prompt + 96 new tokens, vocab 64) phase by phase: the\n"
+               "grpo-step benchmark that /work/shared/bench/torch_grpo_ref.py runs in PyTorch. Medians of --steps\n"
+               "(5) after --warmup (1). GFLOP/s use torch_grpo_ref.py's FLOP formulas; 'of sgemm' is the share of\n"
+               "the sgemm rate this machine reaches at the same shapes and threading, measured here.\n"
+               "OpenBLAS reads OPENBLAS_CORETYPE when it loads: compare runs under the same environment.\n");
+}
+
+static int parse_int(const char *s, int *out) {
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (*s == '\0' || *end != '\0' || v < 0 || v > 1000000) return -1;
+    *out = (int)v;
+    return 0;
+}
+
+int cmd_bench(int argc, char **argv) {
+    BenchParams p;
+    bench_defaults(&p);
+    int json = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        int v;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            usage(stdout);
+            return 0;
+        } else if (!strcmp(a, "--json")) {
+            json = 1;
+        } else if (!strcmp(a, "--model") && i + 1 < argc) {
+            snprintf(p.model, sizeof p.model, "%s", argv[++i]);
+        } else if ((!strcmp(a, "--steps") || !strcmp(a, "--warmup") || !strcmp(a, "--threads") ||
+                    !strcmp(a, "--seed")) && i + 1 < argc) {
+            if (parse_int(argv[i + 1], &v) != 0 || (!strcmp(a, "--steps") && v < 1)) {
+                fprintf(stderr, "grpo-studio bench: %s expects a number%s, got '%s'\n", a,
+                        !strcmp(a, "--steps") ? " >= 1" : " >= 0", argv[i + 1]);
+                return 2;
+            }
+            i++;
+            if (!strcmp(a, "--steps")) p.steps = v;
+            else if (!strcmp(a, "--warmup")) p.warmup = v;
+            else if (!strcmp(a, "--threads")) p.threads = v;
+            else p.seed = (uint64_t)v;
+        } else {
+            fprintf(stderr, "grpo-studio bench: unknown or incomplete option '%s'\n\n", a);
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (strcmp(p.model, "tiny") && strcmp(p.model, "small")) {
+        fprintf(stderr, "grpo-studio bench: --model expects tiny or small, got '%s'\n", p.model);
+        return 2;
+    }
+    if (!json) {
+        fprintf(stderr, "grpo-step benchmark, model %s: %d warm-up + %d timed steps...\n", p.model, p.warmup,
+                p.steps);
+    }
+    BenchResult r;
+    char err[256];
+    if (bench_grpo_step(&p, &r, err, sizeof err) != 0) {
+        fprintf(stderr, "grpo-studio bench: %s\n", err);
+        return 1;
+    }
+    const char *env = getenv("OPENBLAS_CORETYPE");
+    const BenchTimes *m = &r.median;
+    if (json) {
+        printf("{\"model\":\"%s\",\"threads\":%d,\"openblas_core\":\"%s\",\"OPENBLAS_CORETYPE\":%s%s%s,"
+               "\"steps\":%d,\"median\":{\"gen\":%.6f,\"ref_fwd\":%.6f,\"policy_fwd\":%.6f,\"policy_bwd\":%.6f,"
+               "\"policy_fwd_bwd\":%.6f,\"opt\":%.6f,\"step\":%.6f},\"cpu_seconds\":{\"gen\":%.6f,\"ref_fwd\":%.6f,"
+               "\"policy_fwd\":%.6f,\"policy_bwd\":%.6f,\"opt\":%.6f,\"step\":%.6f},\"gen_tok_s\":%.1f,\"train_tok_s\":%.1f,"
+               "\"gflops\":{\"gen\":%.2f,\"policy_fwd_bwd\":%.2f,\"ref_fwd\":%.2f,\"step\":%.2f},"
+               "\"sgemm_peak_gflops\":{\"gen\":%.2f,\"policy_fwd_bwd\":%.2f,\"ref_fwd\":%.2f},"
+               "\"flops\":{\"gen\":%.0f,\"policy_fwd_bwd\":%.0f,\"ref_fwd\":%.0f},\"loss\":%.6f,\"grad_norm\":%.6f}\n",
+               p.model, r.threads, r.blas_core, env ? "\"" : "", env ? env : "null", env ? "\"" : "", p.steps,
+               m->gen, m->ref_fwd, m->policy_fwd, m->policy_bwd, m->policy_fwd_bwd, m->opt, m->step,
+               r.median_cpu.gen, r.median_cpu.ref_fwd, r.median_cpu.policy_fwd, r.median_cpu.policy_bwd,
+               r.median_cpu.opt, r.median_cpu.step, r.gen_tok_s,
+               r.train_tok_s, r.gflops_gen, r.gflops_policy_fwd_bwd, r.gflops_ref_fwd, r.gflops_step, r.peak_gen,
+               r.peak_policy_fwd_bwd, r.peak_ref_fwd, r.flops_gen, r.flops_policy_fwd_bwd, r.flops_ref_fwd,
+               r.last_loss, r.last_grad_norm);
+        return 0;
+    }
+    printf("model %s (C %d, L %d, H %d, F %d, V %d)  batch %d x (%d + %d)  threads %d\n", p.model, r.cfg.C,
+           r.cfg.L, r.cfg.H, r.cfg.F, r.cfg.V, r.B, r.P, r.N, r.threads);
+    printf("OpenBLAS kernel %s  (OPENBLAS_CORETYPE=%s)\n", r.blas_core, env ? env : "(unset)");
+    printf("median of %d steps after %d warm-up:\n", p.steps, p.warmup);
+    printf("  %-22s %8.3f s  %9.0f new tok/s  %7.1f GFLOP/s  %5.1f%% of sgemm (%.0f)\n", "generation", m->gen,
+           r.gen_tok_s, r.gflops_gen, 100 * r.gflops_gen / r.peak_gen, r.peak_gen);
+    printf("  %-22s %8.3f s  %9.0f tok/s      %7.1f GFLOP/s  %5.1f%% of sgemm (%.0f)\n", "policy fwd+bwd",
+           m->policy_fwd_bwd, r.train_tok_s, r.gflops_policy_fwd_bwd,
+           100 * r.gflops_policy_fwd_bwd / r.peak_policy_fwd_bwd, r.peak_policy_fwd_bwd);
+    printf("  %-22s %8.3f s\n", "  policy fwd (+loss)", m->policy_fwd);
+    printf("  %-22s %8.3f s\n", "  policy bwd", m->policy_bwd);
+    printf("  %-22s %8.3f s  %27.1f GFLOP/s  %5.1f%% of sgemm (%.0f)\n", "reference fwd", m->ref_fwd,
+           r.gflops_ref_fwd, 100 * r.gflops_ref_fwd / r.peak_ref_fwd, r.peak_ref_fwd);
+    printf("  %-22s %8.4f s\n", "optimizer", m->opt);
+    printf("  %-22s %8.3f s  %27.1f GFLOP/s\n", "whole step", m->step, r.gflops_step);
+    const BenchTimes *c = &r.median_cpu;
+    printf("process CPU seconds (all threads): gen %.3f, ref fwd %.3f, policy fwd %.3f, bwd %.3f, opt %.4f, "
+           "step %.3f\n", c->gen, c->ref_fwd, c->policy_fwd, c->policy_bwd, c->opt, c->step);
+    printf("last step: loss %+.5f, grad norm %.3f\n", r.last_loss, r.last_grad_norm);
+    return 0;
+}
