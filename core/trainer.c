@@ -697,8 +697,8 @@ int trainer_run(Trainer *t) {
             t->cb.on_step(t->cb.ud, &rec);
         }
     }
-    while (t->step < t->cfg.run.steps) {
-        if (step_boundary(t)) break;
+    for (;;) {
+        if (step_boundary(t) || t->step >= t->cfg.run.steps) break;
         int r = grpo_step(t);
         if (r < 0) {
             rc = -1;

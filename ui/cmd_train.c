@@ -112,6 +112,7 @@ static void on_trace(void *ud, int step, int kind, const char *text, float rewar
 
 static void on_event(void *ud, const Event *ev) {
     TrainCtx *x = ud;
+    if (ev->kind == EVENT_SET && !strcmp(ev->name, "run.steps")) x->total_steps = atoi(ev->new_value);
     if (x->writer) {
         store_writer_event(x->writer, ev);
         if (ev->kind == EVENT_CHECKPOINT && ev->detail[0]) {
@@ -193,7 +194,7 @@ static int mkdirs_for(const char *file) {
 }
 
 /* Reads the config text and last checkpoint of the newest run in db. Returns 0 or -1 with err. */
-static int resume_info(const char *db, Config *c, char **sets, int n_sets, char *ckpt, size_t ckn, int *ckpt_step,
+static int resume_info(const char *db, Config *c, char *ckpt, size_t ckn, int *ckpt_step,
                        char *err, size_t errlen) {
     Query *q = query_open(db, err, errlen);
     if (!q) return -1;
@@ -207,7 +208,6 @@ static int resume_info(const char *db, Config *c, char **sets, int n_sets, char 
     else if (found > 0) {
         config_defaults(c);
         rc = config_load_string(c, run.config_text ? run.config_text : "", db, err, errlen);
-        for (int i = 0; rc == 0 && i < n_sets; i++) rc = config_set(c, sets[i], err, errlen);
         if (rc == 0) rc = config_finish(c, err, errlen);
         snprintf(ckpt, ckn, "%s", run.last_checkpoint_path);
         *ckpt_step = run.last_checkpoint_step;
@@ -247,7 +247,7 @@ int cmd_train(int argc, char **argv) {
     int ckpt_step = 0;
     Config cfg;
     if (resume) {
-        if (resume_info(resume, &cfg, sets, n_sets, ckpt, sizeof ckpt, &ckpt_step, err, sizeof err) != 0) {
+        if (resume_info(resume, &cfg, ckpt, sizeof ckpt, &ckpt_step, err, sizeof err) != 0) {
             fprintf(stderr, "grpo-studio train: %s\n", err);
             return 1;
         }
@@ -276,6 +276,18 @@ int cmd_train(int argc, char **argv) {
         fprintf(stderr, "grpo-studio train: resume from %s: %s\n", ckpt, err);
         trainer_free(t);
         return 1;
+    }
+    /* The checkpoint brings the config in force when it was written; --set on resume are live changes on top,
+     * applied at the first resumed step and recorded as events like any other. */
+    for (int i = 0; resume && i < n_sets; i++) {
+        char key[128];
+        const char *eq = strchr(sets[i], '=');
+        snprintf(key, sizeof key, "%.*s", eq ? (int)(eq - sets[i]) : (int)strlen(sets[i]), sets[i]);
+        if (!eq || trainer_set(t, key, eq + 1, err, sizeof err) != 0) {
+            fprintf(stderr, "grpo-studio train: --set %s: %s\n", sets[i], eq ? err : "expected section.key=value");
+            trainer_free(t);
+            return 2;
+        }
     }
 
     Store *store = NULL;
