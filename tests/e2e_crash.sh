@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# e2e_crash.sh - crash safety of the run database: a headless run is killed with SIGKILL at random moments, many
+# times, and resumed each time with `train --resume`. After every kill:
+#   - PRAGMA integrity_check is ok and the FTS index agrees with the texts (FTS5 integrity-check);
+#   - every step that was committed before the kill is still there (a reader counts rollouts just before the kill);
+#   - every step present has all its rollouts (prompts x samples), its text rows and its metrics, and steps are
+#     contiguous from 1;
+#   - the next --resume starts from the last checkpoint row and the run keeps going.
+# Usage: e2e_crash.sh GRPO_STUDIO_BINARY SOURCE_DIR [KILLS]
+set -u
+BIN=${1:?usage: e2e_crash.sh BINARY SOURCE_DIR [KILLS]}
+SRC=${2:?usage: e2e_crash.sh BINARY SOURCE_DIR [KILLS]}
+KILLS=${3:-24}
+PER_STEP=16   # test-fast: 4 prompts x 4 samples
+
+command -v sqlite3 >/dev/null || { echo "e2e_crash: needs the sqlite3 command-line tool (Debian package sqlite3)"; exit 1; }
+WORK=$(mktemp -d /tmp/e2e_crash_XXXXXX)
+DB=$WORK/run.db
+LOG=$WORK/train.log
+PID=
+cleanup() { [ -n "$PID" ] && kill -9 "$PID" 2>/dev/null; rm -rf "$WORK"; }
+trap cleanup EXIT
+
+fail() {
+    echo "e2e_crash: FAIL: $*"
+    echo "--- last lines of the training log:"; tail -n 15 "$LOG"
+    exit 1
+}
+q() { sqlite3 -batch -noheader "$DB" "$1"; }
+
+# The invariants of a database nobody is writing. $1: rollouts known committed before the kill.
+check_db() {
+    local committed=$1 ic n texts bad_steps nsteps maxstep minstep msteps
+    ic=$(q "PRAGMA integrity_check;") || fail "integrity_check could not run"
+    [ "$ic" = "ok" ] || fail "integrity_check: $ic"
+    q "INSERT INTO rollouts_fts(rollouts_fts) VALUES ('integrity-check');" >/dev/null 2>"$WORK/fts.err" \
+        || fail "FTS index out of step with the texts: $(cat "$WORK/fts.err")"
+    n=$(q "SELECT count(*) FROM rollouts;")
+    [ "$n" -ge "$committed" ] || fail "committed rollouts lost: $committed before the kill, $n after"
+    texts=$(q "SELECT count(*) FROM rollout_texts;")
+    [ "$n" = "$texts" ] || fail "$n rollouts but $texts text rows"
+    bad_steps=$(q "SELECT group_concat(step) FROM (SELECT step FROM rollouts GROUP BY step HAVING count(*) != $PER_STEP);")
+    [ -z "$bad_steps" ] || fail "steps with a partial set of rollouts: $bad_steps"
+    read -r nsteps minstep maxstep <<<"$(q "SELECT count(DISTINCT step), coalesce(min(step),0), coalesce(max(step),0) FROM rollouts;" | tr '|' ' ')"
+    [ "$nsteps" = "$maxstep" ] && { [ "$nsteps" = 0 ] || [ "$minstep" = 1 ]; } \
+        || fail "steps not contiguous from 1: $nsteps distinct, min $minstep, max $maxstep"
+    msteps=$(q "SELECT count(*) FROM (SELECT DISTINCT step FROM metrics) m WHERE m.step NOT IN (SELECT step FROM rollouts);")
+    [ "$msteps" = 0 ] || fail "$msteps steps have metrics but no rollouts"
+    [ "$(q "SELECT n_rollouts FROM runs ORDER BY id DESC LIMIT 1;")" = "$n" ] \
+        || fail "the run's n_rollouts counter disagrees with the table (same transaction, must match)"
+}
+
+run_bg() {
+    "$BIN" "$@" >>"$LOG" 2>&1 &
+    PID=$!
+}
+
+committed_now() { sqlite3 -batch -noheader "$DB" "SELECT count(*) FROM rollouts;" 2>/dev/null || echo 0; }
+
+echo "e2e_crash: $KILLS kills in $WORK"
+run_bg train "$SRC/configs/test-fast.ini" --headless --db "$DB" \
+    --set run.steps=1000000 --set run.checkpoint_every=3 --set run.out_dir="$WORK/ck"
+# Wait for the first checkpoint row: before it there is nothing to resume from.
+for _ in $(seq 1 600); do
+    [ "$(q "SELECT count(*) FROM checkpoints;" 2>/dev/null || echo 0)" -ge 1 ] && break
+    kill -0 "$PID" 2>/dev/null || fail "the first run exited early"
+    sleep 0.05
+done
+[ "$(q "SELECT count(*) FROM checkpoints;")" -ge 1 ] || fail "no checkpoint after 30 s"
+
+first_max=
+for k in $(seq 1 "$KILLS"); do
+    sleep "$((RANDOM % 2)).$((RANDOM % 10))$((RANDOM % 10))"
+    committed=$(committed_now)
+    kill -9 "$PID" 2>/dev/null
+    wait "$PID" 2>/dev/null
+    PID=
+    check_db "$committed"
+    steps=$(q "SELECT coalesce(max(step),0) FROM rollouts;")
+    ck=$(q "SELECT coalesce(max(step),0) FROM checkpoints WHERE run_id = (SELECT max(id) FROM runs);")
+    [ -z "$first_max" ] && first_max=$steps
+    echo "  kill $k: $(q "SELECT count(*) FROM rollouts;") rollouts, steps 1..$steps, last checkpoint $ck: ok"
+    echo "# --- resume after kill $k (checkpoint $ck)" >>"$LOG"
+    run_bg train --resume "$DB" --headless
+    # The resumed run rolls back the steps after the checkpoint, then goes on from it.
+    sleep 0.05
+done
+
+# A last resume that stops cleanly (SIGTERM) and must have gone past where the first kill left the run.
+sleep 1.5
+kill -TERM "$PID"
+wait "$PID"
+rc=$?
+PID=
+[ "$rc" = 0 ] || fail "the last run exited with $rc after SIGTERM"
+check_db 0
+final=$(q "SELECT max(step) FROM rollouts;")
+status=$(q "SELECT status FROM runs ORDER BY id DESC LIMIT 1;")
+[ "$(q "SELECT count(*) FROM runs;")" = 1 ] || fail "resume created a new run instead of continuing"
+[ "$final" -gt "$first_max" ] || fail "no progress across resumes: $final steps now, $first_max after the first kill"
+[ "$(q "SELECT n_rollouts FROM runs;")" = "$(q "SELECT count(*) FROM rollouts;")" ] || fail "run counter n_rollouts is off"
+[ "$(q "SELECT last_step FROM runs;")" = "$final" ] || fail "run counter last_step is off"
+resumes=$(grep -c "resumed from" "$LOG")
+[ "$resumes" -ge "$KILLS" ] || fail "only $resumes runs said they resumed"
+echo "e2e_crash: ok: $KILLS SIGKILLs, $resumes resumes, $final steps, status '$status', every check passed"
