@@ -191,6 +191,12 @@ static void history_push(History *h, const StepPoint *p) {
     h->n++;
 }
 
+static void set_flash(Studio *s, const char *msg) {
+    snprintf(s->flash, sizeof s->flash, "%s", msg);
+    s->flash_until = studio_now() + 4;
+    s->dirty |= D_HINTS;
+}
+
 static void log_event(Studio *s, const Event *ev) {
     s->log[s->log_head] = *ev;
     s->log_head = (s->log_head + 1) % EVENT_LOG;
@@ -207,16 +213,22 @@ static void log_event(Studio *s, const Event *ev) {
         s->dirty |= D_CHARTS | D_HPARAMS;
     } else if (ev->kind == EVENT_CHECKPOINT) {
         snprintf(s->last_checkpoint, sizeof s->last_checkpoint, "%s", ev->detail);
+        char msg[600];
+        snprintf(msg, sizeof msg, "checkpoint saved at step %d: %s", ev->step, ev->detail);
+        set_flash(s, msg);
     } else if (ev->kind == EVENT_ERROR) {
+        /* an error the trainer survived (e.g. a checkpoint it could not write): say so where it is seen */
         snprintf(s->error, sizeof s->error, "%s", ev->detail);
+        char msg[600];
+        snprintf(msg, sizeof msg, "error at step %d: %s", ev->step, ev->detail);
+        set_flash(s, msg);
+        s->flash_until = studio_now() + 8;
+    } else if (ev->kind == EVENT_EVAL && ev->detail[0]) {
+        char msg[600];
+        snprintf(msg, sizeof msg, "evaluation at step %d: %s", ev->step, ev->detail);
+        set_flash(s, msg);
     }
     s->dirty |= D_EVENTS | D_STATUS;
-}
-
-static void set_flash(Studio *s, const char *msg) {
-    snprintf(s->flash, sizeof s->flash, "%s", msg);
-    s->flash_until = studio_now() + 4;
-    s->dirty |= D_HINTS;
 }
 
 static void close_handles(Studio *s);
@@ -624,8 +636,8 @@ static void help_action(Studio *s, Action a) {
 }
 
 KeyContext studio_context(const Studio *s) {
+    if (s->confirm_quit) return KC_CONFIRM;   /* also on the too-small screen, which shows the question */
     if (s->too_small) return KC_TOO_SMALL;
-    if (s->confirm_quit) return KC_CONFIRM;
     if (s->prompt) return KC_PROMPT;
     if (s->editing && s->screen == SCR_TRAIN) return s->ed->typing ? KC_EDIT_VALUE : KC_EDITOR;
     switch (s->screen) {
