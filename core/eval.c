@@ -17,6 +17,7 @@ struct Evaluator {
     char *text;                                     /* (B_max, TEXT) completions */
     char (*answers)[TASK_ANSWER_MAX];               /* (B_max) parsed answers */
     Problem *problems;                              /* (B_max) */
+    char (*prompt_text)[TASK_QUESTION_MAX * 2];     /* (B_max) */
 };
 #define EVAL_TEXT 4096
 
@@ -33,7 +34,8 @@ Evaluator *eval_new(const ModelConfig *cfg, const Tokenizer *tok, const Task *ta
     e->text = malloc((size_t)B_max * EVAL_TEXT);
     e->answers = malloc(sizeof *e->answers * B_max);
     e->problems = malloc(sizeof(Problem) * B_max);
-    if (!e->sampler || !e->prompts || !e->plens || !e->out || !e->out_lens || !e->finish || !e->text ||
+    e->prompt_text = malloc(sizeof *e->prompt_text * B_max);
+    if (!e->prompt_text || !e->sampler || !e->prompts || !e->plens || !e->out || !e->out_lens || !e->finish || !e->text ||
         !e->answers || !e->problems) { eval_free(e); return NULL; }
     return e;
 }
@@ -42,7 +44,7 @@ void eval_free(Evaluator *e) {
     if (!e) return;
     sampler_free(e->sampler);
     free(e->prompts); free(e->plens); free(e->out); free(e->out_lens); free(e->finish);
-    free(e->text); free(e->answers); free(e->problems);
+    free(e->text); free(e->answers); free(e->problems); free(e->prompt_text);
     free(e);
 }
 
@@ -67,12 +69,19 @@ static int majority(char (*ans)[TASK_ANSWER_MAX], int k) {
 
 int eval_run(Evaluator *e, const Model *m, int n_problems, int k, const SamplerParams *sp, uint64_t seed,
              EvalResult *out, EvalProgress progress, void *ud, char *err, size_t errlen) {
+    return eval_sample(e, m, SPLIT_EVAL, 0, n_problems, k, sp, seed, out, progress, NULL, ud, err, errlen);
+}
+
+int eval_sample(Evaluator *e, const Model *m, TaskSplit split, uint64_t first_problem, int n_problems, int k,
+                const SamplerParams *sp, uint64_t seed, EvalResult *out, EvalProgress progress,
+                EvalSampleFn on_sample, void *ud, char *err, size_t errlen) {
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     memset(out, 0, sizeof *out);
     if (k < 1 || k > e->B_max) { snprintf(err, errlen, "eval samples k = %d: expected 1 .. %d", k, e->B_max); return -1; }
-    uint64_t avail = task_size(e->task, SPLIT_EVAL);
-    if ((uint64_t)n_problems > avail) n_problems = (int)avail;
+    uint64_t avail = task_size(e->task, split);
+    if (first_problem >= avail) n_problems = 0;
+    else if ((uint64_t)n_problems > avail - first_problem) n_problems = (int)(avail - first_problem);
     int per_batch = e->B_max / k;
     double correct_sum = 0, cons = 0, fmt = 0, len = 0;
     SamplerParams p = *sp;
@@ -81,9 +90,9 @@ int eval_run(Evaluator *e, const Model *m, int n_problems, int k, const SamplerP
         int np = n_problems - first < per_batch ? n_problems - first : per_batch;
         int B = np * k, Tp = 0;
         for (int i = 0; i < np; i++) {
-            task_problem(e->task, SPLIT_EVAL, (uint64_t)(first + i), &e->problems[i]);
+            task_problem(e->task, split, first_problem + (uint64_t)(first + i), &e->problems[i]);
             int n = episode_encode_prompt(e->tok, e->task, &e->problems[i], e->prompts + (size_t)i * k * e->T_max,
-                                          e->T_max, NULL, 0, err, errlen);
+                                          e->T_max, e->prompt_text[i], sizeof e->prompt_text[i], err, errlen);
             if (n < 0) return -1;
             for (int j = 0; j < k; j++) {
                 int row = i * k + j;
@@ -104,9 +113,12 @@ int eval_run(Evaluator *e, const Model *m, int n_problems, int k, const SamplerP
                 episode_decode_completion(e->tok, e->out + (size_t)row * p.max_new_tokens, e->out_lens[row], txt, EVAL_TEXT);
                 if (reward_extract_answer(txt, e->answers[j], TASK_ANSWER_MAX) < 0) e->answers[j][0] = 0;
                 trim(e->answers[j]);
-                ok += e->answers[j][0] && task_check(e->task, &e->problems[i], e->answers[j]);
-                fmt += reward_format(txt) >= 1.0f;
+                int good = e->answers[j][0] && task_check(e->task, &e->problems[i], e->answers[j]);
+                int formatted = reward_format(txt) >= 1.0f;
+                ok += good;
+                fmt += formatted;
                 len += e->out_lens[row];
+                if (on_sample) on_sample(ud, &e->problems[i], e->prompt_text[i], txt, e->out_lens[row], good, formatted);
             }
             correct_sum += (double)ok / k;
             int mj = majority(e->answers, k);

@@ -30,4 +30,14 @@ void eval_free(Evaluator *e);
 int eval_run(Evaluator *e, const Model *m, int n_problems, int k, const SamplerParams *sp, uint64_t seed,
              EvalResult *out, EvalProgress progress, void *ud, char *err, size_t errlen);
 
+/* Every graded sample: its problem, prompt text, completion text (without <eos>), completion tokens, whether it is
+ * correct and whether its format reward is 1. */
+typedef void (*EvalSampleFn)(void *ud, const Problem *p, const char *prompt, const char *completion, int length,
+                             int correct, int formatted);
+/* The general form: problems first .. first + n_problems - 1 of `split`, each sample handed to on_sample (may be
+ * NULL) - rejection sampling uses the train split and keeps the correct, well-formatted ones. */
+int eval_sample(Evaluator *e, const Model *m, TaskSplit split, uint64_t first, int n_problems, int k,
+                const SamplerParams *sp, uint64_t seed, EvalResult *out, EvalProgress progress,
+                EvalSampleFn on_sample, void *ud, char *err, size_t errlen);
+
 #endif
