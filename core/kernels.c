@@ -71,7 +71,7 @@ float kernels_expf(float x) { return fast_expf(x); }
 /* ------------------------------------------------------------------------------------------------ thread pool */
 
 #define POOL_MAX 64
-#define POOL_SPIN 20000 /* polls before a waiting thread sleeps: a few tens of microseconds */
+#define POOL_SPIN 4000 /* polls before a waiting thread sleeps: some microseconds */
 
 static struct {
     pthread_once_t once;

@@ -238,6 +238,11 @@ struct ModelKV {
     int *tok;       /* (B_max) */
     int *ptok;      /* (B_max, T_max) prefill tokens with padding replaced */
     ModelActs *pre; /* prefill workspace (inference activations) */
+    /* the decode steps' weights, fused so that q|k|v and gate|up are one gemm each; copied from the model by
+     * model_prefill, which binds the cache to that model until the next prefill */
+    float *wqkv;    /* (L, 3C, C) */
+    float *wgu;     /* (L, 2F, C) */
+    const Model *bound;
 };
 
 ModelKV *model_kv_new(const ModelConfig *cfg, int B_max, int T_max) {
@@ -250,9 +255,9 @@ ModelKV *model_kv_new(const ModelConfig *cfg, int B_max, int T_max) {
     kv->n_slots = kernels_threads();
     size_t C = cfg->C, F = cfg->F, V = cfg->V, L = cfg->L, B = B_max, T = T_max, D = C / cfg->H;
     size_t sizes[] = {L * B * C * T, L * B * C * T, T * D / 2, T * D / 2, B * C, B * C, B * 3 * C, B * C,
-                      B * 2 * F, B * F, B * V, (size_t)kv->n_slots * T};
+                      B * 2 * F, B * F, B * V, (size_t)kv->n_slots * T, L * 3 * C * C, L * 2 * F * C};
     float **ptrs[] = {&kv->kt, &kv->v, &kv->cos_tab, &kv->sin_tab, &kv->x, &kv->xn, &kv->qkv, &kv->atty,
-                      &kv->gu, &kv->hsw, &kv->logits, &kv->scores};
+                      &kv->gu, &kv->hsw, &kv->logits, &kv->scores, &kv->wqkv, &kv->wgu};
     size_t n = sizeof sizes / sizeof sizes[0], total = 0, off = 0;
     for (size_t i = 0; i < n; i++) total += (sizes[i] + 15) & ~(size_t)15;
     kv->mem = big_alloc(total * sizeof(float));
@@ -328,6 +333,16 @@ void model_prefill(const Model *m, ModelKV *kv, const int *tokens, const int *le
             tok[(size_t)b * T + t] = t < lens[b] ? id : 0;
         }
     }
+    const ModelConfig *c = &m->cfg;
+    size_t CC = (size_t)c->C * c->C, FC = (size_t)c->F * c->C;
+    for (int l = 0; l < c->L; l++) {
+        memcpy(kv->wqkv + (3 * l + 0) * CC, m->params.wq + l * CC, CC * sizeof(float));
+        memcpy(kv->wqkv + (3 * l + 1) * CC, m->params.wk + l * CC, CC * sizeof(float));
+        memcpy(kv->wqkv + (3 * l + 2) * CC, m->params.wv + l * CC, CC * sizeof(float));
+        memcpy(kv->wgu + (2 * l + 0) * FC, m->params.w_gate + l * FC, FC * sizeof(float));
+        memcpy(kv->wgu + (2 * l + 1) * FC, m->params.w_up + l * FC, FC * sizeof(float));
+    }
+    kv->bound = m;
     PrefillCtx pc = {kv, lens};
     mt_forward_f32(&m->params, kv->pre, tok, B, T, prefill_hook, &pc);
     int V = m->cfg.V;
@@ -359,17 +374,14 @@ static void decode_task(void *ctx, int task) {
     for (int l = 0; l < c->L; l++) {
         size_t layer = (size_t)l * kv->B_max * C * TM;
         rmsnorm_forward(xn, NULL, x, p->attn_norm + (size_t)l * C, R, C, c->norm_eps);
-        matmul_forward(qkv, xn, p->wq + l * CC, R, C, C, 3 * C);
-        matmul_forward(qkv + C, xn, p->wk + l * CC, R, C, C, 3 * C);
-        matmul_forward(qkv + 2 * C, xn, p->wv + l * CC, R, C, C, 3 * C);
+        matmul_forward(qkv, xn, kv->wqkv + 3 * l * CC, R, C, 3 * C, 3 * C);
         rope_forward(qkv, kv->cos_tab, kv->sin_tab, pos, R, 1, H, D, 3 * C);
         rope_forward(qkv + C, kv->cos_tab, kv->sin_tab, pos, R, 1, H, D, 3 * C);
         kv_store(kv, l, qkv, seq, pos, R, 1);
         attention_decode(atty, scores, qkv, 3 * C, kv->kt + layer, kv->v + layer, seq, pos, R, C, H, TM);
         matmul_gemm(0, 1, R, C, C, 1, atty, C, p->wo + l * CC, C, 1, x, C); /* x += atty Wo^T */
         rmsnorm_forward(xn, NULL, x, p->mlp_norm + (size_t)l * C, R, C, c->norm_eps);
-        matmul_forward(gu, xn, p->w_gate + l * FC, R, C, F, 2 * F);
-        matmul_forward(gu + F, xn, p->w_up + l * FC, R, C, F, 2 * F);
+        matmul_forward(gu, xn, kv->wgu + 2 * l * FC, R, C, 2 * F, 2 * F);
         swiglu_forward(hsw, gu, R, F);
         matmul_gemm(0, 1, R, C, F, 1, hsw, F, p->w_down + l * FC, F, 1, x, C); /* x += hsw Wdown^T */
     }
@@ -382,6 +394,7 @@ static void decode_task(void *ctx, int task) {
 void model_decode(const Model *m, ModelKV *kv, const int *token, const int *pos, const int *active, int B,
                   float *logits) {
     assert(B >= 1 && B <= kv->B_max);
+    assert(kv->bound == m); /* decode continues the last model_prefill, with the same model */
     int n = 0;
     for (int b = 0; b < B; b++) {
         if (active && !active[b]) continue;

@@ -96,7 +96,9 @@ void model_kv_free(ModelKV *kv);
  * and writes the logits of each row's last real token into logits (B, V). */
 void model_prefill(const Model *m, ModelKV *kv, const int *tokens, const int *lens, int B, int T, float *logits);
 /* One decode step: token[b] sits at position pos[b]; writes its K/V into the cache and the next-token logits
- * into logits (B, V). Rows with active[b] == 0 are skipped (active may be NULL: all active). */
+ * into logits (B, V). Rows with active[b] == 0 are skipped (active may be NULL: all active).
+ * `m` must be the model of the last model_prefill on this cache, with its parameters unchanged since: the
+ * prefill copies the weights into the fused layout the decode steps use. */
 void model_decode(const Model *m, ModelKV *kv, const int *token, const int *pos, const int *active, int B,
                   float *logits);
 

@@ -283,9 +283,10 @@ static void MFN(backward_task)(void *ctx, int task) {
     real *dgu = a->dgu + o * 2 * F, *dhsw = a->dhsw + o * F;
     real *scratch = a->att_scratch + (size_t)task * a->T_max * a->T_max;
 
-    /* output layer and final norm */
-    memset(dxn, 0, sizeof(real) * R * C);
-    KFN(matmul_backward)(dxn, g->lm_head, a->dlogits + o * V, a->xf + o * C, p->lm_head, (int)R, C, V, V);
+    /* output layer and final norm. The first contribution to each scratch gradient is written (gemm with
+     * beta 0) rather than accumulated into a zeroed buffer: saves a memset pass over every buffer. */
+    KFN(matmul_gemm)(0, 0, (int)R, C, V, 1, a->dlogits + o * V, V, p->lm_head, C, 0, dxn, C);
+    KFN(matmul_backward)(NULL, g->lm_head, a->dlogits + o * V, a->xf + o * C, p->lm_head, (int)R, C, V, V);
     memset(dx, 0, sizeof(real) * R * C);
     KFN(rmsnorm_backward)(dx, g->norm, dxn, a->x + ((size_t)c->L * LS + o) * C, p->norm, a->rstdf + o, (int)R, C);
 
@@ -295,26 +296,28 @@ static void MFN(backward_task)(void *ctx, int task) {
         const real *att = a->att + l * LA + (size_t)b0 * H * T * T, *atty = a->atty + lo * C;
         const real *xmid = a->xmid + lo * C, *xn2 = a->xn2 + lo * C, *rstd2 = a->rstd2 + lo;
         const real *gu = a->gu + lo * 2 * F, *hsw = a->hsw + lo * F;
+        const real *wq = p->wq + l * CC, *wk = p->wk + l * CC, *wv = p->wv + l * CC, *wo = p->wo + l * CC;
+        const real *wg = p->w_gate + l * FC, *wu = p->w_up + l * FC, *wd = p->w_down + l * FC;
         /* MLP: x_next = xmid + Wdown (silu(Wgate xn2) * Wup xn2), xn2 = rms(xmid); dx holds d x_next */
-        memset(dhsw, 0, sizeof(real) * R * F);
-        KFN(matmul_backward)(dhsw, g->w_down + l * FC, dx, hsw, p->w_down + l * FC, (int)R, F, C, C);
+        KFN(matmul_gemm)(0, 0, (int)R, F, C, 1, dx, C, wd, F, 0, dhsw, F);
+        KFN(matmul_backward)(NULL, g->w_down + l * FC, dx, hsw, wd, (int)R, F, C, C);
         memset(dgu, 0, sizeof(real) * R * 2 * F);
         KFN(swiglu_backward)(dgu, dhsw, gu, (int)R, F);
-        memset(dxn, 0, sizeof(real) * R * C);
-        KFN(matmul_backward)(dxn, g->w_gate + l * FC, dgu, xn2, p->w_gate + l * FC, (int)R, C, F, 2 * F);
-        KFN(matmul_backward)(dxn, g->w_up + l * FC, dgu + F, xn2, p->w_up + l * FC, (int)R, C, F, 2 * F);
+        KFN(matmul_gemm)(0, 0, (int)R, C, F, 1, dgu, 2 * F, wg, C, 0, dxn, C);
+        KFN(matmul_backward)(dxn, g->w_up + l * FC, dgu + F, xn2, wu, (int)R, C, F, 2 * F);
+        KFN(matmul_backward)(NULL, g->w_gate + l * FC, dgu, xn2, wg, (int)R, C, F, 2 * F);
         KFN(rmsnorm_backward)(dx, g->mlp_norm + l * C, dxn, xmid, p->mlp_norm + l * C, rstd2, (int)R, C);
         /* attention: xmid = x + Wo attn(rope(Wq xn1), rope(Wk xn1), Wv xn1); dx now holds d xmid */
-        memset(datty, 0, sizeof(real) * R * C);
-        KFN(matmul_backward)(datty, g->wo + l * CC, dx, atty, p->wo + l * CC, (int)R, C, C, C);
+        KFN(matmul_gemm)(0, 0, (int)R, C, C, 1, dx, C, wo, C, 0, datty, C);
+        KFN(matmul_backward)(NULL, g->wo + l * CC, dx, atty, wo, (int)R, C, C, C);
         memset(dqkv, 0, sizeof(real) * R * 3 * C);
         KFN(attention_backward)(dqkv, scratch, datty, qkv, att, b1 - b0, T, C, H);
         KFN(rope_backward)(dqkv, a->cos_tab, a->sin_tab, NULL, (int)R, T, H, D, 3 * C);
         KFN(rope_backward)(dqkv + C, a->cos_tab, a->sin_tab, NULL, (int)R, T, H, D, 3 * C);
-        memset(dxn, 0, sizeof(real) * R * C);
-        KFN(matmul_backward)(dxn, g->wq + l * CC, dqkv, xn1, p->wq + l * CC, (int)R, C, C, 3 * C);
-        KFN(matmul_backward)(dxn, g->wk + l * CC, dqkv + C, xn1, p->wk + l * CC, (int)R, C, C, 3 * C);
-        KFN(matmul_backward)(dxn, g->wv + l * CC, dqkv + 2 * C, xn1, p->wv + l * CC, (int)R, C, C, 3 * C);
+        KFN(matmul_gemm)(0, 0, (int)R, C, C, 1, dqkv, 3 * C, wq, C, 0, dxn, C);
+        KFN(matmul_backward)(NULL, g->wq + l * CC, dqkv, xn1, wq, (int)R, C, C, 3 * C);
+        KFN(matmul_backward)(dxn, g->wk + l * CC, dqkv + C, xn1, wk, (int)R, C, C, 3 * C);
+        KFN(matmul_backward)(dxn, g->wv + l * CC, dqkv + 2 * C, xn1, wv, (int)R, C, C, 3 * C);
         KFN(rmsnorm_backward)(dx, g->attn_norm + l * C, dxn, x, p->attn_norm + l * C, rstd1, (int)R, C);
     }
     KFN(encoder_backward)(g->wte, dx, j->tokens + o, (int)R, C);
