@@ -263,6 +263,25 @@ static void test_format(void **state) {
     assert_true(isnan(chart_latest(NULL, 0)));
 }
 
+static void test_nice_labels(void **state) {
+    (void)state;
+    /* float noise below zero and an odd maximum give round labels, not -4.7e-9 and 0.58523 */
+    double y[3] = {-4.7e-9, 0.3, 0.58523};
+    ChartGrid g = {0};
+    ChartSpec sp = {.utf8 = 0, .n_series = 1};
+    sp.series[0] = (ChartSeries){.y = y, .n = 3};
+    assert_int_equal(chart_render(&g, 30, 8, &sp), 0);
+    assert_double_equal(g.ymin, 0, 1e-12);
+    assert_double_equal(g.ymax, 0.6, 1e-12);
+    char buf[4096];
+    grid_text(&g, buf, sizeof buf);
+    assert_true(strncmp(buf, "0.6+", 4) == 0);
+    assert_non_null(strstr(buf, "0.3+"));
+    assert_non_null(strstr(buf, "  0+"));
+    assert_null(strstr(buf, "e-"));
+    chart_free(&g);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_empty_series),
@@ -277,6 +296,7 @@ int main(void) {
         cmocka_unit_test(test_too_small),
         cmocka_unit_test(test_many_points_more_than_columns),
         cmocka_unit_test(test_format),
+        cmocka_unit_test(test_nice_labels),
     };
     return cmocka_run_group_tests_name("chart", tests, NULL, NULL);
 }

@@ -141,6 +141,23 @@ static void widen(double *lo, double *hi) {
     if (isinf(*hi)) *hi = DBL_MAX;
 }
 
+/* Rounds a data range out to multiples of a 1-2-5 step (about `intervals` of them), so the labels read 0, 0.2,
+ * 0.4 instead of -4.7e-09, 0.29262, 0.58523. Leaves the range alone when rounding would overflow. */
+static void nice_range(double *lo, double *hi, int intervals) {
+    double span = *hi - *lo;
+    if (!(span > 0) || !isfinite(span) || intervals < 1) return;
+    if (fabs(*lo) < span * 1e-6) *lo = 0;   /* float noise around zero is zero */
+    if (fabs(*hi) < span * 1e-6) *hi = 0;
+    span = *hi - *lo;
+    double raw = span / intervals, mag = pow(10, floor(log10(raw))), f = raw / mag;
+    double step = (f <= 1 ? 1 : f <= 2 ? 2 : f <= 2.5 ? 2.5 : f <= 5 ? 5 : 10) * mag;
+    double a = floor(*lo / step) * step, b = ceil(*hi / step) * step;
+    if (!isfinite(a) || !isfinite(b) || !isfinite(step) || step <= 0) return;
+    if (fabs(a) < step * 1e-9) a = 0;   /* no "-0" or "4e-17" */
+    if (fabs(b) < step * 1e-9) b = 0;
+    *lo = a; *hi = b;
+}
+
 int chart_render(ChartGrid *g, int w, int h, const ChartSpec *sp) {
     const int utf8 = sp->utf8;
     double ymin = 0, ymax = 1, xmin = 0, xmax = 1;
@@ -148,6 +165,7 @@ int chart_render(ChartGrid *g, int w, int h, const ChartSpec *sp) {
     if (sp->fixed_range) { ymin = sp->ymin; ymax = sp->ymax; }
     int has_x = x_range(sp, &xmin, &xmax);
     if (has_y) widen(&ymin, &ymax);
+    if (has_y && !sp->fixed_range) nice_range(&ymin, &ymax, h - 1 >= 5 ? 4 : 2);
 
     /* y labels: top, bottom, and middle when there is room */
     char lab_top[16] = "", lab_bot[16] = "", lab_mid[16] = "";

@@ -3,6 +3,7 @@
  * side by side in columns when the terminal is wide enough, else the selected one below the table. */
 #include "ui/studio_internal.h"
 #include "ui/transcript.h"
+#include "core/sampler.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,7 +70,7 @@ void screen_group_draw(Studio *s, unsigned d) {
         char flags[4] = "---";
         if (r->flags & ROLLOUT_FLAG_REFLECTION) flags[0] = 'R';
         if (r->flags & ROLLOUT_FLAG_SELF_CORRECTION) flags[1] = 'S';
-        if (r->finish == 2) flags[2] = 'T';
+        if (r->finish == FINISH_LENGTH) flags[2] = 'T';
         char words[96];
         snprintf(words, sizeof words, "%s", r->completion ? r->completion : "");
         for (char *p = words; *p; p++) if ((unsigned char)*p < 32) *p = ' ';

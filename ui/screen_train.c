@@ -212,7 +212,9 @@ static void draw_metrics(Studio *s, WINDOW *w) {
             if (isfinite(v)) snprintf(val, sizeof val, "%.1f%%", 100 * v);
             else snprintf(val, sizeof val, "-");
         } else if (!isfinite(v)) snprintf(val, sizeof val, "-");
-        else if (fabs(v) >= 1e5 || (v != 0 && fabs(v) < 1e-3)) chart_format(v, 8, val, sizeof val);
+        else if (fabs(v) >= 1e6) snprintf(val, sizeof val, "%.2fM", v / 1e6);
+        else if (fabs(v) >= 1e4) snprintf(val, sizeof val, "%.1fk", v / 1e3);
+        else if (v != 0 && fabs(v) < 1e-3) chart_format(v, 8, val, sizeof val);
         else snprintf(val, sizeof val, "%.4g", v);
         int x = 1 + col * colw;
         wattrset(w, theme_attr(TH_LABEL));
