@@ -467,6 +467,11 @@ void config_defaults(Config *c) {
     c->pretrain.style_check = 0.1f;
     c->pretrain.style_wait = 0.05f;
     c->pretrain.corpus_problems = 200000;
+    c->pretrain.phase2_start = 0;
+    c->pretrain.phase2_style_direct = 0.0f;
+    c->pretrain.phase2_style_scratchpad = 0.0f;
+    c->pretrain.phase2_style_check = 0.0f;
+    c->pretrain.phase2_style_wait = 0.0f;
 
     c->sft.steps = 500;
     c->sft.batch_size = 32;
@@ -780,6 +785,13 @@ int config_finish(Config *c, char *err, size_t errlen) {
             c->pretrain.style_wait <= 0.0f) {
         snprintf(err, errlen, "[pretrain] style_direct, style_scratchpad, style_check and style_wait are all 0: "
                               "at least one style needs a weight");
+        return -1;
+    }
+    if (c->pretrain.phase2_start > 0 && c->pretrain.phase2_style_direct + c->pretrain.phase2_style_scratchpad +
+                                                c->pretrain.phase2_style_check + c->pretrain.phase2_style_wait <= 0.0f) {
+        snprintf(err, errlen, "[pretrain] phase2_start = %d but phase2_style_direct, phase2_style_scratchpad, "
+                              "phase2_style_check and phase2_style_wait are all 0: the second phase needs a mixture",
+                 c->pretrain.phase2_start);
         return -1;
     }
     if (!strstr(c->task.prompt_template, "{question}")) {

@@ -52,6 +52,8 @@ typedef struct {
         float lr;
         float style_direct, style_scratchpad, style_check, style_wait; /* corpus mixture weights */
         int corpus_problems;  /* problems written into the synthetic corpus */
+        int phase2_start;     /* from this step on the phase2_style_* mixture applies; 0 = one phase only */
+        float phase2_style_direct, phase2_style_scratchpad, phase2_style_check, phase2_style_wait;
     } pretrain;
     struct { char data[256]; int steps, batch_size; float lr; } sft;
 } Config;

@@ -96,6 +96,12 @@ const ConfigKey CONFIG_KEYS[] = {
     ROW_FLOAT(pretrain, style_check, 0, 1, FIXED, "corpus share of scratchpads with a check"),
     ROW_FLOAT(pretrain, style_wait, 0, 1, FIXED, "corpus share of a mistake, \"wait\", and a correction"),
     ROW_INT(pretrain, corpus_problems, 1, 100000000, FIXED, "problems written into the synthetic corpus"),
+    ROW_INT(pretrain, phase2_start, 0, 100000000, FIXED,
+            "step where the second corpus mixture (phase2_style_*) takes over; 0 = one mixture throughout"),
+    ROW_FLOAT(pretrain, phase2_style_direct, 0, 1, FIXED, "second phase: share of direct answers"),
+    ROW_FLOAT(pretrain, phase2_style_scratchpad, 0, 1, FIXED, "second phase: share of scratchpads"),
+    ROW_FLOAT(pretrain, phase2_style_check, 0, 1, FIXED, "second phase: share of scratchpads with a check"),
+    ROW_FLOAT(pretrain, phase2_style_wait, 0, 1, FIXED, "second phase: share of mistake, \"wait\", correction"),
     /* [sft] */
     ROW_STRING(sft, data, NULL, "SFT data: a JSON-lines file of prompt/completion pairs"),
     ROW_INT(sft, steps, 0, 100000000, FIXED, "SFT steps"),

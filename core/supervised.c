@@ -16,9 +16,13 @@ static double mono(void) {
     return ts.tv_sec + 1e-9 * ts.tv_nsec;
 }
 
-SolutionStyle supervised_draw_style(const Config *c, Rng *rng) {
-    const float w[STYLE_COUNT] = {c->pretrain.style_direct, c->pretrain.style_scratchpad, c->pretrain.style_check,
-                                  c->pretrain.style_wait};
+SolutionStyle supervised_draw_style(const Config *c, int step, Rng *rng) {
+    const int second = c->pretrain.phase2_start > 0 && step >= c->pretrain.phase2_start;
+    const float w[STYLE_COUNT] = {
+        second ? c->pretrain.phase2_style_direct : c->pretrain.style_direct,
+        second ? c->pretrain.phase2_style_scratchpad : c->pretrain.style_scratchpad,
+        second ? c->pretrain.phase2_style_check : c->pretrain.style_check,
+        second ? c->pretrain.phase2_style_wait : c->pretrain.style_wait};
     float sum = 0;
     for (int i = 0; i < STYLE_COUNT; i++) sum += w[i];
     if (sum <= 0) return STYLE_DIRECT;
@@ -45,6 +49,7 @@ typedef struct {
     int *lens;        /* (B) */
     float *weight;    /* (B, T-1) d loss / d logp per target position */
     float *logp;      /* (B, T-1) */
+    int *order;       /* (B) rows by length */
     ModelActs *acts;
 } Batch;
 
@@ -54,48 +59,62 @@ static int batch_init(Batch *b, const ModelConfig *mc, int B, int T) {
     b->lens = calloc((size_t)B, sizeof(int));
     b->weight = calloc((size_t)B * T, sizeof(float));
     b->logp = calloc((size_t)B * T, sizeof(float));
+    b->order = calloc((size_t)B, sizeof(int));
     b->acts = model_acts_new(mc, B, T);
-    return b->tokens && b->lens && b->weight && b->logp && b->acts ? 0 : -1;
+    return b->tokens && b->lens && b->weight && b->logp && b->order && b->acts ? 0 : -1;
 }
 
 static void batch_free(Batch *b) {
-    free(b->tokens); free(b->lens); free(b->weight); free(b->logp);
+    free(b->tokens); free(b->lens); free(b->weight); free(b->logp); free(b->order);
     model_acts_free(b->acts);
 }
 
-/* One step on rows 0..B-1 of b laid out with stride T (T = the longest row). loss_from[r] is the first target
- * position (index into the T-1 predictions) that counts in row r. Returns the mean loss per counted token. */
-static double train_step(Model *m, AdamW *opt, Batch *b, const int *loss_from, int T, float lr, const Config *c) {
+/* One step on the B rows of `rows` (stride T_max, row r has lens[r] tokens). loss_from[r] is the first target
+ * position (index into the row's predictions) that counts in row r. Rows are sorted by length and run as
+ * micro-batches of similar length, each padded only to its own longest row, with the gradients accumulated: the
+ * same gradient as one batch padded to the longest row, without paying for the padding when short documents
+ * (direct answers) and long ones (checks) share a batch. Returns the mean loss per counted token. */
+static double train_step(Model *m, AdamW *opt, Batch *b, const int *rows, int T_max, const int *loss_from, float lr,
+                         const Config *c) {
     const int B = b->B;
     double count = 0;
     for (int r = 0; r < B; r++) count += b->lens[r] - 1 - loss_from[r];
     if (count <= 0) return 0;
-    for (int r = 0; r < B; r++)
-        for (int i = 0; i < T - 1; i++)
-            b->weight[(size_t)r * (T - 1) + i] = (i >= loss_from[r] && i < b->lens[r] - 1) ? (float)(-1.0 / count) : 0.0f;
-    model_forward(m, b->acts, b->tokens, B, T);
-    model_token_logprobs(b->acts, b->tokens, B, T, b->logp, NULL);
+    int *order = b->order;
+    for (int r = 0; r < B; r++) order[r] = r;
+    for (int i = 1; i < B; i++) { /* insertion sort, longest first */
+        int x = order[i], j = i;
+        while (j > 0 && b->lens[order[j - 1]] < b->lens[x]) { order[j] = order[j - 1]; j--; }
+        order[j] = x;
+    }
     double loss = 0;
-    for (size_t i = 0; i < (size_t)B * (T - 1); i++) loss += b->weight[i] * b->logp[i];
     model_zero_grad(m);
-    model_logprob_backward(b->acts, b->tokens, b->weight, B, T);
-    model_backward(m, b->acts, b->tokens, B, T);
+    for (int i0 = 0; i0 < B;) {
+        /* a micro-batch: the longest remaining row and every following row at least 3/4 as long (at least 4 rows,
+         * so that a lone long row does not run by itself) */
+        const int T = b->lens[order[i0]] > 2 ? b->lens[order[i0]] : 2;
+        int i1 = i0 + 1;
+        while (i1 < B && (i1 - i0 < 4 || 4 * b->lens[order[i1]] >= 3 * T)) i1++;
+        const int n = i1 - i0;
+        for (int k = 0; k < n; k++) {
+            const int r = order[i0 + k];
+            int *dst = b->tokens + (size_t)k * T;
+            memcpy(dst, rows + (size_t)r * T_max, sizeof(int) * b->lens[r]);
+            for (int i = b->lens[r]; i < T; i++) dst[i] = TOK_PAD;
+            for (int i = 0; i < T - 1; i++)
+                b->weight[(size_t)k * (T - 1) + i] = (i >= loss_from[r] && i < b->lens[r] - 1) ? (float)(-1.0 / count) : 0.0f;
+        }
+        model_forward(m, b->acts, b->tokens, n, T);
+        model_token_logprobs(b->acts, b->tokens, n, T, b->logp, NULL);
+        for (size_t i = 0; i < (size_t)n * (T - 1); i++) loss += b->weight[i] * b->logp[i];
+        model_logprob_backward(b->acts, b->tokens, b->weight, n, T);
+        model_backward(m, b->acts, b->tokens, n, T);
+        i0 = i1;
+    }
     grad_clip_norm(m->grads_mem, m->n_params, c->optim.grad_clip);
     adamw_step(opt, m->params_mem, m->grads_mem, lr, c->optim.beta1, c->optim.beta2, c->optim.eps,
                c->optim.weight_decay);
     return loss;
-}
-
-/* Lays rows out with stride T = the longest row, padding with <pad>. rows holds B rows of stride T_max. */
-static int pack_rows(Batch *b, const int *rows, int T_max) {
-    int T = 2;
-    for (int r = 0; r < b->B; r++) if (b->lens[r] > T) T = b->lens[r];
-    for (int r = 0; r < b->B; r++) {
-        int *dst = b->tokens + (size_t)r * T;
-        memmove(dst, rows + (size_t)r * T_max, sizeof(int) * b->lens[r]);
-        for (int i = b->lens[r]; i < T; i++) dst[i] = TOK_PAD;
-    }
-    return T;
 }
 
 int supervised_pretrain(Model *m, AdamW *opt, const Tokenizer *tok, const Task *task, const Config *c,
@@ -123,7 +142,7 @@ int supervised_pretrain(Model *m, AdamW *opt, const Tokenizer *tok, const Task *
         for (int r = 0; r < B; r++) {
             Problem p;
             task_problem(task, SPLIT_TRAIN, rng_u64(&rng) % n_problems, &p);
-            SolutionStyle style = supervised_draw_style(c, &rng);
+            SolutionStyle style = supervised_draw_style(c, step, &rng);
             int len = supervised_corpus_document(task, &p, style, &rng, text, 8192);
             int *row = rows + (size_t)r * T_max;
             row[0] = TOK_BOS;
@@ -144,10 +163,9 @@ int supervised_pretrain(Model *m, AdamW *opt, const Tokenizer *tok, const Task *
             from[r] = 0;
             tokens += n + 2;
         }
-        int T = pack_rows(&b, rows, T_max);
         float lr = lr_schedule(step, c->pretrain.lr, c->pretrain.warmup_steps, c->pretrain.steps, SCHED_COSINE,
                                c->optim.min_lr_ratio);
-        double loss = train_step(m, opt, &b, from, T, lr, c);
+        double loss = train_step(m, opt, &b, rows, T_max, from, lr, c);
         if (step >= c->pretrain.steps - 20) { loss_tail += loss; tail_n++; }
         if (cb && cb->on_progress && cb->on_progress(cb->ud, step + 1, c->pretrain.steps, loss, lr,
                                                      tokens / fmax(mono() - t0, 1e-9))) { rc = 1; break; }
@@ -245,9 +263,8 @@ int supervised_sft(Model *m, AdamW *opt, const Tokenizer *tok, const Config *c, 
             from[r] = e->prompt_n - 1; /* the first completion token is predicted at position prompt_n - 1 */
             tokens += e->n;
         }
-        int T = pack_rows(&b, rows, T_max);
         float lr = lr_schedule(step, c->sft.lr, c->optim.warmup_steps, c->sft.steps, SCHED_COSINE, c->optim.min_lr_ratio);
-        double loss = train_step(m, opt, &b, from, T, lr, c);
+        double loss = train_step(m, opt, &b, rows, T_max, from, lr, c);
         if (step >= c->sft.steps - 20) { loss_tail += loss; tail_n++; }
         if (cb && cb->on_progress && cb->on_progress(cb->ud, step + 1, c->sft.steps, loss, lr,
                                                      tokens / fmax(mono() - t0, 1e-9))) { rc = 1; break; }

@@ -16,8 +16,11 @@ typedef struct {
     int (*on_progress)(void *ud, int step, int steps, double loss, double lr, double tokens_per_s);
 } SupervisedCallbacks;
 
-/* The style of the next corpus document, drawn from c->pretrain's mixture weights. */
-SolutionStyle supervised_draw_style(const Config *c, Rng *rng);
+/* The style of a corpus document at pretraining step `step`, drawn from c->pretrain's mixture weights: style_*
+ * before pretrain.phase2_start, phase2_style_* from it on (when phase2_start > 0). A first phase rich in
+ * scratchpads and a last one mostly direct gives a base that samples direct answers most of the time but whose
+ * scratchpad, when it does use one, is accurate - something for GRPO to discover. */
+SolutionStyle supervised_draw_style(const Config *c, int step, Rng *rng);
 
 /* Writes one corpus document for problem p in `style`: "<prompt text><solution>" (without <bos>/<eos>).
  * Returns its length or -1 when buf is too small. */

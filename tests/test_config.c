@@ -384,6 +384,7 @@ static void test_finish_errors(void **state) {
         {{"run.name=a/b"}, {"[run] name", "a/b"}},
         {{"pretrain.style_direct=0", "pretrain.style_scratchpad=0", "pretrain.style_check=0",
           "pretrain.style_wait=0"}, {"[pretrain]", "style"}},
+        {{"pretrain.phase2_start=100"}, {"phase2_start = 100", "phase2_style_direct", "second phase"}},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         Config c;

@@ -155,6 +155,11 @@ static int run(int argc, char **argv, int sft) {
                             json_pack("{s:f,s:f,s:f,s:f}", "direct", c.pretrain.style_direct, "scratchpad",
                                       c.pretrain.style_scratchpad, "check", c.pretrain.style_check, "wait",
                                       c.pretrain.style_wait));
+    if (!sft && c.pretrain.phase2_start > 0)
+        json_object_set_new(man, "corpus_mixture_phase2",
+                            json_pack("{s:i,s:f,s:f,s:f,s:f}", "from_step", c.pretrain.phase2_start, "direct",
+                                      c.pretrain.phase2_style_direct, "scratchpad", c.pretrain.phase2_style_scratchpad,
+                                      "check", c.pretrain.phase2_style_check, "wait", c.pretrain.phase2_style_wait));
     if (evaluated)
         json_object_set_new(man, "eval", json_pack("{s:s,s:i,s:i,s:f,s:f,s:f,s:f}", "task", task_name(task), "problems",
                                                    ev.problems, "k", ev.k, "pass1", ev.pass1, "cons_k", ev.cons_k,
