@@ -35,8 +35,9 @@ typedef enum {
 } QuerySort;
 
 typedef enum {
-    QUERY_SEARCH_WORDS = 0, /* plain words: each word must occur (prefix match on the last); quotes, *, ^, :, (),
-                               AND/OR/NOT are taken literally - never a syntax error */
+    QUERY_SEARCH_WORDS = 0, /* plain words, case-insensitive: each word must occur (the last one as a prefix unless
+                               the text ends in a space); quotes, *, ^, :, (), AND/OR/NOT are taken literally and
+                               words without a letter or digit are ignored - never a syntax error */
     QUERY_SEARCH_FTS        /* FTS5 query syntax as typed ("wait" NEAR/5 "check", think*, a OR b ...): a malformed
                                string makes the query return -1 with err "search: ..." */
 } QuerySearchMode;
