@@ -7,7 +7,9 @@
 #include <float.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "ui/chart.h"
 
 #define assert_double_equal(a, b, eps) assert_true(fabs((double)(a) - (double)(b)) <= (eps))
@@ -243,6 +245,35 @@ static void test_many_points_more_than_columns(void **state) {
     chart_free(&g);
 }
 
+static void test_long_history_is_linear(void **state) {
+    (void)state;
+    /* a million noisy points with a band: must not cost points x rows (the studio redraws this live) */
+    enum { N = 1000000 };
+    double *y = malloc(N * sizeof *y), *lo = malloc(N * sizeof *lo), *hi = malloc(N * sizeof *hi);
+    for (int i = 0; i < N; i++) {
+        y[i] = ((long long)i * 7919 % 1000) / 1000.0;   /* jumps across the whole range at every step */
+        lo[i] = y[i] - 0.5; hi[i] = y[i] + 0.5;
+    }
+    ChartGrid g = {0};
+    ChartSpec sp = {.utf8 = 1, .n_series = 1};
+    sp.series[0] = (ChartSeries){.y = y, .lo = lo, .hi = hi, .n = N};
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    assert_int_equal(chart_render(&g, 200, 40, &sp), 0);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double sec = (t1.tv_sec - t0.tv_sec) + 1e-9 * (t1.tv_nsec - t0.tv_nsec);
+    assert_true(sec < 2.0);   /* about 0.05 s; joining each pair point by point takes seconds */
+    /* the range is the band's, -0.5 .. 1.5; every plot column has the line across y = 0.5 and the band above it */
+    assert_double_equal(g.ymin, -0.5, 1e-12);
+    assert_double_equal(g.ymax, 1.5, 1e-12);
+    for (int c = g.plot_x; c < g.w; c++) {
+        assert_int_equal(chart_cell(&g, g.plot_h / 2, c)->kind, CHART_SERIES0);
+        assert_int_equal(chart_cell(&g, 0, c)->kind, CHART_BAND);
+    }
+    chart_free(&g);
+    free(y); free(lo); free(hi);
+}
+
 static void test_format(void **state) {
     (void)state;
     char b[32];
@@ -295,6 +326,7 @@ int main(void) {
         cmocka_unit_test(test_band_and_marks),
         cmocka_unit_test(test_too_small),
         cmocka_unit_test(test_many_points_more_than_columns),
+        cmocka_unit_test(test_long_history_is_linear),
         cmocka_unit_test(test_format),
         cmocka_unit_test(test_nice_labels),
     };

@@ -227,7 +227,9 @@ int chart_render(ChartGrid *g, int w, int h, const ChartSpec *sp) {
     if (has_x && has_y) {
         /* band of series 0: interpolated between consecutive finite points, one dot in four */
         const ChartSeries *s0 = sp->n_series > 0 ? &sp->series[0] : NULL;
-        if (s0 && s0->lo && s0->hi) {
+        int *span = s0 && s0->lo && s0->hi ? malloc((size_t)cv.dw * 2 * sizeof *span) : NULL;
+        if (span) {   /* per dot column the rows the band covers; filled once, so long histories cost O(n) */
+            for (int c = 0; c < cv.dw; c++) { span[2 * c] = cv.dh; span[2 * c + 1] = -1; }
             int prev = -1;
             for (int i = 0; i < s0->n; i++) {
                 double x = series_x(s0, i);
@@ -245,29 +247,51 @@ int chart_render(ChartGrid *g, int w, int h, const ChartSpec *sp) {
                     long double a = lo0 + (lo1 - lo0) * t, b = hi0 + (hi1 - hi0) * t;
                     int ra = (int)lroundl(a < b ? a : b), rb = (int)lroundl(a < b ? b : a);
                     ra = CLAMP_ROW(ra); rb = CLAMP_ROW(rb);
-                    for (int r = ra; r <= rb; r++)
-                        if (!utf8 || ((r & 1) == 0 && (c & 1) == 0)) canvas_set(&cv, c, r, L_BAND);
+                    if (c < 0 || c >= cv.dw) continue;
+                    if (ra < span[2 * c]) span[2 * c] = ra;
+                    if (rb > span[2 * c + 1]) span[2 * c + 1] = rb;
                 }
                 prev = i;
                 g->has_data = 1;
             }
+            for (int c = 0; c < cv.dw; c++)
+                for (int r = span[2 * c]; r <= span[2 * c + 1]; r++)
+                    if (!utf8 || ((r & 1) == 0 && (c & 1) == 0)) canvas_set(&cv, c, r, L_BAND);
+            free(span);
         }
         static const unsigned char layer_of[CHART_MAX_SERIES] = {L_S0, L_S1, L_S2};
         for (int s = 0; s < sp->n_series; s++) {
             const ChartSeries *se = &sp->series[s];
             if (!se->y) continue;
-            int pc = 0, pr = 0, have_prev = 0;
+            /* Consecutive points in one dot column only widen that column's vertical span, drawn when the line
+             * leaves the column: the same dots as joining each pair, in O(points + dots) for long histories. */
+            int pc = 0, pr = 0, have_prev = 0, lo_r = 0, hi_r = 0;
+#define FLUSH_COLUMN() do { for (int r_ = lo_r; r_ <= hi_r; r_++) canvas_set(&cv, pc, r_, layer_of[s]); } while (0)
             for (int i = 0; i < se->n; i++) {
                 double x = series_x(se, i), y = se->y[i];
-                if (!isfinite(x) || !isfinite(y)) { have_prev = 0; continue; }
+                if (!isfinite(x) || !isfinite(y)) {
+                    if (have_prev) FLUSH_COLUMN();
+                    have_prev = 0;
+                    continue;
+                }
                 int c = DOT_COL(x);
                 int r = (int)lroundl(DOT_ROW_F(y));
                 r = CLAMP_ROW(r);
-                if (have_prev) canvas_line(&cv, pc, pr, c, r, layer_of[s]);
-                else canvas_set(&cv, c, r, layer_of[s]);
-                pc = c; pr = r; have_prev = 1;
                 g->has_data = 1;
+                if (have_prev && c == pc) {
+                    if (r < lo_r) lo_r = r;
+                    if (r > hi_r) hi_r = r;
+                    pr = r;
+                    continue;
+                }
+                if (have_prev) {
+                    FLUSH_COLUMN();
+                    canvas_line(&cv, pc, pr, c, r, layer_of[s]);
+                }
+                pc = c; pr = r; lo_r = hi_r = r; have_prev = 1;
             }
+            if (have_prev) FLUSH_COLUMN();
+#undef FLUSH_COLUMN
         }
     }
 

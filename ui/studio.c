@@ -828,7 +828,7 @@ static void draw_error_overlay(Studio *s) {
     draw_box_overlay(s, n + 2, w, "error", ptrs, n, TH_FAILED);
 }
 
-static void draw(Studio *s) {
+static void draw(Studio *s, int urgent) {
     if (s->full_redraw) {
         clearok(curscr, TRUE);
         werase(stdscr);
@@ -838,8 +838,16 @@ static void draw(Studio *s) {
         for (int i = 0; i < W_COUNT; i++) if (s->win[i]) touchwin(s->win[i]);
     }
     if (!s->dirty) return;
-    unsigned d = s->dirty;
-    s->dirty = 0;
+    /* charts, tables and the event log change with each step, which can come hundreds of times a second: draw
+     * them at most 10 times a second; the trace and anything a key changed go out at once */
+    const unsigned slow = D_CHARTS | D_METRICS | D_HPARAMS | D_EVENTS;
+    double now = studio_now();
+    unsigned later = 0;
+    if (!urgent && (s->dirty & slow) && now - s->slow_drawn < 0.1) later = s->dirty & slow;
+    unsigned d = s->dirty & ~later;
+    s->dirty = later;
+    if (!d) return;
+    if (d & slow) s->slow_drawn = now;
     if (s->too_small) {
         draw_too_small(s);
         doupdate();
@@ -906,7 +914,7 @@ static void on_stdin(uv_poll_t *h, int status, int events) {
         handle_key(s, key);
         if (++n > 4096) break;   /* a paste storm: the rest at the next turn */
     }
-    if (s->handles_open && !s->exit_now) draw(s);   /* answer a key at once, not at the next frame */
+    if (s->handles_open && !s->exit_now) draw(s, 1);   /* answer a key at once, not at the next frame */
     maybe_exit(s);
 }
 
@@ -914,7 +922,7 @@ static void on_signal(uv_signal_t *h, int signum) {
     Studio *s = h->data;
     if (signum == SIGWINCH) {
         update_size(s);
-        draw(s);
+        draw(s, 1);
         return;
     }
     request_quit(s);   /* SIGINT, SIGTERM: stop, save, quit without asking */
@@ -933,7 +941,7 @@ static void on_timer(uv_timer_t *h) {
         s->br_polled = now;
         if (!s->prompt && browser_poll(&s->br)) s->dirty |= D_BODY | D_STATUS;
     }
-    draw(s);
+    draw(s, 0);
     maybe_exit(s);
 }
 
@@ -1022,7 +1030,7 @@ static int run_ui(Studio *s) {
     }
     drain(s);       /* anything the callbacks queued before the loop existed */
     s->dirty = D_ALL;
-    draw(s);
+    draw(s, 1);
     uv_run(&s->loop, UV_RUN_DEFAULT);
     uv_loop_close(&s->loop);
 

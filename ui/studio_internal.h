@@ -113,6 +113,7 @@ struct Studio {
     int too_small;
     unsigned dirty;
     int full_redraw;
+    double slow_drawn;       /* when charts and tables were last drawn */
     WINDOW *win[W_COUNT];
     Rect win_rect[W_COUNT];
 
