@@ -1,7 +1,8 @@
 /* studio.c - the studio's loop: libuv on the calling thread, the trainer on a worker thread (see studio.h).
  *
- *   trainer thread: studio_on_step / _trace / _event -> Inbox (mutex) -> uv_async_send (coalesces)
- *   loop thread:    on_async drains the whole Inbox -> History, event log, trace -> dirty bits
+ *   trainer thread: studio_on_step / _event -> Inbox (mutex) -> uv_async_send (coalesces); studio_on_trace only
+ *                   updates the Inbox's trace (tokens come too fast to wake the loop for each)
+ *   loop thread:    on_async and each frame of on_timer drain the whole Inbox -> History, event log, trace
  *                   on_stdin (uv_poll) drains getch() until ERR -> keymap -> actions
  *                   on_signal: SIGWINCH -> resizeterm; SIGINT / SIGTERM -> stop and quit without asking
  *                   on_timer (30 fps): redraw what is dirty: wnoutrefresh per panel, one doupdate
@@ -139,7 +140,8 @@ void studio_on_trace(void *ud, int step, int kind, const char *text, float rewar
         t->correct = correct;
     }
     s->in.trace_dirty = 1;
-    wake(s);
+    /* no wake-up per token: the redraw timer drains the trace at its frame rate (thousands of wake-ups a second
+     * would cost the loop thread more than drawing does) */
     uv_mutex_unlock(&s->in.mu);
 }
 
@@ -932,6 +934,7 @@ static void on_signal(uv_signal_t *h, int signum) {
 
 static void on_timer(uv_timer_t *h) {
     Studio *s = h->data;
+    drain(s);   /* the streamed trace arrives this way */
     double now = studio_now();
     int el = (int)(now - s->t_start);
     if (el != s->last_elapsed) { s->last_elapsed = el; s->dirty |= D_STATUS; }
