@@ -101,9 +101,15 @@ int draw_text(WINDOW *w, int y0, int x0, int height, int width, const char *text
 
 static double latest(const Studio *s, int m) { return s->hist.n ? chart_latest(s->hist.v[m], s->hist.n) : NAN; }
 
+/* A value for a title: "-" until there is one. */
+static char *tv(double v, int width, char *buf, size_t n) {
+    if (isnan(v)) { snprintf(buf, n, "-"); return buf; }
+    return chart_format(v, width, buf, n);
+}
+
 static void title_value(char *buf, size_t n, const char *name, double v) {
     char a[16];
-    snprintf(buf, n, "%s %s", name, chart_format(v, 6, a, sizeof a));
+    snprintf(buf, n, "%s %s", name, tv(v, 6, a, sizeof a));
 }
 
 static ChartSpec base_spec(const Studio *s) {
@@ -145,13 +151,13 @@ static void draw_reward(Studio *s, WINDOW *w, int with_accuracy) {
     sp.n_series = with_accuracy ? 2 : 1;
     sp.series[0] = (ChartSeries){h->step, h->v[M_REWARD], have_band ? g_lo : NULL, have_band ? g_hi : NULL, h->n};
     if (with_accuracy) sp.series[1] = (ChartSeries){h->step, h->v[M_ACCURACY], NULL, NULL, h->n};
-    snprintf(title, sizeof title, "reward %s %s%s%s", chart_format(latest(s, M_REWARD), 6, a, sizeof a),
-             s->utf8 ? "\xc2\xb1" : "+-", chart_format(latest(s, M_REWARD_STD), 5, b, sizeof b),
+    snprintf(title, sizeof title, "reward %s %s%s%s", tv(latest(s, M_REWARD), 6, a, sizeof a),
+             s->utf8 ? "\xc2\xb1" : "+-", tv(latest(s, M_REWARD_STD), 5, b, sizeof b),
              with_accuracy ? "" : "");
     if (with_accuracy) {
         size_t l = strlen(title);
         snprintf(title + l, sizeof title - l, " %s acc %s", s->utf8 ? "\xc2\xb7" : "|",
-                 chart_format(latest(s, M_ACCURACY), 5, c, sizeof c));
+                 tv(latest(s, M_ACCURACY), 5, c, sizeof c));
     }
     theme_box(w, title);
     draw_chart(s, w, &sp);
@@ -170,13 +176,13 @@ static void draw_series_chart(Studio *s, WINDOW *w, const char *name, int m, int
     title_value(title, sizeof title, name, latest(s, m));
     if (m_lo >= 0 && m_hi >= 0) {
         size_t l = strlen(title);
-        snprintf(title + l, sizeof title - l, " [%s..%s]", chart_format(latest(s, m_lo), 5, a, sizeof a),
-                 chart_format(latest(s, m_hi), 5, b, sizeof b));
+        snprintf(title + l, sizeof title - l, " [%s..%s]", tv(latest(s, m_lo), 5, a, sizeof a),
+                 tv(latest(s, m_hi), 5, b, sizeof b));
     }
     if (m2 >= 0) {
         size_t l = strlen(title);
         snprintf(title + l, sizeof title - l, " %s %s %s", s->utf8 ? "\xc2\xb7" : "|", STUDIO_METRIC_NAMES[m2],
-                 chart_format(latest(s, m2), 5, c, sizeof c));
+                 tv(latest(s, m2), 5, c, sizeof c));
     }
     theme_box(w, title);
     draw_chart(s, w, &sp);
