@@ -9,15 +9,8 @@
 #include <string.h>
 
 void screen_group_draw(Studio *s, unsigned d) {
-    FullLayout L;
-    layout_full(s->rows, s->cols, &L);
-    WINDOW *w;
-    if ((w = studio_win(s, W_FULL_STATUS, L.status))) studio_status_line(s, w);
-    if ((w = studio_win(s, W_FULL_HINTS, L.hints))) studio_hints_line(s, w, studio_context(s));
-    if (!(d & (D_BODY | D_STATUS))) return;
-    WINDOW *b = studio_win(s, W_FULL_BODY, L.body);
+    WINDOW *b = studio_full_body(s, d);
     if (!b) return;
-    werase(b);
     const QueryRolloutList *g = &s->group;
     int H = getmaxy(b) - 2, W = getmaxx(b) - 2;
     if (g->n == 0) {

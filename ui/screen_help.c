@@ -47,17 +47,10 @@ int screen_help_lines(void) {
 }
 
 void screen_help_draw(Studio *s, unsigned d) {
-    FullLayout L;
-    layout_full(s->rows, s->cols, &L);
-    WINDOW *w;
-    if ((w = studio_win(s, W_FULL_STATUS, L.status))) studio_status_line(s, w);
-    if ((w = studio_win(s, W_FULL_HINTS, L.hints))) studio_hints_line(s, w, studio_context(s));
-    if (!(d & (D_BODY | D_STATUS))) return;
-    WINDOW *b = studio_win(s, W_FULL_BODY, L.body);
+    WINDOW *b = studio_full_body(s, d);
     if (!b) return;
     static HelpLine lines[HELP_MAX];
     int n = build(lines, HELP_MAX);
-    werase(b);
     theme_box(b, "help: every key binding (Esc back)");
     int H = getmaxy(b) - 2, W = getmaxx(b) - 2;
     /* two columns when wide enough to show everything at once */

@@ -191,15 +191,8 @@ void screen_rollouts_draw(Studio *s, unsigned d) {
 }
 
 void screen_transcript_draw(Studio *s, unsigned d) {
-    FullLayout L;
-    layout_full(s->rows, s->cols, &L);
-    WINDOW *w;
-    if ((w = studio_win(s, W_FULL_STATUS, L.status))) studio_status_line(s, w);
-    if ((w = studio_win(s, W_FULL_HINTS, L.hints))) studio_hints_line(s, w, studio_context(s));
-    if (!(d & (D_BODY | D_STATUS))) return;
-    WINDOW *b = studio_win(s, W_FULL_BODY, L.body);
+    WINDOW *b = studio_full_body(s, d);
     if (!b) return;
-    werase(b);
     theme_box(b, "transcript");
     if (s->tx_valid) draw_transcript_in(s, b, 1, 1, getmaxy(b) - 2, getmaxx(b) - 2, &s->tx, &s->tx_scroll);
     wnoutrefresh(b);

@@ -411,6 +411,18 @@ void studio_hints_line(Studio *s, WINDOW *w, KeyContext ctx) {
     wnoutrefresh(w);
 }
 
+WINDOW *studio_full_body(Studio *s, unsigned d) {
+    FullLayout L;
+    layout_full(s->rows, s->cols, &L);
+    WINDOW *w;
+    if ((w = studio_win(s, W_FULL_STATUS, L.status))) studio_status_line(s, w);
+    if ((w = studio_win(s, W_FULL_HINTS, L.hints))) studio_hints_line(s, w, studio_context(s));
+    if (!(d & (D_BODY | D_STATUS))) return NULL;
+    WINDOW *b = studio_win(s, W_FULL_BODY, L.body);
+    if (b) werase(b);
+    return b;
+}
+
 void put_clipped(WINDOW *w, int y, int x, int width, const char *str) {
     if (width <= 0 || !str) return;
     /* count columns (UTF-8 continuation bytes take none); control characters would move the cursor: blank them */

@@ -153,6 +153,9 @@ double studio_now(void);
 WINDOW *studio_win(Studio *s, int id, Rect r);
 void studio_status_line(Studio *s, WINDOW *w);
 void studio_hints_line(Studio *s, WINDOW *w, KeyContext ctx);
+/* The frame of a full-screen view (status line, hint line) for the dirty flags d; returns the body window, erased,
+ * or NULL when the body needs no redraw (or the terminal is too small for it). */
+WINDOW *studio_full_body(Studio *s, unsigned d);
 KeyContext studio_context(const Studio *s);
 void studio_open_transcript(Studio *s, const QueryRollout *r);
 void studio_open_group(Studio *s, const QueryRollout *r);
