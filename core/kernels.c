@@ -20,6 +20,8 @@ char *openblas_get_corename(void);
 
 /* The kernels' loops are written for the auto-vectoriser, which -O2 runs only in its cheapest mode. */
 #pragma GCC optimize("O3")
+/* the 16-lane vector helpers are static and inlined: the ABI note for builds without AVX-512 does not apply */
+#pragma GCC diagnostic ignored "-Wpsabi"
 
 static int g_reference_gemm;
 
@@ -78,6 +80,7 @@ static struct {
     int n_threads; /* including the caller's thread */
     pthread_t th[POOL_MAX];
     pthread_mutex_t mu;
+    pthread_mutex_t call_mu; /* held by the thread whose round the pool is running */
     pthread_cond_t cv_work, cv_done;
     KernelsTask fn;
     void *ctx;
@@ -87,7 +90,8 @@ static struct {
     atomic_uint generation; /* bumped for every kernels_parallel */
     unsigned start_generation; /* the generation workers started at (read before any round could begin) */
     int stop;
-} pool = {.once = PTHREAD_ONCE_INIT, .mu = PTHREAD_MUTEX_INITIALIZER, .cv_work = PTHREAD_COND_INITIALIZER,
+} pool = {.once = PTHREAD_ONCE_INIT, .mu = PTHREAD_MUTEX_INITIALIZER, .call_mu = PTHREAD_MUTEX_INITIALIZER,
+          .cv_work = PTHREAD_COND_INITIALIZER,
           .cv_done = PTHREAD_COND_INITIALIZER};
 
 static _Thread_local int tl_in_task;
@@ -184,8 +188,12 @@ int kernels_threads(void) {
 void kernels_parallel(int n_tasks, KernelsTask fn, void *ctx) {
     if (n_tasks <= 0) return;
     pthread_once(&pool.once, pool_init_once);
-    if (tl_in_task || pool.n_threads == 1 || n_tasks == 1) {
+    /* nested calls, and calls from a second thread while the pool serves another, run on the caller */
+    if (tl_in_task || pool.n_threads == 1 || n_tasks == 1 || pthread_mutex_trylock(&pool.call_mu) != 0) {
+        int saved = tl_in_task;
+        tl_in_task = 1;
         for (int i = 0; i < n_tasks; i++) fn(ctx, i);
+        tl_in_task = saved;
         return;
     }
     pool.fn = fn;
@@ -209,6 +217,7 @@ void kernels_parallel(int n_tasks, KernelsTask fn, void *ctx) {
     pthread_mutex_lock(&pool.mu);
     while (atomic_load(&pool.pending) > 0) pthread_cond_wait(&pool.cv_done, &pool.mu);
     pthread_mutex_unlock(&pool.mu);
+    pthread_mutex_unlock(&pool.call_mu);
 }
 
 const char *kernels_blas_corename(void) {

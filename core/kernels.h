@@ -47,7 +47,8 @@ int kernels_threads(void);
 
 typedef void (*KernelsTask)(void *ctx, int task);
 /* Runs fn(ctx, i) for i in [0, n_tasks) on the pool's threads (the caller's thread takes part) and returns when
- * all are done. A call from inside a task runs its tasks serially on that thread. */
+ * all are done. A call from inside a task, or from another thread while the pool is busy, runs its tasks
+ * serially on the calling thread. */
 void kernels_parallel(int n_tasks, KernelsTask fn, void *ctx);
 
 /* The name of the BLAS kernel OpenBLAS loaded (openblas_get_corename(), e.g. "Haswell"), for reports. */
