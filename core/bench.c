@@ -5,7 +5,9 @@
  *
  * Legitimate work the engine saves and PyTorch does not: generation runs the decoder on dense batches with one
  * pool dispatch per token; attention computes only the lower triangle; the policy's log-probs of the one
- * iteration serve as the old log-probs (as in PyTorch's detach); the reference forward keeps no activations. */
+ * iteration serve as the old log-probs (as in PyTorch's detach); the reference forward keeps no activations;
+ * generation records the policy's activations over the sampled sequences (model_kv_record), so the policy
+ * forward of the update is a check and a re-layout (model_forward_recorded) - its cost is in `gen`. */
 #include "core/bench.h"
 #include "core/config.h"
 #include "core/grpo.h"
@@ -169,6 +171,7 @@ int bench_grpo_step(const BenchParams *p, BenchResult *r, char *err, size_t err_
         return -1;
     }
     model_copy_params(&b.ref, &b.policy);
+    sampler_record(b.sampler, b.acts); /* generation leaves the policy's forward behind for the update */
     for (int i = 0; i < B * N; i++) b.mask[i] = 1;
     for (int i = 0; i < B; i++) b.prompt_lens[i] = P;
     SamplerParams sp = {.temperature = 1.0f, .top_k = 0, .top_p = 1.0f, .max_new_tokens = N, .eos_id = -1};
@@ -213,7 +216,7 @@ int bench_grpo_step(const BenchParams *p, BenchResult *r, char *err, size_t err_
             memcpy(b.ref_logp + (size_t)i * N, b.ref_full + (size_t)i * (T - 1) + P - 1, sizeof(float) * N);
         double t2 = now();
         c[2] = cpu_now();
-        model_forward(&b.policy, b.acts, b.tokens, B, T);
+        if (model_forward_recorded(&b.policy, b.acts, b.tokens, B, T) != 0) model_forward(&b.policy, b.acts, b.tokens, B, T);
         model_token_logprobs(b.acts, b.tokens, B, T, b.lp_full, NULL);
         for (int i = 0; i < B; i++)
             memcpy(b.logp + (size_t)i * N, b.lp_full + (size_t)i * (T - 1) + P - 1, sizeof(float) * N);

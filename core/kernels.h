@@ -18,6 +18,10 @@
 #define GRPO_KERNELS_H
 #include <stddef.h>
 
+/* Attention over whole sequences works in tiles of this many query rows (kernels_api.h: attention_forward);
+ * attention_backward reads row t of the probabilities up to the end of t's tile. */
+#define KERNELS_ATT_TILE 32
+
 #define real float
 #define KFN(name) name
 #include "core/kernels_api.h"

@@ -62,8 +62,8 @@ void KFN(attention_backward)(real *dqkv, real *scratch, const real *dout, const 
  * Row n (query q + n*ldq, H heads of D) belongs to cache sequence seq[n] and sits at position pos[n]; it attends
  * to cache positions 0..pos[n]. kt is one layer of keys stored transposed, (B_cache, H, D, max_T), so scores are
  * contiguous; v is (B_cache, H, max_T, D). out (N, C). scratch holds max_T reals. */
-void KFN(attention_decode)(real *out, real *scratch, const real *q, int ldq, const real *kt, const real *v,
-                           const int *seq, const int *pos, int N, int C, int H, int max_T);
+void KFN(attention_decode)(real *out, real *att, real *scratch, const real *q, int ldq, const real *kt,
+                           const real *v, const int *seq, const int *pos, int N, int C, int H, int max_T, int T_att);
 
 /* ---- SwiGLU: out = silu(gate) * up, gu (N, 2F) = gate | up side by side ------------------------------------- */
 void KFN(swiglu_forward)(real *out, const real *gu, int N, int F);

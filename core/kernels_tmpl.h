@@ -187,11 +187,9 @@ void KFN(rope_backward)(real *dx, const real *cos_tab, const real *sin_tab, cons
 
 /* ------------------------------------------------------------------------------------------------- attention */
 
-/* Query rows are processed in tiles of ATT_TILE; a tile attends to keys [0, tile end), so work above the
- * diagonal is limited to the diagonal tiles: 5/8 of the full square at T = 128. */
-#ifndef ATT_TILE
-#define ATT_TILE 32
-#endif
+/* Query rows are processed in tiles of ATT_TILE (kernels.h); a tile attends to keys [0, tile end), so work
+ * above the diagonal is limited to the diagonal tiles: 5/8 of the full square at T = 128. */
+#define ATT_TILE KERNELS_ATT_TILE
 
 void KFN(attention_forward)(real *out, real *att, const real *qkv, int B, int T, int C, int H) {
     int D = C / H, C3 = 3 * C;
@@ -246,8 +244,8 @@ void KFN(attention_backward)(real *dqkv, real *scratch, const real *dout, const 
         }
 }
 
-void KFN(attention_decode)(real *out, real *scratch, const real *q, int ldq, const real *kt, const real *v,
-                           const int *seq, const int *pos, int N, int C, int H, int max_T) {
+void KFN(attention_decode)(real *out, real *att, real *scratch, const real *q, int ldq, const real *kt,
+                           const real *v, const int *seq, const int *pos, int N, int C, int H, int max_T, int T_att) {
     int D = C / H;
     real scale = (real)1 / (real)sqrt((double)D);
     for (int n = 0; n < N; n++) {
@@ -256,7 +254,8 @@ void KFN(attention_decode)(real *out, real *scratch, const real *q, int ldq, con
             const real *qh = q + (size_t)n * ldq + h * D;
             const real *kh = kt + ((size_t)b * H + h) * D * max_T;
             const real *vh = v + ((size_t)b * H + h) * max_T * D;
-            real *restrict sc = scratch;
+            /* with att, the probabilities are computed in their final place (see kernels_api.h) */
+            real *restrict sc = att ? att + (((size_t)b * H + h) * T_att + np - 1) * T_att : scratch;
             /* scores: 64 then 16 positions at a time held in lanes while the head dimension streams past
              * (independent accumulators, so the FMA latency is hidden) */
             int s = 0;
@@ -291,6 +290,10 @@ void KFN(attention_decode)(real *out, real *scratch, const real *q, int ldq, con
                 sc[s] = a * scale;
             }
             KFN(softmax_inplace)(sc, np);
+            if (att) {
+                int end = ((np - 1) / ATT_TILE + 1) * ATT_TILE;
+                for (int t = np; t < (end < T_att ? end : T_att); t++) sc[t] = 0;
+            }
             /* y = p . V, 16 head dimensions at a time */
             real *restrict y = out + (size_t)n * C + h * D;
             int d0 = 0;

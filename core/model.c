@@ -243,6 +243,11 @@ struct ModelKV {
     float *wqkv;    /* (L, 3C, C) */
     float *wgu;     /* (L, 2F, C) */
     const Model *bound;
+    /* recording (model_kv_record): the training activations the prefill and decode steps also fill */
+    ModelActs *rec;
+    int rec_T;
+    float *rstd;    /* (B_max) RMSNorm scale of each dense row, kept only while recording */
+    size_t *ridx;   /* (B_max) row of each dense row in the recording's (B, rec_T) layout */
 };
 
 ModelKV *model_kv_new(const ModelConfig *cfg, int B_max, int T_max) {
@@ -265,8 +270,10 @@ ModelKV *model_kv_new(const ModelConfig *cfg, int B_max, int T_max) {
     kv->pos = calloc(B, sizeof(int));
     kv->tok = calloc(B, sizeof(int));
     kv->ptok = calloc(B * T, sizeof(int));
+    kv->rstd = calloc(B, sizeof(float));
+    kv->ridx = calloc(B, sizeof(size_t));
     kv->pre = model_acts_new_inference(cfg, B_max, T_max);
-    if (!kv->mem || !kv->seq || !kv->pos || !kv->tok || !kv->ptok || !kv->pre) {
+    if (!kv->mem || !kv->seq || !kv->pos || !kv->tok || !kv->ptok || !kv->rstd || !kv->ridx || !kv->pre) {
         model_kv_free(kv);
         return NULL;
     }
@@ -286,6 +293,8 @@ void model_kv_free(ModelKV *kv) {
     free(kv->pos);
     free(kv->tok);
     free(kv->ptok);
+    free(kv->rstd);
+    free(kv->ridx);
     model_acts_free(kv->pre);
     free(kv);
 }
@@ -304,6 +313,134 @@ static void kv_store(ModelKV *kv, int l, const float *qkv, const int *seq, const
             memcpy(vv, v + h * D, D * sizeof(float));
         }
     }
+}
+
+/* ------------------------------------------------------------------------------------------- recording */
+
+void model_kv_record(ModelKV *kv, ModelActs *a, int T) {
+    assert(!a || (a->train && !memcmp(&a->cfg, &kv->cfg, sizeof a->cfg) && T >= 1 && T <= a->T_max &&
+                  T <= kv->T_max));
+    kv->rec = a;
+    kv->rec_T = a ? T : 0;
+    if (a) a->rec_B = 0;
+}
+
+/* A hash of the parameters' bits: any change of the weights (an optimizer step) changes it. */
+static uint64_t params_hash(const Model *m) {
+    const uint32_t *w = (const uint32_t *)(const void *)m->params_mem;
+    uint64_t h = 0;
+    for (size_t i = 0; i < m->n_params; i++) h += (uint64_t)w[i] * (2 * (uint64_t)i + 1);
+    return h ^ (uint64_t)m->n_params;
+}
+
+/* The per-row activation arrays of ModelActs: base, row width, layers (stride LS rows). */
+typedef struct { float *base; size_t width; int layers; } ActsArray;
+
+static int acts_arrays(const ModelActs *a, ActsArray *out) {
+    size_t C = a->cfg.C, F = a->cfg.F, V = a->cfg.V;
+    int L = a->cfg.L, n = 0;
+    out[n++] = (ActsArray){a->x, C, L + 1};
+    out[n++] = (ActsArray){a->xn1, C, L};
+    out[n++] = (ActsArray){a->rstd1, 1, L};
+    out[n++] = (ActsArray){a->qkv, 3 * C, L};
+    out[n++] = (ActsArray){a->atty, C, L};
+    out[n++] = (ActsArray){a->xmid, C, L};
+    out[n++] = (ActsArray){a->xn2, C, L};
+    out[n++] = (ActsArray){a->rstd2, 1, L};
+    out[n++] = (ActsArray){a->gu, 2 * F, L};
+    out[n++] = (ActsArray){a->hsw, F, L};
+    out[n++] = (ActsArray){a->xf, C, 1};
+    out[n++] = (ActsArray){a->rstdf, 1, 1};
+    out[n++] = (ActsArray){a->logits, V, 1};
+    return n;
+}
+#define ACTS_ARRAYS 13
+
+static int tile_end(int t, int T) {
+    int e = (t / KERNELS_ATT_TILE + 1) * KERNELS_ATT_TILE;
+    return e < T ? e : T;
+}
+
+typedef struct {
+    ModelActs *a;
+    ActsArray arr[ACTS_ARRAYS];
+    int n_arr, B, T_from, T_to, n_pos;
+    const int *keep; /* finalize: row b keeps positions below keep[b], the rest becomes zeros (NULL: restride) */
+} RestrideJob;
+
+/* task = one (array, layer), or one attention layer after the arrays */
+static void restride_task(void *ctx, int task) {
+    RestrideJob *j = ctx;
+    ModelActs *a = j->a;
+    int B = j->B, Tf = j->T_from, Tt = j->T_to, n = j->n_pos, H = a->cfg.H, grow = Tt > Tf;
+    int lay = 0, k = 0;
+    for (; k < j->n_arr; k++) {
+        if (task < lay + j->arr[k].layers) break;
+        lay += j->arr[k].layers;
+    }
+    if (k < j->n_arr) {
+        size_t w = j->arr[k].width;
+        float *base = j->arr[k].base + (size_t)(task - lay) * a->LS * w;
+        if (Tt != Tf)
+            for (long i = 0; i < (long)B * n; i++) {
+                long r = grow ? (long)B * n - 1 - i : i;
+                int b = (int)(r / n), t = (int)(r % n);
+                memmove(base + ((size_t)b * Tt + t) * w, base + ((size_t)b * Tf + t) * w, w * sizeof(float));
+            }
+        if (j->keep)
+            for (int b = 0; b < B; b++)
+                if (j->keep[b] < Tt)
+                    memset(base + ((size_t)b * Tt + j->keep[b]) * w, 0, (size_t)(Tt - j->keep[b]) * w * sizeof(float));
+        return;
+    }
+    int l = task - lay;
+    float *att = a->att + (size_t)l * a->B_max * H * a->T_max * a->T_max;
+    if (Tt != Tf)
+        for (long i = 0; i < (long)B * H * n; i++) {
+            long r = grow ? (long)B * H * n - 1 - i : i;
+            long bh = r / n;
+            int t = (int)(r % n), end = tile_end(t, Tt), c = tile_end(t, Tf);
+            if (c > end) c = end;
+            float *dst = att + ((size_t)bh * Tt + t) * Tt;
+            memmove(dst, att + ((size_t)bh * Tf + t) * Tf, c * sizeof(float));
+            if (end > c) memset(dst + c, 0, (end - c) * sizeof(float));
+        }
+    if (j->keep)
+        for (int b = 0; b < B; b++)
+            for (int h = 0; h < H; h++)
+                for (int t = j->keep[b]; t < Tt; t++)
+                    memset(att + (((size_t)b * H + h) * Tt + t) * Tt, 0, tile_end(t, Tt) * sizeof(float));
+}
+
+/* Moves the activations of positions [0, n_pos) of B sequences from the layout of a forward of (B, T_from)
+ * tokens to that of (B, T_to); with keep, then zeroes positions keep[b].. of each row. */
+static void acts_restride_keep(ModelActs *a, int B, int T_from, int T_to, int n_pos, const int *keep) {
+    RestrideJob j = {.a = a, .B = B, .T_from = T_from, .T_to = T_to, .n_pos = n_pos, .keep = keep};
+    j.n_arr = acts_arrays(a, j.arr);
+    int tasks = a->cfg.L;
+    for (int k = 0; k < j.n_arr; k++) tasks += j.arr[k].layers;
+    kernels_parallel(tasks, restride_task, &j);
+}
+
+static void acts_restride(ModelActs *a, int B, int T_from, int T_to, int n_pos) {
+    acts_restride_keep(a, B, T_from, T_to, n_pos, NULL);
+}
+
+int model_forward_recorded(const Model *m, ModelActs *a, const int *tokens, int B, int T) {
+    assert(B >= 1 && T >= 1);
+    if (!a->train || a->rec_B != B || a->rec_model != m || T > a->rec_T) return -1;
+    for (int b = 0; b < B; b++) {
+        if (a->rec_len[b] > T) return -1;
+        if (memcmp(a->rec_tok + (size_t)b * a->rec_T, tokens + (size_t)b * T, a->rec_len[b] * sizeof(int)))
+            return -1;
+    }
+    if (params_hash(m) != a->rec_hash) return -1;
+    acts_restride_keep(a, B, a->rec_T, T, T, a->rec_len);
+    a->rec_B = 0;
+    a->B = B;
+    a->T = T;
+    a->lse_valid = 0;
+    return 0;
 }
 
 typedef struct {
@@ -343,11 +480,24 @@ void model_prefill(const Model *m, ModelKV *kv, const int *tokens, const int *le
         memcpy(kv->wgu + (2 * l + 1) * FC, m->params.w_up + l * FC, FC * sizeof(float));
     }
     kv->bound = m;
+    if (kv->rec) kv->rec->rec_B = 0; /* a new generation: any earlier recording is void */
     PrefillCtx pc = {kv, lens};
-    mt_forward_f32(&m->params, kv->pre, tok, B, T, prefill_hook, &pc);
+    ModelActs *a = kv->rec && T <= kv->rec_T && B <= kv->rec->B_max ? kv->rec : kv->pre;
+    mt_forward_f32(&m->params, a, tok, B, T, prefill_hook, &pc);
     int V = m->cfg.V;
     for (int b = 0; b < B; b++)
-        memcpy(logits + (size_t)b * V, kv->pre->logits + ((size_t)b * T + lens[b] - 1) * V, V * sizeof(float));
+        memcpy(logits + (size_t)b * V, a->logits + ((size_t)b * T + lens[b] - 1) * V, V * sizeof(float));
+    if (a == kv->rec) { /* the prompts' activations move to the recording's layout; the steps fill the rest */
+        acts_restride(a, B, T, kv->rec_T, T);
+        a->rec_B = B;
+        a->rec_T = kv->rec_T;
+        a->rec_model = m;
+        a->rec_hash = params_hash(m);
+        for (int b = 0; b < B; b++) {
+            a->rec_len[b] = lens[b];
+            memcpy(a->rec_tok + (size_t)b * a->rec_T, tok + (size_t)b * T, lens[b] * sizeof(int));
+        }
+    }
 }
 
 typedef struct {
@@ -355,7 +505,14 @@ typedef struct {
     ModelKV *kv;
     int n, n_tasks;
     float *logits; /* (B, V) output rows, indexed by seq */
+    ModelActs *rec; /* recording into these activations (NULL: not) with rows of rec_T positions */
+    int rec_T;
 } DecodeJob;
+
+/* dst row ridx[r] (width w) = src row r, for R dense rows */
+static void rec_rows(float *dst, size_t w, const float *src, const size_t *ridx, int R) {
+    for (int r = 0; r < R; r++) memcpy(dst + ridx[r] * w, src + (size_t)r * w, w * sizeof(float));
+}
 
 static void decode_task(void *ctx, int task) {
     DecodeJob *j = ctx;
@@ -370,24 +527,47 @@ static void decode_task(void *ctx, int task) {
     float *atty = kv->atty + (size_t)r0 * C, *gu = kv->gu + (size_t)r0 * 2 * F, *hsw = kv->hsw + (size_t)r0 * F;
     const int *seq = kv->seq + r0, *pos = kv->pos + r0;
     float *scores = kv->scores + (size_t)task * TM;
+    /* recording: each result is also copied to the row of its position in the training activations */
+    ModelActs *a = j->rec;
+    const size_t *ridx = kv->ridx + r0, LS = a ? a->LS : 0;
+    float *rstd = a ? kv->rstd + r0 : NULL;
+    float *att = NULL;
+#define REC(arr, layer, w, src) if (a) rec_rows(a->arr + (size_t)(layer) * LS * (w), (w), (src), ridx, R)
     encoder_forward(x, kv->tok + r0, p->wte, R, C);
     for (int l = 0; l < c->L; l++) {
         size_t layer = (size_t)l * kv->B_max * C * TM;
-        rmsnorm_forward(xn, NULL, x, p->attn_norm + (size_t)l * C, R, C, c->norm_eps);
+        if (a) att = a->att + (size_t)l * a->B_max * H * a->T_max * a->T_max;
+        REC(x, l, C, x);
+        rmsnorm_forward(xn, rstd, x, p->attn_norm + (size_t)l * C, R, C, c->norm_eps);
+        REC(xn1, l, C, xn);
+        REC(rstd1, l, 1, rstd);
         matmul_forward(qkv, xn, kv->wqkv + 3 * l * CC, R, C, 3 * C, 3 * C);
         rope_forward(qkv, kv->cos_tab, kv->sin_tab, pos, R, 1, H, D, 3 * C);
         rope_forward(qkv + C, kv->cos_tab, kv->sin_tab, pos, R, 1, H, D, 3 * C);
+        REC(qkv, l, 3 * C, qkv);
         kv_store(kv, l, qkv, seq, pos, R, 1);
-        attention_decode(atty, scores, qkv, 3 * C, kv->kt + layer, kv->v + layer, seq, pos, R, C, H, TM);
+        attention_decode(atty, att, scores, qkv, 3 * C, kv->kt + layer, kv->v + layer, seq, pos, R, C, H, TM,
+                         j->rec_T);
+        REC(atty, l, C, atty);
         matmul_gemm(0, 1, R, C, C, 1, atty, C, p->wo + l * CC, C, 1, x, C); /* x += atty Wo^T */
-        rmsnorm_forward(xn, NULL, x, p->mlp_norm + (size_t)l * C, R, C, c->norm_eps);
+        REC(xmid, l, C, x);
+        rmsnorm_forward(xn, rstd, x, p->mlp_norm + (size_t)l * C, R, C, c->norm_eps);
+        REC(xn2, l, C, xn);
+        REC(rstd2, l, 1, rstd);
         matmul_forward(gu, xn, kv->wgu + 2 * l * FC, R, C, 2 * F, 2 * F);
+        REC(gu, l, 2 * F, gu);
         swiglu_forward(hsw, gu, R, F);
+        REC(hsw, l, F, hsw);
         matmul_gemm(0, 1, R, C, F, 1, hsw, F, p->w_down + l * FC, F, 1, x, C); /* x += hsw Wdown^T */
     }
-    rmsnorm_forward(xn, NULL, x, p->norm, R, C, c->norm_eps);
+    REC(x, c->L, C, x);
+    rmsnorm_forward(xn, rstd, x, p->norm, R, C, c->norm_eps);
+    REC(xf, 0, C, xn);
+    REC(rstdf, 0, 1, rstd);
     float *lg = kv->logits + (size_t)r0 * V;
     matmul_forward(lg, xn, p->lm_head, R, C, V, V);
+    REC(logits, 0, V, lg);
+#undef REC
     for (int r = 0; r < R; r++) memcpy(j->logits + (size_t)seq[r] * V, lg + (size_t)r * V, V * sizeof(float));
 }
 
@@ -405,8 +585,24 @@ void model_decode(const Model *m, ModelKV *kv, const int *token, const int *pos,
         n++;
     }
     if (n == 0) return;
+    /* recording: positions must follow the prefill's in order; anything else ends the recording */
+    ModelActs *a = kv->rec && kv->rec->rec_B == B && kv->rec->rec_model == m ? kv->rec : NULL;
+    for (int i = 0; a && i < n; i++) {
+        int b = kv->seq[i];
+        if (kv->pos[i] != a->rec_len[b] || kv->pos[i] >= a->rec_T) {
+            a->rec_B = 0;
+            a = NULL;
+            break;
+        }
+        kv->ridx[i] = (size_t)b * a->rec_T + kv->pos[i];
+    }
     int n_tasks = kv->n_slots < n ? kv->n_slots : n;
     if (n_tasks > kernels_threads()) n_tasks = kernels_threads();
-    DecodeJob j = {m, kv, n, n_tasks, logits};
+    DecodeJob j = {m, kv, n, n_tasks, logits, a, a ? a->rec_T : 0};
     kernels_parallel(n_tasks, decode_task, &j);
+    for (int i = 0; a && i < n; i++) {
+        int b = kv->seq[i];
+        a->rec_tok[(size_t)b * a->rec_T + kv->pos[i]] = kv->tok[i];
+        a->rec_len[b] = kv->pos[i] + 1;
+    }
 }

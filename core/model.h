@@ -109,6 +109,26 @@ void model_decode(const Model *m, ModelKV *kv, const int *token, const int *pos,
  * model_logprob_backward and model_backward assert against it. Pair with model_acts_free. */
 ModelActs *model_acts_new_inference(const ModelConfig *cfg, int B_max, int T_max);
 
+/* Recording a generation for training: generation already runs the policy over the very tokens it is then
+ * trained on, so the prefill and decode steps can leave behind the activations a forward over the finished
+ * sequences would compute, and the first policy update skips that forward.
+ * model_kv_record attaches training activations `a` (model_acts_new; NULL detaches) to the cache: from the next
+ * model_prefill on, the prefill and every decode step that continues each row in order also store the
+ * activations of the positions they process into `a`, laid out as model_forward of (B, T) tokens would
+ * (T >= prompt width + new tokens; the sampler passes exactly that). Recording costs copies of each step's
+ * rows; any model_forward on `a` discards the recording. */
+void model_kv_record(ModelKV *kv, ModelActs *a, int T);
+/* Instead of model_forward(m, a, tokens, B, T) after a recorded generation: when `a` holds a recording of
+ * these B rows made with m's current parameters (checked by a hash of them), whose recorded tokens match
+ * `tokens` (right-padded rows; the recording covers each row up to its last token but one, which it never
+ * ran), lays it out for (B, T), zeroes the positions not recorded, and returns 0. `a` is then ready for
+ * model_token_logprobs / model_logprob_backward / model_backward: the log-probs of every token after the
+ * first up to a row's last recorded position + 1 are those of a fresh forward (within float rounding), and
+ * so is the gradient of any loss that gives zero weight to the log-probs beyond (a row's padding).
+ * Returns -1 (leaving the caller to run model_forward) when there is no such recording: none made, another
+ * model or batch, other tokens, changed weights, or already used (a recording serves one call). */
+int model_forward_recorded(const Model *m, ModelActs *a, const int *tokens, int B, int T);
+
 /* Threads: model_forward/backward, model_prefill and model_decode split their batch over kernels_parallel's
  * pool (core/kernels.h: kernels_set_threads). Results do not depend on the number of threads except for the
  * order in which per-thread weight gradients are summed (float rounding). */

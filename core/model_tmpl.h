@@ -48,6 +48,12 @@ struct ACTS {
     real *dhsw;     /* (BT, F) */
     real *att_scratch; /* (n_slots, T_max, T_max) */
     real *slot_grads;  /* (n_slots - 1, n_params) */
+    /* a generation recorded into these activations (model.c: model_kv_record; float, training acts only) */
+    int rec_B, rec_T;  /* layout of the recording, (rec_B, rec_T) rows; rec_B 0: nothing recorded */
+    const void *rec_model; /* the model it was made with, and a hash of its parameters then */
+    uint64_t rec_hash;
+    int *rec_len;      /* (B_max) row b holds positions 0..rec_len[b]-1 */
+    int *rec_tok;      /* (B_max, T_max) the tokens of those positions, row stride rec_T */
 };
 
 /* Lays the parameters out in `base` (NULL: only count). Returns the number of reals. */
@@ -77,6 +83,8 @@ static size_t MFN(layout)(TENS *t, real *base, const ModelConfig *c) {
 static void MFN(acts_free)(struct ACTS *a) {
     if (!a) return;
     free(a->mem);
+    free(a->rec_len);
+    free(a->rec_tok);
     free(a);
 }
 
@@ -112,8 +120,12 @@ static struct ACTS *MFN(acts_new)(const ModelConfig *cfg, int B_max, int T_max, 
     assert(n == sizeof ptrs / sizeof ptrs[0]);
     for (size_t i = 0; i < n; i++) total += (sizes[i] + 15) & ~(size_t)15; /* 64-byte aligned pieces */
     a->mem = big_alloc(total * sizeof(real));
-    if (!a->mem) {
-        free(a);
+    if (train) {
+        a->rec_len = calloc(B_max, sizeof(int));
+        a->rec_tok = calloc(BT, sizeof(int));
+    }
+    if (!a->mem || (train && (!a->rec_len || !a->rec_tok))) {
+        MFN(acts_free)(a);
         return NULL;
     }
     a->n_mem = total;
@@ -196,6 +208,7 @@ static void MFN(forward)(const TENS *p, struct ACTS *a, const int *tokens, int B
     a->B = B;
     a->T = T;
     a->lse_valid = 0;
+    a->rec_B = 0; /* overwrites any recording */
     kernels_parallel(j.n_tasks, MFN(forward_task), &j);
 }
 

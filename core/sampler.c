@@ -18,7 +18,13 @@ struct Sampler {
     int *prompt;     /* (B_max, T_max) right-padded prompts */
     int *lens, *pos, *active, *cur, *sampled; /* (B_max) each */
     Rng *rng;        /* (B_max) */
+    ModelActs *rec;  /* sampler_record */
 };
+
+void sampler_record(Sampler *s, ModelActs *a) {
+    s->rec = a;
+    if (!a) model_kv_record(s->kv, NULL, 0);
+}
 
 Sampler *sampler_new(const ModelConfig *cfg, int B_max, int T_max) {
     assert(B_max > 0 && T_max > 0 && T_max <= cfg->max_T);
@@ -140,6 +146,7 @@ int sampler_generate(Sampler *s, const Model *m, const SamplerParams *p, uint64_
         out_lens[b] = 0;
         finish[b] = 0;
     }
+    if (s->rec) model_kv_record(s->kv, s->rec, P + N);
     model_prefill(m, s->kv, s->prompt, s->lens, B, P, s->logits);
     for (int t = 0; t < N; t++) {
         int n_active = 0;

@@ -43,6 +43,7 @@ struct Trainer {
     AdamW opt;
     Sampler *sampler;
     ModelActs *acts;
+    ModelActs *ref_acts;        /* the reference forward's (one layer reused), so acts keeps what generation recorded */
     Evaluator *evaluator;
     Rng rng;
     int B_max, T_max, comp_text;
@@ -176,12 +177,14 @@ Trainer *trainer_new(const Config *c, const TrainerCallbacks *cb, char *err, siz
     t->comp_text = t->T_max * 10 + 16; /* the longest special is 9 characters */
     t->sampler = sampler_new(&t->policy.cfg, t->B_max, t->T_max);
     t->acts = model_acts_new(&t->policy.cfg, t->B_max, t->T_max);
+    t->ref_acts = model_acts_new_inference(&t->policy.cfg, t->B_max, t->T_max);
     t->evaluator = eval_new(&t->policy.cfg, &t->tok, t->task, t->B_max, t->T_max);
-    if (!t->sampler || !t->acts || !t->evaluator || alloc_buffers(t) != 0) {
+    if (!t->sampler || !t->acts || !t->ref_acts || !t->evaluator || alloc_buffers(t) != 0) {
         snprintf(err, errlen, "out of memory for a batch of %d x %d tokens (run.max_batch, model.max_seq)",
                  t->B_max, t->T_max);
         goto fail;
     }
+    sampler_record(t->sampler, t->acts); /* generation leaves the policy forward of the first update behind */
     rng_seed(&t->rng, (uint64_t)c->run.seed, 0);
     t->t_start = now_mono();
     return t;
@@ -198,6 +201,7 @@ void trainer_free(Trainer *t) {
     adamw_free(&t->opt);
     sampler_free(t->sampler);
     model_acts_free(t->acts);
+    model_acts_free(t->ref_acts);
     eval_free(t->evaluator);
     free(t->problems); free(t->prompts); free(t->plens); free(t->gen); free(t->glens); free(t->finish);
     free(t->seq); free(t->lp_full); free(t->ent_full); free(t->dlp_full);
@@ -545,8 +549,8 @@ static int grpo_step(Trainer *t) {
     double t2 = now_mono();
     const int use_ref = c->grpo.beta != 0.0f;
     if (use_ref) {
-        model_forward(&t->ref, t->acts, t->seq, B, T);
-        model_token_logprobs(t->acts, t->seq, B, T, t->lp_full, NULL);
+        model_forward(&t->ref, t->ref_acts, t->seq, B, T);
+        model_token_logprobs(t->ref_acts, t->seq, B, T, t->lp_full, NULL);
         GATHER(t->ref_logp, t->lp_full);
     }
     double t3 = now_mono();
@@ -561,7 +565,9 @@ static int grpo_step(Trainer *t) {
                            c->optim.min_lr_ratio);
     const int mu = c->grpo.num_iterations;
     for (int it = 0; it < mu; it++) {
-        model_forward(&t->policy, t->acts, t->seq, B, T);
+        /* the first update's forward was recorded by generation (same weights); later ones run afresh */
+        if (it > 0 || model_forward_recorded(&t->policy, t->acts, t->seq, B, T) != 0)
+            model_forward(&t->policy, t->acts, t->seq, B, T);
         model_token_logprobs(t->acts, t->seq, B, T, t->lp_full, it == 0 ? t->ent_full : NULL);
         GATHER(t->logp, t->lp_full);
         if (it == 0) {

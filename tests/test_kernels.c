@@ -275,10 +275,25 @@ static void test_attention_decode_matches_full(void **state) {
     int seq[3] = {2, 0, 1}, pos[3] = {19, 0, 7};
     float q[3 * 48], y[3 * 16], scratch[24];
     for (int n = 0; n < 3; n++) memcpy(q + n * 48, qkv + ((size_t)seq[n] * T + pos[n]) * 3 * C, sizeof(float) * C);
-    attention_decode(y, scratch, q, 48, kt, v, seq, pos, 3, C, H, TM);
+    attention_decode(y, NULL, scratch, q, 48, kt, v, seq, pos, 3, C, H, TM, 0);
     for (int n = 0; n < 3; n++)
         for (int c = 0; c < C; c++)
             assert_true(fabsf(y[n * C + c] - out[((size_t)seq[n] * T + pos[n]) * C + c]) < 1e-5f);
+    /* recording the probabilities: the rows attention_forward keeps, zeros up to the end of the row's tile */
+    float *rec = malloc(sizeof(float) * B * H * T * T), y2[3 * 16];
+    for (size_t i = 0; i < (size_t)B * H * T * T; i++) rec[i] = NAN;
+    attention_decode(y2, rec, scratch, q, 48, kt, v, seq, pos, 3, C, H, TM, T);
+    assert_memory_equal(y, y2, sizeof y);
+    for (int n = 0; n < 3; n++)
+        for (int h = 0; h < H; h++) {
+            size_t row = (((size_t)seq[n] * H + h) * T + pos[n]) * T;
+            int end = (pos[n] / KERNELS_ATT_TILE + 1) * KERNELS_ATT_TILE;
+            for (int s = 0; s < (end < T ? end : T); s++) {
+                float want = s <= pos[n] ? att[row + s] : 0.0f;
+                assert_true(fabsf(rec[row + s] - want) < 1e-6f);
+            }
+        }
+    free(rec);
     free(qkv), free(out), free(att), free(kt), free(v);
 }
 

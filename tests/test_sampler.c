@@ -226,6 +226,92 @@ static void test_eos_length_and_hook(void **state) {
     model_free(&m);
 }
 
+/* One recorded generation's policy forward against a fresh model_forward over the same sequences: log-probs,
+ * entropies and the gradient of a loss on the completion tokens agree; rows stop at different lengths (eos) and
+ * prompts have different lengths, so the recording is laid out again for the batch's true width and padded. */
+static void recorded_case(Model *m, Sampler *s, ModelActs *a, int eos, int N, uint64_t seed) {
+    int pr[NB * PS], out[NB * 40], lens[NB], fin[NB], seq[NB * 64];
+    prompts(pr);
+    SamplerParams sp = {1.0f, 0, 1.0f, N, eos};
+    assert_int_equal(sampler_generate(s, m, &sp, seed, pr, PLENS, PS, NB, out, lens, fin, NULL, NULL), 0);
+    int T = 0;
+    for (int b = 0; b < NB; b++) T = PLENS[b] + lens[b] > T ? PLENS[b] + lens[b] : T;
+    for (int b = 0; b < NB; b++)
+        for (int t = 0; t < T; t++)
+            seq[b * T + t] = t < PLENS[b] ? pr[b * PS + t] : t < PLENS[b] + lens[b] ? out[b * N + t - PLENS[b]] : 0;
+    float lp[2][NB * 64], ent[2][NB * 64], dlp[NB * 64];
+    Rng r;
+    rng_seed(&r, seed, 5);
+    for (int i = 0; i < NB * (T - 1); i++) dlp[i] = 0;
+    for (int b = 0; b < NB; b++)
+        for (int j = 0; j < lens[b]; j++) dlp[b * (T - 1) + PLENS[b] + j - 1] = rng_normal(&r);
+    float *grads[2];
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass == 0)
+            assert_int_equal(model_forward_recorded(m, a, seq, NB, T), 0);
+        else
+            model_forward(m, a, seq, NB, T);
+        model_token_logprobs(a, seq, NB, T, lp[pass], ent[pass]);
+        model_zero_grad(m);
+        model_logprob_backward(a, seq, dlp, NB, T);
+        model_backward(m, a, seq, NB, T);
+        grads[pass] = malloc(m->n_params * sizeof(float));
+        memcpy(grads[pass], m->grads_mem, m->n_params * sizeof(float));
+    }
+    for (int b = 0; b < NB; b++)
+        for (int j = 0; j < lens[b]; j++) {
+            int i = b * (T - 1) + PLENS[b] + j - 1;
+            assert_true(fabsf(lp[0][i] - lp[1][i]) < 1e-4f);
+            assert_true(fabsf(ent[0][i] - ent[1][i]) < 1e-4f);
+        }
+    double gmax = 0, dmax = 0;
+    for (size_t i = 0; i < m->n_params; i++) {
+        gmax = fmax(gmax, fabs(grads[1][i]));
+        dmax = fmax(dmax, fabs(grads[0][i] - grads[1][i]));
+    }
+    if (!(gmax > 0 && dmax <= 1e-4 * gmax)) fail_msg("T %d: max |grad| %g, max |difference| %g", T, gmax, dmax);
+    free(grads[0]);
+    free(grads[1]);
+    /* a recording serves one forward, and a fresh forward discards it */
+    assert_int_equal(model_forward_recorded(m, a, seq, NB, T), -1);
+}
+
+static void test_recorded_forward_matches_fresh(void **state) {
+    (void)state;
+    ModelConfig cfg = test_cfg();
+    Model m;
+    assert_int_equal(model_init(&m, &cfg, 3), 0);
+    for (int threads = 1; threads <= 2; threads++) {
+        kernels_set_threads(threads);
+        Sampler *s = sampler_new(&cfg, NB, 64);
+        ModelActs *a = model_acts_new(&cfg, NB, 64);
+        sampler_record(s, a);
+        recorded_case(&m, s, a, 5, 40, 21);  /* eos: rows of different lengths, usually shorter than 10 + 40 */
+        recorded_case(&m, s, a, -1, 30, 22); /* every row full: the recording's own width */
+        recorded_case(&m, s, a, -1, 1, 23);  /* one new token: nothing decoded, the prefill alone */
+
+        /* no recording to use: changed weights, other tokens, another batch size */
+        int pr[NB * PS], out[NB * 8], lens[NB], fin[NB], seq[NB * 18];
+        prompts(pr);
+        SamplerParams sp = {1.0f, 0, 1.0f, 8, -1};
+        for (int k = 0; k < 3; k++) {
+            assert_int_equal(sampler_generate(s, &m, &sp, 9, pr, PLENS, PS, NB, out, lens, fin, NULL, NULL), 0);
+            int T = PS + 8;
+            for (int b = 0; b < NB; b++)
+                for (int t = 0; t < T; t++)
+                    seq[b * T + t] = t < PLENS[b] ? pr[b * PS + t] : t < PLENS[b] + 8 ? out[b * 8 + t - PLENS[b]] : 0;
+            if (k == 0) m.params.w_up[7] += 1e-3f;
+            if (k == 1) seq[3 * T + PLENS[3] + 2] = (seq[3 * T + PLENS[3] + 2] + 1) % cfg.V;
+            assert_int_equal(model_forward_recorded(&m, a, seq, k == 2 ? NB - 1 : NB, T), -1);
+        }
+        sampler_record(s, NULL);
+        sampler_free(s);
+        model_acts_free(a);
+    }
+    kernels_set_threads(0);
+    model_free(&m);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pick_distribution),
@@ -233,6 +319,7 @@ int main(void) {
         cmocka_unit_test(test_generate_repeatable_and_thread_independent),
         cmocka_unit_test(test_greedy_matches_full_forward),
         cmocka_unit_test(test_eos_length_and_hook),
+        cmocka_unit_test(test_recorded_forward_matches_fresh),
     };
     return cmocka_run_group_tests_name("sampler", tests, NULL, NULL);
 }
