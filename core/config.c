@@ -434,7 +434,7 @@ void config_defaults(Config *c) {
     c->sampling.temperature = 1.0f;
     c->sampling.top_p = 1.0f;
     c->sampling.top_k = 0;
-    c->sampling.max_new_tokens = 160;
+    c->sampling.max_new_tokens = 200;
 
     c->optim.lr = 1e-4f;
     c->optim.weight_decay = 0.0f;
@@ -447,11 +447,11 @@ void config_defaults(Config *c) {
     c->optim.schedule = SCHED_CONSTANT;
 
     strcpy(c->run.name, "default");
-    c->run.steps = 200;
+    c->run.steps = 130;
     c->run.seed = 1;
     c->run.threads = 2;
     c->run.checkpoint_every = 50;
-    c->run.eval_every = 20;
+    c->run.eval_every = 10;
     c->run.eval_samples = 4;
     c->run.eval_problems = 100;
     c->run.max_batch = 256;
