@@ -63,9 +63,15 @@ void KFN(attention_backward)(real *dqkv, real *scratch, const real *dout, const 
 /* ---- attention of single new tokens against a KV cache (decoding) ------------------------------------------
  * Row n (query q + n*ldq, H heads of D) belongs to cache sequence seq[n] and sits at position pos[n]; it attends
  * to cache positions 0..pos[n]. kt is one layer of keys stored transposed, (B_cache, H, D, max_T), so scores are
- * contiguous; v is (B_cache, H, max_T, D). out (N, C). scratch holds max_T reals. */
+ * contiguous; v is (B_cache, H, max_T, D). out (N, C). scratch holds max_T reals.
+ * Shared prompts: when pre_seq is not NULL, row n reads positions below pre_len[n] from cache sequence
+ * pre_seq[n] instead (rows sampled from one prompt keep its keys and values once, so they are read once).
+ * att (may be NULL) receives the probabilities as attention_forward keeps them for a (B_cache, T_att) batch:
+ * row n, head h at att + ((seq[n]*H + h)*T_att + pos[n])*T_att, positions 0..pos[n], then zeros up to the end
+ * of pos[n]'s tile (KERNELS_ATT_TILE, at most T_att), the columns attention_backward reads; pos[n] < T_att. */
 void KFN(attention_decode)(real *out, real *att, real *scratch, const real *q, int ldq, const real *kt,
-                           const real *v, const int *seq, const int *pos, int N, int C, int H, int max_T, int T_att);
+                           const real *v, const int *seq, const int *pos, const int *pre_seq, const int *pre_len,
+                           int N, int C, int H, int max_T, int T_att);
 
 /* ---- SwiGLU: out = silu(gate) * up, gu (N, 2F) = gate | up side by side ------------------------------------- */
 void KFN(swiglu_forward)(real *out, const real *gu, int N, int F);

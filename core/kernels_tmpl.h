@@ -245,77 +245,134 @@ void KFN(attention_backward)(real *dqkv, real *scratch, const real *dout, const 
         }
 }
 
+/* sc[s] = scale * q . k_s for s in [s0, s1): 64 then 16 positions at a time held in lanes while the head
+ * dimension streams past (independent accumulators, so the FMA latency is hidden); kh is (D, max_T) */
+static inline void KFN(decode_scores)(real *restrict sc, const real *qh, const real *kh, int s0, int s1, int D,
+                                      int max_T, real scale) {
+    int s = s0;
+    for (; s + 64 <= s1; s += 64) {
+        KFN(vec16) a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0};
+        for (int d = 0; d < D; d++) {
+            const real *kd = kh + (size_t)d * max_T + s;
+            real qd = qh[d];
+            a0 += qd * KFN(vload)(kd);
+            a1 += qd * KFN(vload)(kd + 16);
+            a2 += qd * KFN(vload)(kd + 32);
+            a3 += qd * KFN(vload)(kd + 48);
+        }
+        KFN(vstore)(sc + s, a0 * scale);
+        KFN(vstore)(sc + s + 16, a1 * scale);
+        KFN(vstore)(sc + s + 32, a2 * scale);
+        KFN(vstore)(sc + s + 48, a3 * scale);
+    }
+    for (; s + 16 <= s1; s += 16) {
+        KFN(vec16) a0 = {0}, a1 = {0};
+        int d = 0;
+        for (; d + 2 <= D; d += 2) {
+            a0 += qh[d] * KFN(vload)(kh + (size_t)d * max_T + s);
+            a1 += qh[d + 1] * KFN(vload)(kh + (size_t)(d + 1) * max_T + s);
+        }
+        for (; d < D; d++) a0 += qh[d] * KFN(vload)(kh + (size_t)d * max_T + s);
+        KFN(vstore)(sc + s, (a0 + a1) * scale);
+    }
+    if (s < s1 && s + 16 <= max_T) { /* the tail as one more chunk; lanes from s1 on read slots whose values are dropped */
+        KFN(vec16) a0 = {0}, a1 = {0};
+        int d = 0;
+        for (; d + 2 <= D; d += 2) {
+            a0 += qh[d] * KFN(vload)(kh + (size_t)d * max_T + s);
+            a1 += qh[d + 1] * KFN(vload)(kh + (size_t)(d + 1) * max_T + s);
+        }
+        for (; d < D; d++) a0 += qh[d] * KFN(vload)(kh + (size_t)d * max_T + s);
+        real tail[16];
+        KFN(vstore)(tail, (a0 + a1) * scale);
+        for (int i = 0; s + i < s1; i++) sc[s + i] = tail[i];
+        return;
+    }
+    for (; s < s1; s++) {
+        real a = 0;
+        for (int d = 0; d < D; d++) a += qh[d] * kh[(size_t)d * max_T + s];
+        sc[s] = a * scale;
+    }
+}
+
+/* decode_pv for D = 16 nv (nv <= 4): one pass over the rows of V, every head dimension in registers */
+static inline __attribute__((always_inline)) void KFN(decode_pv_rows)(real *restrict y, const real *p,
+                                                                      const real *vh, int t0, int t1, int D,
+                                                                      int nv, int add) {
+    KFN(vec16) a[4] = {{0}}, b[4] = {{0}};
+    int t = t0;
+    for (; t + 2 <= t1; t += 2) {
+        const real *v0 = vh + (size_t)t * D, *v1 = v0 + D;
+        for (int j = 0; j < nv; j++) {
+            a[j] += p[t] * KFN(vload)(v0 + 16 * j);
+            b[j] += p[t + 1] * KFN(vload)(v1 + 16 * j);
+        }
+    }
+    for (; t < t1; t++)
+        for (int j = 0; j < nv; j++) a[j] += p[t] * KFN(vload)(vh + (size_t)t * D + 16 * j);
+    for (int j = 0; j < nv; j++) {
+        KFN(vec16) r = a[j] + b[j];
+        if (add) r += KFN(vload)(y + 16 * j);
+        KFN(vstore)(y + 16 * j, r);
+    }
+}
+
+/* y (D) = (add ? y : 0) + sum over t in [t0, t1) of p[t] v_t; vh is (max_T, D) */
+static inline void KFN(decode_pv)(real *restrict y, const real *p, const real *vh, int t0, int t1, int D, int add) {
+    switch (D) { /* whole rows of V at once: a row is two or more cache lines, read once */
+    case 16: KFN(decode_pv_rows)(y, p, vh, t0, t1, D, 1, add); return;
+    case 32: KFN(decode_pv_rows)(y, p, vh, t0, t1, D, 2, add); return;
+    case 48: KFN(decode_pv_rows)(y, p, vh, t0, t1, D, 3, add); return;
+    case 64: KFN(decode_pv_rows)(y, p, vh, t0, t1, D, 4, add); return;
+    }
+    int d0 = 0;
+    for (; d0 + 16 <= D; d0 += 16) {
+        KFN(vec16) a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0};
+        const real *vd = vh + d0;
+        int t = t0;
+        for (; t + 4 <= t1; t += 4) {
+            a0 += p[t] * KFN(vload)(vd + (size_t)t * D);
+            a1 += p[t + 1] * KFN(vload)(vd + (size_t)(t + 1) * D);
+            a2 += p[t + 2] * KFN(vload)(vd + (size_t)(t + 2) * D);
+            a3 += p[t + 3] * KFN(vload)(vd + (size_t)(t + 3) * D);
+        }
+        for (; t < t1; t++) a0 += p[t] * KFN(vload)(vd + (size_t)t * D);
+        KFN(vec16) r = (a0 + a1) + (a2 + a3);
+        if (add) r += KFN(vload)(y + d0);
+        KFN(vstore)(y + d0, r);
+    }
+    for (; d0 < D; d0++) {
+        real a = 0;
+        for (int t = t0; t < t1; t++) a += p[t] * vh[(size_t)t * D + d0];
+        y[d0] = add ? y[d0] + a : a;
+    }
+}
+
 void KFN(attention_decode)(real *out, real *att, real *scratch, const real *q, int ldq, const real *kt,
-                           const real *v, const int *seq, const int *pos, int N, int C, int H, int max_T, int T_att) {
+                           const real *v, const int *seq, const int *pos, const int *pre_seq, const int *pre_len,
+                           int N, int C, int H, int max_T, int T_att) {
     int D = C / H;
     real scale = (real)1 / (real)sqrt((double)D);
     for (int n = 0; n < N; n++) {
         int b = seq[n], np = pos[n] + 1;
+        /* positions below split come from the cache row that holds the shared prompt */
+        int b0 = pre_seq ? pre_seq[n] : b, split = pre_seq ? (pre_len[n] < np ? pre_len[n] : np) : 0;
         for (int h = 0; h < H; h++) {
             const real *qh = q + (size_t)n * ldq + h * D;
-            const real *kh = kt + ((size_t)b * H + h) * D * max_T;
-            const real *vh = v + ((size_t)b * H + h) * max_T * D;
+            const real *kh = kt + ((size_t)b * H + h) * D * max_T, *kh0 = kt + ((size_t)b0 * H + h) * D * max_T;
+            const real *vh = v + ((size_t)b * H + h) * max_T * D, *vh0 = v + ((size_t)b0 * H + h) * max_T * D;
             /* with att, the probabilities are computed in their final place (see kernels_api.h) */
             real *restrict sc = att ? att + (((size_t)b * H + h) * T_att + np - 1) * T_att : scratch;
-            /* scores: 64 then 16 positions at a time held in lanes while the head dimension streams past
-             * (independent accumulators, so the FMA latency is hidden) */
-            int s = 0;
-            for (; s + 64 <= np; s += 64) {
-                KFN(vec16) a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0};
-                for (int d = 0; d < D; d++) {
-                    const real *kd = kh + (size_t)d * max_T + s;
-                    real qd = qh[d];
-                    a0 += qd * KFN(vload)(kd);
-                    a1 += qd * KFN(vload)(kd + 16);
-                    a2 += qd * KFN(vload)(kd + 32);
-                    a3 += qd * KFN(vload)(kd + 48);
-                }
-                KFN(vstore)(sc + s, a0 * scale);
-                KFN(vstore)(sc + s + 16, a1 * scale);
-                KFN(vstore)(sc + s + 32, a2 * scale);
-                KFN(vstore)(sc + s + 48, a3 * scale);
-            }
-            for (; s + 16 <= np; s += 16) {
-                KFN(vec16) a0 = {0}, a1 = {0};
-                int d = 0;
-                for (; d + 2 <= D; d += 2) {
-                    a0 += qh[d] * KFN(vload)(kh + (size_t)d * max_T + s);
-                    a1 += qh[d + 1] * KFN(vload)(kh + (size_t)(d + 1) * max_T + s);
-                }
-                for (; d < D; d++) a0 += qh[d] * KFN(vload)(kh + (size_t)d * max_T + s);
-                KFN(vstore)(sc + s, (a0 + a1) * scale);
-            }
-            for (; s < np; s++) {
-                real a = 0;
-                for (int d = 0; d < D; d++) a += qh[d] * kh[(size_t)d * max_T + s];
-                sc[s] = a * scale;
-            }
+            KFN(decode_scores)(sc, qh, kh0, 0, split, D, max_T, scale);
+            KFN(decode_scores)(sc, qh, kh, split, np, D, max_T, scale);
             KFN(softmax_inplace)(sc, np);
             if (att) {
                 int end = ((np - 1) / ATT_TILE + 1) * ATT_TILE;
                 for (int t = np; t < (end < T_att ? end : T_att); t++) sc[t] = 0;
             }
-            /* y = p . V, 16 head dimensions at a time */
             real *restrict y = out + (size_t)n * C + h * D;
-            int d0 = 0;
-            for (; d0 + 16 <= D; d0 += 16) {
-                KFN(vec16) a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0};
-                const real *vd = vh + d0;
-                int t = 0;
-                for (; t + 4 <= np; t += 4) {
-                    a0 += sc[t] * KFN(vload)(vd + (size_t)t * D);
-                    a1 += sc[t + 1] * KFN(vload)(vd + (size_t)(t + 1) * D);
-                    a2 += sc[t + 2] * KFN(vload)(vd + (size_t)(t + 2) * D);
-                    a3 += sc[t + 3] * KFN(vload)(vd + (size_t)(t + 3) * D);
-                }
-                for (; t < np; t++) a0 += sc[t] * KFN(vload)(vd + (size_t)t * D);
-                KFN(vstore)(y + d0, (a0 + a1) + (a2 + a3));
-            }
-            for (; d0 < D; d0++) {
-                real a = 0;
-                for (int t = 0; t < np; t++) a += sc[t] * vh[(size_t)t * D + d0];
-                y[d0] = a;
-            }
+            KFN(decode_pv)(y, sc, vh0, 0, split, D, 0);
+            KFN(decode_pv)(y, sc, vh, split, np, D, 1);
         }
     }
 }

@@ -236,12 +236,18 @@ struct ModelKV {
     float *scores;  /* (n_slots, T_max) */
     int *seq, *pos; /* (B_max) cache row and position of each dense row */
     int *tok;       /* (B_max) */
+    int *lead;      /* (B_max) the cache row holding row b's prompt (rows with one prompt share its keys/values) */
+    int *plen;      /* (B_max) row b's prompt length */
+    int *pseq, *ppl; /* (B_max) lead and plen of each dense row */
     int *ptok;      /* (B_max, T_max) prefill tokens with padding replaced */
     ModelActs *pre; /* prefill workspace (inference activations) */
     /* the decode steps' weights, fused so that q|k|v and gate|up are one gemm each; copied from the model by
      * model_prefill, which binds the cache to that model until the next prefill */
     float *wqkv;    /* (L, 3C, C) */
     float *wgu;     /* (L, 2F, C) */
+    /* the same weights packed for the float gemm (kernels.h: matmul_pack), one matrix after another per layer */
+    float *pk_qkv, *pk_o, *pk_gu, *pk_down, *pk_lm;
+    size_t n_qkv, n_o, n_gu, n_down; /* floats per layer of each */
     const Model *bound;
     /* recording (model_kv_record): the training activations the prefill and decode steps also fill */
     ModelActs *rec;
@@ -259,10 +265,14 @@ ModelKV *model_kv_new(const ModelConfig *cfg, int B_max, int T_max) {
     kv->T_max = T_max;
     kv->n_slots = kernels_threads();
     size_t C = cfg->C, F = cfg->F, V = cfg->V, L = cfg->L, B = B_max, T = T_max, D = C / cfg->H;
+    kv->n_qkv = matmul_packed_size(C, 3 * C), kv->n_o = matmul_packed_size(C, C);
+    kv->n_gu = matmul_packed_size(C, 2 * F), kv->n_down = matmul_packed_size(F, C);
     size_t sizes[] = {L * B * C * T, L * B * C * T, T * D / 2, T * D / 2, B * C, B * C, B * 3 * C, B * C,
-                      B * 2 * F, B * F, B * V, (size_t)kv->n_slots * T, L * 3 * C * C, L * 2 * F * C};
+                      B * 2 * F, B * F, B * V, (size_t)kv->n_slots * T, L * 3 * C * C, L * 2 * F * C,
+                      L * kv->n_qkv, L * kv->n_o, L * kv->n_gu, L * kv->n_down, matmul_packed_size(C, V)};
     float **ptrs[] = {&kv->kt, &kv->v, &kv->cos_tab, &kv->sin_tab, &kv->x, &kv->xn, &kv->qkv, &kv->atty,
-                      &kv->gu, &kv->hsw, &kv->logits, &kv->scores, &kv->wqkv, &kv->wgu};
+                      &kv->gu, &kv->hsw, &kv->logits, &kv->scores, &kv->wqkv, &kv->wgu,
+                      &kv->pk_qkv, &kv->pk_o, &kv->pk_gu, &kv->pk_down, &kv->pk_lm};
     size_t n = sizeof sizes / sizeof sizes[0], total = 0, off = 0;
     for (size_t i = 0; i < n; i++) total += (sizes[i] + 15) & ~(size_t)15;
     kv->mem = big_alloc(total * sizeof(float));
@@ -271,9 +281,14 @@ ModelKV *model_kv_new(const ModelConfig *cfg, int B_max, int T_max) {
     kv->tok = calloc(B, sizeof(int));
     kv->ptok = calloc(B * T, sizeof(int));
     kv->rstd = calloc(B, sizeof(float));
+    kv->lead = calloc(B, sizeof(int));
+    kv->plen = calloc(B, sizeof(int));
+    kv->pseq = calloc(B, sizeof(int));
+    kv->ppl = calloc(B, sizeof(int));
     kv->ridx = calloc(B, sizeof(size_t));
     kv->pre = model_acts_new_inference(cfg, B_max, T_max);
-    if (!kv->mem || !kv->seq || !kv->pos || !kv->tok || !kv->ptok || !kv->rstd || !kv->ridx || !kv->pre) {
+    if (!kv->mem || !kv->seq || !kv->pos || !kv->tok || !kv->ptok || !kv->rstd || !kv->ridx || !kv->lead || !kv->plen ||
+        !kv->pseq || !kv->ppl || !kv->pre) {
         model_kv_free(kv);
         return NULL;
     }
@@ -294,6 +309,10 @@ void model_kv_free(ModelKV *kv) {
     free(kv->tok);
     free(kv->ptok);
     free(kv->rstd);
+    free(kv->lead);
+    free(kv->plen);
+    free(kv->pseq);
+    free(kv->ppl);
     free(kv->ridx);
     model_acts_free(kv->pre);
     free(kv);
@@ -453,8 +472,10 @@ typedef struct {
 static void prefill_hook(void *ud, int l, const float *qkv, int b0, int b1, int T) {
     PrefillCtx *pc = ud;
     size_t row = 3 * (size_t)pc->kv->cfg.C;
-    for (int b = b0; b < b1; b++)
+    for (int b = b0; b < b1; b++) {
+        if (pc->kv->lead[b] != b) continue; /* other rows with this prompt read it from its lead row */
         for (int t = 0; t < pc->lens[b]; t++) kv_store(pc->kv, l, qkv + ((size_t)(b - b0) * T + t) * row, &b, &t, 1, 1);
+    }
 }
 
 void model_prefill(const Model *m, ModelKV *kv, const int *tokens, const int *lens, int B, int T, float *logits) {
@@ -470,6 +491,20 @@ void model_prefill(const Model *m, ModelKV *kv, const int *tokens, const int *le
             tok[(size_t)b * T + t] = t < lens[b] ? id : 0;
         }
     }
+    /* rows with the same prompt (a GRPO group) share the keys and values of its positions */
+    for (int b = 0; b < B; b++) {
+        kv->plen[b] = lens[b];
+        kv->lead[b] = b;
+        int prev = b > 0 ? kv->lead[b - 1] : 0; /* a group's rows are usually adjacent: try its lead first */
+        for (int k = -1; k < b; k++) {
+            int u = k < 0 ? prev : k;
+            if (u >= b || kv->lead[u] != u || lens[u] != lens[b]) continue;
+            if (!memcmp(tok + (size_t)u * T, tok + (size_t)b * T, lens[b] * sizeof(int))) {
+                kv->lead[b] = u;
+                break;
+            }
+        }
+    }
     const ModelConfig *c = &m->cfg;
     size_t CC = (size_t)c->C * c->C, FC = (size_t)c->F * c->C;
     for (int l = 0; l < c->L; l++) {
@@ -478,7 +513,12 @@ void model_prefill(const Model *m, ModelKV *kv, const int *tokens, const int *le
         memcpy(kv->wqkv + (3 * l + 2) * CC, m->params.wv + l * CC, CC * sizeof(float));
         memcpy(kv->wgu + (2 * l + 0) * FC, m->params.w_gate + l * FC, FC * sizeof(float));
         memcpy(kv->wgu + (2 * l + 1) * FC, m->params.w_up + l * FC, FC * sizeof(float));
+        matmul_pack(kv->pk_qkv + l * kv->n_qkv, kv->wqkv + 3 * l * CC, c->C, 3 * c->C);
+        matmul_pack(kv->pk_o + l * kv->n_o, m->params.wo + l * CC, c->C, c->C);
+        matmul_pack(kv->pk_gu + l * kv->n_gu, kv->wgu + 2 * l * FC, c->C, 2 * c->F);
+        matmul_pack(kv->pk_down + l * kv->n_down, m->params.w_down + l * FC, c->F, c->C);
     }
+    matmul_pack(kv->pk_lm, m->params.lm_head, c->C, c->V);
     kv->bound = m;
     if (kv->rec) kv->rec->rec_B = 0; /* a new generation: any earlier recording is void */
     PrefillCtx pc = {kv, lens};
@@ -511,7 +551,7 @@ typedef struct {
 
 /* dst row ridx[r] (width w) = src row r, for R dense rows */
 static void rec_rows(float *dst, size_t w, const float *src, const size_t *ridx, int R) {
-    for (int r = 0; r < R; r++) memcpy(dst + ridx[r] * w, src + (size_t)r * w, w * sizeof(float));
+    kernels_scatter_rows(dst, w, src, ridx, R);
 }
 
 static void decode_task(void *ctx, int task) {
@@ -525,7 +565,7 @@ static void decode_task(void *ctx, int task) {
     size_t CC = (size_t)C * C, FC = (size_t)F * C;
     float *x = kv->x + (size_t)r0 * C, *xn = kv->xn + (size_t)r0 * C, *qkv = kv->qkv + (size_t)r0 * 3 * C;
     float *atty = kv->atty + (size_t)r0 * C, *gu = kv->gu + (size_t)r0 * 2 * F, *hsw = kv->hsw + (size_t)r0 * F;
-    const int *seq = kv->seq + r0, *pos = kv->pos + r0;
+    const int *seq = kv->seq + r0, *pos = kv->pos + r0, *pseq = kv->pseq + r0, *ppl = kv->ppl + r0;
     float *scores = kv->scores + (size_t)task * TM;
     /* recording: each result is also copied to the row of its position in the training activations */
     ModelActs *a = j->rec;
@@ -541,31 +581,31 @@ static void decode_task(void *ctx, int task) {
         rmsnorm_forward(xn, rstd, x, p->attn_norm + (size_t)l * C, R, C, c->norm_eps);
         REC(xn1, l, C, xn);
         REC(rstd1, l, 1, rstd);
-        matmul_forward(qkv, xn, kv->wqkv + 3 * l * CC, R, C, 3 * C, 3 * C);
+        matmul_forward_packed(qkv, xn, kv->wqkv + 3 * l * CC, kv->pk_qkv + l * kv->n_qkv, R, C, 3 * C, 3 * C, 0);
         rope_forward(qkv, kv->cos_tab, kv->sin_tab, pos, R, 1, H, D, 3 * C);
         rope_forward(qkv + C, kv->cos_tab, kv->sin_tab, pos, R, 1, H, D, 3 * C);
         REC(qkv, l, 3 * C, qkv);
         kv_store(kv, l, qkv, seq, pos, R, 1);
-        attention_decode(atty, att, scores, qkv, 3 * C, kv->kt + layer, kv->v + layer, seq, pos, R, C, H, TM,
+        attention_decode(atty, att, scores, qkv, 3 * C, kv->kt + layer, kv->v + layer, seq, pos, pseq, ppl, R, C, H, TM,
                          j->rec_T);
         REC(atty, l, C, atty);
-        matmul_gemm(0, 1, R, C, C, 1, atty, C, p->wo + l * CC, C, 1, x, C); /* x += atty Wo^T */
+        matmul_forward_packed(x, atty, p->wo + l * CC, kv->pk_o + l * kv->n_o, R, C, C, C, 1); /* x += atty Wo^T */
         REC(xmid, l, C, x);
         rmsnorm_forward(xn, rstd, x, p->mlp_norm + (size_t)l * C, R, C, c->norm_eps);
         REC(xn2, l, C, xn);
         REC(rstd2, l, 1, rstd);
-        matmul_forward(gu, xn, kv->wgu + 2 * l * FC, R, C, 2 * F, 2 * F);
+        matmul_forward_packed(gu, xn, kv->wgu + 2 * l * FC, kv->pk_gu + l * kv->n_gu, R, C, 2 * F, 2 * F, 0);
         REC(gu, l, 2 * F, gu);
         swiglu_forward(hsw, gu, R, F);
         REC(hsw, l, F, hsw);
-        matmul_gemm(0, 1, R, C, F, 1, hsw, F, p->w_down + l * FC, F, 1, x, C); /* x += hsw Wdown^T */
+        matmul_forward_packed(x, hsw, p->w_down + l * FC, kv->pk_down + l * kv->n_down, R, F, C, C, 1); /* x += .. */
     }
     REC(x, c->L, C, x);
     rmsnorm_forward(xn, rstd, x, p->norm, R, C, c->norm_eps);
     REC(xf, 0, C, xn);
     REC(rstdf, 0, 1, rstd);
     float *lg = kv->logits + (size_t)r0 * V;
-    matmul_forward(lg, xn, p->lm_head, R, C, V, V);
+    matmul_forward_packed(lg, xn, p->lm_head, kv->pk_lm, R, C, V, V, 0);
     REC(logits, 0, V, lg);
 #undef REC
     for (int r = 0; r < R; r++) memcpy(j->logits + (size_t)seq[r] * V, lg + (size_t)r * V, V * sizeof(float));
@@ -582,6 +622,8 @@ void model_decode(const Model *m, ModelKV *kv, const int *token, const int *pos,
         kv->seq[n] = b;
         kv->pos[n] = pos[b];
         kv->tok[n] = token[b];
+        kv->pseq[n] = kv->lead[b];
+        kv->ppl[n] = kv->plen[b];
         n++;
     }
     if (n == 0) return;

@@ -290,14 +290,14 @@ static void test_attention_decode_matches_full(void **state) {
     int seq[3] = {2, 0, 1}, pos[3] = {19, 0, 7};
     float q[3 * 48], y[3 * 16], scratch[24];
     for (int n = 0; n < 3; n++) memcpy(q + n * 48, qkv + ((size_t)seq[n] * T + pos[n]) * 3 * C, sizeof(float) * C);
-    attention_decode(y, NULL, scratch, q, 48, kt, v, seq, pos, 3, C, H, TM, 0);
+    attention_decode(y, NULL, scratch, q, 48, kt, v, seq, pos, NULL, NULL, 3, C, H, TM, 0);
     for (int n = 0; n < 3; n++)
         for (int c = 0; c < C; c++)
             assert_true(fabsf(y[n * C + c] - out[((size_t)seq[n] * T + pos[n]) * C + c]) < 1e-5f);
     /* recording the probabilities: the rows attention_forward keeps, zeros up to the end of the row's tile */
     float *rec = malloc(sizeof(float) * B * H * T * T), y2[3 * 16];
     for (size_t i = 0; i < (size_t)B * H * T * T; i++) rec[i] = NAN;
-    attention_decode(y2, rec, scratch, q, 48, kt, v, seq, pos, 3, C, H, TM, T);
+    attention_decode(y2, rec, scratch, q, 48, kt, v, seq, pos, NULL, NULL, 3, C, H, TM, T);
     assert_memory_equal(y, y2, sizeof y);
     for (int n = 0; n < 3; n++)
         for (int h = 0; h < H; h++) {
@@ -309,6 +309,24 @@ static void test_attention_decode_matches_full(void **state) {
             }
         }
     free(rec);
+    /* a shared prompt: positions 0..8 of sequence 2 held by another cache row (3), its own copies poisoned */
+    float *kt2 = calloc((size_t)(B + 1) * H * D * TM, sizeof(float));
+    float *v2 = calloc((size_t)(B + 1) * H * TM * D, sizeof(float));
+    memcpy(kt2, kt, sizeof(float) * B * H * D * TM);
+    memcpy(v2, v, sizeof(float) * B * H * TM * D);
+    for (int h = 0; h < H; h++)
+        for (int t = 0; t < 9; t++)
+            for (int d = 0; d < D; d++) {
+                size_t k2 = (((size_t)2 * H + h) * D + d) * TM + t, k3 = (((size_t)3 * H + h) * D + d) * TM + t;
+                size_t v2i = (((size_t)2 * H + h) * TM + t) * D + d, v3 = (((size_t)3 * H + h) * TM + t) * D + d;
+                kt2[k3] = kt2[k2], v2[v3] = v2[v2i];
+                kt2[k2] = NAN, v2[v2i] = NAN;
+            }
+    int pre_seq[3] = {3, 0, 1}, pre_len[3] = {9, 0, 0};
+    float y3[3 * 16];
+    attention_decode(y3, NULL, scratch, q, 48, kt2, v2, seq, pos, pre_seq, pre_len, 3, C, H, TM, 0);
+    for (int i = 0; i < 3 * C; i++) assert_true(fabsf(y3[i] - y[i]) < 1e-5f);
+    free(kt2), free(v2);
     free(qkv), free(out), free(att), free(kt), free(v);
 }
 

@@ -229,22 +229,27 @@ static void test_eos_length_and_hook(void **state) {
 /* One recorded generation's policy forward against a fresh model_forward over the same sequences: log-probs,
  * entropies and the gradient of a loss on the completion tokens agree; rows stop at different lengths (eos) and
  * prompts have different lengths, so the recording is laid out again for the batch's true width and padded. */
-static void recorded_case(Model *m, Sampler *s, ModelActs *a, int eos, int N, uint64_t seed) {
+static const int GROUP_LENS[NB] = {4, 4, 4, 7, 7, 2};
+
+static void recorded_case(Model *m, Sampler *s, ModelActs *a, int eos, int N, uint64_t seed, int groups) {
     int pr[NB * PS], out[NB * 40], lens[NB], fin[NB], seq[NB * 64];
+    const int *pl = groups ? GROUP_LENS : PLENS;
     prompts(pr);
+    if (groups) /* rows 0-2 and 3-4 sample from one prompt each, as GRPO groups do: they share its keys/values */
+        for (int t = 0; t < PS; t++) pr[1 * PS + t] = pr[2 * PS + t] = pr[t], pr[4 * PS + t] = pr[3 * PS + t];
     SamplerParams sp = {1.0f, 0, 1.0f, N, eos};
-    assert_int_equal(sampler_generate(s, m, &sp, seed, pr, PLENS, PS, NB, out, lens, fin, NULL, NULL), 0);
+    assert_int_equal(sampler_generate(s, m, &sp, seed, pr, pl, PS, NB, out, lens, fin, NULL, NULL), 0);
     int T = 0;
-    for (int b = 0; b < NB; b++) T = PLENS[b] + lens[b] > T ? PLENS[b] + lens[b] : T;
+    for (int b = 0; b < NB; b++) T = pl[b] + lens[b] > T ? pl[b] + lens[b] : T;
     for (int b = 0; b < NB; b++)
         for (int t = 0; t < T; t++)
-            seq[b * T + t] = t < PLENS[b] ? pr[b * PS + t] : t < PLENS[b] + lens[b] ? out[b * N + t - PLENS[b]] : 0;
+            seq[b * T + t] = t < pl[b] ? pr[b * PS + t] : t < pl[b] + lens[b] ? out[b * N + t - pl[b]] : 0;
     float lp[2][NB * 64], ent[2][NB * 64], dlp[NB * 64];
     Rng r;
     rng_seed(&r, seed, 5);
     for (int i = 0; i < NB * (T - 1); i++) dlp[i] = 0;
     for (int b = 0; b < NB; b++)
-        for (int j = 0; j < lens[b]; j++) dlp[b * (T - 1) + PLENS[b] + j - 1] = rng_normal(&r);
+        for (int j = 0; j < lens[b]; j++) dlp[b * (T - 1) + pl[b] + j - 1] = rng_normal(&r);
     float *grads[2];
     for (int pass = 0; pass < 2; pass++) {
         if (pass == 0)
@@ -260,7 +265,7 @@ static void recorded_case(Model *m, Sampler *s, ModelActs *a, int eos, int N, ui
     }
     for (int b = 0; b < NB; b++)
         for (int j = 0; j < lens[b]; j++) {
-            int i = b * (T - 1) + PLENS[b] + j - 1;
+            int i = b * (T - 1) + pl[b] + j - 1;
             assert_true(fabsf(lp[0][i] - lp[1][i]) < 1e-4f);
             assert_true(fabsf(ent[0][i] - ent[1][i]) < 1e-4f);
         }
@@ -286,9 +291,11 @@ static void test_recorded_forward_matches_fresh(void **state) {
         Sampler *s = sampler_new(&cfg, NB, 64);
         ModelActs *a = model_acts_new(&cfg, NB, 64);
         sampler_record(s, a);
-        recorded_case(&m, s, a, 5, 40, 21);  /* eos: rows of different lengths, usually shorter than 10 + 40 */
-        recorded_case(&m, s, a, -1, 30, 22); /* every row full: the recording's own width */
-        recorded_case(&m, s, a, -1, 1, 23);  /* one new token: nothing decoded, the prefill alone */
+        recorded_case(&m, s, a, 5, 40, 21, 0);  /* eos: rows of different lengths, usually shorter than 10 + 40 */
+        recorded_case(&m, s, a, -1, 30, 22, 0); /* every row full: the recording's own width */
+        recorded_case(&m, s, a, -1, 1, 23, 0);  /* one new token: nothing decoded, the prefill alone */
+        recorded_case(&m, s, a, 5, 40, 24, 1);  /* groups sharing a prompt */
+        recorded_case(&m, s, a, -1, 30, 25, 1);
 
         /* no recording to use: changed weights, other tokens, another batch size */
         int pr[NB * PS], out[NB * 8], lens[NB], fin[NB], seq[NB * 18];
