@@ -62,8 +62,10 @@ void KFN(attention_backward)(real *dqkv, real *scratch, const real *dout, const 
 
 /* ---- attention of single new tokens against a KV cache (decoding) ------------------------------------------
  * Row n (query q + n*ldq, H heads of D) belongs to cache sequence seq[n] and sits at position pos[n]; it attends
- * to cache positions 0..pos[n]. kt is one layer of keys stored transposed, (B_cache, H, D, max_T), so scores are
- * contiguous; v is (B_cache, H, max_T, D). out (N, C). scratch holds max_T reals.
+ * to cache positions 0..pos[n]. kt is one layer of keys stored transposed in blocks of 16 positions,
+ * (B_cache, H, max_T/16, D, 16) - key (position s, dimension d) of a head at ((s/16)*D + d)*16 + s%16 - so the
+ * scores of 16 positions are one contiguous read; max_T is a multiple of 16. v is (B_cache, H, max_T, D).
+ * out (N, C). scratch holds max_T reals.
  * Shared prompts: when pre_seq is not NULL, row n reads positions below pre_len[n] from cache sequence
  * pre_seq[n] instead (rows sampled from one prompt keep its keys and values once, so they are read once).
  * att (may be NULL) receives the probabilities as attention_forward keeps them for a (B_cache, T_att) batch:

@@ -245,53 +245,48 @@ void KFN(attention_backward)(real *dqkv, real *scratch, const real *dout, const 
         }
 }
 
-/* sc[s] = scale * q . k_s for s in [s0, s1): 64 then 16 positions at a time held in lanes while the head
- * dimension streams past (independent accumulators, so the FMA latency is hidden); kh is (D, max_T) */
+/* sc[s] = scale * q . k_s for s in [s0, s1); kh holds blocks of 16 positions, each D rows of 16 lanes. Whole
+ * blocks are computed (four at a time where they lie inside the range), and only lanes in [s0, s1) are kept:
+ * the others read slots of the cache whose values are dropped. Independent accumulators hide FMA latency. */
 static inline void KFN(decode_scores)(real *restrict sc, const real *qh, const real *kh, int s0, int s1, int D,
-                                      int max_T, real scale) {
-    int s = s0;
-    for (; s + 64 <= s1; s += 64) {
-        KFN(vec16) a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0};
-        for (int d = 0; d < D; d++) {
-            const real *kd = kh + (size_t)d * max_T + s;
-            real qd = qh[d];
-            a0 += qd * KFN(vload)(kd);
-            a1 += qd * KFN(vload)(kd + 16);
-            a2 += qd * KFN(vload)(kd + 32);
-            a3 += qd * KFN(vload)(kd + 48);
+                                      real scale) {
+    int blk = s0 / 16, end = (s1 + 15) / 16;
+    while (blk < end) {
+        int s = blk * 16;
+        if (s >= s0 && s + 64 <= s1) {
+            KFN(vec16) a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0};
+            const real *k0 = kh + (size_t)blk * D * 16, *k1 = k0 + D * 16, *k2 = k1 + D * 16, *k3 = k2 + D * 16;
+            for (int d = 0; d < D; d++) {
+                real qd = qh[d];
+                a0 += qd * KFN(vload)(k0 + d * 16);
+                a1 += qd * KFN(vload)(k1 + d * 16);
+                a2 += qd * KFN(vload)(k2 + d * 16);
+                a3 += qd * KFN(vload)(k3 + d * 16);
+            }
+            KFN(vstore)(sc + s, a0 * scale);
+            KFN(vstore)(sc + s + 16, a1 * scale);
+            KFN(vstore)(sc + s + 32, a2 * scale);
+            KFN(vstore)(sc + s + 48, a3 * scale);
+            blk += 4;
+            continue;
         }
-        KFN(vstore)(sc + s, a0 * scale);
-        KFN(vstore)(sc + s + 16, a1 * scale);
-        KFN(vstore)(sc + s + 32, a2 * scale);
-        KFN(vstore)(sc + s + 48, a3 * scale);
-    }
-    for (; s + 16 <= s1; s += 16) {
         KFN(vec16) a0 = {0}, a1 = {0};
+        const real *k0 = kh + (size_t)blk * D * 16;
         int d = 0;
         for (; d + 2 <= D; d += 2) {
-            a0 += qh[d] * KFN(vload)(kh + (size_t)d * max_T + s);
-            a1 += qh[d + 1] * KFN(vload)(kh + (size_t)(d + 1) * max_T + s);
+            a0 += qh[d] * KFN(vload)(k0 + d * 16);
+            a1 += qh[d + 1] * KFN(vload)(k0 + (d + 1) * 16);
         }
-        for (; d < D; d++) a0 += qh[d] * KFN(vload)(kh + (size_t)d * max_T + s);
-        KFN(vstore)(sc + s, (a0 + a1) * scale);
-    }
-    if (s < s1 && s + 16 <= max_T) { /* the tail as one more chunk; lanes from s1 on read slots whose values are dropped */
-        KFN(vec16) a0 = {0}, a1 = {0};
-        int d = 0;
-        for (; d + 2 <= D; d += 2) {
-            a0 += qh[d] * KFN(vload)(kh + (size_t)d * max_T + s);
-            a1 += qh[d + 1] * KFN(vload)(kh + (size_t)(d + 1) * max_T + s);
+        for (; d < D; d++) a0 += qh[d] * KFN(vload)(k0 + d * 16);
+        a0 = (a0 + a1) * scale;
+        if (s >= s0 && s + 16 <= s1) {
+            KFN(vstore)(sc + s, a0);
+        } else {
+            real lane[16];
+            KFN(vstore)(lane, a0);
+            for (int i = s < s0 ? s0 - s : 0; i < 16 && s + i < s1; i++) sc[s + i] = lane[i];
         }
-        for (; d < D; d++) a0 += qh[d] * KFN(vload)(kh + (size_t)d * max_T + s);
-        real tail[16];
-        KFN(vstore)(tail, (a0 + a1) * scale);
-        for (int i = 0; s + i < s1; i++) sc[s + i] = tail[i];
-        return;
-    }
-    for (; s < s1; s++) {
-        real a = 0;
-        for (int d = 0; d < D; d++) a += qh[d] * kh[(size_t)d * max_T + s];
-        sc[s] = a * scale;
+        blk++;
     }
 }
 
@@ -353,6 +348,7 @@ void KFN(attention_decode)(real *out, real *att, real *scratch, const real *q, i
                            int N, int C, int H, int max_T, int T_att) {
     int D = C / H;
     real scale = (real)1 / (real)sqrt((double)D);
+    assert(max_T % 16 == 0);
     for (int n = 0; n < N; n++) {
         int b = seq[n], np = pos[n] + 1;
         /* positions below split come from the cache row that holds the shared prompt */
@@ -363,8 +359,8 @@ void KFN(attention_decode)(real *out, real *att, real *scratch, const real *q, i
             const real *vh = v + ((size_t)b * H + h) * max_T * D, *vh0 = v + ((size_t)b0 * H + h) * max_T * D;
             /* with att, the probabilities are computed in their final place (see kernels_api.h) */
             real *restrict sc = att ? att + (((size_t)b * H + h) * T_att + np - 1) * T_att : scratch;
-            KFN(decode_scores)(sc, qh, kh0, 0, split, D, max_T, scale);
-            KFN(decode_scores)(sc, qh, kh, split, np, D, max_T, scale);
+            KFN(decode_scores)(sc, qh, kh0, 0, split, D, scale);
+            KFN(decode_scores)(sc, qh, kh, split, np, D, scale);
             KFN(softmax_inplace)(sc, np);
             if (att) {
                 int end = ((np - 1) / ATT_TILE + 1) * ATT_TILE;

@@ -1,9 +1,11 @@
 /* model.c - the llama-style decoder of model.h: parameters, the float and double instantiations of
  * core/model_tmpl.h (forward, backward, log-probabilities), and batched KV-cache decoding (float only).
  *
- * Decoding keeps keys transposed, (L, B, H, D, max_T), so the scores of one query are an axpy over positions, and
- * values as (L, B, H, max_T, D). A decode step gathers the active rows into a dense batch, splits it between the
- * pool's threads, and each thread runs every layer on its rows with gemm (no synchronisation between layers). */
+ * Decoding keeps keys transposed in blocks of 16 positions, (L, B, H, T/16, D, 16), so the scores of one query
+ * are axpys over positions reading one contiguous stream, and values as (L, B, H, T, D). A decode step gathers
+ * the active rows into a dense batch, splits it between the pool's threads, and each thread runs every layer on
+ * its rows with gemm (no synchronisation between layers). Rows that share a prompt read its keys and values
+ * from one row's cache. Generation can record the activations a training forward needs (model_kv_record). */
 #include "core/model.h"
 #include "core/kernels.h"
 #include "core/rng.h"
@@ -227,13 +229,14 @@ void model_f64_backward(ModelF64 *m, ModelActsF64 *a, const int *tokens, int B, 
 struct ModelKV {
     ModelConfig cfg;
     int B_max, T_max, n_slots;
+    int TS;         /* positions per sequence in the cache: T_max rounded up to a multiple of 16 */
     float *mem;
-    float *kt;      /* (L, B_max, H, D, T_max) keys, transposed */
-    float *v;       /* (L, B_max, H, T_max, D) values */
+    float *kt;      /* (L, B_max, H, TS/16, D, 16) keys, transposed in blocks of 16 positions */
+    float *v;       /* (L, B_max, H, TS, D) values */
     float *cos_tab, *sin_tab; /* (T_max, D/2) */
     /* one decode step over n dense rows */
     float *x, *xn, *qkv, *atty, *gu, *hsw, *logits; /* (B_max, C), (B_max, C), (B_max, 3C), ... (B_max, V) */
-    float *scores;  /* (n_slots, T_max) */
+    float *scores;  /* (n_slots, TS) */
     int *seq, *pos; /* (B_max) cache row and position of each dense row */
     int *tok;       /* (B_max) */
     int *lead;      /* (B_max) the cache row holding row b's prompt (rows with one prompt share its keys/values) */
@@ -263,12 +266,14 @@ ModelKV *model_kv_new(const ModelConfig *cfg, int B_max, int T_max) {
     kv->cfg = *cfg;
     kv->B_max = B_max;
     kv->T_max = T_max;
+    kv->TS = (T_max + 15) / 16 * 16;
     kv->n_slots = kernels_threads();
     size_t C = cfg->C, F = cfg->F, V = cfg->V, L = cfg->L, B = B_max, T = T_max, D = C / cfg->H;
     kv->n_qkv = matmul_packed_size(C, 3 * C), kv->n_o = matmul_packed_size(C, C);
     kv->n_gu = matmul_packed_size(C, 2 * F), kv->n_down = matmul_packed_size(F, C);
-    size_t sizes[] = {L * B * C * T, L * B * C * T, T * D / 2, T * D / 2, B * C, B * C, B * 3 * C, B * C,
-                      B * 2 * F, B * F, B * V, (size_t)kv->n_slots * T, L * 3 * C * C, L * 2 * F * C,
+    size_t TS = kv->TS;
+    size_t sizes[] = {L * B * C * TS, L * B * C * TS, T * D / 2, T * D / 2, B * C, B * C, B * 3 * C, B * C,
+                      B * 2 * F, B * F, B * V, (size_t)kv->n_slots * TS, L * 3 * C * C, L * 2 * F * C,
                       L * kv->n_qkv, L * kv->n_o, L * kv->n_gu, L * kv->n_down, matmul_packed_size(C, V)};
     float **ptrs[] = {&kv->kt, &kv->v, &kv->cos_tab, &kv->sin_tab, &kv->x, &kv->xn, &kv->qkv, &kv->atty,
                       &kv->gu, &kv->hsw, &kv->logits, &kv->scores, &kv->wqkv, &kv->wgu,
@@ -320,15 +325,15 @@ void model_kv_free(ModelKV *kv) {
 
 /* stores keys and values of positions [0, T) of sequences [b0, b1) of layer l (qkv rows b*T + t) */
 static void kv_store(ModelKV *kv, int l, const float *qkv, const int *seq, const int *pos, int N, int T) {
-    int C = kv->cfg.C, H = kv->cfg.H, D = C / H, TM = kv->T_max;
+    int C = kv->cfg.C, H = kv->cfg.H, D = C / H, TM = kv->TS;
     size_t layer = (size_t)l * kv->B_max * C * TM;
     for (int n = 0; n < N; n++) {
         int b = seq[n], p = pos ? pos[n] : n % T;
         const float *k = qkv + (size_t)n * 3 * C + C, *v = k + C;
         for (int h = 0; h < H; h++) {
-            float *kt = kv->kt + layer + ((size_t)b * H + h) * D * TM + p;
+            float *kt = kv->kt + layer + ((size_t)b * H + h) * D * TM + (size_t)(p / 16) * D * 16 + p % 16;
             float *vv = kv->v + layer + (((size_t)b * H + h) * TM + p) * D;
-            for (int d = 0; d < D; d++) kt[(size_t)d * TM] = k[h * D + d];
+            for (int d = 0; d < D; d++) kt[(size_t)d * 16] = k[h * D + d];
             memcpy(vv, v + h * D, D * sizeof(float));
         }
     }
@@ -559,7 +564,7 @@ static void decode_task(void *ctx, int task) {
     ModelKV *kv = j->kv;
     const ModelTensors *p = &j->m->params;
     const ModelConfig *c = &kv->cfg;
-    int C = c->C, F = c->F, H = c->H, V = c->V, D = C / H, TM = kv->T_max;
+    int C = c->C, F = c->F, H = c->H, V = c->V, D = C / H, TM = kv->TS;
     int r0 = (int)((long)j->n * task / j->n_tasks), r1 = (int)((long)j->n * (task + 1) / j->n_tasks), R = r1 - r0;
     if (R == 0) return;
     size_t CC = (size_t)C * C, FC = (size_t)F * C;

@@ -271,7 +271,7 @@ static void test_attention_grad(void **state) {
 
 static void test_attention_decode_matches_full(void **state) {
     (void)state;
-    int B = 3, T = 20, C = 16, H = 4, D = C / H, TM = 24;
+    int B = 3, T = 20, C = 16, H = 4, D = C / H, TM = 32;
     size_t nq = (size_t)B * T * 3 * C;
     float *qkv = malloc(sizeof(float) * nq), *out = malloc(sizeof(float) * B * T * C);
     float *att = malloc(sizeof(float) * B * H * T * T);
@@ -283,12 +283,12 @@ static void test_attention_decode_matches_full(void **state) {
             for (int h = 0; h < H; h++)
                 for (int d = 0; d < D; d++) {
                     const float *row = qkv + ((size_t)b * T + t) * 3 * C;
-                    kt[(((size_t)b * H + h) * D + d) * TM + t] = row[C + h * D + d];
+                    kt[((size_t)b * H + h) * D * TM + ((size_t)(t / 16) * D + d) * 16 + t % 16] = row[C + h * D + d];
                     v[(((size_t)b * H + h) * TM + t) * D + d] = row[2 * C + h * D + d];
                 }
     /* each sequence queried at a different position */
     int seq[3] = {2, 0, 1}, pos[3] = {19, 0, 7};
-    float q[3 * 48], y[3 * 16], scratch[24];
+    float q[3 * 48], y[3 * 16], scratch[32];
     for (int n = 0; n < 3; n++) memcpy(q + n * 48, qkv + ((size_t)seq[n] * T + pos[n]) * 3 * C, sizeof(float) * C);
     attention_decode(y, NULL, scratch, q, 48, kt, v, seq, pos, NULL, NULL, 3, C, H, TM, 0);
     for (int n = 0; n < 3; n++)
@@ -317,7 +317,8 @@ static void test_attention_decode_matches_full(void **state) {
     for (int h = 0; h < H; h++)
         for (int t = 0; t < 9; t++)
             for (int d = 0; d < D; d++) {
-                size_t k2 = (((size_t)2 * H + h) * D + d) * TM + t, k3 = (((size_t)3 * H + h) * D + d) * TM + t;
+                size_t kin = ((size_t)(t / 16) * D + d) * 16 + t % 16;
+                size_t k2 = ((size_t)2 * H + h) * D * TM + kin, k3 = ((size_t)3 * H + h) * D * TM + kin;
                 size_t v2i = (((size_t)2 * H + h) * TM + t) * D + d, v3 = (((size_t)3 * H + h) * TM + t) * D + d;
                 kt2[k3] = kt2[k2], v2[v3] = v2[v2i];
                 kt2[k2] = NAN, v2[v2i] = NAN;
