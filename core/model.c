@@ -242,6 +242,9 @@ struct ModelKV {
     int *lead;      /* (B_max) the cache row holding row b's prompt (rows with one prompt share its keys/values) */
     int *plen;      /* (B_max) row b's prompt length */
     int *pseq, *ppl; /* (B_max) lead and plen of each dense row */
+    int *urow;      /* (B_max) the lead rows, in order: the prefill runs these only */
+    int *uidx;      /* (B_max) row b's lead's index in urow */
+    int *utok;      /* (B_max, T_max) the lead rows' prefill tokens */
     int *ptok;      /* (B_max, T_max) prefill tokens with padding replaced */
     ModelActs *pre; /* prefill workspace (inference activations) */
     /* the decode steps' weights, fused so that q|k|v and gate|up are one gemm each; copied from the model by
@@ -290,10 +293,13 @@ ModelKV *model_kv_new(const ModelConfig *cfg, int B_max, int T_max) {
     kv->plen = calloc(B, sizeof(int));
     kv->pseq = calloc(B, sizeof(int));
     kv->ppl = calloc(B, sizeof(int));
+    kv->urow = calloc(B, sizeof(int));
+    kv->uidx = calloc(B, sizeof(int));
+    kv->utok = calloc(B * T, sizeof(int));
     kv->ridx = calloc(B, sizeof(size_t));
     kv->pre = model_acts_new_inference(cfg, B_max, T_max);
     if (!kv->mem || !kv->seq || !kv->pos || !kv->tok || !kv->ptok || !kv->rstd || !kv->ridx || !kv->lead || !kv->plen ||
-        !kv->pseq || !kv->ppl || !kv->pre) {
+        !kv->pseq || !kv->ppl || !kv->urow || !kv->uidx || !kv->utok || !kv->pre) {
         model_kv_free(kv);
         return NULL;
     }
@@ -318,6 +324,9 @@ void model_kv_free(ModelKV *kv) {
     free(kv->plen);
     free(kv->pseq);
     free(kv->ppl);
+    free(kv->urow);
+    free(kv->uidx);
+    free(kv->utok);
     free(kv->ridx);
     model_acts_free(kv->pre);
     free(kv);
@@ -390,6 +399,7 @@ typedef struct {
     ActsArray arr[ACTS_ARRAYS];
     int n_arr, B, T_from, T_to, n_pos;
     const int *keep; /* finalize: row b keeps positions below keep[b], the rest becomes zeros (NULL: restride) */
+    const int *src;  /* growing only: row b's positions come from row src[b] (src[b] <= b; NULL: row b) */
 } RestrideJob;
 
 /* task = one (array, layer), or one attention layer after the arrays */
@@ -408,8 +418,8 @@ static void restride_task(void *ctx, int task) {
         if (Tt != Tf)
             for (long i = 0; i < (long)B * n; i++) {
                 long r = grow ? (long)B * n - 1 - i : i;
-                int b = (int)(r / n), t = (int)(r % n);
-                memmove(base + ((size_t)b * Tt + t) * w, base + ((size_t)b * Tf + t) * w, w * sizeof(float));
+                int b = (int)(r / n), t = (int)(r % n), sb = j->src ? j->src[b] : b;
+                memmove(base + ((size_t)b * Tt + t) * w, base + ((size_t)sb * Tf + t) * w, w * sizeof(float));
             }
         if (j->keep)
             for (int b = 0; b < B; b++)
@@ -422,11 +432,11 @@ static void restride_task(void *ctx, int task) {
     if (Tt != Tf)
         for (long i = 0; i < (long)B * H * n; i++) {
             long r = grow ? (long)B * H * n - 1 - i : i;
-            long bh = r / n;
+            long bh = r / n, sbh = j->src ? (long)j->src[bh / H] * H + bh % H : bh;
             int t = (int)(r % n), end = tile_end(t, Tt), c = tile_end(t, Tf);
             if (c > end) c = end;
             float *dst = att + ((size_t)bh * Tt + t) * Tt;
-            memmove(dst, att + ((size_t)bh * Tf + t) * Tf, c * sizeof(float));
+            memmove(dst, att + ((size_t)sbh * Tf + t) * Tf, c * sizeof(float));
             if (end > c) memset(dst + c, 0, (end - c) * sizeof(float));
         }
     if (j->keep)
@@ -437,17 +447,20 @@ static void restride_task(void *ctx, int task) {
 }
 
 /* Moves the activations of positions [0, n_pos) of B sequences from the layout of a forward of (B, T_from)
- * tokens to that of (B, T_to); with keep, then zeroes positions keep[b].. of each row. */
-static void acts_restride_keep(ModelActs *a, int B, int T_from, int T_to, int n_pos, const int *keep) {
-    RestrideJob j = {.a = a, .B = B, .T_from = T_from, .T_to = T_to, .n_pos = n_pos, .keep = keep};
+ * tokens to that of (B, T_to); with keep, then zeroes positions keep[b].. of each row; with src (T_to > T_from
+ * only), row b is a copy of row src[b] <= b of the old layout. */
+static void acts_restride_src(ModelActs *a, int B, int T_from, int T_to, int n_pos, const int *keep,
+                              const int *src) {
+    assert(!src || T_to > T_from);
+    RestrideJob j = {.a = a, .B = B, .T_from = T_from, .T_to = T_to, .n_pos = n_pos, .keep = keep, .src = src};
     j.n_arr = acts_arrays(a, j.arr);
     int tasks = a->cfg.L;
     for (int k = 0; k < j.n_arr; k++) tasks += j.arr[k].layers;
     kernels_parallel(tasks, restride_task, &j);
 }
 
-static void acts_restride(ModelActs *a, int B, int T_from, int T_to, int n_pos) {
-    acts_restride_keep(a, B, T_from, T_to, n_pos, NULL);
+static void acts_restride_keep(ModelActs *a, int B, int T_from, int T_to, int n_pos, const int *keep) {
+    acts_restride_src(a, B, T_from, T_to, n_pos, keep, NULL);
 }
 
 int model_forward_recorded(const Model *m, ModelActs *a, const int *tokens, int B, int T) {
@@ -474,12 +487,12 @@ typedef struct {
 
 /* layer hook of the prefill forward: copies keys and values of the real positions of sequences [b0, b1) into
  * the cache (qkv points at row b0*T) */
-static void prefill_hook(void *ud, int l, const float *qkv, int b0, int b1, int T) {
+static void prefill_hook(void *ud, int l, const float *qkv, int u0, int u1, int T) {
     PrefillCtx *pc = ud;
     size_t row = 3 * (size_t)pc->kv->cfg.C;
-    for (int b = b0; b < b1; b++) {
-        if (pc->kv->lead[b] != b) continue; /* other rows with this prompt read it from its lead row */
-        for (int t = 0; t < pc->lens[b]; t++) kv_store(pc->kv, l, qkv + ((size_t)(b - b0) * T + t) * row, &b, &t, 1, 1);
+    for (int u = u0; u < u1; u++) { /* the forward's rows are the lead rows */
+        int b = pc->kv->urow[u];
+        for (int t = 0; t < pc->lens[b]; t++) kv_store(pc->kv, l, qkv + ((size_t)(u - u0) * T + t) * row, &b, &t, 1, 1);
     }
 }
 
@@ -496,7 +509,9 @@ void model_prefill(const Model *m, ModelKV *kv, const int *tokens, const int *le
             tok[(size_t)b * T + t] = t < lens[b] ? id : 0;
         }
     }
-    /* rows with the same prompt (a GRPO group) share the keys and values of its positions */
+    /* rows with the same prompt (a GRPO group) share the keys and values of its positions, and the prefill
+     * runs only the first row of each such set (U lead rows) */
+    int U = 0;
     for (int b = 0; b < B; b++) {
         kv->plen[b] = lens[b];
         kv->lead[b] = b;
@@ -509,6 +524,11 @@ void model_prefill(const Model *m, ModelKV *kv, const int *tokens, const int *le
                 break;
             }
         }
+        if (kv->lead[b] == b) {
+            memcpy(kv->utok + (size_t)U * T, tok + (size_t)b * T, T * sizeof(int));
+            kv->urow[U++] = b;
+        }
+        kv->uidx[b] = kv->lead[b] == b ? U - 1 : kv->uidx[kv->lead[b]];
     }
     const ModelConfig *c = &m->cfg;
     size_t CC = (size_t)c->C * c->C, FC = (size_t)c->F * c->C;
@@ -527,13 +547,14 @@ void model_prefill(const Model *m, ModelKV *kv, const int *tokens, const int *le
     kv->bound = m;
     if (kv->rec) kv->rec->rec_B = 0; /* a new generation: any earlier recording is void */
     PrefillCtx pc = {kv, lens};
-    ModelActs *a = kv->rec && T <= kv->rec_T && B <= kv->rec->B_max ? kv->rec : kv->pre;
-    mt_forward_f32(&m->params, a, tok, B, T, prefill_hook, &pc);
+    ModelActs *a = kv->rec && T < kv->rec_T && B <= kv->rec->B_max ? kv->rec : kv->pre;
+    mt_forward_f32(&m->params, a, kv->utok, U, T, prefill_hook, &pc);
     int V = m->cfg.V;
     for (int b = 0; b < B; b++)
-        memcpy(logits + (size_t)b * V, a->logits + ((size_t)b * T + lens[b] - 1) * V, V * sizeof(float));
-    if (a == kv->rec) { /* the prompts' activations move to the recording's layout; the steps fill the rest */
-        acts_restride(a, B, T, kv->rec_T, T);
+        memcpy(logits + (size_t)b * V, a->logits + ((size_t)kv->uidx[b] * T + lens[b] - 1) * V, V * sizeof(float));
+    if (a == kv->rec) { /* the prompts' activations move to the recording's layout, copied to every row of a
+                         * lead's set; the decode steps fill the rest */
+        acts_restride_src(a, B, T, kv->rec_T, T, NULL, kv->uidx);
         a->rec_B = B;
         a->rec_T = kv->rec_T;
         a->rec_model = m;
