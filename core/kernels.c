@@ -426,6 +426,8 @@ void kernels_parallel(int n_tasks, KernelsTask fn, void *ctx) {
     pthread_mutex_unlock(&pool.call_mu);
 }
 
+const char *kernels_gemm_kind(void) { return sg_available() ? "avx512" : "blas"; }
+
 const char *kernels_blas_corename(void) {
     const char *s = openblas_get_corename();
     return s ? s : "unknown";

@@ -69,6 +69,9 @@ typedef void (*KernelsTask)(void *ctx, int task);
  * serially on the calling thread. */
 void kernels_parallel(int n_tasks, KernelsTask fn, void *ctx);
 
+/* Which code runs the float gemms: "avx512" (the engine's own kernel, core/kernels.c) or "blas". */
+const char *kernels_gemm_kind(void);
+
 /* The name of the BLAS kernel OpenBLAS loaded (openblas_get_corename(), e.g. "Haswell"), for reports. */
 const char *kernels_blas_corename(void);
 
