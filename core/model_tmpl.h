@@ -205,6 +205,13 @@ static void MFN(forward)(const TENS *p, struct ACTS *a, const int *tokens, int B
     assert(B >= 1 && B <= a->B_max && T >= 1 && T <= a->T_max);
     for (size_t i = 0; i < (size_t)B * T; i++) assert(tokens[i] >= 0 && tokens[i] < a->cfg.V);
     MFN(FwdJob) j = {p, a, tokens, B, T, MFN(n_tasks)(B, 1 << 30), hook, ud};
+    /* Without a backward to feed, one layer's buffers serve every layer, so a task that is a few sequences
+     * keeps its rows' activations in cache from layer to layer; the pool hands the tasks out. */
+    if (!a->train) {
+        int per = (int)(512 / T) > 1 ? (int)(512 / T) : 1;
+        int n = (B + per - 1) / per;
+        if (n > j.n_tasks) j.n_tasks = n;
+    }
     a->B = B;
     a->T = T;
     a->lse_valid = 0;
