@@ -205,13 +205,10 @@ static void MFN(forward)(const TENS *p, struct ACTS *a, const int *tokens, int B
     assert(B >= 1 && B <= a->B_max && T >= 1 && T <= a->T_max);
     for (size_t i = 0; i < (size_t)B * T; i++) assert(tokens[i] >= 0 && tokens[i] < a->cfg.V);
     MFN(FwdJob) j = {p, a, tokens, B, T, MFN(n_tasks)(B, 1 << 30), hook, ud};
-    /* Without a backward to feed, one layer's buffers serve every layer, so a task that is a few sequences
-     * keeps its rows' activations in cache from layer to layer; the pool hands the tasks out. */
-    if (!a->train) {
-        int per = (int)(512 / T) > 1 ? (int)(512 / T) : 1;
-        int n = (B + per - 1) / per;
-        if (n > j.n_tasks) j.n_tasks = n;
-    }
+    /* tasks of a few sequences keep their rows' activations in cache from layer to layer (with inference
+     * activations, one layer's buffers serve every layer); the pool hands the tasks out */
+    int per = 512 / T > 1 ? 512 / T : 1;
+    if ((B + per - 1) / per > j.n_tasks) j.n_tasks = (B + per - 1) / per;
     a->B = B;
     a->T = T;
     a->lse_valid = 0;
@@ -282,21 +279,12 @@ typedef struct {
     int B, T, n_tasks;
 } MFN(BwdJob);
 
-static void MFN(backward_task)(void *ctx, int task) {
-    MFN(BwdJob) *j = ctx;
+/* The backward of sequences [b0, b1) of the task `task`, weight gradients into g. */
+static void MFN(backward_rows)(MFN(BwdJob) *j, TENS *g, int task, int b0, int b1) {
     const TENS *p = j->p;
     struct ACTS *a = j->a;
     const ModelConfig *c = &a->cfg;
     int C = c->C, F = c->F, H = c->H, V = c->V, T = j->T, D = C / H;
-    int b0 = (int)((long)j->B * task / j->n_tasks), b1 = (int)((long)j->B * (task + 1) / j->n_tasks);
-    TENS gs, *g = j->grads;
-    if (task > 0) { /* a private gradient buffer, summed into the model's after all tasks */
-        real *mem = a->slot_grads + (size_t)(task - 1) * a->n_params;
-        memset(mem, 0, sizeof(real) * a->n_params);
-        MFN(layout)(&gs, mem, c);
-        g = &gs;
-    }
-    if (b0 == b1) return;
     size_t o = (size_t)b0 * T, R = (size_t)(b1 - b0) * T, LS = a->LS;
     size_t LA = (size_t)a->B_max * H * a->T_max * a->T_max, CC = (size_t)C * C, FC = (size_t)F * C;
     real *dx = a->dx + o * C, *dxn = a->dxn + o * C, *datty = a->datty + o * C, *dqkv = a->dqkv + o * 3 * C;
@@ -341,6 +329,24 @@ static void MFN(backward_task)(void *ctx, int task) {
         KFN(rmsnorm_backward)(dx, g->attn_norm + l * C, dxn, x, p->attn_norm + l * C, rstd1, (int)R, C);
     }
     KFN(encoder_backward)(g->wte, dx, j->tokens + o, (int)R, C);
+}
+
+static void MFN(backward_task)(void *ctx, int task) {
+    MFN(BwdJob) *j = ctx;
+    struct ACTS *a = j->a;
+    const ModelConfig *c = &a->cfg;
+    int T = j->T;
+    int b0 = (int)((long)j->B * task / j->n_tasks), b1 = (int)((long)j->B * (task + 1) / j->n_tasks);
+    TENS gs, *g = j->grads;
+    if (task > 0) { /* a private gradient buffer, summed into the model's after all tasks */
+        real *mem = a->slot_grads + (size_t)(task - 1) * a->n_params;
+        memset(mem, 0, sizeof(real) * a->n_params);
+        MFN(layout)(&gs, mem, c);
+        g = &gs;
+    }
+    /* a few sequences at a time through every layer, so their gradient buffers stay in cache */
+    int per = 512 / T > 1 ? 512 / T : 1;
+    for (int s0 = b0; s0 < b1; s0 += per) MFN(backward_rows)(j, g, task, s0, s0 + per < b1 ? s0 + per : b1);
 }
 
 typedef struct {
