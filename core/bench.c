@@ -281,7 +281,6 @@ int bench_grpo_step(const BenchParams *p, BenchResult *r, char *err, size_t err_
     r->peak_policy_fwd_bwd = 3.0 / (1.0 / pf + 2.0 / pb); /* the backward does twice the forward's flops */
     r->peak_gen = measure_peak(&cfg, gen_rows, 0, b.peak_mem, per_task);
     snprintf(r->blas_core, sizeof r->blas_core, "%s", kernels_blas_corename());
-    snprintf(r->gemm, sizeof r->gemm, "%s", kernels_gemm_kind());
     bench_free(&b);
     return 0;
 }

@@ -41,7 +41,6 @@ typedef struct {
      * thread on its share of rows), measured by the benchmark itself */
     double peak_gen, peak_policy_fwd_bwd, peak_ref_fwd;
     char blas_core[32];     /* openblas_get_corename() */
-    char gemm[16];          /* kernels_gemm_kind(): "avx512" (own kernel, OpenBLAS only for tiny gemms) or "blas" */
     double last_loss, last_grad_norm;
 } BenchResult;
 

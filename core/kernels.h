@@ -42,16 +42,6 @@ void kernels_use_reference_gemm(int on);
  * inputs below -87 give ~1e-38 rather than 0). Exposed for tests. */
 float kernels_expf(float x);
 
-/* Weights packed once for many products (decoding multiplies by the same weights every token): the float
- * gemm's own kernel then skips packing them per call. matmul_packed_size: floats a packed (OC, C) weight takes;
- * matmul_pack: packs weight (OC, C) (nothing to do on CPUs without the kernel); matmul_forward_packed: out
- * (N, OC), row stride ldo, = inp (N, C) . weight^T + beta * out, from `packed` (made by matmul_pack from this
- * very `weight`, which it reads instead where the kernel is unavailable or the reference gemm is on). */
-size_t matmul_packed_size(int C, int OC);
-void matmul_pack(float *packed, const float *weight, int C, int OC);
-void matmul_forward_packed(float *out, const float *inp, const float *weight, const float *packed, int N, int C,
-                           int OC, int ldo, float beta);
-
 /* dst row ridx[r] (w floats, row stride w) = src row r for R rows: copies into a big buffer that is read much
  * later (recorded activations), written around the cache where the CPU allows. */
 void kernels_scatter_rows(float *dst, size_t w, const float *src, const size_t *ridx, int R);
@@ -69,8 +59,6 @@ typedef void (*KernelsTask)(void *ctx, int task);
  * serially on the calling thread. */
 void kernels_parallel(int n_tasks, KernelsTask fn, void *ctx);
 
-/* Which code runs the float gemms: "avx512" (the engine's own kernel, core/kernels.c) or "blas". */
-const char *kernels_gemm_kind(void);
 
 /* The name of the BLAS kernel OpenBLAS loaded (openblas_get_corename(), e.g. "Haswell"), for reports. */
 const char *kernels_blas_corename(void);

@@ -11,8 +11,6 @@
  * (kernels_parallel) by giving each thread its own rows. Not a header to include directly. */
 
 /* ---- matmul: the one wrapper around BLAS gemm (sgemm for float, dgemm for double) ---------------------------
- * On CPUs with AVX-512, float gemms of at least 16 x 16 x 16 run the engine's own kernel instead (core/kernels.c),
- * so their speed does not depend on which kernel OpenBLAS loaded (OPENBLAS_CORETYPE can force an AVX2 one).
  * C (M, N, row stride ldc) = alpha * op(A) op(B) + beta * C, row-major; op(A) is (M, K), op(B) is (K, N);
  * trans_a/trans_b nonzero means A is stored (K, M) / B is stored (N, K). beta == 0 ignores C's old contents. */
 void KFN(matmul_gemm)(int trans_a, int trans_b, int M, int N, int K, real alpha, const real *A, int lda,

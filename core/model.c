@@ -251,9 +251,6 @@ struct ModelKV {
      * model_prefill, which binds the cache to that model until the next prefill */
     float *wqkv;    /* (L, 3C, C) */
     float *wgu;     /* (L, 2F, C) */
-    /* the same weights packed for the float gemm (kernels.h: matmul_pack), one matrix after another per layer */
-    float *pk_qkv, *pk_o, *pk_gu, *pk_down, *pk_lm;
-    size_t n_qkv, n_o, n_gu, n_down; /* floats per layer of each */
     const Model *bound;
     /* recording (model_kv_record): the training activations the prefill and decode steps also fill */
     ModelActs *rec;
@@ -272,15 +269,11 @@ ModelKV *model_kv_new(const ModelConfig *cfg, int B_max, int T_max) {
     kv->TS = (T_max + 15) / 16 * 16;
     kv->n_slots = kernels_threads();
     size_t C = cfg->C, F = cfg->F, V = cfg->V, L = cfg->L, B = B_max, T = T_max, D = C / cfg->H;
-    kv->n_qkv = matmul_packed_size(C, 3 * C), kv->n_o = matmul_packed_size(C, C);
-    kv->n_gu = matmul_packed_size(C, 2 * F), kv->n_down = matmul_packed_size(F, C);
     size_t TS = kv->TS;
     size_t sizes[] = {L * B * C * TS, L * B * C * TS, T * D / 2, T * D / 2, B * C, B * C, B * 3 * C, B * C,
-                      B * 2 * F, B * F, B * V, (size_t)kv->n_slots * TS, L * 3 * C * C, L * 2 * F * C,
-                      L * kv->n_qkv, L * kv->n_o, L * kv->n_gu, L * kv->n_down, matmul_packed_size(C, V)};
+                      B * 2 * F, B * F, B * V, (size_t)kv->n_slots * TS, L * 3 * C * C, L * 2 * F * C};
     float **ptrs[] = {&kv->kt, &kv->v, &kv->cos_tab, &kv->sin_tab, &kv->x, &kv->xn, &kv->qkv, &kv->atty,
-                      &kv->gu, &kv->hsw, &kv->logits, &kv->scores, &kv->wqkv, &kv->wgu,
-                      &kv->pk_qkv, &kv->pk_o, &kv->pk_gu, &kv->pk_down, &kv->pk_lm};
+                      &kv->gu, &kv->hsw, &kv->logits, &kv->scores, &kv->wqkv, &kv->wgu};
     size_t n = sizeof sizes / sizeof sizes[0], total = 0, off = 0;
     for (size_t i = 0; i < n; i++) total += (sizes[i] + 15) & ~(size_t)15;
     kv->mem = big_alloc(total * sizeof(float));
@@ -538,12 +531,7 @@ void model_prefill(const Model *m, ModelKV *kv, const int *tokens, const int *le
         memcpy(kv->wqkv + (3 * l + 2) * CC, m->params.wv + l * CC, CC * sizeof(float));
         memcpy(kv->wgu + (2 * l + 0) * FC, m->params.w_gate + l * FC, FC * sizeof(float));
         memcpy(kv->wgu + (2 * l + 1) * FC, m->params.w_up + l * FC, FC * sizeof(float));
-        matmul_pack(kv->pk_qkv + l * kv->n_qkv, kv->wqkv + 3 * l * CC, c->C, 3 * c->C);
-        matmul_pack(kv->pk_o + l * kv->n_o, m->params.wo + l * CC, c->C, c->C);
-        matmul_pack(kv->pk_gu + l * kv->n_gu, kv->wgu + 2 * l * FC, c->C, 2 * c->F);
-        matmul_pack(kv->pk_down + l * kv->n_down, m->params.w_down + l * FC, c->F, c->C);
     }
-    matmul_pack(kv->pk_lm, m->params.lm_head, c->C, c->V);
     kv->bound = m;
     if (kv->rec) kv->rec->rec_B = 0; /* a new generation: any earlier recording is void */
     PrefillCtx pc = {kv, lens};
@@ -607,7 +595,7 @@ static void decode_task(void *ctx, int task) {
         rmsnorm_forward(xn, rstd, x, p->attn_norm + (size_t)l * C, R, C, c->norm_eps);
         REC(xn1, l, C, xn);
         REC(rstd1, l, 1, rstd);
-        matmul_forward_packed(qkv, xn, kv->wqkv + 3 * l * CC, kv->pk_qkv + l * kv->n_qkv, R, C, 3 * C, 3 * C, 0);
+        matmul_gemm(0, 1, R, 3 * C, C, 1.0f, xn, C, kv->wqkv + 3 * l * CC, C, 0, qkv, 3 * C);
         rope_forward(qkv, kv->cos_tab, kv->sin_tab, pos, R, 1, H, D, 3 * C);
         rope_forward(qkv + C, kv->cos_tab, kv->sin_tab, pos, R, 1, H, D, 3 * C);
         REC(qkv, l, 3 * C, qkv);
@@ -615,23 +603,23 @@ static void decode_task(void *ctx, int task) {
         attention_decode(atty, att, scores, qkv, 3 * C, kv->kt + layer, kv->v + layer, seq, pos, pseq, ppl, R, C, H, TM,
                          j->rec_T);
         REC(atty, l, C, atty);
-        matmul_forward_packed(x, atty, p->wo + l * CC, kv->pk_o + l * kv->n_o, R, C, C, C, 1); /* x += atty Wo^T */
+        matmul_gemm(0, 1, R, C, C, 1.0f, atty, C, p->wo + l * CC, C, 1, x, C); /* x += atty Wo^T */
         REC(xmid, l, C, x);
         rmsnorm_forward(xn, rstd, x, p->mlp_norm + (size_t)l * C, R, C, c->norm_eps);
         REC(xn2, l, C, xn);
         REC(rstd2, l, 1, rstd);
-        matmul_forward_packed(gu, xn, kv->wgu + 2 * l * FC, kv->pk_gu + l * kv->n_gu, R, C, 2 * F, 2 * F, 0);
+        matmul_gemm(0, 1, R, 2 * F, C, 1.0f, xn, C, kv->wgu + 2 * l * FC, C, 0, gu, 2 * F);
         REC(gu, l, 2 * F, gu);
         swiglu_forward(hsw, gu, R, F);
         REC(hsw, l, F, hsw);
-        matmul_forward_packed(x, hsw, p->w_down + l * FC, kv->pk_down + l * kv->n_down, R, F, C, C, 1); /* x += .. */
+        matmul_gemm(0, 1, R, C, F, 1.0f, hsw, F, p->w_down + l * FC, F, 1, x, C); /* x += .. */
     }
     REC(x, c->L, C, x);
     rmsnorm_forward(xn, rstd, x, p->norm, R, C, c->norm_eps);
     REC(xf, 0, C, xn);
     REC(rstdf, 0, 1, rstd);
     float *lg = kv->logits + (size_t)r0 * V;
-    matmul_forward_packed(lg, xn, p->lm_head, kv->pk_lm, R, C, V, V, 0);
+    matmul_gemm(0, 1, R, V, C, 1.0f, xn, C, p->lm_head, C, 0, lg, V);
     REC(logits, 0, V, lg);
 #undef REC
     for (int r = 0; r < R; r++) memcpy(j->logits + (size_t)seq[r] * V, lg + (size_t)r * V, V * sizeof(float));

@@ -14,8 +14,8 @@ static void usage(FILE *f) {
                "grpo-step benchmark that /work/shared/bench/torch_grpo_ref.py runs in PyTorch. Medians of --steps\n"
                "(5) after --warmup (1). GFLOP/s use torch_grpo_ref.py's FLOP formulas; 'of sgemm' is the share of\n"
                "the sgemm rate this machine reaches at the same shapes and threading, measured here.\n"
-               "OpenBLAS reads OPENBLAS_CORETYPE when it loads: compare runs under the same environment. On CPUs\n"
-               "with AVX-512 the engine runs its float gemms on its own kernel whatever OpenBLAS loaded.\n");
+               "Every matmul runs through OpenBLAS, which reads OPENBLAS_CORETYPE when it loads: a forced older\n"
+               "kernel slows every program that uses it, so compare runs under the same environment.\n");
 }
 
 static int parse_int(const char *s, int *out) {
@@ -75,14 +75,14 @@ int cmd_bench(int argc, char **argv) {
     const char *env = getenv("OPENBLAS_CORETYPE");
     const BenchTimes *m = &r.median;
     if (json) {
-        printf("{\"model\":\"%s\",\"threads\":%d,\"gemm\":\"%s\",\"openblas_core\":\"%s\",\"OPENBLAS_CORETYPE\":%s%s%s,"
+        printf("{\"model\":\"%s\",\"threads\":%d,\"openblas_core\":\"%s\",\"OPENBLAS_CORETYPE\":%s%s%s,"
                "\"steps\":%d,\"median\":{\"gen\":%.6f,\"ref_fwd\":%.6f,\"policy_fwd\":%.6f,\"policy_bwd\":%.6f,"
                "\"policy_fwd_bwd\":%.6f,\"opt\":%.6f,\"step\":%.6f},\"cpu_seconds\":{\"gen\":%.6f,\"ref_fwd\":%.6f,"
                "\"policy_fwd\":%.6f,\"policy_bwd\":%.6f,\"opt\":%.6f,\"step\":%.6f},\"gen_tok_s\":%.1f,\"train_tok_s\":%.1f,"
                "\"gflops\":{\"gen\":%.2f,\"policy_fwd_bwd\":%.2f,\"ref_fwd\":%.2f,\"step\":%.2f},"
                "\"sgemm_peak_gflops\":{\"gen\":%.2f,\"policy_fwd_bwd\":%.2f,\"ref_fwd\":%.2f},"
                "\"flops\":{\"gen\":%.0f,\"policy_fwd_bwd\":%.0f,\"ref_fwd\":%.0f},\"loss\":%.6f,\"grad_norm\":%.6f}\n",
-               p.model, r.threads, r.gemm, r.blas_core, env ? "\"" : "", env ? env : "null", env ? "\"" : "", p.steps,
+               p.model, r.threads, r.blas_core, env ? "\"" : "", env ? env : "null", env ? "\"" : "", p.steps,
                m->gen, m->ref_fwd, m->policy_fwd, m->policy_bwd, m->policy_fwd_bwd, m->opt, m->step,
                r.median_cpu.gen, r.median_cpu.ref_fwd, r.median_cpu.policy_fwd, r.median_cpu.policy_bwd,
                r.median_cpu.opt, r.median_cpu.step, r.gen_tok_s,
@@ -93,9 +93,11 @@ int cmd_bench(int argc, char **argv) {
     }
     printf("model %s (C %d, L %d, H %d, F %d, V %d)  batch %d x (%d + %d)  threads %d\n", p.model, r.cfg.C,
            r.cfg.L, r.cfg.H, r.cfg.F, r.cfg.V, r.B, r.P, r.N, r.threads);
-    printf("gemm: %s  OpenBLAS kernel %s  (OPENBLAS_CORETYPE=%s)\n",
-           !strcmp(r.gemm, "avx512") ? "own AVX-512 kernel (BLAS for gemms under 16x16x16)" : "BLAS", r.blas_core,
-           env ? env : "(unset)");
+    printf("OpenBLAS kernel %s  (OPENBLAS_CORETYPE=%s)\n", r.blas_core, env ? env : "(unset)");
+    if (env && __builtin_cpu_supports("avx512f") && !strstr(r.blas_core, "Skylake") && !strstr(r.blas_core, "Cooper") &&
+        !strstr(r.blas_core, "Sapphire"))
+        printf("note: this CPU has AVX-512 but OPENBLAS_CORETYPE forces the %s kernel; without the variable OpenBLAS\n"
+               "      picks a faster one (env -u OPENBLAS_CORETYPE grpo-studio ...)\n", r.blas_core);
     printf("median of %d steps after %d warm-up:\n", p.steps, p.warmup);
     printf("  %-22s %8.3f s  %9.0f new tok/s  %7.1f GFLOP/s  %5.1f%% of sgemm (%.0f)\n", "generation", m->gen,
            r.gen_tok_s, r.gflops_gen, 100 * r.gflops_gen / r.peak_gen, r.peak_gen);
