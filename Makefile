@@ -24,7 +24,7 @@ run: build
 # Every test: the release suite (unit + end-to-end), then the suite again under ASan + UBSan (all but the SIGKILL
 # crash test, which tests the release binary's durability, not memory safety). Both always run; either failing fails.
 test: build
-	cd $(BUILD) && ctest --output-on-failure -j $(JOBS); rc=$$?; \
+	(cd $(BUILD) && ctest --output-on-failure -j $(JOBS)); rc=$$?; \
 	$(MAKE) --no-print-directory test-asan || rc=1; \
 	exit $$rc
 
