@@ -351,13 +351,16 @@ void studio_status_line(Studio *s, WINDOW *w) {
     char el[32], tps[32], ck[64], val[64];
     fmt_elapsed(studio_now() - s->t_start, el, sizeof el);
     fmt_rate(s->hist.n ? s->hist.v[M_GEN_TPS][s->hist.n - 1] : NAN, tps, sizeof tps);
-    int every = 0;
+    int every = 0, steps = 0;
     if (s->t) {
         trainer_get(s->t, "run.checkpoint_every", val, sizeof val);
         every = atoi(val);
+        trainer_get(s->t, "run.steps", val, sizeof val);
+        steps = atoi(val);
     }
+    int next = every > 0 ? (s->step / every + 1) * every : 0;
     if (s->worker_done) snprintf(ck, sizeof ck, "%s", s->last_checkpoint[0] ? "saved" : "no ckpt");
-    else if (every > 0) snprintf(ck, sizeof ck, "ckpt @%d", (s->step / every + 1) * every);
+    else if (every > 0 && next < steps) snprintf(ck, sizeof ck, "ckpt @%d", next);
     else snprintf(ck, sizeof ck, "ckpt at end");
     /* left part: drop the program name first when the line is too long */
     char left[256], right[1024];
