@@ -447,7 +447,7 @@ void config_defaults(Config *c) {
     c->optim.schedule = SCHED_CONSTANT;
 
     strcpy(c->run.name, "default");
-    c->run.steps = 130;
+    c->run.steps = 170;
     c->run.seed = 1;
     c->run.threads = 2;
     c->run.checkpoint_every = 50;
