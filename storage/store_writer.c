@@ -6,6 +6,9 @@
  * would break "every rollout is logged"; store_writer_pending tells the UI when the disk falls behind. */
 #include "storage/store.h"
 #include <pthread.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,6 +118,10 @@ static void write_item(StoreWriter *w, Item *it, char *err, size_t errlen, int *
 static void *writer_main(void *arg) {
     StoreWriter *w = arg;
     char err[512];
+    /* The lowest CPU priority (Linux: per thread): training keeps both cores busy, and a write can wait for the
+     * moments they are idle (between steps, while rewards are scored) instead of preempting a worker that the
+     * others then wait for. Nothing is lost by waiting: the queue keeps every step. */
+    setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 19);
     pthread_mutex_lock(&w->mu);
     for (;;) {
         while (!w->head && !w->stopping) pthread_cond_wait(&w->wake, &w->mu);
