@@ -22,3 +22,10 @@ int episode_decode_completion(const Tokenizer *tok, const int *ids, int n, char 
     while (len < n && ids[len] != TOK_EOS) len++;
     return tokenizer_decode(tok, ids, len, text, cap);
 }
+
+SamplerParams episode_sampler_params(const Config *c) {
+    SamplerParams sp = {.temperature = c->sampling.temperature, .top_k = c->sampling.top_k,
+                        .top_p = c->sampling.top_p, .max_new_tokens = c->sampling.max_new_tokens,
+                        .eos_id = TOK_EOS};
+    return sp;
+}

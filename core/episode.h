@@ -3,6 +3,8 @@
  * after it, ending at <eos> (not part of the text). */
 #ifndef GRPO_EPISODE_H
 #define GRPO_EPISODE_H
+#include "core/config.h"
+#include "core/sampler.h"
 #include "core/task.h"
 #include "core/tokenizer.h"
 #include <stddef.h>
@@ -13,5 +15,8 @@ int episode_encode_prompt(const Tokenizer *tok, const Task *task, const Problem 
                           char *text, size_t textcap, char *err, size_t errlen);
 /* Decodes completion tokens up to (not including) the first <eos> into text. Returns the text length. */
 int episode_decode_completion(const Tokenizer *tok, const int *ids, int n, char *text, size_t cap);
+
+/* The sampling of c's [sampling] section (temperature, top-k, top-p, max_new_tokens), stopping at <eos>. */
+SamplerParams episode_sampler_params(const Config *c);
 
 #endif

@@ -450,9 +450,7 @@ static void add_metric(Trainer *t, const char *name, double v) {
 
 /* Evaluation on the held-out set; adds eval_* metrics. Returns 0, or 1 when stopped. */
 static int run_eval(Trainer *t, int at_step) {
-    SamplerParams sp = {.temperature = t->cfg.sampling.temperature, .top_k = t->cfg.sampling.top_k,
-                        .top_p = t->cfg.sampling.top_p, .max_new_tokens = t->cfg.sampling.max_new_tokens,
-                        .eos_id = TOK_EOS};
+    SamplerParams sp = episode_sampler_params(&t->cfg);
     EvalResult r;
     char err[256];
     int rc = eval_run(t->evaluator, &t->policy, t->cfg.run.eval_problems, t->cfg.run.eval_samples, &sp,
@@ -508,8 +506,8 @@ static int grpo_step(Trainer *t) {
     /* generation, the watched rollout streamed */
     t->watch_row = (int)(rng_u64(&t->rng) % (uint64_t)B);
     if (t->cb.on_trace) t->cb.on_trace(t->cb.ud, step, 0, t->prompt_text + (size_t)(t->watch_row / G * G) * PROMPT_TEXT, 0, 0);
-    SamplerParams sp = {.temperature = c->sampling.temperature, .top_k = c->sampling.top_k,
-                        .top_p = c->sampling.top_p, .max_new_tokens = N, .eos_id = TOK_EOS};
+    SamplerParams sp = episode_sampler_params(c);
+    sp.max_new_tokens = N;
     uint64_t seed = (uint64_t)c->run.seed * 0x9E3779B97F4A7C15ull + (uint64_t)step;
     if (sampler_generate(t->sampler, &t->policy, &sp, seed, t->prompts, t->plens, T_max, B, t->gen, t->glens,
                          t->finish, gen_hook, t) != 0)

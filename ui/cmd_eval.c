@@ -1,6 +1,7 @@
 /* cmd_eval.c - `grpo-studio eval CHECKPOINT`: held-out pass@1 (mean accuracy over k samples per problem) and
  * cons@k (majority vote), with a progress bar on stderr and an optional JSON line. */
 #include "core/checkpoint.h"
+#include "core/episode.h"
 #include "core/eval.h"
 #include "ui/cli.h"
 #include "ui/commands.h"
@@ -57,8 +58,7 @@ int cmd_eval(int argc, char **argv) {
     if (!t) { fprintf(stderr, "grpo-studio eval: %s\n", err); model_free(&m); return 1; }
     int B = c.run.max_batch < c.run.eval_samples ? c.run.eval_samples : c.run.max_batch;
     Evaluator *e = eval_new(&m.cfg, &tok, t, B, m.cfg.max_T);
-    SamplerParams sp = {.temperature = c.sampling.temperature, .top_k = c.sampling.top_k, .top_p = c.sampling.top_p,
-                        .max_new_tokens = c.sampling.max_new_tokens, .eos_id = TOK_EOS};
+    SamplerParams sp = episode_sampler_params(&c);
     EvalResult r;
     int show = isatty(2);
     int rc = e ? eval_run(e, &m, c.run.eval_problems, c.run.eval_samples, &sp, (uint64_t)c.run.seed * 1000003u + 17u,

@@ -2,6 +2,7 @@
  * a checkpoint at the end (also after Ctrl-C), and for pretraining a manifest.json that records how the base was
  * made (config, seed, corpus mixture, steps, final loss, held-out pass@1 and cons@k, checksum). */
 #include "core/checkpoint.h"
+#include "core/episode.h"
 #include "core/eval.h"
 #include "core/supervised.h"
 #include "core/task.h"
@@ -137,8 +138,7 @@ static int run(int argc, char **argv, int sft) {
     int evaluated = 0;
     if (!no_eval && !g_stop && c.run.eval_problems > 0) {
         Evaluator *e = eval_new(&m.cfg, &tok, task, c.run.max_batch, m.cfg.max_T);
-        SamplerParams sp = {.temperature = c.sampling.temperature, .top_k = c.sampling.top_k, .top_p = c.sampling.top_p,
-                            .max_new_tokens = c.sampling.max_new_tokens, .eos_id = TOK_EOS};
+        SamplerParams sp = episode_sampler_params(&c);
         evaluated = e && eval_run(e, &m, c.run.eval_problems, c.run.eval_samples, &sp, (uint64_t)c.run.seed * 1000003u + 17u,
                                   &ev, NULL, NULL, err, sizeof err) == 0;
         eval_free(e);

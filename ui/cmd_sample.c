@@ -56,8 +56,7 @@ static int rejection(const char *ckpt, const char *out, const char *cfg_path, ch
     if (!r.f) fprintf(stderr, "grpo-studio sample: cannot write %s\n", out);
     else if (!e) fprintf(stderr, "grpo-studio sample: out of memory\n");
     else {
-        SamplerParams sp = {.temperature = c.sampling.temperature, .top_k = c.sampling.top_k, .top_p = c.sampling.top_p,
-                            .max_new_tokens = c.sampling.max_new_tokens, .eos_id = TOK_EOS};
+        SamplerParams sp = episode_sampler_params(&c);
         EvalResult res;
         if (eval_sample(e, &m, SPLIT_TRAIN, 0, problems, k, &sp, (uint64_t)c.run.seed * 7777u + 3u, &res, NULL,
                         keep_sample, &r, err, sizeof err) != 0)
