@@ -639,19 +639,46 @@ static int check_entry(const char *path, const char *name, json_t *val, Expected
     return 0;
 }
 
-static int load_safetensors(const char *dir, Model *m, char *err, size_t errlen) {
+/* model.safetensors opened and its header checked against a model's config: where each tensor's bytes are. */
+typedef struct {
     char path[PATH_MAX];
-    path_join(path, sizeof(path), dir, "model.safetensors");
+    int fd;
+    int n;              /* tensors, in model_tensor_info order */
+    Expected *exp;      /* (n) name, shape, byte range in the data */
+    uint64_t data_at;   /* file offset of the data (8 + header length) */
+} SafetensorsFile;
+
+static void safetensors_close(SafetensorsFile *f) {
+    if (f->fd >= 0) close(f->fd);
+    free(f->exp);
+    f->fd = -1;
+    f->exp = NULL;
+}
+
+/* Opens dir/model.safetensors and checks every header field against what cfg says the tensors must be, without
+ * allocating the model: a config.json that disagrees with the weights is found before gigabytes are allocated.
+ * Returns 0 with f open (close with safetensors_close), or -1 with err and nothing open. */
+static int safetensors_open(const char *dir, const ModelConfig *cfg, SafetensorsFile *f, char *err, size_t errlen) {
+    memset(f, 0, sizeof *f);
+    f->fd = -1;
+    char *path = f->path;
+    path_join(path, sizeof(f->path), dir, "model.safetensors");
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         if (errno == ENOENT) return fail(err, errlen, "%s: missing", path);
         return fail(err, errlen, "%s: cannot open: %s", path, strerror(errno));
     }
+    f->fd = fd;
     int rc = -1, n_exp = 0;
     char *header = NULL;
     json_t *h = NULL;
+    Model shape_only; /* names and shapes from the config, no memory */
+    memset(&shape_only, 0, sizeof shape_only);
+    shape_only.cfg = *cfg;
+    Model *m = &shape_only;
     Expected *exp = calloc(ST_MAX_TENSORS, sizeof(Expected));
     Expected **order = calloc(ST_MAX_TENSORS, sizeof(Expected *));
+    f->exp = exp;
     struct stat sb;
     uint64_t hlen = 0;
     if (!exp || !order) { fail(err, errlen, "%s: out of memory", path); goto done; }
@@ -735,28 +762,36 @@ static int load_safetensors(const char *dir, Model *m, char *err, size_t errlen)
              (unsigned long long)(8 + hlen + at));
         goto done;
     }
-    for (int i = 0; i < n_exp; i++) {
-        Expected *e = &exp[i];
-        if (read_exact(fd, e->info.data, e->end - e->begin, 8 + hlen + e->begin) != 0) {
-            fail(err, errlen, "%s: tensor %s: read failed (file truncated while reading?)", path, e->info.name);
-            goto done;
-        }
-        for (size_t k = 0; k < e->info.numel; k++)
-            if (!isfinite(e->info.data[k])) {
-                fail(err, errlen, "%s: tensor %s: element %zu is %s", path, e->info.name, k,
-                     isnan(e->info.data[k]) ? "NaN" : "infinite");
-                goto done;
-            }
-    }
+    f->n = n_exp;
+    f->data_at = 8 + hlen;
     rc = 0;
 done:
     json_decref(h);
     free(header);
-    free(exp);
     free(order);
-    close(fd);
+    if (rc != 0) safetensors_close(f);
     return rc;
 }
+
+/* Reads the tensors of a checked file into m (allocated, with the config the file was checked against) and checks
+ * that every value is finite. Returns 0 or -1 with err. */
+static int safetensors_read(SafetensorsFile *f, Model *m, char *err, size_t errlen) {
+    for (int i = 0; i < f->n; i++) {
+        Expected *e = &f->exp[i];
+        ModelTensorInfo info;
+        if (!model_tensor_info(m, i, &info) || strcmp(info.name, e->info.name) != 0 || info.numel != e->info.numel)
+            return fail(err, errlen, "%s: the model's tensors changed since the header was checked", f->path);
+        if (read_exact(f->fd, info.data, e->end - e->begin, f->data_at + e->begin) != 0)
+            return fail(err, errlen, "%s: tensor %s: read failed (file truncated while reading?)", f->path, info.name);
+        for (size_t k = 0; k < info.numel; k++)
+            if (!isfinite(info.data[k]))
+                return fail(err, errlen, "%s: tensor %s: element %zu is %s", f->path, info.name, k,
+                            isnan(info.data[k]) ? "NaN" : "infinite");
+    }
+    return 0;
+}
+
+
 
 /* ---------------------------------------------------------------------------------------------------------------
  * Reading optimizer.bin and trainer.json */
@@ -874,18 +909,42 @@ done:
     return rc;
 }
 
+/* Reads config.json and tokenizer.json and opens model.safetensors with its header checked against them. */
+static int open_checked(const char *dir, ModelConfig *cfg, Tokenizer *tok, SafetensorsFile *f, char *err,
+                        size_t errlen) {
+    struct stat sb;
+    if (stat(dir, &sb) != 0) return fail(err, errlen, "%s: no such checkpoint directory (%s)", dir, strerror(errno));
+    if (!S_ISDIR(sb.st_mode)) return fail(err, errlen, "%s: not a directory", dir);
+    if (checkpoint_read_config(dir, cfg, tok, err, errlen) != 0) return -1;
+    return safetensors_open(dir, cfg, f, err, errlen);
+}
+
+int checkpoint_check(const char *dir, ModelConfig *cfg, Tokenizer *tok, char *err, size_t errlen) {
+    ModelConfig c;
+    Tokenizer t;
+    SafetensorsFile f;
+    if (open_checked(dir, &c, &t, &f, err, errlen) != 0) return -1;
+    safetensors_close(&f);
+    if (cfg) *cfg = c;
+    if (tok) *tok = t;
+    return 0;
+}
+
 int checkpoint_load(const char *dir, Model *m, Tokenizer *tok, AdamW *opt, TrainerState *st, char *err,
                     size_t errlen) {
     ModelConfig cfg;
     Tokenizer t;
+    SafetensorsFile f;
     char path[PATH_MAX];
-    struct stat sb;
-    if (stat(dir, &sb) != 0) return fail(err, errlen, "%s: no such checkpoint directory (%s)", dir, strerror(errno));
-    if (!S_ISDIR(sb.st_mode)) return fail(err, errlen, "%s: not a directory", dir);
-    if (checkpoint_read_config(dir, &cfg, &t, err, errlen) != 0) return -1;
     memset(m, 0, sizeof(*m));
-    if (model_init(m, &cfg, 0) != 0) return fail(err, errlen, "%s: out of memory for the model", dir);
-    if (load_safetensors(dir, m, err, errlen) != 0) goto fail_model;
+    if (open_checked(dir, &cfg, &t, &f, err, errlen) != 0) return -1;
+    if (model_init(m, &cfg, 0) != 0) {
+        safetensors_close(&f);
+        return fail(err, errlen, "%s: out of memory for the model (%zu parameters)", dir, model_n_params(&cfg));
+    }
+    int read_rc = safetensors_read(&f, m, err, errlen);
+    safetensors_close(&f);
+    if (read_rc != 0) goto fail_model;
     if (opt) {
         memset(opt, 0, sizeof(*opt));
         path_join(path, sizeof(path), dir, "optimizer.bin");

@@ -25,9 +25,15 @@ int checkpoint_save(const char *dir, const Model *m, const Tokenizer *tok, const
 /* Reads config.json into cfg and tokenizer.json into tok without loading weights. Returns 0 or -1 with err. */
 int checkpoint_read_config(const char *dir, ModelConfig *cfg, Tokenizer *tok, char *err, size_t errlen);
 
+/* Reads config.json and tokenizer.json and checks model.safetensors' header (every tensor's name, dtype, shape and
+ * byte range) against them without allocating the model or reading the weights. cfg and tok may be NULL.
+ * Returns 0 or -1 with err naming the file and what is wrong. */
+int checkpoint_check(const char *dir, ModelConfig *cfg, Tokenizer *tok, char *err, size_t errlen);
+
 /* Loads a checkpoint: initialises m from config.json (m must be zeroed or freed) and reads the weights; opt and st
  * are filled when not NULL and present (opt is initialised by the call). Returns 0, or -1 with err saying which
- * file and what is wrong (missing tensor, wrong shape, bad header, truncated data, ...). On error nothing needs
+ * file and what is wrong (missing tensor, wrong shape, bad header, truncated data, ...): the header is checked
+ * against config.json before the model is allocated. On error nothing needs
  * freeing. st->config_ini is malloc'd; the caller frees it. */
 int checkpoint_load(const char *dir, Model *m, Tokenizer *tok, AdamW *opt, TrainerState *st,
                     char *err, size_t errlen);

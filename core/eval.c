@@ -40,6 +40,13 @@ Evaluator *eval_new(const ModelConfig *cfg, const Tokenizer *tok, const Task *ta
     return e;
 }
 
+size_t eval_bytes(const ModelConfig *cfg, int B_max, int T_max) {
+    size_t B = B_max;
+    Evaluator *e = NULL;
+    return sizeof *e + sampler_bytes(cfg, B_max, T_max) + 2 * B * T_max * sizeof(int) + 3 * B * sizeof(int) +
+           B * EVAL_TEXT + B * (sizeof *e->answers + sizeof(Problem) + sizeof *e->prompt_text);
+}
+
 void eval_free(Evaluator *e) {
     if (!e) return;
     sampler_free(e->sampler);

@@ -24,6 +24,8 @@ typedef struct Evaluator Evaluator;
 /* An evaluator for task with batches of up to B_max sequences of up to T_max tokens. Task and tokenizer must
  * outlive it. NULL when out of memory. Pair with eval_free. */
 Evaluator *eval_new(const ModelConfig *cfg, const Tokenizer *tok, const Task *task, int B_max, int T_max);
+/* The bytes eval_new(cfg, ..., B_max, T_max) allocates, without allocating them. */
+size_t eval_bytes(const ModelConfig *cfg, int B_max, int T_max);
 void eval_free(Evaluator *e);
 /* Evaluates m on the first n_problems held-out problems (capped at the split's size) with k samples each.
  * Returns 0, -1 with err, or 1 when progress aborted. */

@@ -18,9 +18,10 @@
 
 /* Large buffers: 64-byte aligned, backed by huge pages where the kernel allows, and touched once here so that
  * no step ever pays for first-touch page faults (expensive on virtual machines). NULL when out of memory. */
+static size_t big_align(size_t bytes) { return bytes >= (1u << 21) ? (1u << 21) : 64; }
+static size_t big_bytes(size_t bytes) { return (bytes + big_align(bytes) - 1) / big_align(bytes) * big_align(bytes); }
 static void *big_alloc(size_t bytes) {
-    size_t align = bytes >= (1u << 21) ? (1u << 21) : 64;
-    size_t rounded = (bytes + align - 1) / align * align;
+    size_t align = big_align(bytes), rounded = big_bytes(bytes);
     void *p = NULL;
     if (posix_memalign(&p, align, rounded ? rounded : align) != 0) return NULL;
 #ifdef MADV_HUGEPAGE
@@ -118,12 +119,13 @@ int model_tensor_info(const Model *m, int i, ModelTensorInfo *out) {
     const ModelConfig *c = &m->cfg;
     const ModelTensors *p = &m->params;
     int C = c->C, F = c->F, V = c->V;
-    size_t CC = (size_t)C * C, FC = (size_t)F * C;
+    size_t CC = (size_t)C * C, FC = (size_t)F * C, off = 0;
+    float *base = NULL;
     memset(out, 0, sizeof *out);
     if (i < 0) return 0;
     if (i == 0) {
         snprintf(out->name, sizeof out->name, "model.embed_tokens.weight");
-        out->ndim = 2, out->shape[0] = V, out->shape[1] = C, out->data = p->wte;
+        out->ndim = 2, out->shape[0] = V, out->shape[1] = C, base = p->wte;
     } else if (i <= 9 * c->L) {
         int l = (i - 1) / 9, k = (i - 1) % 9;
         static const char *names[9] = {"input_layernorm", "self_attn.q_proj", "self_attn.k_proj",
@@ -131,25 +133,26 @@ int model_tensor_info(const Model *m, int i, ModelTensorInfo *out) {
                                        "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj"};
         snprintf(out->name, sizeof out->name, "model.layers.%d.%s.weight", l, names[k]);
         switch (k) {
-        case 0: out->ndim = 1, out->shape[0] = C, out->data = p->attn_norm + (size_t)l * C; break;
-        case 1: out->ndim = 2, out->shape[0] = C, out->shape[1] = C, out->data = p->wq + l * CC; break;
-        case 2: out->ndim = 2, out->shape[0] = C, out->shape[1] = C, out->data = p->wk + l * CC; break;
-        case 3: out->ndim = 2, out->shape[0] = C, out->shape[1] = C, out->data = p->wv + l * CC; break;
-        case 4: out->ndim = 2, out->shape[0] = C, out->shape[1] = C, out->data = p->wo + l * CC; break;
-        case 5: out->ndim = 1, out->shape[0] = C, out->data = p->mlp_norm + (size_t)l * C; break;
-        case 6: out->ndim = 2, out->shape[0] = F, out->shape[1] = C, out->data = p->w_gate + l * FC; break;
-        case 7: out->ndim = 2, out->shape[0] = F, out->shape[1] = C, out->data = p->w_up + l * FC; break;
-        default: out->ndim = 2, out->shape[0] = C, out->shape[1] = F, out->data = p->w_down + l * FC; break;
+        case 0: out->ndim = 1, out->shape[0] = C, base = p->attn_norm, off = (size_t)l * C; break;
+        case 1: out->ndim = 2, out->shape[0] = C, out->shape[1] = C, base = p->wq, off = l * CC; break;
+        case 2: out->ndim = 2, out->shape[0] = C, out->shape[1] = C, base = p->wk, off = l * CC; break;
+        case 3: out->ndim = 2, out->shape[0] = C, out->shape[1] = C, base = p->wv, off = l * CC; break;
+        case 4: out->ndim = 2, out->shape[0] = C, out->shape[1] = C, base = p->wo, off = l * CC; break;
+        case 5: out->ndim = 1, out->shape[0] = C, base = p->mlp_norm, off = (size_t)l * C; break;
+        case 6: out->ndim = 2, out->shape[0] = F, out->shape[1] = C, base = p->w_gate, off = l * FC; break;
+        case 7: out->ndim = 2, out->shape[0] = F, out->shape[1] = C, base = p->w_up, off = l * FC; break;
+        default: out->ndim = 2, out->shape[0] = C, out->shape[1] = F, base = p->w_down, off = l * FC; break;
         }
     } else if (i == 9 * c->L + 1) {
         snprintf(out->name, sizeof out->name, "model.norm.weight");
-        out->ndim = 1, out->shape[0] = C, out->data = p->norm;
+        out->ndim = 1, out->shape[0] = C, base = p->norm;
     } else if (i == 9 * c->L + 2 && !c->tied) {
         snprintf(out->name, sizeof out->name, "lm_head.weight");
-        out->ndim = 2, out->shape[0] = V, out->shape[1] = C, out->data = p->lm_head;
+        out->ndim = 2, out->shape[0] = V, out->shape[1] = C, base = p->lm_head;
     } else {
         return 0;
     }
+    out->data = base ? base + off : NULL; /* a model with no memory yet (only cfg) gives names and shapes */
     out->numel = out->ndim == 1 ? (size_t)out->shape[0] : (size_t)out->shape[0] * out->shape[1];
     return 1;
 }
@@ -161,6 +164,19 @@ ModelActs *model_acts_new_inference(const ModelConfig *cfg, int B_max, int T_max
     return mt_acts_new_f32(cfg, B_max, T_max, 0);
 }
 void model_acts_free(ModelActs *a) { mt_acts_free_f32(a); }
+
+size_t model_n_params(const ModelConfig *cfg) {
+    ModelTensors t;
+    return mt_layout_f32(&t, NULL, cfg);
+}
+
+size_t model_params_bytes(const ModelConfig *cfg) { return big_bytes(model_n_params(cfg) * sizeof(float)); }
+
+size_t model_acts_bytes(const ModelConfig *cfg, int B_max, int T_max, int train) {
+    size_t sizes[ACTS_PIECES];
+    size_t n = mt_acts_sizes_f32(cfg, B_max, T_max, train, train ? kernels_threads() : 1, sizes);
+    return big_bytes(n * sizeof(float)) + (train ? ((size_t)B_max * T_max + B_max) * sizeof(int) : 0);
+}
 
 void model_forward(const Model *m, ModelActs *a, const int *tokens, int B, int T) {
     mt_forward_f32(&m->params, a, tokens, B, T, NULL, NULL);
@@ -259,6 +275,29 @@ struct ModelKV {
     size_t *ridx;   /* (B_max) row of each dense row in the recording's (B, rec_T) layout */
 };
 
+#define KV_PIECES 14
+/* The sizes in floats of the pieces of a KV cache's buffer, in the order model_kv_new lays them out; returns the
+ * total with each piece rounded up to 16 floats. */
+static size_t kv_sizes(const ModelConfig *cfg, int B_max, int T_max, int n_slots, size_t sizes[KV_PIECES]) {
+    size_t C = cfg->C, F = cfg->F, V = cfg->V, L = cfg->L, B = B_max, T = T_max, D = C / cfg->H;
+    size_t TS = ((size_t)T_max + 15) / 16 * 16;
+    size_t s[KV_PIECES] = {L * B * C * TS, L * B * C * TS, T * D / 2, T * D / 2, B * C, B * C, B * 3 * C, B * C,
+                           B * 2 * F, B * F, B * V, (size_t)n_slots * TS, L * 3 * C * C, L * 2 * F * C};
+    size_t total = 0;
+    for (size_t i = 0; i < KV_PIECES; i++) {
+        sizes[i] = s[i];
+        total += (s[i] + 15) & ~(size_t)15;
+    }
+    return total;
+}
+
+size_t model_kv_bytes(const ModelConfig *cfg, int B_max, int T_max) {
+    size_t sizes[KV_PIECES], B = B_max;
+    size_t n = kv_sizes(cfg, B_max, T_max, kernels_threads(), sizes);
+    return big_bytes(n * sizeof(float)) + (2 * B * T_max + 10 * B) * sizeof(int) + B * (sizeof(float) + sizeof(size_t)) +
+           model_acts_bytes(cfg, B_max, T_max, 0); /* the prefill's activations */
+}
+
 ModelKV *model_kv_new(const ModelConfig *cfg, int B_max, int T_max) {
     assert(config_ok(cfg) && B_max > 0 && T_max > 0 && T_max <= cfg->max_T);
     ModelKV *kv = calloc(1, sizeof *kv);
@@ -268,14 +307,11 @@ ModelKV *model_kv_new(const ModelConfig *cfg, int B_max, int T_max) {
     kv->T_max = T_max;
     kv->TS = (T_max + 15) / 16 * 16;
     kv->n_slots = kernels_threads();
-    size_t C = cfg->C, F = cfg->F, V = cfg->V, L = cfg->L, B = B_max, T = T_max, D = C / cfg->H;
-    size_t TS = kv->TS;
-    size_t sizes[] = {L * B * C * TS, L * B * C * TS, T * D / 2, T * D / 2, B * C, B * C, B * 3 * C, B * C,
-                      B * 2 * F, B * F, B * V, (size_t)kv->n_slots * TS, L * 3 * C * C, L * 2 * F * C};
+    size_t B = B_max, T = T_max, D = cfg->C / cfg->H, sizes[KV_PIECES];
+    size_t total = kv_sizes(cfg, B_max, T_max, kv->n_slots, sizes), off = 0, n = KV_PIECES;
     float **ptrs[] = {&kv->kt, &kv->v, &kv->cos_tab, &kv->sin_tab, &kv->x, &kv->xn, &kv->qkv, &kv->atty,
                       &kv->gu, &kv->hsw, &kv->logits, &kv->scores, &kv->wqkv, &kv->wgu};
-    size_t n = sizeof sizes / sizeof sizes[0], total = 0, off = 0;
-    for (size_t i = 0; i < n; i++) total += (sizes[i] + 15) & ~(size_t)15;
+    assert(n == sizeof ptrs / sizeof ptrs[0]);
     kv->mem = big_alloc(total * sizeof(float));
     kv->seq = calloc(B, sizeof(int));
     kv->pos = calloc(B, sizeof(int));

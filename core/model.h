@@ -65,9 +65,18 @@ void model_zero_grad(Model *m);
 /* Copies parameters of `src` into `dst` (same config). */
 void model_copy_params(Model *dst, const Model *src);
 
-/* Named tensors, for checkpoints: HF name, shape, pointer. Iterate i = 0.. until it returns 0. */
+/* Named tensors, for checkpoints: HF name, shape, pointer. Iterate i = 0.. until it returns 0. A Model whose
+ * memory is not allocated yet (only cfg set, the rest zero) gives names and shapes with data NULL. */
 typedef struct { char name[64]; int ndim; int shape[2]; float *data; size_t numel; } ModelTensorInfo;
 int model_tensor_info(const Model *m, int i, ModelTensorInfo *out);
+
+/* Sizes, for estimating a run's memory before allocating anything: the floats of a model's parameters, the bytes
+ * model_init allocates for them (and as many again for the gradients), and the bytes model_acts_new (train 1) or
+ * model_acts_new_inference (train 0) and model_kv_new would allocate. */
+size_t model_n_params(const ModelConfig *cfg);
+size_t model_params_bytes(const ModelConfig *cfg);
+size_t model_acts_bytes(const ModelConfig *cfg, int B_max, int T_max, int train);
+size_t model_kv_bytes(const ModelConfig *cfg, int B_max, int T_max);
 
 /* Activations for a batch of up to B_max sequences of up to T_max tokens, kept for the backward pass. */
 typedef struct ModelActs ModelActs;

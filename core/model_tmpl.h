@@ -88,6 +88,33 @@ static void MFN(acts_free)(struct ACTS *a) {
     free(a);
 }
 
+#define ACTS_PIECES 26
+/* The sizes in reals of the pieces of an activation buffer, in the order acts_new lays them out. Returns the total
+ * (each piece rounded up to 16 reals, so every piece starts 64-byte aligned). */
+static size_t MFN(acts_sizes)(const ModelConfig *cfg, int B_max, int T_max, int train, int n_slots,
+                              size_t sizes[ACTS_PIECES]) {
+    size_t C = cfg->C, F = cfg->F, V = cfg->V, L = cfg->L, H = cfg->H, D = C / H, T = T_max;
+    size_t BT = (size_t)B_max * T_max, Lk = train ? L : 1;
+    TENS dummy;
+    size_t n_params = MFN(layout)(&dummy, NULL, cfg);
+    size_t s[ACTS_PIECES] = {
+        T * D / 2, T * D / 2,                                   /* cos, sin */
+        (Lk + 1) * BT * C, Lk * BT * C, Lk * BT, Lk * BT * 3 * C, /* x, xn1, rstd1, qkv */
+        Lk * B_max * H * T * T, Lk * BT * C, Lk * BT * C,       /* att, atty, xmid */
+        Lk * BT * C, Lk * BT, Lk * BT * 2 * F, Lk * BT * F,     /* xn2, rstd2, gu, hsw */
+        BT * C, BT, BT * V, BT,                                 /* xf, rstdf, logits, lse */
+        train ? BT * V : 0, train ? BT * C : 0, train ? BT * C : 0, train ? BT * C : 0, /* dlogits dx dxn datty */
+        train ? BT * 3 * C : 0, train ? BT * 2 * F : 0, train ? BT * F : 0,            /* dqkv dgu dhsw */
+        train ? n_slots * T * T : 0, train ? (n_slots - 1) * n_params : 0,
+    };
+    size_t total = 0;
+    for (size_t i = 0; i < ACTS_PIECES; i++) {
+        sizes[i] = s[i];
+        total += (s[i] + 15) & ~(size_t)15;
+    }
+    return total;
+}
+
 static struct ACTS *MFN(acts_new)(const ModelConfig *cfg, int B_max, int T_max, int train) {
     assert(cfg->C % cfg->H == 0 && (cfg->C / cfg->H) % 2 == 0 && B_max > 0 && T_max > 0 && T_max <= cfg->max_T);
     struct ACTS *a = calloc(1, sizeof *a);
@@ -96,29 +123,19 @@ static struct ACTS *MFN(acts_new)(const ModelConfig *cfg, int B_max, int T_max, 
     a->B_max = B_max;
     a->T_max = T_max;
     a->train = train;
-    size_t C = cfg->C, F = cfg->F, V = cfg->V, L = cfg->L, H = cfg->H, D = C / H, T = T_max;
-    size_t BT = (size_t)B_max * T_max, Lk = train ? L : 1;
+    size_t BT = (size_t)B_max * T_max, T = T_max, D = cfg->C / cfg->H;
     a->LS = train ? BT : 0;
     a->n_slots = train ? kernels_threads() : 1;
     TENS dummy;
     a->n_params = MFN(layout)(&dummy, NULL, cfg);
-    size_t sizes[] = {
-        T * D / 2, T * D / 2,                                   /* cos, sin */
-        (Lk + 1) * BT * C, Lk * BT * C, Lk * BT, Lk * BT * 3 * C, /* x, xn1, rstd1, qkv */
-        Lk * B_max * H * T * T, Lk * BT * C, Lk * BT * C,       /* att, atty, xmid */
-        Lk * BT * C, Lk * BT, Lk * BT * 2 * F, Lk * BT * F,     /* xn2, rstd2, gu, hsw */
-        BT * C, BT, BT * V, BT,                                 /* xf, rstdf, logits, lse */
-        train ? BT * V : 0, train ? BT * C : 0, train ? BT * C : 0, train ? BT * C : 0, /* dlogits dx dxn datty */
-        train ? BT * 3 * C : 0, train ? BT * 2 * F : 0, train ? BT * F : 0,            /* dqkv dgu dhsw */
-        train ? a->n_slots * T * T : 0, train ? (a->n_slots - 1) * a->n_params : 0,
-    };
+    size_t sizes[ACTS_PIECES];
+    size_t total = MFN(acts_sizes)(cfg, B_max, T_max, train, a->n_slots, sizes);
     real **ptrs[] = {&a->cos_tab, &a->sin_tab, &a->x, &a->xn1, &a->rstd1, &a->qkv, &a->att, &a->atty, &a->xmid,
                      &a->xn2, &a->rstd2, &a->gu, &a->hsw, &a->xf, &a->rstdf, &a->logits, &a->lse,
                      &a->dlogits, &a->dx, &a->dxn, &a->datty, &a->dqkv, &a->dgu, &a->dhsw, &a->att_scratch,
                      &a->slot_grads};
-    size_t n = sizeof sizes / sizeof sizes[0], total = 0;
+    size_t n = ACTS_PIECES;
     assert(n == sizeof ptrs / sizeof ptrs[0]);
-    for (size_t i = 0; i < n; i++) total += (sizes[i] + 15) & ~(size_t)15; /* 64-byte aligned pieces */
     a->mem = big_alloc(total * sizeof(real));
     if (train) {
         a->rec_len = calloc(B_max, sizeof(int));

@@ -52,6 +52,12 @@ Sampler *sampler_new(const ModelConfig *cfg, int B_max, int T_max) {
     return s;
 }
 
+size_t sampler_bytes(const ModelConfig *cfg, int B_max, int T_max) {
+    size_t B = B_max, V = cfg->V;
+    return model_kv_bytes(cfg, B_max, T_max) + 3 * B * V * sizeof(float) + B * T_max * sizeof(int) +
+           B * (5 * sizeof(int) + sizeof(Rng));
+}
+
 void sampler_free(Sampler *s) {
     if (!s) return;
     model_kv_free(s->kv);

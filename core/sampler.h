@@ -24,6 +24,8 @@ typedef int (*SamplerHook)(void *ud, int t, const int *tokens);
 typedef struct Sampler Sampler;
 /* Buffers for up to B_max sequences of up to T_max tokens (prompt + completion). NULL when out of memory. */
 Sampler *sampler_new(const ModelConfig *cfg, int B_max, int T_max);
+/* The bytes sampler_new(cfg, B_max, T_max) allocates, without allocating them. */
+size_t sampler_bytes(const ModelConfig *cfg, int B_max, int T_max);
 void sampler_free(Sampler *s);
 
 /* Generates completions for B prompts (row b: prompt_lens[b] tokens at prompts + b*prompt_stride).

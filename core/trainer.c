@@ -12,6 +12,7 @@
 #include "core/episode.h"
 #include "core/eval.h"
 #include "core/grpo.h"
+#include "core/memory.h"
 #include "core/model.h"
 #include "core/optim.h"
 #include "core/reward.h"
@@ -31,6 +32,7 @@
 #define MAX_PENDING 64
 #define PROMPT_TEXT 512
 #define MAX_METRICS 48
+#define COMP_TEXT(T_max) ((T_max) * 10 + 16) /* bytes of a completion's text: the longest special is 9 characters */
 
 typedef struct { char key[48], old_value[48], new_value[48]; } Change;
 
@@ -131,6 +133,65 @@ static void model_config_from(ModelConfig *mc, const Config *c, int V) {
     mc->tied = c->model.tied;
 }
 
+/* The model the run will train: config.json of model.init, its header checked against the weights (no weights read),
+ * or the config's own sizes for a random model. Returns 0 or -1 with err. */
+static int run_model_config(const Config *c, ModelConfig *mc, char *err, size_t errlen) {
+    if (strcmp(c->model.init, "random") != 0 && c->model.init[0])
+        return checkpoint_check(c->model.init, mc, NULL, err, errlen);
+    Tokenizer tok;
+    if (tokenizer_init(&tok, TOKENIZER_DEFAULT_ALPHABET, err, errlen) != 0) return -1;
+    model_config_from(mc, c, tok.V);
+    return 0;
+}
+
+/* Per-step buffers (alloc_buffers) of B_max sequences of T_max tokens, comp_text bytes of completion text each. */
+static size_t buffer_bytes(size_t B_max, size_t T_max, size_t comp_text) {
+    size_t BT = B_max * T_max;
+    return BT * (4 * sizeof(int) + 9 * sizeof(float)) + B_max * (3 * sizeof(int) + 2 * sizeof(float)) +
+           B_max * (sizeof(Problem) + sizeof(RewardResult) + sizeof(Rollout) + PROMPT_TEXT + comp_text);
+}
+
+static void estimate_for(const Config *c, const ModelConfig *mc, MemoryEstimate *e) {
+    size_t P = model_params_bytes(mc);
+    int B = c->run.max_batch, T = mc->max_T;
+    memset(e, 0, sizeof *e);
+    e->weights = P;
+    e->gradients = P;
+    e->optimizer = 2 * model_n_params(mc) * sizeof(float); /* calloc, not rounded like the model's buffers */
+    e->reference = 2 * P; /* model_init gives the reference a gradient buffer too */
+    e->kv_cache = sampler_bytes(mc, B, T) + eval_bytes(mc, B, T);
+    e->activations = model_acts_bytes(mc, B, T, 1) + model_acts_bytes(mc, B, T, 0);
+    e->buffers = buffer_bytes((size_t)B, (size_t)T, COMP_TEXT((size_t)T));
+}
+
+int trainer_memory_estimate(const Config *c, MemoryEstimate *e, char *err, size_t errlen) {
+    ModelConfig mc;
+    if (run_model_config(c, &mc, err, errlen) != 0) return -1;
+    estimate_for(c, &mc, e);
+    return 0;
+}
+
+/* Refuses, with the estimate and the keys that size it, a run that would not fit in the memory available. */
+static int check_fits(const Config *c, const ModelConfig *mc, char *err, size_t errlen) {
+    MemoryEstimate e;
+    estimate_for(c, mc, &e);
+    size_t need = memory_estimate_total(&e), avail = memory_available();
+    if (!avail || need <= avail) return 0;
+    char parts[512], need_s[32], avail_s[32], keys[160];
+    memory_estimate_describe(&e, parts, sizeof parts);
+    memory_format(need, need_s, sizeof need_s);
+    memory_format(avail, avail_s, sizeof avail_s);
+    if (strcmp(c->model.init, "random") != 0 && c->model.init[0])
+        snprintf(keys, sizeof keys, "lower run.max_batch (now %d), or use a smaller model (the checkpoint's "
+                 "max_position_embeddings = %d sets the sequence length)", c->run.max_batch, mc->max_T);
+    else
+        snprintf(keys, sizeof keys, "lower run.max_batch (now %d) or model.max_seq (now %d), or choose a smaller "
+                 "model (model.preset, model.d_model, model.n_layers)", c->run.max_batch, mc->max_T);
+    snprintf(err, errlen, "the run needs about %s of memory (%s) but %s is available: %s", need_s, parts, avail_s,
+             keys);
+    return -1;
+}
+
 static int alloc_buffers(Trainer *t) {
     size_t BT = (size_t)t->B_max * t->T_max;
 #define ALLOC(p, n) do { (p) = calloc((n), sizeof *(p)); if (!(p)) return -1; } while (0)
@@ -159,6 +220,8 @@ Trainer *trainer_new(const Config *c, const TrainerCallbacks *cb, char *err, siz
     pthread_mutex_init(&t->mu, NULL);
     pthread_cond_init(&t->cv, NULL);
 
+    ModelConfig run_mc;
+    if (run_model_config(c, &run_mc, err, errlen) != 0 || check_fits(c, &run_mc, err, errlen) != 0) goto fail;
     if (strcmp(c->model.init, "random") != 0 && c->model.init[0]) {
         if (checkpoint_load(c->model.init, &t->policy, &t->tok, NULL, NULL, err, errlen) != 0) goto fail;
     } else {
@@ -174,7 +237,7 @@ Trainer *trainer_new(const Config *c, const TrainerCallbacks *cb, char *err, siz
 
     t->B_max = c->run.max_batch;
     t->T_max = t->policy.cfg.max_T;
-    t->comp_text = t->T_max * 10 + 16; /* the longest special is 9 characters */
+    t->comp_text = COMP_TEXT(t->T_max);
     t->sampler = sampler_new(&t->policy.cfg, t->B_max, t->T_max);
     t->acts = model_acts_new(&t->policy.cfg, t->B_max, t->T_max);
     t->ref_acts = model_acts_new_inference(&t->policy.cfg, t->B_max, t->T_max);

@@ -8,6 +8,7 @@
 #ifndef GRPO_TRAINER_H
 #define GRPO_TRAINER_H
 #include "core/config.h"
+#include "core/memory.h"
 #include "core/record.h"
 #include <stddef.h>
 
@@ -35,6 +36,10 @@ Trainer *trainer_new(const Config *c, const TrainerCallbacks *cb, char *err, siz
  * Call before trainer_run. Returns 0 or -1 with err. */
 int trainer_restore(Trainer *t, const char *checkpoint_dir, char *err, size_t errlen);
 void trainer_free(Trainer *t);
+/* What trainer_new(c) would allocate, found without allocating it (a checkpoint's config.json and safetensors
+ * header are read and checked; no weights). trainer_new refuses a run whose estimate exceeds memory_available(),
+ * naming the figures and the keys to change. Returns 0 or -1 with err. */
+int trainer_memory_estimate(const Config *c, MemoryEstimate *e, char *err, size_t errlen);
 
 /* Runs steps until run.steps is reached or stop is requested. Saves a final checkpoint on the way out.
  * Returns 0, or -1 after a failure (message in trainer_error). */

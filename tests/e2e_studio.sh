@@ -133,6 +133,8 @@ T send-keys -t studio 'q'
 wait_for 'Quit\?' 5 || fail "q did not ask for confirmation"
 T send-keys -t studio 'y'
 wait_for 'EXIT=' 60 || fail "the studio did not exit"
+# the shell prints the stty line a moment after EXIT=: wait for it rather than read the screen once
+wait_for '^-?icanon -?echo' 10 || fail "no stty line after the exit"
 screen | grep -q 'EXIT=0' || fail "exit status is not 0"
 screen | grep -Eq '^icanon echo' || fail "the terminal is not restored (stty: $(screen | grep -E 'icanon'))"
 screen | grep -q 'Spc pause' && fail "the studio's screen is still shown after exit"

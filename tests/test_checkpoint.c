@@ -472,6 +472,15 @@ static void set_hidden(json_t *j) {
     json_object_set_new(j, "hidden_size", json_integer(32));
     json_object_set_new(j, "head_dim", json_integer(16));
 }
+/* config.json claiming a model of about 100 TB: the header must be found wrong before anything is allocated. */
+static void set_huge(json_t *j) {
+    json_object_set_new(j, "hidden_size", json_integer(8192));
+    json_object_set_new(j, "num_attention_heads", json_integer(64));
+    json_object_set_new(j, "num_key_value_heads", json_integer(64));
+    json_object_set_new(j, "intermediate_size", json_integer(1 << 20));
+    json_object_set_new(j, "num_hidden_layers", json_integer(1024));
+    json_object_set_new(j, "head_dim", json_integer(128));
+}
 static void set_head_dim(json_t *j) { json_object_set_new(j, "head_dim", json_integer(4)); }
 static void set_vocab(json_t *j) { json_object_set_new(j, "vocab_size", json_integer(50)); }
 static void set_kv(json_t *j) { json_object_set_new(j, "num_key_value_heads", json_integer(1)); }
@@ -486,6 +495,8 @@ static void test_json_file_errors(void **state) {
     static const struct { const char *name, *file; void (*edit)(json_t *); const char *expect[3]; } cases[] = {
         {"cfg-hidden", "config.json", set_hidden, {"model.safetensors", "tensor model.embed_tokens.weight",
                                                    "config says [103, 32]"}},
+        {"cfg-huge", "config.json", set_huge, {"model.safetensors", "tensor model.embed_tokens.weight",
+                                               "config says [103, 8192]"}},
         {"cfg-vocab", "config.json", set_vocab, {"config.json", "vocab_size = 50", "tokenizer.json has 103"}},
         {"cfg-head", "config.json", set_head_dim, {"config.json", "head_dim = 4", "= 8"}},
         {"cfg-kv", "config.json", set_kv, {"config.json", "num_key_value_heads = 1"}},
@@ -501,6 +512,28 @@ static void test_json_file_errors(void **state) {
         edit_json(dir, cases[i].file, cases[i].edit);
         expect_load_error(dir, cases[i].expect[0], cases[i].expect[1], cases[i].expect[2], NULL);
     }
+}
+
+/* checkpoint_check reads the configs and checks the header without loading: good and damaged checkpoints. */
+static void test_check_without_loading(void **state) {
+    (void)state;
+    char dir[256], err[512] = "";
+    ModelConfig cfg;
+    Tokenizer t;
+    save_good("check-good", dir, sizeof(dir));
+    assert_int_equal(checkpoint_check(dir, &cfg, &t, err, sizeof(err)), 0);
+    ModelConfig want = small_config(1);
+    assert_int_equal(cfg.C, want.C);
+    assert_int_equal(cfg.L, want.L);
+    assert_int_equal(t.V, cfg.V);
+    save_good("check-huge", dir, sizeof(dir));
+    edit_json(dir, "config.json", set_huge);
+    assert_int_equal(checkpoint_check(dir, &cfg, NULL, err, sizeof(err)), -1);
+    assert_contains(err, "config says [103, 8192]");
+    save_good("check-dtype", dir, sizeof(dir));
+    edit_header(dir, set_dtype);
+    assert_int_equal(checkpoint_check(dir, NULL, NULL, err, sizeof(err)), -1);
+    assert_contains(err, "only F32 is supported");
 }
 
 static void test_missing_files(void **state) {
@@ -587,6 +620,7 @@ int main(void) {
         cmocka_unit_test(test_header_errors),
         cmocka_unit_test(test_nan_weight),
         cmocka_unit_test(test_json_file_errors),
+        cmocka_unit_test(test_check_without_loading),
         cmocka_unit_test(test_missing_files),
         cmocka_unit_test(test_optimizer_errors),
         cmocka_unit_test(test_presets_agree),

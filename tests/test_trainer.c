@@ -24,15 +24,20 @@ extern void *__libc_calloc(size_t, size_t);
 extern void *__libc_realloc(void *, size_t);
 extern void *__libc_memalign(size_t, size_t);
 static long g_allocs;
-void *malloc(size_t n) { __atomic_add_fetch(&g_allocs, 1, __ATOMIC_RELAXED); return __libc_malloc(n); }
-void *calloc(size_t a, size_t b) { __atomic_add_fetch(&g_allocs, 1, __ATOMIC_RELAXED); return __libc_calloc(a, b); }
-void *realloc(void *p, size_t n) { __atomic_add_fetch(&g_allocs, 1, __ATOMIC_RELAXED); return __libc_realloc(p, n); }
-int posix_memalign(void **p, size_t a, size_t n) {
+static size_t g_bytes; /* bytes asked for, to hold the memory estimate against */
+static void *counted(void *p, size_t n) {
     __atomic_add_fetch(&g_allocs, 1, __ATOMIC_RELAXED);
-    *p = __libc_memalign(a, n);
+    __atomic_add_fetch(&g_bytes, n, __ATOMIC_RELAXED);
+    return p;
+}
+void *malloc(size_t n) { return counted(__libc_malloc(n), n); }
+void *calloc(size_t a, size_t b) { return counted(__libc_calloc(a, b), a * b); }
+void *realloc(void *p, size_t n) { return counted(__libc_realloc(p, n), n); }
+int posix_memalign(void **p, size_t a, size_t n) {
+    *p = counted(__libc_memalign(a, n), n);
     return *p ? 0 : 12;
 }
-void *aligned_alloc(size_t a, size_t n) { __atomic_add_fetch(&g_allocs, 1, __ATOMIC_RELAXED); return __libc_memalign(a, n); }
+void *aligned_alloc(size_t a, size_t n) { return counted(__libc_memalign(a, n), n); }
 #endif
 
 static char g_dir[256];
@@ -227,6 +232,44 @@ static void test_resume_continues_like_an_uninterrupted_run(void **state) {
     trainer_free(t);
 }
 
+/* A run too large for the machine is refused before anything is allocated, with the estimate and the keys. */
+static void test_too_large_is_refused_at_once(void **state) {
+    (void)state;
+    Config c;
+    char err[1024] = "";
+    small_config(&c, "huge");
+    c.model.max_seq = 16384;
+    c.run.max_batch = 65536;
+    MemoryEstimate e;
+    assert_int_equal(trainer_memory_estimate(&c, &e, err, sizeof err), 0);
+    assert_true(memory_estimate_total(&e) > (size_t)1 << 40); /* the attention store alone is hundreds of TB */
+    Trainer *t = trainer_new(&c, NULL, err, sizeof err);
+    assert_null(t);
+    const char *want[] = {"needs about", "activations", "is available", "run.max_batch (now 65536)",
+                          "model.max_seq (now 16384)"};
+    for (size_t i = 0; i < sizeof want / sizeof *want; i++)
+        if (!strstr(err, want[i])) fail_msg("'%s' not in: %s", want[i], err);
+}
+
+#if COUNT_ALLOCS
+/* The estimate is what trainer_new really asks for (within 5%): a buffer added without it would show here. */
+static void test_estimate_matches_allocation(void **state) {
+    (void)state;
+    Config c;
+    char err[512];
+    small_config(&c, "estimate");
+    MemoryEstimate e;
+    assert_int_equal(trainer_memory_estimate(&c, &e, err, sizeof err), 0);
+    size_t before = __atomic_load_n(&g_bytes, __ATOMIC_RELAXED);
+    Trainer *t = trainer_new(&c, NULL, err, sizeof err);
+    if (!t) fail_msg("%s", err);
+    double asked = (double)(__atomic_load_n(&g_bytes, __ATOMIC_RELAXED) - before);
+    double est = (double)memory_estimate_total(&e);
+    trainer_free(t);
+    if (fabs(est - asked) > 0.05 * asked) fail_msg("estimate %.0f bytes, trainer_new asked for %.0f", est, asked);
+}
+#endif
+
 int main(void) {
     snprintf(g_dir, sizeof g_dir, "/tmp/grpo-test-trainer-XXXXXX");
     if (!mkdtemp(g_dir)) return 1;
@@ -236,6 +279,10 @@ int main(void) {
         cmocka_unit_test(test_no_allocation_inside_a_step),
 #endif
         cmocka_unit_test(test_resume_continues_like_an_uninterrupted_run),
+        cmocka_unit_test(test_too_large_is_refused_at_once),
+#if COUNT_ALLOCS
+        cmocka_unit_test(test_estimate_matches_allocation),
+#endif
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     char cmd[300];

@@ -270,6 +270,14 @@ int cmd_train(int argc, char **argv) {
 
     TrainCtx x = {.json = json, .total_steps = cfg.run.steps, .t0 = mono()};
     TrainerCallbacks cb = {.ud = &x, .on_step = on_step, .on_trace = on_trace, .on_event = on_event};
+    MemoryEstimate mem;
+    if (headless && !json && trainer_memory_estimate(&cfg, &mem, err, sizeof err) == 0) {
+        char total[32], parts[512];
+        memory_format(memory_estimate_total(&mem), total, sizeof total);
+        memory_estimate_describe(&mem, parts, sizeof parts);
+        printf("# memory: about %s (%s)\n", total, parts);
+        fflush(stdout);
+    }
     Trainer *t = trainer_new(&cfg, &cb, err, sizeof err);
     if (!t) { fprintf(stderr, "grpo-studio train: %s\n", err); return 1; }
     if (resume && trainer_restore(t, ckpt, err, sizeof err) != 0) {
