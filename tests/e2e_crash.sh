@@ -28,27 +28,7 @@ fail() {
 }
 q() { sqlite3 -batch -noheader "$DB" "$1"; }
 
-# The invariants of a database nobody is writing. $1: rollouts known committed before the kill.
-check_db() {
-    local committed=$1 ic n texts bad_steps nsteps maxstep minstep msteps
-    ic=$(q "PRAGMA integrity_check;") || fail "integrity_check could not run"
-    [ "$ic" = "ok" ] || fail "integrity_check: $ic"
-    q "INSERT INTO rollouts_fts(rollouts_fts) VALUES ('integrity-check');" >/dev/null 2>"$WORK/fts.err" \
-        || fail "FTS index out of step with the texts: $(cat "$WORK/fts.err")"
-    n=$(q "SELECT count(*) FROM rollouts;")
-    [ "$n" -ge "$committed" ] || fail "committed rollouts lost: $committed before the kill, $n after"
-    texts=$(q "SELECT count(*) FROM rollout_texts;")
-    [ "$n" = "$texts" ] || fail "$n rollouts but $texts text rows"
-    bad_steps=$(q "SELECT group_concat(step) FROM (SELECT step FROM rollouts GROUP BY step HAVING count(*) != $PER_STEP);")
-    [ -z "$bad_steps" ] || fail "steps with a partial set of rollouts: $bad_steps"
-    read -r nsteps minstep maxstep <<<"$(q "SELECT count(DISTINCT step), coalesce(min(step),0), coalesce(max(step),0) FROM rollouts;" | tr '|' ' ')"
-    [ "$nsteps" = "$maxstep" ] && { [ "$nsteps" = 0 ] || [ "$minstep" = 1 ]; } \
-        || fail "steps not contiguous from 1: $nsteps distinct, min $minstep, max $maxstep"
-    msteps=$(q "SELECT count(*) FROM (SELECT DISTINCT step FROM metrics) m WHERE m.step NOT IN (SELECT step FROM rollouts);")
-    [ "$msteps" = 0 ] || fail "$msteps steps have metrics but no rollouts"
-    [ "$(q "SELECT n_rollouts FROM runs ORDER BY id DESC LIMIT 1;")" = "$n" ] \
-        || fail "the run's n_rollouts counter disagrees with the table (same transaction, must match)"
-}
+. "$SRC/tests/crash_checks.sh"   # check_db COMMITTED: the invariants of a database nobody is writing
 
 run_bg() {
     "$BIN" "$@" >>"$LOG" 2>&1 &

@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# e2e_studio_crash.sh - crash safety of a live studio: the studio (not the headless printer) trains in tmux and is
+# killed with SIGKILL at random moments, many times, and reopened each time with `train --resume`. After every
+# kill the database holds every invariant of tests/crash_checks.sh (integrity_check, FTS, no committed step lost,
+# complete and contiguous steps); the resumed studio comes back on its Train screen and the run goes on; at the end
+# q + y quits cleanly with status 'stopped' and one run in the database.
+# Usage: e2e_studio_crash.sh GRPO_STUDIO_BINARY SOURCE_DIR [KILLS]   (the issue's figure is 50; make test runs 12)
+set -u
+BIN=$(readlink -f "${1:?usage: e2e_studio_crash.sh BINARY SOURCE_DIR [KILLS]}")
+SRC=$(readlink -f "${2:?usage: e2e_studio_crash.sh BINARY SOURCE_DIR [KILLS]}")
+KILLS=${3:-12}
+PER_STEP=16   # test-fast: 4 prompts x 4 samples
+for tool in tmux sqlite3; do
+    command -v $tool >/dev/null || { echo "e2e_studio_crash: needs $tool (Debian package $tool)"; exit 1; }
+done
+WORK=$(mktemp -d /tmp/e2e_studio_crash_XXXXXX)
+DB=$WORK/run.db
+SOCK="e2e_studio_crash_$$"
+T() { tmux -L "$SOCK" "$@"; }
+cleanup() { T kill-server 2>/dev/null; rm -rf "$WORK"; }
+trap cleanup EXIT
+
+screen() { T capture-pane -p -t crash 2>/dev/null; }
+fail() {
+    echo "e2e_studio_crash: FAIL: $*"
+    echo "----- screen -----"; screen; echo "------------------"
+    exit 1
+}
+q() { sqlite3 -batch -noheader "$DB" "$1"; }
+. "$SRC/tests/crash_checks.sh"
+
+wait_for() {   # wait_for REGEX SECONDS: poll the screen until it matches
+    local i
+    for ((i = 0; i < $2 * 20; i++)); do
+        screen | grep -Eq -- "$1" && return 0
+        sleep 0.05
+    done
+    return 1
+}
+pane() { T display-message -p -t crash "$1"; }
+committed_now() { q "SELECT count(*) FROM rollouts;" 2>/dev/null || echo 0; }
+max_step() { q "SELECT coalesce(max(step),0) FROM rollouts;"; }
+
+echo "e2e_studio_crash: $KILLS kills in $WORK"
+T new-session -d -s crash -x 100 -y 30 \
+    "cd '$WORK' && exec '$BIN' train '$SRC/configs/test-fast.ini' --db '$DB' --set run.steps=1000000 \
+     --set run.checkpoint_every=3 --set run.out_dir='$WORK/ck'"
+T set-option -t crash remain-on-exit on >/dev/null
+for _ in $(seq 1 1200); do
+    [ "$(q "SELECT count(*) FROM checkpoints;" 2>/dev/null || echo 0)" -ge 1 ] && break
+    [ "$(pane '#{pane_dead}')" = 1 ] && fail "the first studio exited early"
+    sleep 0.05
+done
+[ "$(q "SELECT count(*) FROM checkpoints;")" -ge 1 ] || fail "no checkpoint after 60 s"
+
+first_max=
+for k in $(seq 1 "$KILLS"); do
+    # every other kill waits until the resumed studio shows its Train screen; the rest land at any moment
+    if [ "$k" -gt 1 ] && [ $((k % 2)) = 0 ]; then
+        wait_for 'step [0-9]+/1000000 +RUNNING' 60 || fail "the resumed studio did not show its Train screen"
+    fi
+    sleep "$((RANDOM % 2)).$((RANDOM % 10))$((RANDOM % 10))"
+    [ "$(pane '#{pane_dead}')" = 1 ] && fail "the studio exited by itself before kill $k"
+    committed=$(committed_now)
+    kill -9 "$(pane '#{pane_pid}')"
+    for _ in $(seq 1 200); do [ "$(pane '#{pane_dead}')" = 1 ] && break; sleep 0.05; done
+    [ "$(pane '#{pane_dead}')" = 1 ] || fail "the studio did not die from SIGKILL"
+    check_db "$committed"
+    [ -z "$first_max" ] && first_max=$(max_step)
+    echo "  kill $k: $(committed_now) rollouts, steps 1..$(max_step), last checkpoint" \
+         "$(q "SELECT coalesce(max(step),0) FROM checkpoints;"): ok"
+    T respawn-pane -k -t crash "cd '$WORK' && exec '$BIN' train --resume '$DB'"
+done
+
+# the last studio: back on its Train screen, past where the first kill left the run, then q + y
+wait_for 'step [0-9]+/1000000 +RUNNING' 60 || fail "the last resumed studio did not show its Train screen"
+for _ in $(seq 1 2400); do
+    [ "$(max_step)" -gt "$first_max" ] && break
+    [ "$(pane '#{pane_dead}')" = 1 ] && fail "the last studio exited early"
+    sleep 0.05
+done
+T send-keys -t crash q
+wait_for 'quit' 10 || fail "q did not ask to quit"
+T send-keys -t crash y
+for _ in $(seq 1 1200); do [ "$(pane '#{pane_dead}')" = 1 ] && break; sleep 0.05; done
+[ "$(pane '#{pane_dead}')" = 1 ] || fail "the studio did not exit after q y"
+[ "$(pane '#{pane_dead_status}')" = 0 ] || fail "the studio exited with status $(pane '#{pane_dead_status}')"
+check_db 0
+final=$(max_step)
+[ "$(q "SELECT count(*) FROM runs;")" = 1 ] || fail "a resume created a new run instead of continuing"
+[ "$final" -gt "$first_max" ] || fail "no progress across resumes: $final steps now, $first_max after the first kill"
+[ "$(q "SELECT last_step FROM runs;")" = "$final" ] || fail "run counter last_step is off"
+status=$(q "SELECT status FROM runs;")
+[ "$status" = stopped ] || fail "status after q is '$status', expected 'stopped'"
+echo "e2e_studio_crash: ok: $KILLS SIGKILLs of a live studio, $final steps, status '$status', every check passed"
