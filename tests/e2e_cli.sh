@@ -79,6 +79,23 @@ expect 2 "--rollouts -3: expected an integer in 1 .. 1000000000" filldb "$TMP/f.
 expect 2 "at most 65536 (run.max_batch)" filldb "$TMP/f.db" --group 256 --prompts 1024
 [ -e "$TMP/f.db" ] && { echo "FAIL: a refused filldb created its database"; FAILED=1; }
 
+# JSONL: failures at load time with file and line, long SFT examples reported
+printf '{"prompt": "1+1=", "answer": "2"}\n{"prompt": "%s", "answer": "2"}\n{"prompt": "2+2=", "answer": "4"}\n' \
+    "$(printf '1%.0s' {1..255})" >"$TMP/long.jsonl"
+expect 1 "long.jsonl:2: the prompt is 257 tokens" eval "$CK" --set task.name=jsonl --set task.path="$TMP/long.jsonl"
+expect 1 "long.jsonl:2: the prompt is 257 tokens" train --headless --db none --set task.name=jsonl \
+    --set task.path="$TMP/long.jsonl"
+printf '{"prompt": "1+1=", "answer": "2"}\n{"prompt": "2+2=", "answer": "4"}\0\n{"prompt": "3+3=", "answer": "6"}\n' \
+    >"$TMP/nul.jsonl"
+expect 1 "nul.jsonl:2: a NUL byte at byte 34" eval "$CK" --set task.name=jsonl --set task.path="$TMP/nul.jsonl"
+{
+    echo '{"prompt": "1+1=<think>", "completion": "2</think> <answer>2</answer>"}'
+    printf '{"prompt": "1+2=<think>", "completion": "%s"}\n' "$(printf 'x%.0s' {1..300})"
+    echo '{"prompt": "2+2=<think>", "completion": "4</think> <answer>4</answer>"}'
+} >"$TMP/sft.jsonl"
+expect 0 "sft.jsonl: left out 1 of 3 examples, longer than the model's context of 256 tokens (counting <bos> and <eos>): line 2 (307 tokens)" \
+    sft "$SRC/configs/default.ini" --data "$TMP/sft.jsonl" --set sft.steps=1 --no-eval --out "$TMP/sft-out"
+
 # good command lines still work, options in any order
 "$BIN" sample --max-new 4 "$CK" 12+34= -n 2 --seed 5 >"$TMP/out" 2>"$TMP/err" ||
     { echo "FAIL: sample with good options: $(cat "$TMP/err")"; FAILED=1; }

@@ -36,6 +36,19 @@ static int progress(void *ud, int step, int steps, double loss, double lr, doubl
     return g_stop;
 }
 
+/* sft: which examples of the data file were left out, and why, before training starts (stderr: --json keeps
+ * stdout for the progress lines). */
+static void sft_data(void *ud, const SftDataReport *r) {
+    (void)ud;
+    if (!r->skipped) return;
+    fprintf(stderr, "grpo-studio sft: %s: left out %d of %d examples, longer than the model's context of %d tokens "
+                    "(counting <bos> and <eos>):", r->path, r->skipped, r->skipped + r->examples, r->max_seq);
+    for (int i = 0; i < r->n_listed; i++)
+        fprintf(stderr, "%s line %ld (%d tokens)", i ? "," : "", r->line[i], r->tokens[i]);
+    if (r->skipped > r->n_listed) fprintf(stderr, " and %d more", r->skipped - r->n_listed);
+    fprintf(stderr, "\n");
+}
+
 static void usage(FILE *f, int sft) {
     if (sft)
         fprintf(f, "usage: grpo-studio sft CONFIG [--data FILE.jsonl] [--from CHECKPOINT] [--out DIR] [--set K=V]... [--json]\n"
@@ -135,7 +148,7 @@ static int run(int argc, char **argv, int sft) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     Progress pg = {.json = json, .every = sft ? 25 : 50, .t0 = ts.tv_sec + 1e-9 * ts.tv_nsec};
-    SupervisedCallbacks cb = {.ud = &pg, .on_progress = progress};
+    SupervisedCallbacks cb = {.ud = &pg, .on_progress = progress, .on_sft_data = sft_data};
     double final_loss = NAN;
     int r = sft ? supervised_sft(&m, &opt, &tok, &c, &cb, &final_loss, err, sizeof err)
                 : supervised_pretrain(&m, &opt, &tok, task, &c, &cb, &final_loss, err, sizeof err);
