@@ -96,6 +96,17 @@ expect 1 "nul.jsonl:2: a NUL byte at byte 34" eval "$CK" --set task.name=jsonl -
 expect 0 "sft.jsonl: left out 1 of 3 examples, longer than the model's context of 256 tokens (counting <bos> and <eos>): line 2 (307 tokens)" \
     sft "$SRC/configs/default.ini" --data "$TMP/sft.jsonl" --set sft.steps=1 --no-eval --out "$TMP/sft-out"
 
+# search: punctuation is searched for, not dropped (which matched every rollout)
+"$BIN" filldb "$TMP/s.db" --rollouts 256 --seed 3 >/dev/null 2>&1 || { echo "FAIL: filldb"; FAILED=1; }
+for pat in '%' '"' '*' '%%'; do
+    n=$("$BIN" export "$TMP/s.db" --jsonl - --search "$pat" 2>/dev/null | wc -l)
+    [ "$n" = 0 ] || { echo "FAIL: export --search '$pat' gave $n of 256 rollouts (no completion holds it)"; FAILED=1; }
+done
+n=$("$BIN" export "$TMP/s.db" --jsonl - --search '</answer>' 2>/dev/null | grep -c '</answer>')
+all=$("$BIN" export "$TMP/s.db" --jsonl - 2>/dev/null | grep -c '</answer>')
+[ "$n" -gt 0 ] && [ "$n" = "$all" ] || { echo "FAIL: export --search '</answer>': $n, want $all"; FAILED=1; }
+expect 2 'search ""%"" has no letter or digit' export "$TMP/s.db" --jsonl - --fts --search '"%"'
+
 # good command lines still work, options in any order
 "$BIN" sample --max-new 4 "$CK" 12+34= -n 2 --seed 5 >"$TMP/out" 2>"$TMP/err" ||
     { echo "FAIL: sample with good options: $(cat "$TMP/err")"; FAILED=1; }
