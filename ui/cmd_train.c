@@ -135,9 +135,11 @@ static void usage(FILE *f) {
             "options:\n"
             "  --headless            no terminal UI: one progress line per step on stdout\n"
             "  --json                with --headless: one JSON object per step and per event\n"
-            "  --set SECTION.KEY=V   override a config value (repeatable), e.g. --set optim.lr=3e-4\n"
+            "  --set SECTION.KEY=V   override a config value (repeatable), e.g. --set optim.lr=3e-4; checked\n"
+            "                        against the key's range at once (run.threads also sets the thread pool)\n"
             "  --db FILE             the run database (default: run.db, or runs/<run.name>.db; 'none': no database)\n"
-            "  --resume RUN.db       continue the newest run in RUN.db from its last checkpoint\n"
+            "  --resume RUN.db       continue the newest run in RUN.db from its last checkpoint, with the config\n"
+            "                        stored there (no CONFIG or --db; --set changes live keys)\n"
             "  -h, --help            this help\n\n"
             "Ctrl-C (or SIGTERM) stops at the next safe point and saves a checkpoint.\n");
 }
