@@ -43,6 +43,12 @@ static void test_parse_int(void **state) {
     assert_true(w == 5000000000LL);
     assert_int_equal(cli_parse_int64("--rollouts", "20000000000", 1, 10000000000LL, &w, err, sizeof err), -1);
     assert_contains(err, "1 .. 10000000000");
+    /* a key's range, without setting the key */
+    assert_int_equal(cli_parse_int_key_range("--threads", "64", "run.threads", &v, err, sizeof err), 0);
+    assert_int_equal(v, 64);
+    assert_int_equal(cli_parse_int_key_range("--threads", "65", "run.threads", &v, err, sizeof err), -1);
+    assert_contains(err, "--threads 65: expected an integer in 1 .. 64");
+    assert_int_equal(cli_parse_int_key_range("--name", "3", "run.name", &v, err, sizeof err), -1);
 }
 
 static void test_parse_number(void **state) {

@@ -62,6 +62,20 @@ int cli_parse_number(const char *option, const char *text, double min, double ma
     return 0;
 }
 
+int cli_parse_int_key_range(const char *option, const char *text, const char *dotted, int *out, char *err,
+                            size_t errlen) {
+    const ConfigKey *k = config_key_dotted(dotted);
+    if (!k || k->type != CFG_INT) { snprintf(err, errlen, "%s: no integer config key %s", option, dotted); return -1; }
+    return cli_parse_int(option, text, (int)k->min, (int)k->max, out, err, errlen);
+}
+
+void cli_help_key(FILE *f, const char *option, const char *what, const char *dotted) {
+    const ConfigKey *k = config_key_dotted(dotted);
+    char range[160] = "?";
+    if (k) config_describe_range(k, range, sizeof range);
+    fprintf(f, "  %-17s %s (%s: %s)\n", option, what, dotted, range);
+}
+
 int cli_sets_add(CliSets *s, const char *assignment, char *err, size_t errlen) {
     char why[768];
     Config scratch;

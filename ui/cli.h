@@ -12,6 +12,7 @@
 #include "core/config.h"
 #include "core/model.h"
 #include <stddef.h>
+#include <stdio.h>
 
 #define CLI_MAX_SETS 64
 #define CLI_OPTION_SET_LEN 128   /* "section.key=value" made from an option: canonical values are short */
@@ -37,6 +38,11 @@ int cli_parse_int64(const char *option, const char *text, long long min, long lo
 int cli_parse_number(const char *option, const char *text, double min, double max, double *out, char *err,
                      size_t errlen);
 
+/* An integer for `option` in the range of the config key `dotted` (bench --threads takes run.threads' range)
+ * without setting the key; otherwise as cli_parse_int. */
+int cli_parse_int_key_range(const char *option, const char *text, const char *dotted, int *out, char *err,
+                            size_t errlen);
+
 /* --set: checks `assignment` ("section.key=value": a known key, a value its parser accepts and in its range) and
  * appends it (the pointer is kept: it must live as long as s, as argv does). Returns 0, or -1 with err naming
  * the option, the key, the value and what was allowed (also when there are more than CLI_MAX_SETS). */
@@ -55,6 +61,10 @@ int cli_load_config(Config *c, const char *path, char **sets, int n_sets, char *
  * OpenBLAS runs one thread per pool thread). Call it before allocating models and workspaces, with no kernels
  * running. */
 void cli_apply_config(const Config *c);
+
+/* A --help line for an option that stands for (or takes the range of) config key `dotted`:
+ * "  OPTION  WHAT (KEY: RANGE)" with the range as the key's table gives it. */
+void cli_help_key(FILE *f, const char *option, const char *what, const char *dotted);
 
 /* Prints the getopt_long failure `opt` (':' a value is missing, '?' an unknown option) for `cmd` to stderr, with
  * a pointer to --help. argv and optind as getopt_long left them. */

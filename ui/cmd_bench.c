@@ -20,12 +20,12 @@ static void usage(FILE *f) {
                "the sgemm rate this machine reaches at the same shapes and threading, measured here.\n"
                "Every matmul runs through OpenBLAS, which reads OPENBLAS_CORETYPE when it loads: a forced older\n"
                "kernel slows every program that uses it, so compare runs under the same environment.\n\n"
-               "  --model M     tiny (default) or small\n"
-               "  --steps N     timed steps, 1 .. %d\n"
-               "  --warmup N    untimed steps first, 0 .. %d\n"
-               "  --threads N   threads of the kernels' pool, 1 .. 64 (run.threads' range; default one per CPU)\n"
-               "  --seed N      0 .. 2147483647 (run.seed's range)\n"
-               "  --json        one JSON line\n", BENCH_MAX_STEPS, BENCH_MAX_STEPS);
+               "  --model M         tiny (default) or small\n"
+               "  --steps N         timed steps, 1 .. %d\n"
+               "  --warmup N        untimed steps first, 0 .. %d\n"
+               "  --json            one JSON line\n", BENCH_MAX_STEPS, BENCH_MAX_STEPS);
+    cli_help_key(f, "--threads N", "threads of the kernels' pool (default one per CPU)", "run.threads");
+    cli_help_key(f, "--seed N", "random seed", "run.seed");
 }
 
 int cmd_bench(int argc, char **argv) {
@@ -34,7 +34,6 @@ int cmd_bench(int argc, char **argv) {
         {"model", required_argument, NULL, 'm'},  {"steps", required_argument, NULL, 's'},
         {"warmup", required_argument, NULL, 'w'}, {"threads", required_argument, NULL, 't'},
         {"seed", required_argument, NULL, 'S'},   {NULL, 0, NULL, 0}};
-    const ConfigKey *threads = config_key("run", "threads"), *seed = config_key("run", "seed");
     BenchParams p;
     bench_defaults(&p);
     int json = 0, o, s;
@@ -49,11 +48,9 @@ int cmd_bench(int argc, char **argv) {
         case 'm': snprintf(p.model, sizeof p.model, "%s", optarg); break;
         case 's': bad = cli_parse_int("--steps", optarg, 1, BENCH_MAX_STEPS, &p.steps, err, sizeof err); break;
         case 'w': bad = cli_parse_int("--warmup", optarg, 0, BENCH_MAX_STEPS, &p.warmup, err, sizeof err); break;
-        case 't':
-            bad = cli_parse_int("--threads", optarg, (int)threads->min, (int)threads->max, &p.threads, err, sizeof err);
-            break;
+        case 't': bad = cli_parse_int_key_range("--threads", optarg, "run.threads", &p.threads, err, sizeof err); break;
         case 'S':
-            bad = cli_parse_int("--seed", optarg, (int)seed->min, (int)seed->max, &s, err, sizeof err);
+            bad = cli_parse_int_key_range("--seed", optarg, "run.seed", &s, err, sizeof err);
             if (!bad) p.seed = (uint64_t)s;
             break;
         default: cli_option_error("bench", argv, o); return 2;

@@ -23,13 +23,13 @@ static void usage(FILE *f) {
     fprintf(f, "usage: grpo-studio eval CHECKPOINT [--task T] [--samples K] [--problems N] [--config FILE] [--set K=V]... [--json]\n\n"
                "Samples K completions for each of N held-out problems and reports pass@1 = mean accuracy over the K\n"
                "samples and cons@K = accuracy of the majority answer. Sampling follows the config's [sampling] section\n"
-               "(default configs/default.ini).\n\n"
-               "  --task T        the task (task.name: add|mul|countdown|letters|jsonl)\n"
-               "  --samples K     samples per problem (run.eval_samples: 1 .. 64)\n"
-               "  --problems N    held-out problems (run.eval_problems: 1 .. task.eval_size)\n"
-               "  --config FILE   the config (default configs/default.ini)\n"
-               "  --set K=V       override a config value (repeatable), e.g. --set sampling.temperature=0.7\n"
-               "  --json          one JSON line instead of text\n");
+               "(default configs/default.ini). Each option overrides its key, in the key's range:\n");
+    cli_help_key(f, "--task T", "the task", "task.name");
+    cli_help_key(f, "--samples K", "samples per problem", "run.eval_samples");
+    cli_help_key(f, "--problems N", "held-out problems, at most task.eval_size", "run.eval_problems");
+    fprintf(f, "  --config FILE     the config (default configs/default.ini)\n"
+               "  --set K=V         override a config value (repeatable), e.g. --set sampling.temperature=0.7\n"
+               "  --json            one JSON line instead of text\n");
 }
 
 int cmd_eval(int argc, char **argv) {

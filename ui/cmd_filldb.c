@@ -24,13 +24,15 @@ static void usage(FILE *f) {
         "Fills OUT.db with a synthetic run: steps of P prompts x G samples (default 16 x 8 = 128 rollouts a step),\n"
         "each step one transaction, with realistic completions (<think> reasoning, reflection words sometimes,\n"
         "right and wrong answers), metrics, events, checkpoints and evaluations.\n\n"
-        "  --rollouts N   rollouts to write, 1 .. 1000000000 (default 1000000)\n"
-        "  --seed S       random seed, 0 .. 2147483647 (default 1)\n"
-        "  --group G      samples per prompt, grpo.group_size's range (default 8)\n"
-        "  --prompts P    prompts per step, grpo.prompts_per_step's range (default 16); G x P <= 65536\n"
-        "  --force        replace OUT.db if it exists\n"
-        "  --bench        then (or, without --rollouts, on an existing database) time the browser's queries:\n"
-        "                 a page of a filtered list, full-text search and a group query (target < 50 ms each)\n");
+        "  --rollouts N      rollouts to write, 1 .. %lld (default 1000000)\n"
+        "  --force           replace OUT.db if it exists\n"
+        "  --bench           then (or, without --rollouts, on an existing database) time the browser's queries:\n"
+        "                    a page of a filtered list, full-text search and a group query (target < 50 ms each)\n",
+        FILLDB_MAX_ROLLOUTS);
+    cli_help_key(f, "--seed S", "random seed (default 1)", "run.seed");
+    cli_help_key(f, "--group G", "samples per prompt (default 8)", "grpo.group_size");
+    cli_help_key(f, "--prompts P", "prompts per step (default 16), G x P within run.max_batch's range",
+                 "grpo.prompts_per_step");
 }
 
 static double now_ms(void) {
@@ -397,8 +399,7 @@ int cmd_filldb(int argc, char **argv) {
         {"bench", no_argument, NULL, 'b'},          {"rollouts", required_argument, NULL, 'n'},
         {"seed", required_argument, NULL, 's'},     {"group", required_argument, NULL, 'G'},
         {"prompts", required_argument, NULL, 'P'},  {NULL, 0, NULL, 0}};
-    const ConfigKey *kseed = config_key("run", "seed"), *kgroup = config_key("grpo", "group_size"),
-                    *kprompts = config_key("grpo", "prompts_per_step"), *kbatch = config_key("run", "max_batch");
+    const ConfigKey *kbatch = config_key("run", "max_batch");
     const char *path = NULL;
     long long n = -1;
     int seed = 1, G = 8, P = 16, force = 0, do_bench = 0, o;
@@ -412,11 +413,9 @@ int cmd_filldb(int argc, char **argv) {
         case 'f': force = 1; break;
         case 'b': do_bench = 1; break;
         case 'n': bad = cli_parse_int64("--rollouts", optarg, 1, FILLDB_MAX_ROLLOUTS, &n, err, sizeof err); break;
-        case 's': bad = cli_parse_int("--seed", optarg, (int)kseed->min, (int)kseed->max, &seed, err, sizeof err); break;
-        case 'G': bad = cli_parse_int("--group", optarg, (int)kgroup->min, (int)kgroup->max, &G, err, sizeof err); break;
-        case 'P':
-            bad = cli_parse_int("--prompts", optarg, (int)kprompts->min, (int)kprompts->max, &P, err, sizeof err);
-            break;
+        case 's': bad = cli_parse_int_key_range("--seed", optarg, "run.seed", &seed, err, sizeof err); break;
+        case 'G': bad = cli_parse_int_key_range("--group", optarg, "grpo.group_size", &G, err, sizeof err); break;
+        case 'P': bad = cli_parse_int_key_range("--prompts", optarg, "grpo.prompts_per_step", &P, err, sizeof err); break;
         default: cli_option_error("filldb", argv, o); return 2;
         }
         if (bad) { fprintf(stderr, "grpo-studio filldb: %s\n", err); return 2; }

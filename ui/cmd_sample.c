@@ -9,6 +9,7 @@
 #include "ui/cli.h"
 #include "ui/commands.h"
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,27 +76,32 @@ static int rejection(const Config *cfg, const char *ckpt, const char *out, int k
     return rc;
 }
 
-#define SAMPLE_MAX_N 256   /* completions of one prompt: one sampler batch */
+#define SAMPLE_MAX_N 256               /* completions of one prompt: one sampler batch */
+#define SAMPLE_MAX_PROBLEMS 1000000    /* rejection sampling: training problems */
 
 static void usage(FILE *f) {
     fprintf(f, "usage: grpo-studio sample CHECKPOINT PROMPT [-n N] [--temperature T] [--top-k K] [--top-p P]\n"
                "                          [--max-new N] [--seed S] [--raw] [--config FILE] [--set K=V]...\n\n"
                "Prints N completions (1 .. %d, default 1) of PROMPT. The prompt goes through the default template\n"
                "\"{question}<think>\" unless --raw; so `grpo-studio sample assets/base-add 12345+678=` asks the model\n"
-               "to add. Sampling follows the config's [sampling] section (default configs/default.ini), and each\n"
-               "option overrides its key with the key's range:\n"
-               "  --temperature T   sampling.temperature (0.01 .. 10)\n"
-               "  --top-k K         sampling.top_k (0 .. 100000; 0 = off)\n"
-               "  --top-p P         sampling.top_p (0.01 .. 1)\n"
-               "  --max-new N       sampling.max_new_tokens (1 .. 16384, below model.max_seq; at most what the\n"
-               "                    checkpoint's context leaves after the prompt)\n"
-               "  --seed S          run.seed (0 .. 2147483647)\n\n"
-               "       grpo-studio sample CHECKPOINT --rejection OUT.jsonl [--problems N] [-n K] [--max-length L]\n"
+               "to add. Sampling follows the config's [sampling] section (default configs/default.ini); each option\n"
+               "overrides its key, in the key's range:\n", SAMPLE_MAX_N);
+    cli_help_key(f, "--temperature T", "sampling temperature", "sampling.temperature");
+    cli_help_key(f, "--top-k K", "the K likeliest tokens, 0 = off", "sampling.top_k");
+    cli_help_key(f, "--top-p P", "nucleus mass, 1 = off", "sampling.top_p");
+    cli_help_key(f, "--max-new N", "longest completion, below model.max_seq", "sampling.max_new_tokens");
+    cli_help_key(f, "--seed S", "random seed", "run.seed");
+    fprintf(f, "\n       grpo-studio sample CHECKPOINT --rejection OUT.jsonl [--problems N] [-n K] [--max-length L]\n"
                "                          [--per-problem M] [--config FILE] [--set K=V]...\n\n"
-               "Rejection sampling: K samples (1 .. 64, default 4) for each of the first N (1 .. 1000000, default\n"
-               "1000) training problems of the config's task; the correct, well-formatted completions of at most L\n"
-               "tokens (1 .. 16384) - at most M per problem (0 = all) - go to OUT.jsonl as {\"prompt\", \"completion\",\n"
-               "\"answer\", \"length\"} lines, ready for `grpo-studio sft --data OUT.jsonl`.\n", SAMPLE_MAX_N);
+               "Rejection sampling: K samples (default 4) for each of the first N (default 1000) training problems\n"
+               "of the config's task; the correct, well-formatted completions of at most L tokens - at most M per\n"
+               "problem (0 = all) - go to OUT.jsonl as {\"prompt\", \"completion\", \"answer\", \"length\"} lines, ready\n"
+               "for `grpo-studio sft --data OUT.jsonl`.\n");
+    cli_help_key(f, "-n K", "samples per problem", "run.eval_samples");
+    fprintf(f, "  %-17s training problems (1 .. %d)\n", "--problems N", SAMPLE_MAX_PROBLEMS);
+    cli_help_key(f, "--max-length L", "longest completion kept", "sampling.max_new_tokens");
+    fprintf(f, "  %-17s completions kept per problem (0 .. %.0f; 0 = all)\n", "--per-problem M",
+            config_key("run", "eval_samples")->max);
 }
 
 int cmd_sample(int argc, char **argv) {
@@ -108,7 +114,7 @@ int cmd_sample(int argc, char **argv) {
         {"top-p", required_argument, NULL, 'p'},    {"max-new", required_argument, NULL, 'N'},
         {"seed", required_argument, NULL, 'S'},     {NULL, 0, NULL, 0}};
     const char *ckpt = NULL, *prompt = NULL, *n_text = NULL, *rej_out = NULL, *cfg_path = NULL;
-    int raw = 0, problems = 1000, max_length = 16384, per_problem = 0, o;
+    int raw = 0, problems = 1000, max_length = INT_MAX, per_problem = 0, o;
     CliSets sets = {0};
     char err[1024];
     optind = 0;
@@ -120,9 +126,14 @@ int cmd_sample(int argc, char **argv) {
         case 'r': raw = 1; break;
         case 'n': n_text = optarg; break;
         case 'R': rej_out = optarg; break;
-        case 'P': bad = cli_parse_int("--problems", optarg, 1, 1000000, &problems, err, sizeof err); break;
-        case 'L': bad = cli_parse_int("--max-length", optarg, 1, 16384, &max_length, err, sizeof err); break;
-        case 'M': bad = cli_parse_int("--per-problem", optarg, 0, 64, &per_problem, err, sizeof err); break;
+        case 'P': bad = cli_parse_int("--problems", optarg, 1, SAMPLE_MAX_PROBLEMS, &problems, err, sizeof err); break;
+        case 'L':
+            bad = cli_parse_int_key_range("--max-length", optarg, "sampling.max_new_tokens", &max_length, err, sizeof err);
+            break;
+        case 'M': /* 0 = all, else at most k */
+            bad = cli_parse_int("--per-problem", optarg, 0, (int)config_key("run", "eval_samples")->max, &per_problem,
+                                err, sizeof err);
+            break;
         case 'c': cfg_path = optarg; break;
         case 's': bad = cli_sets_add(&sets, optarg, err, sizeof err); break;
         case 'T': bad = cli_sets_add_option(&sets, "--temperature", "sampling.temperature", optarg, err, sizeof err); break;
@@ -143,8 +154,8 @@ int cmd_sample(int argc, char **argv) {
     }
     /* -n is the sampler batch of one prompt, or k samples per problem (run.eval_samples' range) */
     int n = rej_out ? 4 : 1;
-    const ConfigKey *kk = config_key("run", "eval_samples");
-    if (n_text && cli_parse_int("-n", n_text, 1, rej_out ? (int)kk->max : SAMPLE_MAX_N, &n, err, sizeof err) != 0) {
+    if (n_text && (rej_out ? cli_parse_int_key_range("-n", n_text, "run.eval_samples", &n, err, sizeof err)
+                           : cli_parse_int("-n", n_text, 1, SAMPLE_MAX_N, &n, err, sizeof err)) != 0) {
         fprintf(stderr, "grpo-studio sample: %s\n", err);
         return 2;
     }
