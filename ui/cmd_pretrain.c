@@ -100,11 +100,11 @@ static int run(int argc, char **argv, int sft) {
     if (optind < argc) cfg_path = argv[optind++];
     if (optind < argc) { fprintf(stderr, "grpo-studio %s: more than one config given ('%s')\n", cmd, argv[optind]); return 2; }
     if (!cfg_path) { usage(stderr, sft); return 2; }
-    if (data && strlen(data) >= sizeof ((Config *)0)->sft.data) {
-        fprintf(stderr, "grpo-studio sft: --data: a path of at most %zu characters\n", sizeof ((Config *)0)->sft.data - 1);
+    Config c;
+    if (data && strlen(data) >= sizeof c.sft.data) {
+        fprintf(stderr, "grpo-studio sft: --data: a path of at most %zu characters\n", sizeof c.sft.data - 1);
         return 2;
     }
-    Config c;
     if (cli_load_config(&c, cfg_path, sets.items, sets.n, err, sizeof err) != 0) {
         fprintf(stderr, "grpo-studio %s: %s\n", cmd, err);
         return 1;
