@@ -77,7 +77,7 @@ const ConfigKey CONFIG_KEYS[] = {
     ROW_STRING(run, name, NULL, "run name: checkpoints under out_dir/name, database runs/name.db"),
     ROW_INT(run, steps, 0, 100000000, LIVE, "training steps"),
     ROW_INT(run, seed, 0, 2147483647, FIXED, "random seed (problems, sampling, initialisation)"),
-    ROW_INT(run, threads, 1, 256, FIXED, "worker threads (results depend on seed and thread count)"),
+    ROW_INT(run, threads, 1, 64, FIXED, "threads of the kernels' pool (results depend on seed and thread count)"),
     ROW_INT(run, checkpoint_every, 0, 100000000, LIVE, "save a checkpoint every N steps; 0 = only at the end"),
     ROW_INT(run, eval_every, 0, 100000000, LIVE, "evaluate on held-out problems every N steps; 0 = off"),
     ROW_INT(run, eval_samples, 1, 64, FIXED, "k: samples per problem for pass@1 and cons@k"),

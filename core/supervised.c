@@ -183,47 +183,97 @@ static void free_examples(SftExample *ex, int n) {
     free(ex);
 }
 
-/* Reads and tokenizes every example of the JSONL file. Returns the count or -1 with err. */
-static int read_sft(const char *path, const Tokenizer *tok, int T_max, SftExample **out, char *err, size_t errlen) {
+/* Reads and tokenizes every example of the JSONL file; those longer than T_max tokens are counted in *rep and
+ * left out. Returns the count or -1 with err. */
+static int read_sft(const char *path, const Tokenizer *tok, int T_max, SftExample **out, SftDataReport *rep,
+                    char *err, size_t errlen) {
     FILE *f = fopen(path, "r");
     if (!f) { snprintf(err, errlen, "%s: cannot open the SFT data file", path); return -1; }
-    int cap = 1024, n = 0, lineno = 0;
+    int cap = 1024, n = 0, ids_cap = 0;
+    long lineno = 0;
     SftExample *ex = malloc(sizeof *ex * cap);
-    int *ids = malloc(sizeof(int) * T_max);
+    int *ids = NULL;
     char *line = NULL;
     size_t linecap = 0;
+    ssize_t got;
     char e2[256];
-    while (getline(&line, &linecap, f) > 0) {
+    memset(rep, 0, sizeof *rep);
+    rep->path = path;
+    rep->max_seq = T_max;
+    if (!ex) goto oom;
+    while ((got = getline(&line, &linecap, f)) > 0) {
         lineno++;
+        const char *nul = memchr(line, '\0', (size_t)got);
+        if (nul) {
+            snprintf(err, errlen, "%s:%ld: a NUL byte at byte %zu: a JSONL line is text (found %zu bytes, the line "
+                     "would end at the NUL)", path, lineno, (size_t)(nul - line) + 1, (size_t)got);
+            goto fail;
+        }
         if (line[strspn(line, " \t\r\n")] == 0) continue;
         json_error_t je;
         json_t *o = json_loads(line, 0, &je);
         const char *prompt = o ? json_string_value(json_object_get(o, "prompt")) : NULL;
         const char *comp = o ? json_string_value(json_object_get(o, "completion")) : NULL;
         if (!o || !prompt || !comp) {
-            snprintf(err, errlen, "%s:%d: expected a JSON object with string fields \"prompt\" and \"completion\"%s%s",
+            snprintf(err, errlen, "%s:%ld: expected a JSON object with string fields \"prompt\" and \"completion\"%s%s",
                      path, lineno, o ? "" : ": ", o ? "" : je.text);
             json_decref(o);
             goto fail;
         }
+        /* a character tokenizer: at most one token per byte, so this holds the whole example */
+        size_t need = strlen(prompt) + strlen(comp) + 2;
+        if (need > (size_t)ids_cap) {
+            int *ni = need < (size_t)1 << 30 ? realloc(ids, sizeof(int) * need) : NULL;
+            if (!ni) { json_decref(o); goto oom; }
+            ids = ni;
+            ids_cap = (int)need;
+        }
         ids[0] = TOK_BOS;
-        int a = tokenizer_encode(tok, prompt, ids + 1, T_max - 2, e2, sizeof e2);
-        int b = a < 0 ? a : tokenizer_encode(tok, comp, ids + 1 + a, T_max - 2 - a, e2, sizeof e2);
+        int a = tokenizer_encode(tok, prompt, ids + 1, ids_cap - 2, e2, sizeof e2);
+        int b = a < 0 ? a : tokenizer_encode(tok, comp, ids + 1 + a, ids_cap - 2 - a, e2, sizeof e2);
         json_decref(o);
-        if (a == -1 || b == -1) { snprintf(err, errlen, "%s:%d: %s", path, lineno, e2); goto fail; }
-        if (a < 0 || b < 0) continue; /* longer than the model's context: skipped */
+        if (a < 0 || b < 0) {
+            snprintf(err, errlen, "%s:%ld: %s", path, lineno, a == -2 || b == -2 ? "does not tokenize" : e2);
+            goto fail;
+        }
+        int len = a + b + 2;
+        if (len > T_max) {
+            if (rep->n_listed < SFT_REPORT_LINES) {
+                rep->line[rep->n_listed] = lineno;
+                rep->tokens[rep->n_listed++] = len;
+            }
+            rep->skipped++;
+            continue;
+        }
         ids[1 + a + b] = TOK_EOS;
-        if (n == cap) ex = realloc(ex, sizeof *ex * (cap *= 2));
-        ex[n].n = a + b + 2;
+        if (n == cap) {
+            SftExample *ne = realloc(ex, sizeof *ex * (size_t)cap * 2);
+            if (!ne) goto oom;
+            ex = ne;
+            cap *= 2;
+        }
+        ex[n].n = len;
         ex[n].prompt_n = a + 1;
-        ex[n].ids = malloc(sizeof(int) * ex[n].n);
-        memcpy(ex[n].ids, ids, sizeof(int) * ex[n].n);
+        ex[n].ids = malloc(sizeof(int) * len);
+        if (!ex[n].ids) goto oom;
+        memcpy(ex[n].ids, ids, sizeof(int) * len);
         n++;
     }
     free(line); free(ids); fclose(f);
-    if (n == 0) { snprintf(err, errlen, "%s: no examples", path); free(ex); return -1; }
+    rep->examples = n;
+    if (n == 0) {
+        if (rep->skipped)
+            snprintf(err, errlen, "%s: all %d examples are longer than the model's context of %d tokens (line "
+                     "%ld: %d tokens with <bos> and <eos>)", path, rep->skipped, T_max, rep->line[0], rep->tokens[0]);
+        else
+            snprintf(err, errlen, "%s: no examples", path);
+        free(ex);
+        return -1;
+    }
     *out = ex;
     return n;
+oom:
+    snprintf(err, errlen, "%s:%ld: out of memory", path, lineno);
 fail:
     free(line); free(ids); fclose(f);
     free_examples(ex, n);
@@ -234,8 +284,10 @@ int supervised_sft(Model *m, AdamW *opt, const Tokenizer *tok, const Config *c, 
                    double *final_loss, char *err, size_t errlen) {
     const int B = c->sft.batch_size, T_max = m->cfg.max_T;
     SftExample *ex = NULL;
-    int n = read_sft(c->sft.data, tok, T_max, &ex, err, errlen);
+    SftDataReport rep;
+    int n = read_sft(c->sft.data, tok, T_max, &ex, &rep, err, errlen);
     if (n < 0) return -1;
+    if (cb && cb->on_sft_data) cb->on_sft_data(cb->ud, &rep);
     Batch b;
     memset(&b, 0, sizeof b);
     int *rows = calloc((size_t)B * T_max, sizeof(int)), *from = calloc((size_t)B, sizeof(int));

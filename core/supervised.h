@@ -10,10 +10,25 @@
 #include "core/tokenizer.h"
 #include <stddef.h>
 
+#define SFT_REPORT_LINES 5
+
+/* What supervised_sft made of its data file, before the first step. */
+typedef struct {
+    const char *path;        /* c->sft.data */
+    int examples;            /* examples it trains on */
+    int skipped;             /* examples left out: with <bos> and <eos> longer than the model's context */
+    int max_seq;             /* that context, in tokens (the model's max_T) */
+    int n_listed;            /* the first min(skipped, SFT_REPORT_LINES) of them: */
+    long line[SFT_REPORT_LINES];   /* line number in the file */
+    int tokens[SFT_REPORT_LINES];  /* length in tokens with <bos> and <eos> */
+} SftDataReport;
+
 typedef struct {
     void *ud;
     /* After every step; return nonzero to stop early (the model keeps what it learned). */
     int (*on_progress)(void *ud, int step, int steps, double loss, double lr, double tokens_per_s);
+    /* supervised_sft: once the data file is read, before the first step (optional). r lives for the call. */
+    void (*on_sft_data)(void *ud, const SftDataReport *r);
 } SupervisedCallbacks;
 
 /* The style of a corpus document at pretraining step `step`, drawn from c->pretrain's mixture weights: style_*
@@ -34,8 +49,10 @@ int supervised_pretrain(Model *m, AdamW *opt, const Tokenizer *tok, const Task *
                         const SupervisedCallbacks *cb, double *final_loss, char *err, size_t errlen);
 
 /* Fine-tunes m for c->sft.steps steps on the JSONL file c->sft.data: one {"prompt": ..., "completion": ...} per
- * line, the prompt as the template renders it. Loss on completion tokens and the final <eos>.
- * Returns 0, 1 when stopped, or -1 with err naming the file and line of a bad record. */
+ * line, the prompt as the template renders it. Loss on completion tokens and the final <eos>. Examples longer
+ * than the model's context are left out and reported through cb->on_sft_data (how many, the first lines, their
+ * lengths); when that leaves none it is an error saying so. Returns 0, 1 when stopped, or -1 with err naming the
+ * file and line of a bad record (malformed JSON, a missing field, a NUL byte, a character the tokenizer lacks). */
 int supervised_sft(Model *m, AdamW *opt, const Tokenizer *tok, const Config *c, const SupervisedCallbacks *cb,
                    double *final_loss, char *err, size_t errlen);
 

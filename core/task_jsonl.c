@@ -4,7 +4,11 @@
  * The held-out split is a deterministic subset chosen by a hash of the prompt: the distinct prompts with the
  * smallest hashes, about one in TASK_EVAL_EVERY and at most task.eval_size of them (at least one, and never all).
  * Identical prompts hash alike, so a prompt never lands in both splits. Problem i of a split is line i of that
- * split in file order. The file has no worked solutions, so every solution style writes the direct answer. */
+ * split in file order. The file has no worked solutions, so every solution style writes the direct answer.
+ *
+ * Everything that would fail later is refused at load time with the file and line: a NUL byte (a line is text; C
+ * strings would silently end at it), and a prompt that, rendered by task.prompt_template and tokenized with <bos>,
+ * leaves no room for a completion in model.max_seq tokens. */
 #include "core/task_impl.h"
 #include "core/tokenizer.h"
 #include <errno.h>
@@ -109,6 +113,33 @@ static int parse_line(const char *text, const char *path, long line, Entry *e, c
     return rc;
 }
 
+/* The prompt of e as the model sees it - <bos> and the template around the question, in tokens - must leave at
+ * least one position of max_seq for the completion; the trainer would otherwise fail at its first step with no
+ * file or line. Returns 0, or -1 with err naming file, line and the lengths. */
+static int check_prompt_length(const Task *t, const Tokenizer *tok, const Entry *e, int max_seq, const char *path,
+                               long line, char *err, size_t errlen) {
+    char text[TASK_QUESTION_MAX + sizeof t->prompt_template];
+    int ids[sizeof text + 1];
+    Problem p;
+    memset(&p, 0, sizeof p);
+    snprintf(p.question, sizeof p.question, "%s", e->prompt);
+    char why[256] = "longer than the template buffer";
+    int n = task_format_prompt(t, &p, text, sizeof text) < 0
+                ? -1 : tokenizer_encode(tok, text, ids, (int)(sizeof ids / sizeof ids[0]), why, sizeof why);
+    if (n < 0) {
+        snprintf(err, errlen, "%s:%ld: the prompt with task.prompt_template: %s", path, line, why);
+        return -1;
+    }
+    n += 1; /* <bos> */
+    if (n >= max_seq) {
+        snprintf(err, errlen, "%s:%ld: the prompt is %d tokens (%zu characters of question, with <bos> and "
+                 "task.prompt_template): model.max_seq = %d leaves no room for a completion (at most %d prompt tokens)",
+                 path, line, n, strlen(e->prompt), max_seq, max_seq - 1);
+        return -1;
+    }
+    return 0;
+}
+
 static void jsonl_destroy(Task *t) {
     JsonlData *d = t->data;
     if (!d) return;
@@ -140,6 +171,11 @@ static int jsonl_init(Task *t, const Config *c, char *err, size_t errlen) {
         snprintf(err, errlen, "task.path = \"%s\": cannot open: %s", path, strerror(errno));
         return -1;
     }
+    Tokenizer tok;
+    if (tokenizer_init(&tok, TOKENIZER_DEFAULT_ALPHABET, err, errlen) != 0) {
+        fclose(f);
+        return -1;
+    }
     JsonlData *d = calloc(1, sizeof *d);
     t->data = d;
     char *line = NULL;
@@ -150,6 +186,12 @@ static int jsonl_init(Task *t, const Config *c, char *err, size_t errlen) {
     if (!d) goto oom;
     while ((got = getline(&line, &cap, f)) >= 0) {
         lineno++;
+        const char *nul = memchr(line, '\0', (size_t)got);
+        if (nul) {
+            snprintf(err, errlen, "%s:%ld: a NUL byte at byte %zu: a JSONL line is text (found %zu bytes, the line "
+                     "would end at the NUL)", path, lineno, (size_t)(nul - line) + 1, (size_t)got);
+            goto done;
+        }
         if (is_blank(line)) continue;
         if ((size_t)d->n == alloc) {
             size_t na = alloc ? alloc * 2 : 256;
@@ -159,6 +201,8 @@ static int jsonl_init(Task *t, const Config *c, char *err, size_t errlen) {
             alloc = na;
         }
         if (parse_line(line, path, lineno, &d->entries[d->n], err, errlen) != 0) goto done;
+        if (check_prompt_length(t, &tok, &d->entries[d->n], c->model.max_seq, path, lineno, err, errlen) != 0)
+            goto done;
         d->n++;
     }
     if (ferror(f)) {

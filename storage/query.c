@@ -30,6 +30,8 @@ static void oom(Query *q, char *err, size_t errlen) {
     store_db_error(err, errlen, q->path, NULL, "out of memory reading the run database");
 }
 
+static void contains_all(sqlite3_context *ctx, int argc, sqlite3_value **argv);
+
 Query *query_open(const char *path, char *err, size_t errlen) {
     Query *q = calloc(1, sizeof *q);
     if (!q || !(q->path = strdup(path))) {
@@ -38,7 +40,9 @@ Query *query_open(const char *path, char *err, size_t errlen) {
         return NULL;
     }
     if (store_db_open(path, 0, &q->db, err, errlen) != 0) { free(q->path); free(q); return NULL; }
-    if (sqlite3_exec(q->db, "PRAGMA query_only = 1", NULL, NULL, NULL) != SQLITE_OK) {
+    if (sqlite3_exec(q->db, "PRAGMA query_only = 1", NULL, NULL, NULL) != SQLITE_OK ||
+        sqlite3_create_function_v2(q->db, "grpo_contains_all", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
+                                   contains_all, NULL, NULL, NULL) != SQLITE_OK) {
         q_err(q, err, errlen, "cannot open the run database for reading");
         query_close(q);
         return NULL;
@@ -121,6 +125,7 @@ typedef struct {
     int n_binds;
     int n_plain;      /* constraints other than the text search */
     char *match;      /* the FTS5 expression (malloc'd); NULL or "" when no text search */
+    const char *literals; /* words searched for as substrings (inside match's block, see words_to_fts); "" none */
 } Where;
 
 static void w_add(Where *w, const char *fmt, ...) {
@@ -138,12 +143,16 @@ static void w_text(Where *w, const char *t) { w->binds[w->n_binds].type = 2; w->
 static int is_word_byte(unsigned char c) { return isalnum(c) || c >= 0x80; }
 
 /* Plain words -> an FTS5 expression: every word a quoted string (quotes doubled), all required, the last one a
- * prefix unless the text ends in a space. Words without a letter or digit are dropped (the tokenizer would drop
- * them too). Returns a malloc'd string, "" when nothing is left, NULL when out of memory. */
+ * prefix unless the text ends in a space. The index knows only letters and digits, so a word without any (%, ",
+ * *, ...) is not for FTS5 - it would match nothing, or, dropped, let the search match everything: those words
+ * are searched for as they are, each a required substring of the completion (grpo_contains_all). Returns one
+ * malloc'd block holding the FTS5 expression ("" when no word is for FTS5) and, after its NUL, the literal
+ * words separated by single spaces ("" when none); NULL when out of memory. */
 static char *words_to_fts(const char *text) {
     size_t n = strlen(text);
-    char *out = malloc(3 * n + 8), *o = out;
+    char *out = malloc(4 * n + 8), *o = out, *lit, *l;
     if (!out) return NULL;
+    lit = l = out + 3 * n + 6;   /* literals are copied here, then moved right after the expression */
     const char *p = text;
     while (*p) {
         while (*p && isspace((unsigned char)*p)) p++;
@@ -152,7 +161,12 @@ static char *words_to_fts(const char *text) {
         if (p == start) break;
         int has_word = 0;
         for (const char *c = start; c < p; c++) has_word |= is_word_byte((unsigned char)*c);
-        if (!has_word) continue;
+        if (!has_word) {
+            if (l != lit) *l++ = ' ';
+            memcpy(l, start, (size_t)(p - start));
+            l += p - start;
+            continue;
+        }
         if (o != out) *o++ = ' ';
         *o++ = '"';
         for (const char *c = start; c < p; c++) {
@@ -162,8 +176,29 @@ static char *words_to_fts(const char *text) {
         *o++ = '"';
         if (!*p) *o++ = '*';    /* still typing the last word */
     }
-    *o = 0;
+    *o++ = 0;
+    size_t nl = (size_t)(l - lit);
+    memmove(o, lit, nl);
+    o[nl] = 0;
     return out;
+}
+
+/* grpo_contains_all(text, words): 1 when every space-separated word of `words` occurs in text (bytes as they are),
+ * else 0; NULL text contains nothing. The literal half of a plain-words search (words_to_fts). */
+static void contains_all(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+    (void)argc;
+    const char *text = (const char *)sqlite3_value_text(argv[0]);
+    const char *words = (const char *)sqlite3_value_text(argv[1]);
+    if (!words) { sqlite3_result_int(ctx, 1); return; }
+    if (!text) { sqlite3_result_int(ctx, words[0] == 0); return; }
+    size_t n = strlen(text);
+    for (const char *p = words; *p;) {
+        const char *e = strchr(p, ' ');
+        size_t k = e ? (size_t)(e - p) : strlen(p);
+        if (k && !memmem(text, n, p, k)) { sqlite3_result_int(ctx, 0); return; }
+        p = e ? e + 1 : p + k;
+    }
+    sqlite3_result_int(ctx, 1);
 }
 
 static const char *sort_column(QuerySort s) {
@@ -180,9 +215,11 @@ static const char *sort_column(QuerySort s) {
  * loop of the query); otherwise the search, if any, is added by add_search after the plain constraints. */
 static int build_where(Where *w, const QueryFilter *f, int fts_driven) {
     memset(w, 0, sizeof *w);
+    w->literals = "";
     if (f->search[0]) {
         w->match = f->search_mode == QUERY_SEARCH_FTS ? strdup(f->search) : words_to_fts(f->search);
         if (!w->match) return -1;
+        if (f->search_mode != QUERY_SEARCH_FTS) w->literals = w->match + strlen(w->match) + 1;
     }
     w_add(w, " WHERE 1");
     if (fts_driven && w->match && w->match[0]) { w_add(w, " AND rollouts_fts MATCH ?"); w_text(w, w->match); }
@@ -202,6 +239,10 @@ static int build_where(Where *w, const QueryFilter *f, int fts_driven) {
     if (f->max_length > 0) { w_add(w, " AND r.length <= ?"); w_int(w, f->max_length); }
     if (f->prompt_index >= 0) { w_add(w, " AND r.prompt_index = ?"); w_int(w, f->prompt_index); }
     if (f->task[0]) { w_add(w, " AND r.task = ?"); w_text(w, f->task); }
+    if (w->literals[0]) {
+        w_add(w, " AND grpo_contains_all((SELECT completion FROM rollout_texts WHERE id = r.id), ?)");
+        w_text(w, w->literals);
+    }
     w->n_plain = w->n_binds - before;
     if (!fts_driven && w->match && w->match[0]) {
         w_add(w, " AND r.id IN (SELECT rowid FROM rollouts_fts WHERE rollouts_fts MATCH ?)");
@@ -464,6 +505,13 @@ int64_t query_count(Query *q, const QueryFilter *f, char *err, size_t errlen) {
 
 int query_check_search(Query *q, const char *search, QuerySearchMode mode, char *err, size_t errlen) {
     if (!search || !search[0] || mode == QUERY_SEARCH_WORDS) return 0;   /* plain words are always valid */
+    int has_word = 0;
+    for (const char *c = search; *c; c++) has_word |= is_word_byte((unsigned char)*c);
+    if (!has_word) {   /* FTS5 would take "%" as an empty phrase and match nothing, silently */
+        snprintf(err, errlen, "search \"%.200s\" has no letter or digit: the full-text index of %s holds words only "
+                 "(a plain search, without --fts, finds punctuation)", search, q->path);
+        return -1;
+    }
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(q->db, "SELECT rowid FROM rollouts_fts WHERE rollouts_fts MATCH ?1 LIMIT 1", -1, &st,
                            NULL) != SQLITE_OK) {

@@ -36,10 +36,12 @@ typedef enum {
 
 typedef enum {
     QUERY_SEARCH_WORDS = 0, /* plain words, case-insensitive: each word must occur (the last one as a prefix unless
-                               the text ends in a space); quotes, *, ^, :, (), AND/OR/NOT are taken literally and
-                               words without a letter or digit are ignored - never a syntax error */
+                               the text ends in a space); quotes, *, ^, :, (), AND/OR/NOT are taken literally, and
+                               a word without a letter or digit (%, ", *, =) must occur in the completion exactly
+                               as typed - never a syntax error, and never a search that matches everything */
     QUERY_SEARCH_FTS        /* FTS5 query syntax as typed ("wait" NEAR/5 "check", think*, a OR b ...): a malformed
-                               string makes the query return -1 with err "search: ..." */
+                               string makes the query return -1 with err "search: ..."; query_check_search also
+                               refuses a phrase with no letter or digit ("%"), which could match nothing */
 } QuerySearchMode;
 
 /* Which rollouts. query_filter_init sets every field to "any"; then set what you need. */

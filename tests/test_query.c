@@ -11,6 +11,7 @@
 #include "storage/query.h"
 #include "storage/store.h"
 #include "storage/store_internal.h"
+#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -337,7 +338,56 @@ static void test_search(void **state) {
         query_rollouts_free(&l);
         assert_int_equal(query_check_search(q, odd[i], QUERY_SEARCH_WORDS, err, sizeof err), 0);
     }
+    /* a plain search made of punctuation looks for those characters - it never matches everything */
+    static const char *const punct[] = {"%", "\"", "*", ",", "</answer>", "<", "wait ,", ", right", "%%  ,", "\"\"",
+                                        ", wai", "=", ">step7", "/ <>"};
+    for (int i = 0; i < (int)(sizeof punct / sizeof punct[0]); i++) {
+        /* brute force: the words with a letter or digit as the index takes them (the last a prefix), the others as
+         * substrings */
+        int expect = 0;
+        for (int r = 0; r < N_ROWS; r++) {
+            char words[64], *save = NULL;
+            int ok = 1;
+            snprintf(words, sizeof words, "%s", punct[i]);
+            for (char *w = strtok_r(words, " ", &save); w && ok; w = strtok_r(NULL, " ", &save)) {
+                int alnum = 0;
+                for (char *c = w; *c; c++) alnum |= isalnum((unsigned char)*c);
+                if (!alnum) ok = strstr(g_rows[r].completion, w) != NULL;
+                else if (!strcmp(w, "wait") || !strcmp(w, "wai")) ok = (g_rows[r].r.flags & 1) != 0;
+                else if (!strcmp(w, "right")) ok = g_rows[r].r.correct;
+                else if (!strcmp(w, ">step7")) ok = strstr(g_rows[r].completion, ">step7 ") != NULL;
+                else if (!strcmp(w, "</answer>")) ok = 1;   /* the index's word "answer": every completion */
+                else fail_msg("no brute force for '%s'", w);
+            }
+            expect += ok;
+        }
+        for (int dense = 0; dense < 2; dense++) {
+            query_search_dense = dense ? 1 : 1 << 30;
+            for (int sort = 0; sort < 4; sort += 3) {
+                query_filter_init(&f);
+                snprintf(f.search, sizeof f.search, "%s", punct[i]);
+                f.sort = (QuerySort)sort;
+                int64_t c = query_count(q, &f, err, sizeof err);
+                if (c != expect) fail_msg("'%s': %lld rollouts, brute force %d (of %d)", punct[i], (long long)c, expect, N_ROWS);
+                n = query_rollouts(q, &f, N_ROWS, 0, &l, err, sizeof err);
+                assert_int_equal(n, expect);
+                assert_ordered(&l, &f);
+                query_rollouts_free(&l);
+            }
+        }
+        query_search_dense = 20000;
+        if (strchr("%\"*=", punct[i][0]) && strlen(punct[i]) <= 2) assert_int_equal(expect, 0); /* absent: none */
+    }
+    query_filter_init(&f);
+    snprintf(f.search, sizeof f.search, ",");
+    f.run_id = g_run_b;
+    f.step_min = 2;
+    int expect_b = 0;
+    for (int r = 0; r < N_ROWS; r++)
+        expect_b += g_rows[r].run == g_run_b && g_rows[r].r.step >= 2 && strchr(g_rows[r].completion, ',');
+    assert_int_equal(query_count(q, &f, err, sizeof err), expect_b);
     /* FTS5 syntax */
+    query_filter_init(&f);
     f.search_mode = QUERY_SEARCH_FTS;
     snprintf(f.search, sizeof f.search, "\"let me verify\"");
     assert_int_equal(query_count(q, &f, err, sizeof err), brute_reflect(0));
@@ -363,6 +413,13 @@ static void test_search(void **state) {
         assert_non_null(strstr(err, "not a valid full-text query"));
         assert_int_equal(query_check_search(q, bad[i], QUERY_SEARCH_FTS, err, sizeof err), -1);
         assert_non_null(strstr(err, bad[i]));
+    }
+    /* an FTS5 phrase of punctuation alone would match nothing: refused, saying why */
+    const char *no_words[] = {"\"%\"", "\"*\"", "\"\"", "\"<>\""};
+    for (int i = 0; i < (int)(sizeof no_words / sizeof no_words[0]); i++) {
+        assert_int_equal(query_check_search(q, no_words[i], QUERY_SEARCH_FTS, err, sizeof err), -1);
+        assert_non_null(strstr(err, "has no letter or digit"));
+        assert_non_null(strstr(err, no_words[i]));
     }
     /* the connection is still fine afterwards */
     query_filter_init(&f);

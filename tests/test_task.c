@@ -27,6 +27,7 @@ static void base_config(Config *c, const char *task) {
     c->task.eval_size = 64;
     c->task.match = MATCH_EXACT;
     snprintf(c->task.prompt_template, sizeof c->task.prompt_template, "{question}<think>");
+    c->model.max_seq = 256;
     c->run.seed = 1234;
 }
 
@@ -368,6 +369,15 @@ static void write_file(const char *text) {
     fclose(f);
 }
 
+/* The file holds exactly these n bytes (NUL bytes too). */
+static void write_bytes(const char *bytes, size_t n) {
+    snprintf(tmp_path, sizeof tmp_path, "/tmp/test_task_%d.jsonl", (int)getpid());
+    FILE *f = fopen(tmp_path, "w");
+    assert_non_null(f);
+    assert_int_equal(fwrite(bytes, 1, n, f), n);
+    fclose(f);
+}
+
 static Task *jsonl_task(int match, char *e, size_t n) {
     Config c;
     base_config(&c, "jsonl");
@@ -407,6 +417,65 @@ static void test_jsonl_errors(void **state) {
     char big[600];
     snprintf(big, sizeof big, "{\"prompt\": \"%0300d\", \"answer\": \"1\"}\n", 7);
     expect_jsonl_error(big, ":1: \"prompt\" is 300 bytes");
+}
+
+/* A NUL byte never truncates or hides a line: after the object, inside it, or alone on a line. */
+static void test_jsonl_nul(void **state) {
+    (void)state;
+    static const char good[] = "{\"prompt\": \"a\", \"answer\": \"1\"}\n{\"prompt\": \"b\", \"answer\": \"2\"}\n";
+    static const char after[] = "{\"prompt\": \"a\", \"answer\": \"1\"}\n{\"prompt\": \"b\", \"answer\": \"2\"}\0junk\n";
+    static const char alone[] = "{\"prompt\": \"a\", \"answer\": \"1\"}\n\0{\"prompt\": \"c\", \"answer\": \"3\"}\n"
+                                "{\"prompt\": \"b\", \"answer\": \"2\"}\n";
+    static const char inside[] = "{\"prompt\": \"a\0b\", \"answer\": \"1\"}\n{\"prompt\": \"b\", \"answer\": \"2\"}\n";
+    struct { const char *bytes; size_t n; const char *needle; } cases[] = {
+        {after, sizeof after - 1, ":2: a NUL byte at byte 31"},
+        {alone, sizeof alone - 1, ":2: a NUL byte at byte 1"},
+        {inside, sizeof inside - 1, ":1: a NUL byte at byte 14"},
+    };
+    write_bytes(good, sizeof good - 1);
+    Task *t = jsonl_task(MATCH_EXACT, err, sizeof err);
+    if (!t) fail_msg("%s", err);
+    task_free(t);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        write_bytes(cases[i].bytes, cases[i].n);
+        t = jsonl_task(MATCH_EXACT, err, sizeof err);
+        if (t) { task_free(t); fail_msg("case %zu: a line with a NUL byte was accepted", i); }
+        if (!strstr(err, cases[i].needle) || !strstr(err, tmp_path))
+            fail_msg("case %zu: error \"%s\" lacks \"%s\" or the path", i, err, cases[i].needle);
+    }
+    unlink(tmp_path);
+}
+
+/* A prompt that leaves no room for a completion in model.max_seq fails when the task is made, naming the line
+ * and the lengths - not at the trainer's first step. */
+static void test_jsonl_prompt_too_long(void **state) {
+    (void)state;
+    char text[1024], q[201];
+    memset(q, '7', 200);
+    q[200] = '\0';
+    snprintf(text, sizeof text, "{\"prompt\": \"a\", \"answer\": \"1\"}\n{\"prompt\": \"b\", \"answer\": \"2\"}\n"
+             "{\"prompt\": \"%s\", \"answer\": \"3\"}\n", q);
+    write_file(text);
+    Config c;
+    base_config(&c, "jsonl");
+    snprintf(c.task.path, sizeof c.task.path, "%s", tmp_path);
+    c.task.eval_size = 5;
+    c.model.max_seq = 256;   /* <bos> + 200 + <think> = 202 tokens fit */
+    Task *t = task_new(&c, err, sizeof err);
+    if (!t) fail_msg("%s", err);
+    task_free(t);
+    c.model.max_seq = 202;   /* 202 tokens of prompt leave nothing for the completion */
+    expect_new_fails(&c, ":3: the prompt is 202 tokens");
+    assert_non_null(strstr(err, tmp_path));
+    assert_non_null(strstr(err, "model.max_seq = 202"));
+    c.model.max_seq = 203;
+    t = task_new(&c, err, sizeof err);
+    if (!t) fail_msg("%s", err);
+    task_free(t);
+    /* the template counts: "Question: " adds 10 tokens */
+    snprintf(c.task.prompt_template, sizeof c.task.prompt_template, "Question: {question}<think>");
+    expect_new_fails(&c, ":3: the prompt is 212 tokens");
+    unlink(tmp_path);
 }
 
 static void test_jsonl(void **state) {
@@ -654,7 +723,9 @@ int main(void) {
         cmocka_unit_test(test_add_problems),       cmocka_unit_test(test_mul_problems),
         cmocka_unit_test(test_countdown_checker),  cmocka_unit_test(test_countdown_problems),
         cmocka_unit_test(test_letters),            cmocka_unit_test(test_jsonl_errors),
-        cmocka_unit_test(test_jsonl),              cmocka_unit_test(test_prompt),
+        cmocka_unit_test(test_jsonl),
+        cmocka_unit_test(test_jsonl_nul),
+        cmocka_unit_test(test_jsonl_prompt_too_long),              cmocka_unit_test(test_prompt),
         cmocka_unit_test(test_styles_add),         cmocka_unit_test(test_styles_mul),
         cmocka_unit_test(test_styles_countdown),   cmocka_unit_test(test_styles_letters),
         cmocka_unit_test(test_add_wait_mistake_is_caught),

@@ -2,10 +2,14 @@
  * table or as one JSON line, with the BLAS kernel OpenBLAS loaded and the OPENBLAS_CORETYPE it was given, so
  * runs can be compared with torch_grpo_ref.py under the same environment. */
 #include "core/bench.h"
+#include "ui/cli.h"
 #include "ui/commands.h"
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#define BENCH_MAX_STEPS 100000
 
 static void usage(FILE *f) {
     fprintf(f, "usage: grpo-studio bench [--model tiny|small] [--steps N] [--warmup N] [--threads N] [--seed N] "
@@ -15,49 +19,45 @@ static void usage(FILE *f) {
                "(5) after --warmup (1). GFLOP/s use torch_grpo_ref.py's FLOP formulas; 'of sgemm' is the share of\n"
                "the sgemm rate this machine reaches at the same shapes and threading, measured here.\n"
                "Every matmul runs through OpenBLAS, which reads OPENBLAS_CORETYPE when it loads: a forced older\n"
-               "kernel slows every program that uses it, so compare runs under the same environment.\n");
-}
-
-static int parse_int(const char *s, int *out) {
-    char *end;
-    long v = strtol(s, &end, 10);
-    if (*s == '\0' || *end != '\0' || v < 0 || v > 1000000) return -1;
-    *out = (int)v;
-    return 0;
+               "kernel slows every program that uses it, so compare runs under the same environment.\n\n"
+               "  --model M         tiny (default) or small\n"
+               "  --steps N         timed steps, 1 .. %d\n"
+               "  --warmup N        untimed steps first, 0 .. %d\n"
+               "  --json            one JSON line\n", BENCH_MAX_STEPS, BENCH_MAX_STEPS);
+    cli_help_key(f, "--threads N", "threads of the kernels' pool (default one per CPU)", "run.threads");
+    cli_help_key(f, "--seed N", "random seed", "run.seed");
 }
 
 int cmd_bench(int argc, char **argv) {
+    static const struct option LONG[] = {
+        {"help", no_argument, NULL, 'h'},         {"json", no_argument, NULL, 'j'},
+        {"model", required_argument, NULL, 'm'},  {"steps", required_argument, NULL, 's'},
+        {"warmup", required_argument, NULL, 'w'}, {"threads", required_argument, NULL, 't'},
+        {"seed", required_argument, NULL, 'S'},   {NULL, 0, NULL, 0}};
     BenchParams p;
     bench_defaults(&p);
-    int json = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        int v;
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            usage(stdout);
-            return 0;
-        } else if (!strcmp(a, "--json")) {
-            json = 1;
-        } else if (!strcmp(a, "--model") && i + 1 < argc) {
-            snprintf(p.model, sizeof p.model, "%s", argv[++i]);
-        } else if ((!strcmp(a, "--steps") || !strcmp(a, "--warmup") || !strcmp(a, "--threads") ||
-                    !strcmp(a, "--seed")) && i + 1 < argc) {
-            if (parse_int(argv[i + 1], &v) != 0 || (!strcmp(a, "--steps") && v < 1)) {
-                fprintf(stderr, "grpo-studio bench: %s expects a number%s, got '%s'\n", a,
-                        !strcmp(a, "--steps") ? " >= 1" : " >= 0", argv[i + 1]);
-                return 2;
-            }
-            i++;
-            if (!strcmp(a, "--steps")) p.steps = v;
-            else if (!strcmp(a, "--warmup")) p.warmup = v;
-            else if (!strcmp(a, "--threads")) p.threads = v;
-            else p.seed = (uint64_t)v;
-        } else {
-            fprintf(stderr, "grpo-studio bench: unknown or incomplete option '%s'\n\n", a);
-            usage(stderr);
-            return 2;
+    int json = 0, o, s;
+    char err[256];
+    optind = 0;
+    opterr = 0;
+    while ((o = getopt_long(argc, argv, ":h", LONG, NULL)) != -1) {
+        int bad = 0;
+        switch (o) {
+        case 'h': usage(stdout); return 0;
+        case 'j': json = 1; break;
+        case 'm': snprintf(p.model, sizeof p.model, "%s", optarg); break;
+        case 's': bad = cli_parse_int("--steps", optarg, 1, BENCH_MAX_STEPS, &p.steps, err, sizeof err); break;
+        case 'w': bad = cli_parse_int("--warmup", optarg, 0, BENCH_MAX_STEPS, &p.warmup, err, sizeof err); break;
+        case 't': bad = cli_parse_int_key_range("--threads", optarg, "run.threads", &p.threads, err, sizeof err); break;
+        case 'S':
+            bad = cli_parse_int_key_range("--seed", optarg, "run.seed", &s, err, sizeof err);
+            if (!bad) p.seed = (uint64_t)s;
+            break;
+        default: cli_option_error("bench", argv, o); return 2;
         }
+        if (bad) { fprintf(stderr, "grpo-studio bench: %s\n", err); return 2; }
     }
+    if (optind < argc) { fprintf(stderr, "grpo-studio bench: unexpected argument '%s'\n", argv[optind]); return 2; }
     if (strcmp(p.model, "tiny") && strcmp(p.model, "small")) {
         fprintf(stderr, "grpo-studio bench: --model expects tiny or small, got '%s'\n", p.model);
         return 2;
@@ -67,7 +67,6 @@ int cmd_bench(int argc, char **argv) {
                 p.steps);
     }
     BenchResult r;
-    char err[256];
     if (bench_grpo_step(&p, &r, err, sizeof err) != 0) {
         fprintf(stderr, "grpo-studio bench: %s\n", err);
         return 1;

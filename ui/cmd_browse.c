@@ -1,5 +1,7 @@
 /* cmd_browse.c - `grpo-studio browse RUN.db`: the rollouts browser alone, on a live or finished run. */
+#include "ui/cli.h"
 #include "ui/commands.h"
+#include <getopt.h>
 #include "ui/studio.h"
 #include <stdio.h>
 #include <string.h>
@@ -13,17 +15,18 @@ static void usage(FILE *f) {
 }
 
 int cmd_browse(int argc, char **argv) {
+    static const struct option LONG[] = {{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
     const char *db = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) { usage(stdout); return 0; }
-        if (argv[i][0] == '-') {
-            fprintf(stderr, "grpo-studio browse: unknown option '%s'\n\n", argv[i]);
-            usage(stderr);
-            return 2;
-        }
-        if (db) { fprintf(stderr, "grpo-studio browse: one database at a time\n"); return 2; }
-        db = argv[i];
+    int o;
+    optind = 0;
+    opterr = 0;
+    while ((o = getopt_long(argc, argv, ":h", LONG, NULL)) != -1) {
+        if (o == 'h') { usage(stdout); return 0; }
+        cli_option_error("browse", argv, o);
+        return 2;
     }
+    if (optind < argc) db = argv[optind++];
+    if (optind < argc) { fprintf(stderr, "grpo-studio browse: one database at a time\n"); return 2; }
     if (!db) { usage(stderr); return 2; }
     if (access(db, R_OK) != 0) {
         fprintf(stderr, "grpo-studio browse: cannot read %s\n", db);

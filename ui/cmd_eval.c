@@ -5,6 +5,7 @@
 #include "core/eval.h"
 #include "ui/cli.h"
 #include "ui/commands.h"
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,36 +19,50 @@ static int bar(void *ud, int done, int total) {
     return 0;
 }
 
+static void usage(FILE *f) {
+    fprintf(f, "usage: grpo-studio eval CHECKPOINT [--task T] [--samples K] [--problems N] [--config FILE] [--set K=V]... [--json]\n\n"
+               "Samples K completions for each of N held-out problems and reports pass@1 = mean accuracy over the K\n"
+               "samples and cons@K = accuracy of the majority answer. Sampling follows the config's [sampling] section\n"
+               "(default configs/default.ini). Each option overrides its key, in the key's range:\n");
+    cli_help_key(f, "--task T", "the task", "task.name");
+    cli_help_key(f, "--samples K", "samples per problem", "run.eval_samples");
+    cli_help_key(f, "--problems N", "held-out problems, at most task.eval_size", "run.eval_problems");
+    fprintf(f, "  --config FILE     the config (default configs/default.ini)\n"
+               "  --set K=V         override a config value (repeatable), e.g. --set sampling.temperature=0.7\n"
+               "  --json            one JSON line instead of text\n");
+}
+
 int cmd_eval(int argc, char **argv) {
-    const char *ckpt = NULL, *cfg_path = NULL, *task = NULL;
-    char *sets[CLI_MAX_SETS];
-    int n_sets = 0, json = 0, k = -1, problems = -1;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        int has = i + 1 < argc;
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            printf("usage: grpo-studio eval CHECKPOINT [--task T] [--samples K] [--problems N] [--config FILE] [--set K=V]... [--json]\n\n"
-                   "Samples K completions for each of N held-out problems (run.eval_samples, run.eval_problems) and\n"
-                   "reports pass@1 = mean accuracy over the K samples and cons@K = accuracy of the majority answer.\n"
-                   "Sampling follows the config's [sampling] section (default configs/default.ini).\n");
-            return 0;
-        } else if (!strcmp(a, "--json")) json = 1;
-        else if (!strcmp(a, "--task") && has) task = argv[++i];
-        else if (!strcmp(a, "--samples") && has) k = atoi(argv[++i]);
-        else if (!strcmp(a, "--problems") && has) problems = atoi(argv[++i]);
-        else if (!strcmp(a, "--config") && has) cfg_path = argv[++i];
-        else if (!strcmp(a, "--set") && has && n_sets < CLI_MAX_SETS) sets[n_sets++] = argv[++i];
-        else if (a[0] == '-') { fprintf(stderr, "grpo-studio eval: unknown option or missing value '%s'\n", a); return 2; }
-        else if (!ckpt) ckpt = a;
-        else { fprintf(stderr, "grpo-studio eval: unexpected argument '%s'\n", a); return 2; }
+    static const struct option LONG[] = {
+        {"help", no_argument, NULL, 'h'},         {"json", no_argument, NULL, 'j'},
+        {"task", required_argument, NULL, 't'},   {"samples", required_argument, NULL, 'k'},
+        {"problems", required_argument, NULL, 'p'}, {"config", required_argument, NULL, 'c'},
+        {"set", required_argument, NULL, 's'},    {NULL, 0, NULL, 0}};
+    const char *ckpt = NULL, *cfg_path = NULL;
+    CliSets sets = {0};
+    int json = 0, o;
+    char err[1024];
+    optind = 0;
+    opterr = 0;
+    while ((o = getopt_long(argc, argv, ":h", LONG, NULL)) != -1) {
+        int bad = 0;
+        switch (o) {
+        case 'h': usage(stdout); return 0;
+        case 'j': json = 1; break;
+        case 't': bad = cli_sets_add_option(&sets, "--task", "task.name", optarg, err, sizeof err); break;
+        case 'k': bad = cli_sets_add_option(&sets, "--samples", "run.eval_samples", optarg, err, sizeof err); break;
+        case 'p': bad = cli_sets_add_option(&sets, "--problems", "run.eval_problems", optarg, err, sizeof err); break;
+        case 'c': cfg_path = optarg; break;
+        case 's': bad = cli_sets_add(&sets, optarg, err, sizeof err); break;
+        default: cli_option_error("eval", argv, o); return 2;
+        }
+        if (bad) { fprintf(stderr, "grpo-studio eval: %s\n", err); return 2; }
     }
+    if (optind < argc) ckpt = argv[optind++];
+    if (optind < argc) { fprintf(stderr, "grpo-studio eval: unexpected argument '%s'\n", argv[optind]); return 2; }
     if (!ckpt) { fprintf(stderr, "usage: grpo-studio eval CHECKPOINT [options] (--help for more)\n"); return 2; }
-    char err[1024], tset[64];
-    if (task && n_sets < CLI_MAX_SETS) { snprintf(tset, sizeof tset, "task.name=%s", task); sets[n_sets++] = tset; }
     Config c;
-    if (cli_load_config(&c, cfg_path, sets, n_sets, err, sizeof err) != 0) { fprintf(stderr, "grpo-studio eval: %s\n", err); return 1; }
-    if (k > 0) c.run.eval_samples = k;
-    if (problems > 0) c.run.eval_problems = problems;
+    if (cli_load_config(&c, cfg_path, sets.items, sets.n, err, sizeof err) != 0) { fprintf(stderr, "grpo-studio eval: %s\n", err); return 1; }
     char path[512];
     cli_resolve(path, sizeof path, ckpt);
     Model m;

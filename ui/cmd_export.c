@@ -3,7 +3,9 @@
  * completions as {"prompt", "completion"} lines). The output is written to OUT.tmp and renamed when complete, so a
  * failed export never leaves a truncated file that looks finished. */
 #include "storage/export.h"
+#include "ui/cli.h"
 #include "ui/commands.h"
+#include <getopt.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -22,7 +24,7 @@ static void usage(FILE *f) {
         "as {\"prompt\": ..., \"completion\": ...} lines (the input of `grpo-studio sft`).\n\n"
         "  --jsonl OUT        output file ('-' for standard output)\n"
         "  --sft              the SFT set (implies --correct)\n"
-        "  --min-step N       only steps >= N\n"
+        "  --min-step N       only steps >= N (numbers are checked: a bad one is an error)\n"
         "  --max-step N       only steps <= N\n"
         "  --correct          only correct rollouts\n"
         "  --wrong            only wrong rollouts\n"
@@ -30,7 +32,8 @@ static void usage(FILE *f) {
         "  --max-reward R     only reward <= R\n"
         "  --reflection       only rollouts with a reflection word\n"
         "  --task NAME        only this task\n"
-        "  --search TEXT      only completions containing these words (full-text index)\n"
+        "  --search TEXT      only completions containing these words (full-text index; a word of\n"
+        "                     punctuation alone, like %% or </, must occur as typed)\n"
         "  --fts              read --search as FTS5 query syntax (\"a b\" phrases, NEAR, OR, prefix*)\n"
         "  --max-length N     only completions of at most N tokens\n"
         "  --run ID           only this run of the database (default: every run)\n"
@@ -38,63 +41,67 @@ static void usage(FILE *f) {
         "  --per-prompt N     (--sft) keep at most N completions per prompt\n");
 }
 
-static int parse_int(const char *opt, const char *v, long lo, long hi, long *out) {
-    char *end;
-    errno = 0;
-    long x = strtol(v, &end, 10);
-    if (errno || end == v || *end || x < lo || x > hi) {
-        fprintf(stderr, "grpo-studio export: %s expects an integer in %ld..%ld, got '%s'\n", opt, lo, hi, v);
-        return -1;
-    }
-    *out = x;
-    return 0;
-}
-
-static int parse_real(const char *opt, const char *v, double *out) {
-    char *end;
-    errno = 0;
-    double x = strtod(v, &end);
-    if (errno || end == v || *end || !isfinite(x)) {
-        fprintf(stderr, "grpo-studio export: %s expects a number, got '%s'\n", opt, v);
-        return -1;
-    }
-    *out = x;
-    return 0;
-}
-
 int cmd_export(int argc, char **argv) {
+    enum { O_SFT = 256, O_CORRECT, O_WRONG, O_REFLECTION, O_FTS, O_DEDUP, O_JSONL, O_MIN_STEP, O_MAX_STEP,
+           O_MAX_LENGTH, O_PER_PROMPT, O_RUN, O_MIN_REWARD, O_MAX_REWARD, O_TASK, O_SEARCH };
+    static const struct option LONG[] = {
+        {"help", no_argument, NULL, 'h'},             {"sft", no_argument, NULL, O_SFT},
+        {"correct", no_argument, NULL, O_CORRECT},    {"wrong", no_argument, NULL, O_WRONG},
+        {"reflection", no_argument, NULL, O_REFLECTION}, {"fts", no_argument, NULL, O_FTS},
+        {"dedup", no_argument, NULL, O_DEDUP},        {"jsonl", required_argument, NULL, O_JSONL},
+        {"min-step", required_argument, NULL, O_MIN_STEP}, {"max-step", required_argument, NULL, O_MAX_STEP},
+        {"max-length", required_argument, NULL, O_MAX_LENGTH}, {"per-prompt", required_argument, NULL, O_PER_PROMPT},
+        {"run", required_argument, NULL, O_RUN},      {"min-reward", required_argument, NULL, O_MIN_REWARD},
+        {"max-reward", required_argument, NULL, O_MAX_REWARD}, {"task", required_argument, NULL, O_TASK},
+        {"search", required_argument, NULL, O_SEARCH}, {NULL, 0, NULL, 0}};
     const char *db = NULL, *out_path = NULL;
-    int sft = 0;
+    int sft = 0, o;
     QueryFilter f;
     query_filter_init(&f);
     ExportSftOptions so = {0};
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        long n;
-        double x;
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) { usage(stdout); return 0; }
-        else if (!strcmp(a, "--sft")) sft = 1;
-        else if (!strcmp(a, "--correct")) f.correct = 1;
-        else if (!strcmp(a, "--wrong")) f.correct = 0;
-        else if (!strcmp(a, "--reflection")) f.flags_mask = f.flags_value = ROLLOUT_FLAG_REFLECTION;
-        else if (!strcmp(a, "--fts")) f.search_mode = QUERY_SEARCH_FTS;
-        else if (!strcmp(a, "--dedup")) so.dedup = 1;
-        else if (!v && a[0] == '-') {
-            fprintf(stderr, "grpo-studio export: %s needs a value (or is unknown; see --help)\n", a);
-            return 2;
-        } else if (!strcmp(a, "--jsonl")) { out_path = v; i++; }
-        else if (!strcmp(a, "--min-step")) { if (parse_int(a, v, 0, 1L << 30, &n)) return 2; f.step_min = (int)n; i++; }
-        else if (!strcmp(a, "--max-step")) { if (parse_int(a, v, 0, 1L << 30, &n)) return 2; f.step_max = (int)n; i++; }
-        else if (!strcmp(a, "--max-length")) { if (parse_int(a, v, 1, 1L << 30, &n)) return 2; f.max_length = (int)n; i++; }
-        else if (!strcmp(a, "--per-prompt")) { if (parse_int(a, v, 1, 1L << 30, &n)) return 2; so.per_prompt = (int)n; i++; }
-        else if (!strcmp(a, "--run")) { if (parse_int(a, v, 1, 1L << 30, &n)) return 2; f.run_id = n; i++; }
-        else if (!strcmp(a, "--min-reward")) { if (parse_real(a, v, &x)) return 2; f.reward_min = x; i++; }
-        else if (!strcmp(a, "--max-reward")) { if (parse_real(a, v, &x)) return 2; f.reward_max = x; i++; }
-        else if (!strcmp(a, "--task")) { snprintf(f.task, sizeof f.task, "%s", v); i++; }
-        else if (!strcmp(a, "--search")) { snprintf(f.search, sizeof f.search, "%s", v); i++; }
-        else if (a[0] != '-' && !db) db = a;
-        else { fprintf(stderr, "grpo-studio export: unexpected argument '%s' (see --help)\n", a); return 2; }
+    char err[768] = "";
+    optind = 0;
+    opterr = 0;
+    while ((o = getopt_long(argc, argv, ":h", LONG, NULL)) != -1) {
+        int bad = 0;
+        long long run;
+        switch (o) {
+        case 'h': usage(stdout); return 0;
+        case O_SFT: sft = 1; break;
+        case O_CORRECT: f.correct = 1; break;
+        case O_WRONG: f.correct = 0; break;
+        case O_REFLECTION: f.flags_mask = f.flags_value = ROLLOUT_FLAG_REFLECTION; break;
+        case O_FTS: f.search_mode = QUERY_SEARCH_FTS; break;
+        case O_DEDUP: so.dedup = 1; break;
+        case O_JSONL: out_path = optarg; break;
+        case O_MIN_STEP: bad = cli_parse_int("--min-step", optarg, 0, 1 << 30, &f.step_min, err, sizeof err); break;
+        case O_MAX_STEP: bad = cli_parse_int("--max-step", optarg, 0, 1 << 30, &f.step_max, err, sizeof err); break;
+        case O_MAX_LENGTH: bad = cli_parse_int("--max-length", optarg, 1, 1 << 30, &f.max_length, err, sizeof err); break;
+        case O_PER_PROMPT: bad = cli_parse_int("--per-prompt", optarg, 1, 1 << 30, &so.per_prompt, err, sizeof err); break;
+        case O_RUN:
+            bad = cli_parse_int64("--run", optarg, 1, INT64_MAX, &run, err, sizeof err);
+            if (!bad) f.run_id = run;
+            break;
+        case O_MIN_REWARD: bad = cli_parse_number("--min-reward", optarg, -1e30, 1e30, &f.reward_min, err, sizeof err); break;
+        case O_MAX_REWARD: bad = cli_parse_number("--max-reward", optarg, -1e30, 1e30, &f.reward_max, err, sizeof err); break;
+        case O_TASK:
+        case O_SEARCH: {
+            char *dst = o == O_TASK ? f.task : f.search;
+            size_t cap = o == O_TASK ? sizeof f.task : sizeof f.search;
+            if (strlen(optarg) >= cap) {
+                snprintf(err, sizeof err, "--%s: at most %zu characters", o == O_TASK ? "task" : "search", cap - 1);
+                bad = 1;
+            } else {
+                memcpy(dst, optarg, strlen(optarg) + 1);
+            }
+            break;
+        }
+        default: cli_option_error("export", argv, o); return 2;
+        }
+        if (bad) { fprintf(stderr, "grpo-studio export: %s\n", err); return 2; }
     }
+    if (optind < argc) db = argv[optind++];
+    if (optind < argc) { fprintf(stderr, "grpo-studio export: unexpected argument '%s' (see --help)\n", argv[optind]); return 2; }
     if (!db || !out_path) {
         fprintf(stderr, "grpo-studio export: %s\n\n", !db ? "which run database? (RUN.db)" : "--jsonl OUT is required");
         usage(stderr);
@@ -112,7 +119,6 @@ int cmd_export(int argc, char **argv) {
         fprintf(stderr, "grpo-studio export: %s: %s\n", db, strerror(errno));
         return 1;
     }
-    char err[768] = "";
     Query *q = query_open(db, err, sizeof err);
     if (!q) { fprintf(stderr, "grpo-studio export: %s\n", err); return 1; }
     if (query_check_search(q, f.search, f.search_mode, err, sizeof err) != 0) {

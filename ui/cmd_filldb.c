@@ -3,7 +3,9 @@
  * times the browser's queries (a filtered page, full-text search, a group) on a database. */
 #include "storage/query.h"
 #include "storage/store.h"
+#include "ui/cli.h"
 #include "ui/commands.h"
+#include <getopt.h>
 #include "core/rng.h"
 #include <math.h>
 #include <stdarg.h>
@@ -13,6 +15,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#define FILLDB_MAX_ROLLOUTS 1000000000LL
+
 static void usage(FILE *f) {
     fprintf(f,
         "usage: grpo-studio filldb OUT.db [--rollouts N] [--seed S] [--group G] [--prompts P] [--force] [--bench]\n"
@@ -20,13 +24,15 @@ static void usage(FILE *f) {
         "Fills OUT.db with a synthetic run: steps of P prompts x G samples (default 16 x 8 = 128 rollouts a step),\n"
         "each step one transaction, with realistic completions (<think> reasoning, reflection words sometimes,\n"
         "right and wrong answers), metrics, events, checkpoints and evaluations.\n\n"
-        "  --rollouts N   rollouts to write (default 1000000)\n"
-        "  --seed S       random seed (default 1)\n"
-        "  --group G      samples per prompt (default 8)\n"
-        "  --prompts P    prompts per step (default 16)\n"
-        "  --force        replace OUT.db if it exists\n"
-        "  --bench        then (or, without --rollouts, on an existing database) time the browser's queries:\n"
-        "                 a page of a filtered list, full-text search and a group query (target < 50 ms each)\n");
+        "  --rollouts N      rollouts to write, 1 .. %lld (default 1000000)\n"
+        "  --force           replace OUT.db if it exists\n"
+        "  --bench           then (or, without --rollouts, on an existing database) time the browser's queries:\n"
+        "                    a page of a filtered list, full-text search and a group query (target < 50 ms each)\n",
+        FILLDB_MAX_ROLLOUTS);
+    cli_help_key(f, "--seed S", "random seed (default 1)", "run.seed");
+    cli_help_key(f, "--group G", "samples per prompt (default 8)", "grpo.group_size");
+    cli_help_key(f, "--prompts P", "prompts per step (default 16), G x P within run.max_batch's range",
+                 "grpo.prompts_per_step");
 }
 
 static double now_ms(void) {
@@ -388,26 +394,41 @@ static int bench(const char *path, char *err, size_t errlen) {
 }
 
 int cmd_filldb(int argc, char **argv) {
+    static const struct option LONG[] = {
+        {"help", no_argument, NULL, 'h'},           {"force", no_argument, NULL, 'f'},
+        {"bench", no_argument, NULL, 'b'},          {"rollouts", required_argument, NULL, 'n'},
+        {"seed", required_argument, NULL, 's'},     {"group", required_argument, NULL, 'G'},
+        {"prompts", required_argument, NULL, 'P'},  {NULL, 0, NULL, 0}};
+    const ConfigKey *kbatch = config_key("run", "max_batch");
     const char *path = NULL;
     long long n = -1;
-    int seed = 1, G = 8, P = 16, force = 0, do_bench = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        int has_next = i + 1 < argc;
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) { usage(stdout); return 0; }
-        else if (!strcmp(a, "--rollouts") && has_next) n = atoll(argv[++i]);
-        else if (!strcmp(a, "--seed") && has_next) seed = atoi(argv[++i]);
-        else if (!strcmp(a, "--group") && has_next) G = atoi(argv[++i]);
-        else if (!strcmp(a, "--prompts") && has_next) P = atoi(argv[++i]);
-        else if (!strcmp(a, "--force")) force = 1;
-        else if (!strcmp(a, "--bench")) do_bench = 1;
-        else if (a[0] != '-' && !path) path = a;
-        else { fprintf(stderr, "grpo-studio filldb: unexpected argument '%s'\n\n", a); usage(stderr); return 2; }
-    }
-    if (!path) { usage(stderr); return 2; }
-    if (G < 1 || P < 1 || G * P > 65536) { fprintf(stderr, "grpo-studio filldb: --group and --prompts must be >= 1\n"); return 2; }
-    if (n < 0 && !do_bench) n = 1000000;
+    int seed = 1, G = 8, P = 16, force = 0, do_bench = 0, o;
     char err[768] = "";
+    optind = 0;
+    opterr = 0;
+    while ((o = getopt_long(argc, argv, ":h", LONG, NULL)) != -1) {
+        int bad = 0;
+        switch (o) {
+        case 'h': usage(stdout); return 0;
+        case 'f': force = 1; break;
+        case 'b': do_bench = 1; break;
+        case 'n': bad = cli_parse_int64("--rollouts", optarg, 1, FILLDB_MAX_ROLLOUTS, &n, err, sizeof err); break;
+        case 's': bad = cli_parse_int_key_range("--seed", optarg, "run.seed", &seed, err, sizeof err); break;
+        case 'G': bad = cli_parse_int_key_range("--group", optarg, "grpo.group_size", &G, err, sizeof err); break;
+        case 'P': bad = cli_parse_int_key_range("--prompts", optarg, "grpo.prompts_per_step", &P, err, sizeof err); break;
+        default: cli_option_error("filldb", argv, o); return 2;
+        }
+        if (bad) { fprintf(stderr, "grpo-studio filldb: %s\n", err); return 2; }
+    }
+    if (optind < argc) path = argv[optind++];
+    if (optind < argc) { fprintf(stderr, "grpo-studio filldb: unexpected argument '%s'\n\n", argv[optind]); usage(stderr); return 2; }
+    if (!path) { usage(stderr); return 2; }
+    if ((long long)G * P > (long long)kbatch->max) {
+        fprintf(stderr, "grpo-studio filldb: --group %d x --prompts %d = %lld rollouts a step: at most %.0f (run.max_batch)\n",
+                G, P, (long long)G * P, kbatch->max);
+        return 2;
+    }
+    if (n < 0 && !do_bench) n = 1000000;
     if (n >= 0) {
         if (access(path, F_OK) == 0) {
             if (!force) {

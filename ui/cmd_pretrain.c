@@ -11,6 +11,7 @@
 #include <jansson.h>
 #include <math.h>
 #include <signal.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,9 +36,23 @@ static int progress(void *ud, int step, int steps, double loss, double lr, doubl
     return g_stop;
 }
 
+/* sft: which examples of the data file were left out, and why, before training starts (stderr: --json keeps
+ * stdout for the progress lines). */
+static void sft_data(void *ud, const SftDataReport *r) {
+    (void)ud;
+    if (!r->skipped) return;
+    fprintf(stderr, "grpo-studio sft: %s: left out %d of %d examples, longer than the model's context of %d tokens "
+                    "(counting <bos> and <eos>):", r->path, r->skipped, r->skipped + r->examples, r->max_seq);
+    for (int i = 0; i < r->n_listed; i++)
+        fprintf(stderr, "%s line %ld (%d tokens)", i ? "," : "", r->line[i], r->tokens[i]);
+    if (r->skipped > r->n_listed) fprintf(stderr, " and %d more", r->skipped - r->n_listed);
+    fprintf(stderr, "\n");
+}
+
 static void usage(FILE *f, int sft) {
     if (sft)
-        fprintf(f, "usage: grpo-studio sft CONFIG [--data FILE.jsonl] [--from CHECKPOINT] [--out DIR] [--set K=V]... [--json]\n\n"
+        fprintf(f, "usage: grpo-studio sft CONFIG [--data FILE.jsonl] [--from CHECKPOINT] [--out DIR] [--set K=V]... [--json]\n"
+                   "                              [--no-eval]\n\n"
                    "Supervised fine-tuning on {\"prompt\", \"completion\"} JSONL (sft.data): R1's cold start, or distillation of a\n"
                    "stronger model's rejection-sampled outputs into a (smaller) student. Starts from --from or model.init.\n"
                    "Loss counts completion tokens only. Writes a checkpoint to --out (default <run.out_dir>/<run.name>/sft).\n");
@@ -50,28 +65,47 @@ static void usage(FILE *f, int sft) {
 }
 
 static int run(int argc, char **argv, int sft) {
-    const char *cfg_path = NULL, *out = NULL, *from = NULL, *data = NULL;
-    char *sets[CLI_MAX_SETS];
-    int n_sets = 0, json = 0, no_eval = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        int has = i + 1 < argc;
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) { usage(stdout, sft); return 0; }
-        else if (!strcmp(a, "--json")) json = 1;
-        else if (!strcmp(a, "--no-eval")) no_eval = 1;
-        else if (!strcmp(a, "--set") && has && n_sets < CLI_MAX_SETS) sets[n_sets++] = argv[++i];
-        else if (!strcmp(a, "--out") && has) out = argv[++i];
-        else if (sft && !strcmp(a, "--from") && has) from = argv[++i];
-        else if (sft && !strcmp(a, "--data") && has) data = argv[++i];
-        else if (a[0] == '-') { fprintf(stderr, "grpo-studio %s: unknown option or missing value '%s'\n\n", sft ? "sft" : "pretrain", a); usage(stderr, sft); return 2; }
-        else if (!cfg_path) cfg_path = a;
-        else { fprintf(stderr, "grpo-studio: more than one config given ('%s')\n", a); return 2; }
-    }
+    static const struct option LONG[] = {
+        {"help", no_argument, NULL, 'h'},        {"json", no_argument, NULL, 'j'},
+        {"no-eval", no_argument, NULL, 'E'},     {"set", required_argument, NULL, 's'},
+        {"out", required_argument, NULL, 'o'},   {"from", required_argument, NULL, 'f'},
+        {"data", required_argument, NULL, 'd'},  {NULL, 0, NULL, 0}};
     const char *cmd = sft ? "sft" : "pretrain";
-    if (!cfg_path) { usage(stderr, sft); return 2; }
+    const char *cfg_path = NULL, *out = NULL, *from = NULL, *data = NULL;
+    CliSets sets = {0};
+    int json = 0, no_eval = 0, o;
     char err[1024];
+    optind = 0;
+    opterr = 0;
+    while ((o = getopt_long(argc, argv, ":h", LONG, NULL)) != -1) {
+        switch (o) {
+        case 'h': usage(stdout, sft); return 0;
+        case 'j': json = 1; break;
+        case 'E': no_eval = 1; break;
+        case 's':
+            if (cli_sets_add(&sets, optarg, err, sizeof err) != 0) {
+                fprintf(stderr, "grpo-studio %s: %s\n", cmd, err);
+                return 2;
+            }
+            break;
+        case 'o': out = optarg; break;
+        case 'f': case 'd':
+            if (!sft) { fprintf(stderr, "grpo-studio pretrain: --%s is an option of sft\n", o == 'f' ? "from" : "data"); return 2; }
+            if (o == 'f') from = optarg;
+            else data = optarg;
+            break;
+        default: cli_option_error(cmd, argv, o); return 2;
+        }
+    }
+    if (optind < argc) cfg_path = argv[optind++];
+    if (optind < argc) { fprintf(stderr, "grpo-studio %s: more than one config given ('%s')\n", cmd, argv[optind]); return 2; }
+    if (!cfg_path) { usage(stderr, sft); return 2; }
     Config c;
-    if (cli_load_config(&c, cfg_path, sets, n_sets, err, sizeof err) != 0) {
+    if (data && strlen(data) >= sizeof c.sft.data) {
+        fprintf(stderr, "grpo-studio sft: --data: a path of at most %zu characters\n", sizeof c.sft.data - 1);
+        return 2;
+    }
+    if (cli_load_config(&c, cfg_path, sets.items, sets.n, err, sizeof err) != 0) {
         fprintf(stderr, "grpo-studio %s: %s\n", cmd, err);
         return 1;
     }
@@ -114,7 +148,7 @@ static int run(int argc, char **argv, int sft) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     Progress pg = {.json = json, .every = sft ? 25 : 50, .t0 = ts.tv_sec + 1e-9 * ts.tv_nsec};
-    SupervisedCallbacks cb = {.ud = &pg, .on_progress = progress};
+    SupervisedCallbacks cb = {.ud = &pg, .on_progress = progress, .on_sft_data = sft_data};
     double final_loss = NAN;
     int r = sft ? supervised_sft(&m, &opt, &tok, &c, &cb, &final_loss, err, sizeof err)
                 : supervised_pretrain(&m, &opt, &tok, task, &c, &cb, &final_loss, err, sizeof err);

@@ -8,6 +8,8 @@
 #include <jansson.h>
 #include "ui/cli.h"
 #include "ui/commands.h"
+#include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,11 +39,11 @@ static void keep_sample(void *ud, const Problem *p, const char *prompt, const ch
     r->kept_for_problem++;
 }
 
-static int rejection(const char *ckpt, const char *out, const char *cfg_path, char **sets, int n_sets, int k,
-                     int problems, int max_length, int per_problem) {
+/* Rejection sampling with the loaded config c (its [sampling] and task). */
+static int rejection(const Config *cfg, const char *ckpt, const char *out, int k, int problems, int max_length,
+                     int per_problem) {
     char err[1024], path[512];
-    Config c;
-    if (cli_load_config(&c, cfg_path, sets, n_sets, err, sizeof err) != 0) { fprintf(stderr, "grpo-studio sample: %s\n", err); return 1; }
+    Config c = *cfg;
     cli_resolve(path, sizeof path, ckpt);
     Model m;
     memset(&m, 0, sizeof m);
@@ -74,72 +76,120 @@ static int rejection(const char *ckpt, const char *out, const char *cfg_path, ch
     return rc;
 }
 
+#define SAMPLE_MAX_N 256               /* completions of one prompt: one sampler batch */
+#define SAMPLE_MAX_PROBLEMS 1000000    /* rejection sampling: training problems */
+
+static void usage(FILE *f) {
+    fprintf(f, "usage: grpo-studio sample CHECKPOINT PROMPT [-n N] [--temperature T] [--top-k K] [--top-p P]\n"
+               "                          [--max-new N] [--seed S] [--raw] [--config FILE] [--set K=V]...\n\n"
+               "Prints N completions (1 .. %d, default 1) of PROMPT. The prompt goes through the default template\n"
+               "\"{question}<think>\" unless --raw; so `grpo-studio sample assets/base-add 12345+678=` asks the model\n"
+               "to add. Sampling follows the config's [sampling] section (default configs/default.ini); each option\n"
+               "overrides its key, in the key's range:\n", SAMPLE_MAX_N);
+    cli_help_key(f, "--temperature T", "sampling temperature", "sampling.temperature");
+    cli_help_key(f, "--top-k K", "the K likeliest tokens, 0 = off", "sampling.top_k");
+    cli_help_key(f, "--top-p P", "nucleus mass, 1 = off", "sampling.top_p");
+    cli_help_key(f, "--max-new N", "longest completion, below model.max_seq", "sampling.max_new_tokens");
+    cli_help_key(f, "--seed S", "random seed", "run.seed");
+    fprintf(f, "\n       grpo-studio sample CHECKPOINT --rejection OUT.jsonl [--problems N] [-n K] [--max-length L]\n"
+               "                          [--per-problem M] [--config FILE] [--set K=V]...\n\n"
+               "Rejection sampling: K samples (default 4) for each of the first N (default 1000) training problems\n"
+               "of the config's task; the correct, well-formatted completions of at most L tokens - at most M per\n"
+               "problem (0 = all) - go to OUT.jsonl as {\"prompt\", \"completion\", \"answer\", \"length\"} lines, ready\n"
+               "for `grpo-studio sft --data OUT.jsonl`.\n");
+    cli_help_key(f, "-n K", "samples per problem", "run.eval_samples");
+    fprintf(f, "  %-17s training problems (1 .. %d)\n", "--problems N", SAMPLE_MAX_PROBLEMS);
+    cli_help_key(f, "--max-length L", "longest completion kept", "sampling.max_new_tokens");
+    fprintf(f, "  %-17s completions kept per problem (0 .. %.0f; 0 = all)\n", "--per-problem M",
+            config_key("run", "eval_samples")->max);
+}
+
 int cmd_sample(int argc, char **argv) {
-    const char *ckpt = NULL, *prompt = NULL;
-    SamplerParams sp = {.temperature = 1.0f, .top_k = 0, .top_p = 1.0f, .max_new_tokens = 160, .eos_id = TOK_EOS};
-    int n = 1, raw = 0, n_given = 0, problems = 1000, max_length = 1 << 30, per_problem = 0, n_sets = 0;
-    long seed = 1;
-    const char *rej_out = NULL, *cfg_path = NULL;
-    char *sets[CLI_MAX_SETS];
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        int has = i + 1 < argc;
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            printf("usage: grpo-studio sample CHECKPOINT PROMPT [-n N] [--temperature T] [--top-k K] [--top-p P]\n"
-                   "                          [--max-new N] [--seed S] [--raw]\n\n"
-                   "Prints N completions of PROMPT. The prompt goes through the default template \"{question}<think>\"\n"
-                   "unless --raw; so `grpo-studio sample assets/base-add 12345+678=` asks the model to add.\n\n"
-                   "       grpo-studio sample CHECKPOINT --rejection OUT.jsonl [--problems N] [-n K] [--max-length L]\n"
-                   "                          [--per-problem M] [--config FILE] [--set K=V]...\n\n"
-                   "Rejection sampling: K samples (default 4) for each of the first N training problems of the config's\n"
-                   "task (sampling as its [sampling] section says); the correct, well-formatted completions of at most L\n"
-                   "tokens (at most M per problem) go to OUT.jsonl as {\"prompt\", \"completion\", \"answer\", \"length\"}\n"
-                   "lines, ready for `grpo-studio sft --data OUT.jsonl`.\n");
-            return 0;
-        } else if (!strcmp(a, "-n") && has) { n = atoi(argv[++i]); n_given = 1; }
-        else if (!strcmp(a, "--rejection") && has) rej_out = argv[++i];
-        else if (!strcmp(a, "--problems") && has) problems = atoi(argv[++i]);
-        else if (!strcmp(a, "--max-length") && has) max_length = atoi(argv[++i]);
-        else if (!strcmp(a, "--per-problem") && has) per_problem = atoi(argv[++i]);
-        else if (!strcmp(a, "--config") && has) cfg_path = argv[++i];
-        else if (!strcmp(a, "--set") && has && n_sets < CLI_MAX_SETS) sets[n_sets++] = argv[++i];
-        else if (!strcmp(a, "--temperature") && has) sp.temperature = (float)atof(argv[++i]);
-        else if (!strcmp(a, "--top-k") && has) sp.top_k = atoi(argv[++i]);
-        else if (!strcmp(a, "--top-p") && has) sp.top_p = (float)atof(argv[++i]);
-        else if (!strcmp(a, "--max-new") && has) sp.max_new_tokens = atoi(argv[++i]);
-        else if (!strcmp(a, "--seed") && has) seed = atol(argv[++i]);
-        else if (!strcmp(a, "--raw")) raw = 1;
-        else if (a[0] == '-' && a[1]) { fprintf(stderr, "grpo-studio sample: unknown option or missing value '%s'\n", a); return 2; }
-        else if (!ckpt) ckpt = a;
-        else if (!prompt) prompt = a;
-        else { fprintf(stderr, "grpo-studio sample: unexpected argument '%s'\n", a); return 2; }
+    static const struct option LONG[] = {
+        {"help", no_argument, NULL, 'h'},           {"raw", no_argument, NULL, 'r'},
+        {"rejection", required_argument, NULL, 'R'}, {"problems", required_argument, NULL, 'P'},
+        {"max-length", required_argument, NULL, 'L'}, {"per-problem", required_argument, NULL, 'M'},
+        {"config", required_argument, NULL, 'c'},   {"set", required_argument, NULL, 's'},
+        {"temperature", required_argument, NULL, 'T'}, {"top-k", required_argument, NULL, 'K'},
+        {"top-p", required_argument, NULL, 'p'},    {"max-new", required_argument, NULL, 'N'},
+        {"seed", required_argument, NULL, 'S'},     {NULL, 0, NULL, 0}};
+    const char *ckpt = NULL, *prompt = NULL, *n_text = NULL, *rej_out = NULL, *cfg_path = NULL;
+    int raw = 0, problems = 1000, max_length = INT_MAX, per_problem = 0, o;
+    CliSets sets = {0};
+    char err[1024];
+    optind = 0;
+    opterr = 0;
+    while ((o = getopt_long(argc, argv, ":hn:", LONG, NULL)) != -1) {
+        int bad = 0;
+        switch (o) {
+        case 'h': usage(stdout); return 0;
+        case 'r': raw = 1; break;
+        case 'n': n_text = optarg; break;
+        case 'R': rej_out = optarg; break;
+        case 'P': bad = cli_parse_int("--problems", optarg, 1, SAMPLE_MAX_PROBLEMS, &problems, err, sizeof err); break;
+        case 'L':
+            bad = cli_parse_int_key_range("--max-length", optarg, "sampling.max_new_tokens", &max_length, err, sizeof err);
+            break;
+        case 'M': /* 0 = all, else at most k */
+            bad = cli_parse_int("--per-problem", optarg, 0, (int)config_key("run", "eval_samples")->max, &per_problem,
+                                err, sizeof err);
+            break;
+        case 'c': cfg_path = optarg; break;
+        case 's': bad = cli_sets_add(&sets, optarg, err, sizeof err); break;
+        case 'T': bad = cli_sets_add_option(&sets, "--temperature", "sampling.temperature", optarg, err, sizeof err); break;
+        case 'K': bad = cli_sets_add_option(&sets, "--top-k", "sampling.top_k", optarg, err, sizeof err); break;
+        case 'p': bad = cli_sets_add_option(&sets, "--top-p", "sampling.top_p", optarg, err, sizeof err); break;
+        case 'N': bad = cli_sets_add_option(&sets, "--max-new", "sampling.max_new_tokens", optarg, err, sizeof err); break;
+        case 'S': bad = cli_sets_add_option(&sets, "--seed", "run.seed", optarg, err, sizeof err); break;
+        default: cli_option_error("sample", argv, o); return 2;
+        }
+        if (bad) { fprintf(stderr, "grpo-studio sample: %s\n", err); return 2; }
     }
-    if (ckpt && rej_out && !prompt)
-        return rejection(ckpt, rej_out, cfg_path, sets, n_sets, n_given ? n : 4, problems, max_length, per_problem);
-    if (!ckpt || !prompt) { fprintf(stderr, "usage: grpo-studio sample CHECKPOINT PROMPT [options] (--help for more)\n"); return 2; }
-    if (n < 1 || n > 256) { fprintf(stderr, "grpo-studio sample: -n %d: expected 1 .. 256\n", n); return 2; }
-    if (!(sp.temperature > 0)) { fprintf(stderr, "grpo-studio sample: --temperature must be > 0\n"); return 2; }
-    char path[512], err[512], text[1024];
+    if (optind < argc) ckpt = argv[optind++];
+    if (optind < argc && !rej_out) prompt = argv[optind++];
+    if (optind < argc) { fprintf(stderr, "grpo-studio sample: unexpected argument '%s'\n", argv[optind]); return 2; }
+    if (!ckpt || (!prompt && !rej_out)) {
+        fprintf(stderr, "usage: grpo-studio sample CHECKPOINT PROMPT [options] (--help for more)\n");
+        return 2;
+    }
+    /* -n is the sampler batch of one prompt, or k samples per problem (run.eval_samples' range) */
+    int n = rej_out ? 4 : 1;
+    if (n_text && (rej_out ? cli_parse_int_key_range("-n", n_text, "run.eval_samples", &n, err, sizeof err)
+                           : cli_parse_int("-n", n_text, 1, SAMPLE_MAX_N, &n, err, sizeof err)) != 0) {
+        fprintf(stderr, "grpo-studio sample: %s\n", err);
+        return 2;
+    }
+    Config c;
+    if (cli_load_config(&c, cfg_path, sets.items, sets.n, err, sizeof err) != 0) {
+        fprintf(stderr, "grpo-studio sample: %s\n", err);
+        return 1;
+    }
+    if (rej_out) return rejection(&c, ckpt, rej_out, n, problems, max_length, per_problem);
+    SamplerParams sp = episode_sampler_params(&c);
+    char path[512];
     cli_resolve(path, sizeof path, ckpt);
     Model m;
     memset(&m, 0, sizeof m);
     Tokenizer tok;
     if (checkpoint_load(path, &m, &tok, NULL, NULL, err, sizeof err) != 0) { fprintf(stderr, "grpo-studio sample: %s\n", err); return 1; }
-    snprintf(text, sizeof text, raw ? "%s" : "%s<think>", prompt);
     const int T = m.cfg.max_T;
+    size_t text_n = strlen(prompt) + sizeof "<think>";
+    char *text = malloc(text_n);
     int *ids = malloc(sizeof(int) * T * n), *lens = malloc(sizeof(int) * n), *out = malloc(sizeof(int) * T * n);
     int *olens = malloc(sizeof(int) * n), *fin = malloc(sizeof(int) * n);
     char *comp = malloc((size_t)T * 10 + 16);
+    int rc = 1;
+    if (!text || !ids || !lens || !out || !olens || !fin || !comp) { fprintf(stderr, "grpo-studio sample: out of memory\n"); goto done; }
+    snprintf(text, text_n, raw ? "%s" : "%s<think>", prompt);
     ids[0] = TOK_BOS;
     int len = tokenizer_encode(&tok, text, ids + 1, T - 2, err, sizeof err);
-    int rc = 1;
     if (len < 0) { fprintf(stderr, "grpo-studio sample: prompt: %s\n", len == -2 ? "longer than the model's context" : err); goto done; }
     len += 1;
     if (sp.max_new_tokens > T - len) sp.max_new_tokens = T - len;
     for (int i = 0; i < n; i++) { memcpy(ids + (size_t)i * T, ids, sizeof(int) * len); lens[i] = len; }
     Sampler *s = sampler_new(&m.cfg, n, T);
     if (!s) { fprintf(stderr, "grpo-studio sample: out of memory\n"); goto done; }
-    sampler_generate(s, &m, &sp, (uint64_t)seed, ids, lens, T, n, out, olens, fin, NULL, NULL);
+    sampler_generate(s, &m, &sp, (uint64_t)c.run.seed, ids, lens, T, n, out, olens, fin, NULL, NULL);
     for (int i = 0; i < n; i++) {
         episode_decode_completion(&tok, out + (size_t)i * sp.max_new_tokens, olens[i], comp, (size_t)T * 10 + 16);
         if (n > 1) printf("--- sample %d\n", i + 1);
@@ -148,7 +198,7 @@ int cmd_sample(int argc, char **argv) {
     sampler_free(s);
     rc = 0;
 done:
-    free(ids); free(lens); free(out); free(olens); free(fin); free(comp);
+    free(text); free(ids); free(lens); free(out); free(olens); free(fin); free(comp);
     model_free(&m);
     return rc;
 }

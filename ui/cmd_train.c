@@ -10,6 +10,7 @@
 #include "ui/commands.h"
 #include "ui/studio.h"
 #include <errno.h>
+#include <getopt.h>
 #include <jansson.h>
 #include <math.h>
 #include <pthread.h>
@@ -134,9 +135,11 @@ static void usage(FILE *f) {
             "options:\n"
             "  --headless            no terminal UI: one progress line per step on stdout\n"
             "  --json                with --headless: one JSON object per step and per event\n"
-            "  --set SECTION.KEY=V   override a config value (repeatable), e.g. --set optim.lr=3e-4\n"
+            "  --set SECTION.KEY=V   override a config value (repeatable), e.g. --set optim.lr=3e-4; checked\n"
+            "                        against the key's range at once (run.threads also sets the thread pool)\n"
             "  --db FILE             the run database (default: run.db, or runs/<run.name>.db; 'none': no database)\n"
-            "  --resume RUN.db       continue the newest run in RUN.db from its last checkpoint\n"
+            "  --resume RUN.db       continue the newest run in RUN.db from its last checkpoint, with the config\n"
+            "                        stored there (no CONFIG or --db; --set changes live keys)\n"
             "  -h, --help            this help\n\n"
             "Ctrl-C (or SIGTERM) stops at the next safe point and saves a checkpoint.\n");
 }
@@ -218,29 +221,43 @@ static int resume_info(const char *db, Config *c, char *ckpt, size_t ckn, int *c
 }
 
 int cmd_train(int argc, char **argv) {
+    static const struct option LONG[] = {
+        {"help", no_argument, NULL, 'h'},        {"headless", no_argument, NULL, 'H'},
+        {"json", no_argument, NULL, 'j'},        {"set", required_argument, NULL, 's'},
+        {"db", required_argument, NULL, 'd'},    {"resume", required_argument, NULL, 'r'},
+        {NULL, 0, NULL, 0}};
     const char *config_path = NULL, *db_arg = NULL, *resume = NULL;
-    char *sets[CLI_MAX_SETS];
-    int n_sets = 0, headless = 0, json = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) { usage(stdout); return 0; }
-        else if (!strcmp(a, "--headless")) headless = 1;
-        else if (!strcmp(a, "--json")) json = 1;
-        else if ((!strcmp(a, "--set") || !strcmp(a, "--db") || !strcmp(a, "--resume")) && i + 1 >= argc) {
-            fprintf(stderr, "grpo-studio train: %s needs a value\n", a);
-            return 2;
-        } else if (!strcmp(a, "--set") || !strncmp(a, "--set=", 6)) {
-            if (n_sets == CLI_MAX_SETS) { fprintf(stderr, "grpo-studio train: too many --set\n"); return 2; }
-            sets[n_sets++] = a[5] == '=' ? (char *)a + 6 : argv[++i];
-        } else if (!strcmp(a, "--db")) db_arg = argv[++i];
-        else if (!strcmp(a, "--resume")) resume = argv[++i];
-        else if (a[0] == '-') {
-            fprintf(stderr, "grpo-studio train: unknown option '%s'\n\n", a);
-            usage(stderr);
-            return 2;
-        } else if (!config_path) config_path = a;
-        else { fprintf(stderr, "grpo-studio train: more than one config given ('%s')\n", a); return 2; }
+    CliSets cli_sets = {0};
+    int headless = 0, json = 0, o;
+    optind = 0;
+    opterr = 0;
+    while ((o = getopt_long(argc, argv, ":h", LONG, NULL)) != -1) {
+        char set_err[1024];
+        switch (o) {
+        case 'h': usage(stdout); return 0;
+        case 'H': headless = 1; break;
+        case 'j': json = 1; break;
+        case 'd': db_arg = optarg; break;
+        case 'r': resume = optarg; break;
+        case 's':
+            if (cli_sets_add(&cli_sets, optarg, set_err, sizeof set_err) != 0) {
+                fprintf(stderr, "grpo-studio train: %s\n", set_err);
+                return 2;
+            }
+            break;
+        default: cli_option_error("train", argv, o); return 2;
+        }
     }
+    if (optind < argc) config_path = argv[optind++];
+    if (optind < argc) { fprintf(stderr, "grpo-studio train: more than one config given ('%s')\n", argv[optind]); return 2; }
+    if (resume && (config_path || db_arg)) {
+        fprintf(stderr, "grpo-studio train: --resume continues %s with the config stored there; %s '%s' cannot be "
+                        "given too (--set changes live keys)\n", resume, config_path ? "a config" : "--db",
+                config_path ? config_path : db_arg);
+        return 2;
+    }
+    char **sets = cli_sets.items;
+    int n_sets = cli_sets.n;
     if (json && !headless) { fprintf(stderr, "grpo-studio train: --json goes with --headless\n"); return 2; }
 
     char err[1024], ckpt[512] = "", db_path[1024] = "";
@@ -252,6 +269,7 @@ int cmd_train(int argc, char **argv) {
             return 1;
         }
         snprintf(db_path, sizeof db_path, "%s", resume);
+        cli_apply_config(&cfg);
         char buf[256];
         if (strcmp(cfg.model.init, "random") != 0) {
             cli_resolve(buf, sizeof buf, cfg.model.init);
