@@ -57,10 +57,16 @@ float kernels_expf(float x) { return fast_expf(x); }
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
 #define HAVE_STREAM 1
+/* Called from every pool thread: the answer is cached in an atomic (-1: not asked yet). Two threads may both ask
+ * the CPU the first time; they store the same answer. */
 static int stream_available(void) {
-    static int avail = -1;
-    if (avail < 0) avail = __builtin_cpu_supports("avx512f") ? 1 : 0;
-    return avail;
+    static atomic_int avail = -1;
+    int a = atomic_load_explicit(&avail, memory_order_relaxed);
+    if (a < 0) {
+        a = __builtin_cpu_supports("avx512f") ? 1 : 0;
+        atomic_store_explicit(&avail, a, memory_order_relaxed);
+    }
+    return a;
 }
 __attribute__((target("avx512f"))) static void stream_rows(float *dst, size_t w, const float *src, const size_t *ridx,
                                                            int R) {
