@@ -19,6 +19,9 @@
 /* OpenBLAS extensions (declared by its cblas.h, repeated here for other CBLAS headers) */
 void openblas_set_num_threads(int num_threads);
 char *openblas_get_corename(void);
+/* OpenBLAS's thread server (exported by its pthreads and OpenMP builds alike; it uses them around fork) */
+void blas_thread_shutdown_(void);
+int blas_thread_init(void);
 
 /* The kernels' loops are written for the auto-vectoriser, which -O2 runs only in its cheapest mode. */
 #pragma GCC optimize("O3")
@@ -261,6 +264,11 @@ void kernels_parallel(int n_tasks, KernelsTask fn, void *ctx) {
     pthread_mutex_unlock(&pool.call_mu);
 }
 
+
+void kernels_restart_blas_threads(void) {
+    blas_thread_shutdown_();
+    blas_thread_init();
+}
 
 const char *kernels_blas_corename(void) {
     const char *s = openblas_get_corename();

@@ -1,19 +1,21 @@
 /* cmd_train.c - `grpo-studio train`: builds the config, the run database and the trainer, then hands them to the
  * studio, or with --headless runs the trainer on a worker thread and prints a line per step (--json: JSON lines)
- * while the main thread waits for Ctrl-C / SIGTERM to stop it cleanly. --resume RUN.db continues a run from its
- * last checkpoint, rolling back the steps logged after it. */
+ * while the main thread waits for Ctrl-C / SIGTERM / SIGHUP to stop it cleanly. --resume RUN.db continues a run
+ * from its last checkpoint, rolling back the steps logged after it. */
 #include "core/checkpoint.h"
 #include "core/trainer.h"
 #include "storage/query.h"
 #include "storage/store.h"
 #include "ui/cli.h"
 #include "ui/commands.h"
+#include "ui/signals.h"
 #include "ui/studio.h"
 #include <errno.h>
 #include <jansson.h>
 #include <math.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,26 +140,25 @@ static void usage(FILE *f) {
             "  --db FILE             the run database (default: run.db, or runs/<run.name>.db; 'none': no database)\n"
             "  --resume RUN.db       continue the newest run in RUN.db from its last checkpoint\n"
             "  -h, --help            this help\n\n"
-            "Ctrl-C (or SIGTERM) stops at the next safe point and saves a checkpoint.\n");
+            "Ctrl-C (or SIGTERM, or SIGHUP: a closed terminal) stops at the next safe point and saves a checkpoint.\n");
 }
 
-typedef struct { Trainer *t; int rc; volatile int done; } Worker;
+typedef struct { Trainer *t; int rc; atomic_int done; } Worker;
 
 static void *worker_main(void *arg) {
     Worker *w = arg;
     w->rc = trainer_run(w->t);
-    w->done = 1;
+    atomic_store(&w->done, 1);   /* releases rc to the thread that sees done */
     return NULL;
 }
 
-/* Runs the trainer on a worker thread; SIGINT/SIGTERM (blocked in every thread, taken here with sigtimedwait)
- * ask it to stop. A second signal while stopping is ignored: the checkpoint is being written. */
+/* Runs the trainer on a worker thread; SIGINT/SIGTERM/SIGHUP (blocked in every thread since main, see
+ * ui/signals.h; taken here with sigtimedwait) ask it to stop. A second signal while stopping is ignored: the
+ * checkpoint is being written. SIGHUP means the terminal is gone: the run still stops cleanly, and what it prints
+ * after that is lost. */
 static int run_headless(Trainer *t) {
     sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    ui_signals_set(&set);
     Worker w = {.t = t};
     pthread_t th;
     if (pthread_create(&th, NULL, worker_main, &w) != 0) {
@@ -166,10 +167,11 @@ static int run_headless(Trainer *t) {
     }
     struct timespec tick = {0, 200 * 1000 * 1000};
     int stopping = 0;
-    while (!w.done) {
+    while (!atomic_load(&w.done)) {
         int sig = sigtimedwait(&set, NULL, &tick);
-        if ((sig == SIGINT || sig == SIGTERM) && !stopping) {
-            fprintf(stderr, "\ngrpo-studio: stopping at the next safe point, saving a checkpoint...\n");
+        if ((sig == SIGINT || sig == SIGTERM || sig == SIGHUP) && !stopping) {
+            fprintf(stderr, "\ngrpo-studio: %s: stopping at the next safe point, saving a checkpoint...\n",
+                    sig == SIGHUP ? "hangup" : sig == SIGINT ? "interrupted" : "terminated");
             trainer_stop(t);
             stopping = 1;
         }
