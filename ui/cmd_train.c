@@ -244,6 +244,11 @@ int cmd_train(int argc, char **argv) {
         else { fprintf(stderr, "grpo-studio train: more than one config given ('%s')\n", a); return 2; }
     }
     if (json && !headless) { fprintf(stderr, "grpo-studio train: --json goes with --headless\n"); return 2; }
+    char why[160];
+    if (!headless && studio_check_terminal(why, sizeof why) != 0) {   /* before anything is created */
+        fprintf(stderr, "grpo-studio train: no studio (%s): training headless, one line per step\n", why);
+        headless = 1;
+    }
 
     char err[1024], ckpt[512] = "", db_path[1024] = "";
     int ckpt_step = 0;

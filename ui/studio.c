@@ -1001,8 +1001,9 @@ static int clear_nonblock(int fd) {
 
 /* Opens the terminal and the loop, runs until quit, restores the terminal. */
 static int run_ui(Studio *s) {
-    if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
-        fprintf(stderr, "grpo-studio: the studio needs a terminal (use --headless for plain output)\n");
+    char why[160];
+    if (studio_check_terminal(why, sizeof why) != 0) {
+        fprintf(stderr, "grpo-studio: the studio needs a terminal: %s (use --headless for plain output)\n", why);
         return 1;
     }
     s->utf8 = theme_locale();
