@@ -5,6 +5,7 @@
 #   1. headless: SIGHUP three times and SIGTERM once, each to a fresh run: exit 0, a checkpoint at the last step
 #      (periodic checkpoints off, so it is the final one), status 'stopped'. While it runs, every thread but the
 #      main one (which takes them, in sigtimedwait) blocks SIGINT, SIGTERM and SIGHUP (/proc/PID/task/*/status).
+#   1b. pretrain: SIGHUP stops it after the step in progress with its checkpoint, exit 0; every thread blocks them.
 #   2. the studio in tmux: every thread, the loop's included (it reads them from a signalfd), blocks SIGINT,
 #      SIGTERM, SIGHUP and SIGWINCH. kill -HUP with the terminal still there: exit 0, the terminal restored,
 #      checkpoint, 'stopped'. Then a second studio whose tmux server is killed (the terminal closes: the kernel
@@ -91,6 +92,23 @@ for sig in HUP HUP HUP TERM; do
     echo "ok: headless SIG$sig: exit 0"
     check_stopped "$d/run.db"
 done
+
+# ---- 1b. pretrain: the same signals stop it after the step in progress, with its checkpoint (all threads block them:
+# the main thread runs the training and takes them after each step)
+d=$(mktemp -d "$TMP/pretrain.XXXX")
+LOG=$d/pretrain.log
+"$BIN" pretrain "$SRC/configs/test-fast.ini" --set pretrain.steps=1000000 --out "$d/base" --no-eval >"$LOG" 2>&1 &
+PID=$!
+has_progress() { grep -q '^step ' "$LOG"; }
+poll 120 has_progress || fail "pretrain printed no progress"
+check_threads "$PID" "$HUP_TERM_INT" 0
+kill -HUP "$PID"
+wait "$PID"
+rc=$?
+PID=
+[ "$rc" = 0 ] || fail "pretrain after SIGHUP: exit status $rc, expected 0"
+[ -f "$d/base/model.safetensors" ] && grep -q '^# checkpoint' "$LOG" || fail "pretrain after SIGHUP: no checkpoint"
+echo "ok: pretrain SIGHUP: exit 0, $(grep '^# checkpoint' "$LOG")"
 
 # ---- 2. the studio
 if ! command -v tmux >/dev/null; then echo "SKIP: tmux not installed (studio part)"; echo PASS; exit 0; fi

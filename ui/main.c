@@ -11,8 +11,8 @@ typedef struct { const char *name; int (*fn)(int, char **); const char *summary;
 static const Command COMMANDS[] = {
     {"train", cmd_train, "train with GRPO: the studio, or --headless progress lines", 1},
     {"browse", cmd_browse, "browse the rollouts of a run database (live or finished)", 1},
-    {"pretrain", cmd_pretrain, "pretrain a base model on the task's synthetic corpus", 0},
-    {"sft", cmd_sft, "supervised fine-tuning on prompt/completion JSONL (cold start, distillation)", 0},
+    {"pretrain", cmd_pretrain, "pretrain a base model on the task's synthetic corpus", 1},
+    {"sft", cmd_sft, "supervised fine-tuning on prompt/completion JSONL (cold start, distillation)", 1},
     {"eval", cmd_eval, "held-out pass@1 and cons@k of a checkpoint", 0},
     {"export", cmd_export, "export rollouts of a run database as JSONL", 0},
     {"sample", cmd_sample, "sample completions from a checkpoint", 0},
