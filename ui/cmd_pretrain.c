@@ -1,6 +1,6 @@
 /* cmd_pretrain.c - `grpo-studio pretrain` and `grpo-studio sft`: supervised training with the same model code,
- * a checkpoint at the end (also after Ctrl-C, SIGTERM or SIGHUP), and for pretraining a manifest.json that records how the base was
- * made (config, seed, corpus mixture, steps, final loss, held-out pass@1 and cons@k, checksum). */
+ * a checkpoint at the end (also after Ctrl-C, SIGTERM or SIGHUP), and for pretraining a manifest.json that records
+ * how the base was made (config, seed, corpus mixture, steps, final loss, held-out pass@1 and cons@k, checksum). */
 #include "core/checkpoint.h"
 #include "core/episode.h"
 #include "core/eval.h"

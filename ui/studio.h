@@ -43,9 +43,10 @@ TrainerCallbacks studio_callbacks(Studio *s);
 int studio_check_terminal(char *err, size_t n);
 
 /* Opens the terminal, starts trainer_run(t) on a worker thread and runs the loop until the user quits (q + confirm,
- * Ctrl-C, SIGTERM): then trainer_stop(t), waits for the worker (which saves the final checkpoint), restores the
- * terminal. If the trainer fails, the studio shows the error and waits for q. When the run simply finishes, the
- * studio stays open (state DONE) for browsing until q.
+ * Ctrl-C, SIGTERM, SIGHUP): then trainer_stop(t), waits for the worker (which saves the final checkpoint),
+ * restores the terminal. If the trainer fails, the studio shows the error and waits for q. When the run simply
+ * finishes, the studio stays open (state DONE) for browsing until q. The signals must be blocked in every thread
+ * (ui/signals.h: ui_signals_block): the loop reads them from a signalfd.
  * Returns the exit status: 0 after a clean quit or a finished run, 1 when the trainer failed or the terminal could
  * not be opened (message on stderr after the terminal is restored). */
 int studio_run(Studio *s, Trainer *t);
