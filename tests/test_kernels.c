@@ -480,7 +480,8 @@ static void test_scatter_rows_from_pool_threads(void **state) {
     kernels_parallel(TASKS, scatter_task, &c);
     for (int t = 0; t < TASKS; t++)
         for (int r = 0; r < R; r++)   /* source row r of task t went to row R-1-r of the task's block */
-            assert_memory_equal(dst + ((size_t)t * R + R - 1 - r) * W, src + ((size_t)t * R + r) * W, sizeof(float) * W);
+            assert_memory_equal(dst + ((size_t)t * R + R - 1 - r) * W, src + ((size_t)t * R + r) * W,
+                                sizeof(float) * W);
     free(dst), free(src);
     kernels_set_threads(0);
 }

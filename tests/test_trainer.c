@@ -28,7 +28,10 @@ static long g_allocs;
  * never gave out) or recurse through its interceptors. It calls these hooks on every allocation and free instead. */
 int __sanitizer_install_malloc_and_free_hooks(void (*malloc_hook)(const volatile void *, size_t),
                                               void (*free_hook)(const volatile void *));
-static void on_malloc(const volatile void *p, size_t n) { (void)p, (void)n; __atomic_add_fetch(&g_allocs, 1, __ATOMIC_RELAXED); }
+static void on_malloc(const volatile void *p, size_t n) {
+    (void)p, (void)n;
+    __atomic_add_fetch(&g_allocs, 1, __ATOMIC_RELAXED);
+}
 static void on_free(const volatile void *p) { (void)p; }
 static void count_allocs_start(void) { __sanitizer_install_malloc_and_free_hooks(on_malloc, on_free); }
 #else
