@@ -16,7 +16,14 @@ command -v sqlite3 >/dev/null || { echo "SKIP: sqlite3 not installed"; exit 77; 
 TMP=$(mktemp -d /tmp/e2e_studio.XXXXXX)
 SOCK="e2e_studio_$$"
 T() { tmux -L "$SOCK" "$@"; }
-cleanup() { T kill-server 2>/dev/null; rm -rf "$TMP"; }
+# Closing the terminal (kill-server) makes a studio still running save its final checkpoint (SIGHUP): wait for it
+# to exit before removing its folder.
+PID=
+cleanup() {
+    T kill-server 2>/dev/null
+    for ((i = 0; i < 600; i++)); do [ -n "$PID" ] && kill -0 "$PID" 2>/dev/null && sleep 0.1 || break; done
+    rm -rf "$TMP"
+}
 trap cleanup EXIT
 DB="$TMP/run.db"
 OUT="$TMP/out"
