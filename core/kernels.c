@@ -19,6 +19,9 @@
 /* OpenBLAS extensions (declared by its cblas.h, repeated here for other CBLAS headers) */
 void openblas_set_num_threads(int num_threads);
 char *openblas_get_corename(void);
+/* OpenBLAS's thread server (exported by its pthreads and OpenMP builds alike; it uses them around fork) */
+void blas_thread_shutdown_(void);
+int blas_thread_init(void);
 
 /* The kernels' loops are written for the auto-vectoriser, which -O2 runs only in its cheapest mode. */
 #pragma GCC optimize("O3")
@@ -57,10 +60,16 @@ float kernels_expf(float x) { return fast_expf(x); }
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
 #define HAVE_STREAM 1
+/* Called from every pool thread: the answer is cached in an atomic (-1: not asked yet). Two threads may both ask
+ * the CPU the first time; they store the same answer. */
 static int stream_available(void) {
-    static int avail = -1;
-    if (avail < 0) avail = __builtin_cpu_supports("avx512f") ? 1 : 0;
-    return avail;
+    static atomic_int avail = -1;
+    int a = atomic_load_explicit(&avail, memory_order_relaxed);
+    if (a < 0) {
+        a = __builtin_cpu_supports("avx512f") ? 1 : 0;
+        atomic_store_explicit(&avail, a, memory_order_relaxed);
+    }
+    return a;
 }
 __attribute__((target("avx512f"))) static void stream_rows(float *dst, size_t w, const float *src, const size_t *ridx,
                                                            int R) {
@@ -255,6 +264,11 @@ void kernels_parallel(int n_tasks, KernelsTask fn, void *ctx) {
     pthread_mutex_unlock(&pool.call_mu);
 }
 
+
+void kernels_restart_blas_threads(void) {
+    blas_thread_shutdown_();
+    blas_thread_init();
+}
 
 const char *kernels_blas_corename(void) {
     const char *s = openblas_get_corename();

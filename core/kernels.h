@@ -63,4 +63,10 @@ void kernels_parallel(int n_tasks, KernelsTask fn, void *ctx);
 /* The name of the BLAS kernel OpenBLAS loaded (openblas_get_corename(), e.g. "Haswell"), for reports. */
 const char *kernels_blas_corename(void);
 
+/* Stops OpenBLAS's threads and starts them again from the calling thread, so that they inherit its signal mask.
+ * OpenBLAS starts them in a library constructor, before main() runs, with every signal unblocked: a program that
+ * blocks signals to take them in one place calls this right after blocking them. Call it before any BLAS call or
+ * kernels_parallel (not while BLAS runs on another thread). */
+void kernels_restart_blas_threads(void);
+
 #endif

@@ -245,10 +245,13 @@ void KFN(attention_backward)(real *dqkv, real *scratch, const real *dout, const 
 }
 
 /* sc[s] = scale * q . k_s for s in [s0, s1); kh holds blocks of 16 positions, each D rows of 16 lanes. Whole
- * blocks are computed (four at a time where they lie inside the range), and only lanes in [s0, s1) are kept:
- * the others read slots of the cache whose values are dropped. Independent accumulators hide FMA latency. */
+ * blocks are computed (four at a time where they lie inside the range), and only lanes in [s0, s1) are kept: the
+ * others read slots of the cache whose values are dropped. Except with `shared` (kh is the row of a prompt that
+ * other rows share), where the block the range ends in is read only up to s1: its later positions are that row's
+ * own new tokens, which the task decoding it may be writing at the same time. Independent accumulators hide FMA
+ * latency. */
 static inline void KFN(decode_scores)(real *restrict sc, const real *qh, const real *kh, int s0, int s1, int D,
-                                      real scale) {
+                                      real scale, int shared) {
     int blk = s0 / 16, end = (s1 + 15) / 16;
     while (blk < end) {
         int s = blk * 16;
@@ -269,21 +272,37 @@ static inline void KFN(decode_scores)(real *restrict sc, const real *qh, const r
             blk += 4;
             continue;
         }
-        KFN(vec16) a0 = {0}, a1 = {0};
         const real *k0 = kh + (size_t)blk * D * 16;
-        int d = 0;
-        for (; d + 2 <= D; d += 2) {
-            a0 += qh[d] * KFN(vload)(k0 + d * 16);
-            a1 += qh[d + 1] * KFN(vload)(k0 + (d + 1) * 16);
-        }
-        for (; d < D; d++) a0 += qh[d] * KFN(vload)(k0 + d * 16);
-        a0 = (a0 + a1) * scale;
-        if (s >= s0 && s + 16 <= s1) {
-            KFN(vstore)(sc + s, a0);
+        if (!shared || s + 16 <= s1) {
+            KFN(vec16) a0 = {0}, a1 = {0};
+            int d = 0;
+            for (; d + 2 <= D; d += 2) {
+                a0 += qh[d] * KFN(vload)(k0 + d * 16);
+                a1 += qh[d + 1] * KFN(vload)(k0 + (d + 1) * 16);
+            }
+            for (; d < D; d++) a0 += qh[d] * KFN(vload)(k0 + d * 16);
+            a0 = (a0 + a1) * scale;
+            if (s >= s0 && s + 16 <= s1) {
+                KFN(vstore)(sc + s, a0);
+            } else {
+                real lane[16];
+                KFN(vstore)(lane, a0);
+                for (int i = s < s0 ? s0 - s : 0; i < 16 && s + i < s1; i++) sc[s + i] = lane[i];
+            }
         } else {
-            real lane[16];
-            KFN(vstore)(lane, a0);
-            for (int i = s < s0 ? s0 - s : 0; i < 16 && s + i < s1; i++) sc[s + i] = lane[i];
+            /* the same sums in the same order as the whole-block path, lane by lane */
+            int i0 = s < s0 ? s0 - s : 0, i1 = s1 - s < 16 ? s1 - s : 16;
+            real a0[16], a1[16];
+            for (int i = i0; i < i1; i++) a0[i] = a1[i] = 0;
+            int d = 0;
+            for (; d + 2 <= D; d += 2)
+                for (int i = i0; i < i1; i++) {
+                    a0[i] += qh[d] * k0[d * 16 + i];
+                    a1[i] += qh[d + 1] * k0[(d + 1) * 16 + i];
+                }
+            for (; d < D; d++)
+                for (int i = i0; i < i1; i++) a0[i] += qh[d] * k0[d * 16 + i];
+            for (int i = i0; i < i1; i++) sc[s + i] = (a0[i] + a1[i]) * scale;
         }
         blk++;
     }
@@ -358,8 +377,8 @@ void KFN(attention_decode)(real *out, real *att, real *scratch, const real *q, i
             const real *vh = v + ((size_t)b * H + h) * max_T * D, *vh0 = v + ((size_t)b0 * H + h) * max_T * D;
             /* with att, the probabilities are computed in their final place (see kernels_api.h) */
             real *restrict sc = att ? att + (((size_t)b * H + h) * T_att + np - 1) * T_att : scratch;
-            KFN(decode_scores)(sc, qh, kh0, 0, split, D, scale);
-            KFN(decode_scores)(sc, qh, kh, split, np, D, scale);
+            KFN(decode_scores)(sc, qh, kh0, 0, split, D, scale, b0 != b);
+            KFN(decode_scores)(sc, qh, kh, split, np, D, scale, 0);
             KFN(softmax_inplace)(sc, np);
             if (att) {
                 int end = ((np - 1) / ATT_TILE + 1) * ATT_TILE;

@@ -16,7 +16,14 @@ command -v sqlite3 >/dev/null || { echo "SKIP: sqlite3 not installed"; exit 77; 
 TMP=$(mktemp -d /tmp/e2e_studio.XXXXXX)
 SOCK="e2e_studio_$$"
 T() { tmux -L "$SOCK" "$@"; }
-cleanup() { T kill-server 2>/dev/null; rm -rf "$TMP"; }
+# Closing the terminal (kill-server) makes a studio still running save its final checkpoint (SIGHUP): wait for it
+# to exit before removing its folder.
+PID=
+cleanup() {
+    T kill-server 2>/dev/null
+    for ((i = 0; i < 600; i++)); do [ -n "$PID" ] && kill -0 "$PID" 2>/dev/null && sleep 0.1 || break; done
+    rm -rf "$TMP"
+}
 trap cleanup EXIT
 DB="$TMP/run.db"
 OUT="$TMP/out"
@@ -58,7 +65,7 @@ screen | grep -q 'reward' && screen | grep -q 'length' && screen | grep -q 'metr
     fail "a Train panel is missing"
 
 # responsiveness: the loop thread's CPU while training (utime + stime of the main thread, in clock ticks)
-PID=$(pgrep -f -n -- "$BIN train") || fail "no grpo-studio process"
+PID=$(pgrep -f -n -- "$BIN train .*run\.db=$DB") || fail "no grpo-studio process"   # this test's (others run beside)
 ticks() { awk '{print $14 + $15}' "/proc/$PID/task/$PID/stat"; }
 HZ=$(getconf CLK_TCK)
 c0=$(ticks); t0=$(date +%s.%N); sleep 3; c1=$(ticks); t1=$(date +%s.%N)
@@ -88,6 +95,10 @@ wait_for 'optim.lr: 0.001 -> 0.0025' 5 || fail "the new lr was not applied"
 T send-keys -t studio Escape
 T send-keys -t studio 's'    # one step: the change takes effect at the next step
 wait_for 'lr +0\.0025 ' 10 || fail "the hyperparameter panel does not show lr 0.0025"
+# the single step done and paused again before Space (else Space would pause the step in progress, not resume)
+stepped() { local n; n=$(step_now); [ -n "$n" ] && [ "$n" -gt "$p1" ] && screen | head -1 | grep -q PAUSED; }
+for ((i = 0; i < 600; i++)); do stepped && break; sleep 0.05; done
+stepped || fail "s did not run a step and pause again"
 for i in $(seq 50); do
     n=$(sqlite3 "$DB" "select count(*) from events where name = 'optim.lr' and new_value = '0.0025'" 2>/dev/null)
     [ "${n:-0}" -ge 1 ] && break

@@ -1,7 +1,7 @@
 /* test_kernels.c - every backward kernel against central finite differences in double precision (the _f64
  * instantiation of the very source the float kernels come from), the float kernels against the double ones,
  * BLAS gemm against the naive reference, the decode attention against the full attention, the vectorised exp,
- * and the thread pool. */
+ * the thread pool, and the row scatter from all of its threads. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static Rng g_rng;
 
@@ -453,6 +454,38 @@ static void test_pool_runs_every_task_once(void **state) {
     assert_true(kernels_threads() >= 1);
 }
 
+/* kernels_scatter_rows from every pool thread at once, the way the model records activations: each task its own
+ * rows of one aligned buffer (w a multiple of 16, where the CPU's streaming stores may be used). Rows land where
+ * they belong; under ThreadSanitizer this is also the check that asking whether the CPU can stream is race-free. */
+typedef struct { float *dst; const float *src; int w, rows_per_task; atomic_int arrived; } ScatterCase;
+
+static void scatter_task(void *ctx, int i) {
+    ScatterCase *c = ctx;
+    if (i < 2) { /* tasks 0 and 1 wait for each other (a second at most): two threads scatter at the same time */
+        atomic_fetch_add(&c->arrived, 1);
+        for (int spin = 0; spin < 1000 && atomic_load(&c->arrived) < 2; spin++) usleep(1000);
+    }
+    size_t ridx[8];
+    for (int r = 0; r < c->rows_per_task; r++) ridx[r] = (size_t)i * c->rows_per_task + (c->rows_per_task - 1 - r);
+    kernels_scatter_rows(c->dst, c->w, c->src + (size_t)i * c->rows_per_task * c->w, ridx, c->rows_per_task);
+}
+
+static void test_scatter_rows_from_pool_threads(void **state) {
+    (void)state;
+    kernels_set_threads(2);
+    enum { TASKS = 64, R = 8, W = 32 };
+    float *dst = aligned_alloc(64, sizeof(float) * TASKS * R * W), *src = malloc(sizeof(float) * TASKS * R * W);
+    for (int i = 0; i < TASKS * R * W; i++) src[i] = (float)i;
+    ScatterCase c = {dst, src, W, R, 0};
+    kernels_parallel(TASKS, scatter_task, &c);
+    for (int t = 0; t < TASKS; t++)
+        for (int r = 0; r < R; r++)   /* source row r of task t went to row R-1-r of the task's block */
+            assert_memory_equal(dst + ((size_t)t * R + R - 1 - r) * W, src + ((size_t)t * R + r) * W,
+                                sizeof(float) * W);
+    free(dst), free(src);
+    kernels_set_threads(0);
+}
+
 static int g_print_worst(void **state) {
     (void)state;
     printf("worst relative FD error over all kernel checks: %.2e\n", g_worst);
@@ -474,6 +507,7 @@ int main(void) {
         cmocka_unit_test(test_logprob_grad),
         cmocka_unit_test(test_fast_exp),
         cmocka_unit_test(test_pool_runs_every_task_once),
+        cmocka_unit_test(test_scatter_rows_from_pool_threads),
     };
     return cmocka_run_group_tests_name("kernels", tests, NULL, g_print_worst);
 }

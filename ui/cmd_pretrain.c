@@ -1,6 +1,6 @@
 /* cmd_pretrain.c - `grpo-studio pretrain` and `grpo-studio sft`: supervised training with the same model code,
- * a checkpoint at the end (also after Ctrl-C), and for pretraining a manifest.json that records how the base was
- * made (config, seed, corpus mixture, steps, final loss, held-out pass@1 and cons@k, checksum). */
+ * a checkpoint at the end (also after Ctrl-C, SIGTERM or SIGHUP), and for pretraining a manifest.json that records
+ * how the base was made (config, seed, corpus mixture, steps, final loss, held-out pass@1 and cons@k, checksum). */
 #include "core/checkpoint.h"
 #include "core/episode.h"
 #include "core/eval.h"
@@ -8,6 +8,7 @@
 #include "core/task.h"
 #include "ui/cli.h"
 #include "ui/commands.h"
+#include "ui/signals.h"
 #include <jansson.h>
 #include <math.h>
 #include <signal.h>
@@ -17,13 +18,28 @@
 #include <string.h>
 #include <time.h>
 
-static volatile sig_atomic_t g_stop;
-static void on_signal(int sig) { (void)sig; g_stop = 1; }
+/* Set once SIGINT, SIGTERM or SIGHUP arrived: blocked in every thread since main (ui/signals.h), they wait until
+ * progress takes them, after each step, on the thread that runs the training. */
+static int g_stop;
+
+static int take_stop_signal(void) {
+    sigset_t set;
+    ui_signals_set(&set);
+    struct timespec now = {0, 0};
+    int sig;
+    while ((sig = sigtimedwait(&set, NULL, &now)) > 0)   /* SIGWINCH is taken and dropped */
+        if (sig != SIGWINCH) return sig;
+    return 0;
+}
 
 typedef struct { int json, every; double t0; } Progress;
 
 static int progress(void *ud, int step, int steps, double loss, double lr, double tok_s) {
     Progress *p = ud;
+    if (!g_stop && take_stop_signal()) {
+        g_stop = 1;
+        fprintf(stderr, "grpo-studio: stopping after step %d, saving a checkpoint...\n", step);
+    }
     if (step % p->every == 0 || step == steps || g_stop) {
         struct timespec ts;
         clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -143,8 +159,6 @@ static int run(int argc, char **argv, int sft) {
     cli_model_desc(&m.cfg, m.n_params, desc, sizeof desc);
     if (!json) printf("# %s %s: %s, task %s, %d steps\n", cmd, c.run.name, desc, task_name(task), sft ? c.sft.steps : c.pretrain.steps);
 
-    signal(SIGINT, on_signal);
-    signal(SIGTERM, on_signal);
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     Progress pg = {.json = json, .every = sft ? 25 : 50, .t0 = ts.tv_sec + 1e-9 * ts.tv_nsec};

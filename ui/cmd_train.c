@@ -1,13 +1,14 @@
 /* cmd_train.c - `grpo-studio train`: builds the config, the run database and the trainer, then hands them to the
  * studio, or with --headless runs the trainer on a worker thread and prints a line per step (--json: JSON lines)
- * while the main thread waits for Ctrl-C / SIGTERM to stop it cleanly. --resume RUN.db continues a run from its
- * last checkpoint, rolling back the steps logged after it. */
+ * while the main thread waits for Ctrl-C / SIGTERM / SIGHUP to stop it cleanly. --resume RUN.db continues a run
+ * from its last checkpoint, rolling back the steps logged after it. */
 #include "core/checkpoint.h"
 #include "core/trainer.h"
 #include "storage/query.h"
 #include "storage/store.h"
 #include "ui/cli.h"
 #include "ui/commands.h"
+#include "ui/signals.h"
 #include "ui/studio.h"
 #include <errno.h>
 #include <getopt.h>
@@ -15,6 +16,7 @@
 #include <math.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -141,26 +143,25 @@ static void usage(FILE *f) {
             "  --resume RUN.db       continue the newest run in RUN.db from its last checkpoint, with the config\n"
             "                        stored there (no CONFIG or --db; --set changes live keys)\n"
             "  -h, --help            this help\n\n"
-            "Ctrl-C (or SIGTERM) stops at the next safe point and saves a checkpoint.\n");
+            "Ctrl-C (or SIGTERM, or SIGHUP: a closed terminal) stops at the next safe point and saves a checkpoint.\n");
 }
 
-typedef struct { Trainer *t; int rc; volatile int done; } Worker;
+typedef struct { Trainer *t; int rc; atomic_int done; } Worker;
 
 static void *worker_main(void *arg) {
     Worker *w = arg;
     w->rc = trainer_run(w->t);
-    w->done = 1;
+    atomic_store(&w->done, 1);   /* releases rc to the thread that sees done */
     return NULL;
 }
 
-/* Runs the trainer on a worker thread; SIGINT/SIGTERM (blocked in every thread, taken here with sigtimedwait)
- * ask it to stop. A second signal while stopping is ignored: the checkpoint is being written. */
+/* Runs the trainer on a worker thread; SIGINT/SIGTERM/SIGHUP (blocked in every thread since main, see
+ * ui/signals.h; taken here with sigtimedwait) ask it to stop. A second signal while stopping is ignored: the
+ * checkpoint is being written. SIGHUP means the terminal is gone: the run still stops cleanly, and what it prints
+ * after that is lost. */
 static int run_headless(Trainer *t) {
     sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    ui_signals_set(&set);
     Worker w = {.t = t};
     pthread_t th;
     if (pthread_create(&th, NULL, worker_main, &w) != 0) {
@@ -169,10 +170,11 @@ static int run_headless(Trainer *t) {
     }
     struct timespec tick = {0, 200 * 1000 * 1000};
     int stopping = 0;
-    while (!w.done) {
+    while (!atomic_load(&w.done)) {
         int sig = sigtimedwait(&set, NULL, &tick);
-        if ((sig == SIGINT || sig == SIGTERM) && !stopping) {
-            fprintf(stderr, "\ngrpo-studio: stopping at the next safe point, saving a checkpoint...\n");
+        if ((sig == SIGINT || sig == SIGTERM || sig == SIGHUP) && !stopping) {
+            fprintf(stderr, "\ngrpo-studio: %s: stopping at the next safe point, saving a checkpoint...\n",
+                    sig == SIGHUP ? "hangup" : sig == SIGINT ? "interrupted" : "terminated");
             trainer_stop(t);
             stopping = 1;
         }
@@ -259,6 +261,11 @@ int cmd_train(int argc, char **argv) {
     char **sets = cli_sets.items;
     int n_sets = cli_sets.n;
     if (json && !headless) { fprintf(stderr, "grpo-studio train: --json goes with --headless\n"); return 2; }
+    char why[160];
+    if (!headless && studio_check_terminal(why, sizeof why) != 0) {   /* before anything is created */
+        fprintf(stderr, "grpo-studio train: no studio (%s): training headless, one line per step\n", why);
+        headless = 1;
+    }
 
     char err[1024], ckpt[512] = "", db_path[1024] = "";
     int ckpt_step = 0;

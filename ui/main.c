@@ -1,20 +1,23 @@
 /* main.c - grpo-studio: dispatch to a subcommand; with no arguments, the studio on the default experiment. */
 #include "ui/commands.h"
+#include "ui/signals.h"
 #include <stdio.h>
 #include <string.h>
 
-typedef struct { const char *name; int (*fn)(int, char **); const char *summary; } Command;
+/* takes_signals: the command takes SIGINT/SIGTERM/SIGHUP/SIGWINCH itself (ui/signals.h), so main blocks them before
+ * any thread starts; the other commands keep the default actions. */
+typedef struct { const char *name; int (*fn)(int, char **); const char *summary; int takes_signals; } Command;
 
 static const Command COMMANDS[] = {
-    {"train", cmd_train, "train with GRPO: the studio, or --headless progress lines"},
-    {"browse", cmd_browse, "browse the rollouts of a run database (live or finished)"},
-    {"pretrain", cmd_pretrain, "pretrain a base model on the task's synthetic corpus"},
-    {"sft", cmd_sft, "supervised fine-tuning on prompt/completion JSONL (cold start, distillation)"},
-    {"eval", cmd_eval, "held-out pass@1 and cons@k of a checkpoint"},
-    {"export", cmd_export, "export rollouts of a run database as JSONL"},
-    {"sample", cmd_sample, "sample completions from a checkpoint"},
-    {"bench", cmd_bench, "the grpo-step benchmark"},
-    {"filldb", cmd_filldb, "fill a synthetic run database (browsing-speed tests)"},
+    {"train", cmd_train, "train with GRPO: the studio, or --headless progress lines", 1},
+    {"browse", cmd_browse, "browse the rollouts of a run database (live or finished)", 1},
+    {"pretrain", cmd_pretrain, "pretrain a base model on the task's synthetic corpus", 1},
+    {"sft", cmd_sft, "supervised fine-tuning on prompt/completion JSONL (cold start, distillation)", 1},
+    {"eval", cmd_eval, "held-out pass@1 and cons@k of a checkpoint", 0},
+    {"export", cmd_export, "export rollouts of a run database as JSONL", 0},
+    {"sample", cmd_sample, "sample completions from a checkpoint", 0},
+    {"bench", cmd_bench, "the grpo-step benchmark", 0},
+    {"filldb", cmd_filldb, "fill a synthetic run database (browsing-speed tests)", 0},
 };
 #define N_COMMANDS ((int)(sizeof COMMANDS / sizeof COMMANDS[0]))
 
@@ -28,6 +31,7 @@ static void usage(FILE *f) {
 
 int main(int argc, char **argv) {
     if (argc < 2) {
+        ui_signals_block();
         char *args[] = {"train", NULL};
         return cmd_train(1, args);
     }
@@ -36,8 +40,12 @@ int main(int argc, char **argv) {
         return 0;
     }
     for (int i = 0; i < N_COMMANDS; i++)
-        if (!strcmp(argv[1], COMMANDS[i].name)) return COMMANDS[i].fn(argc - 1, argv + 1);
+        if (!strcmp(argv[1], COMMANDS[i].name)) {
+            if (COMMANDS[i].takes_signals) ui_signals_block();
+            return COMMANDS[i].fn(argc - 1, argv + 1);
+        }
     if (argv[1][0] == '-' ) {   /* options for the default: grpo-studio --headless ... */
+        ui_signals_block();
         argv[0] = "train";
         return cmd_train(argc, argv);
     }

@@ -4,10 +4,12 @@
  *                   updates the Inbox's trace (tokens come too fast to wake the loop for each)
  *   loop thread:    on_async and each frame of on_timer drain the whole Inbox -> History, event log, trace
  *                   on_stdin (uv_poll) drains getch() until ERR -> keymap -> actions
- *                   on_signal: SIGWINCH -> resizeterm; SIGINT / SIGTERM -> stop and quit without asking
+ *                   on_signal (uv_poll on a signalfd): SIGWINCH -> resizeterm; SIGINT / SIGTERM / SIGHUP -> stop
+ *                   and quit without asking (SIGHUP: the terminal is gone, stop reading it)
  *                   on_timer (30 fps): redraw what is dirty: wnoutrefresh per panel, one doupdate
  * Only this thread touches ncurses. Quitting: trainer_stop, wait (drawing a "stopping" panel) until the worker
  * returns from trainer_run, which saves the final checkpoint; close every handle; endwin. */
+#include "ui/signals.h"
 #include "ui/studio_internal.h"
 #include "ui/transcript.h"
 #include <errno.h>
@@ -18,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/signalfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -935,15 +938,23 @@ static void on_stdin(uv_poll_t *h, int status, int events) {
     maybe_exit(s);
 }
 
-static void on_signal(uv_signal_t *h, int signum) {
+/* The signals arrive through a signalfd rather than uv_signal: uv_signal needs a thread with them unblocked to run
+ * its handler on, and any thread started from it (or OpenBLAS's, started before main) would inherit that. Blocked
+ * everywhere, they wait in the process until read here. */
+static void on_signal(uv_poll_t *h, int status, int events) {
     Studio *s = h->data;
-    if (signum == SIGWINCH) {
-        update_size(s);
-        draw(s, 1);
-        return;
+    (void)status, (void)events;
+    struct signalfd_siginfo si;
+    while (read(s->sig_fd, &si, sizeof si) == (ssize_t)sizeof si) {
+        if (si.ssi_signo == SIGWINCH) {
+            update_size(s);
+            draw(s, 1);
+            continue;
+        }
+        if (si.ssi_signo == SIGHUP && s->handles_open) uv_poll_stop(&s->poll);   /* stdin would report EOF forever */
+        request_quit(s);   /* SIGINT, SIGTERM, SIGHUP: stop, save, quit without asking */
+        s->dirty = D_ALL;
     }
-    request_quit(s);   /* SIGINT, SIGTERM: stop, save, quit without asking */
-    s->dirty = D_ALL;
     maybe_exit(s);
 }
 
@@ -976,9 +987,8 @@ static void close_handles(Studio *s) {
     uv_close((uv_handle_t *)&s->poll, on_closed);
     uv_timer_stop(&s->timer);
     uv_close((uv_handle_t *)&s->timer, on_closed);
-    uv_close((uv_handle_t *)&s->sig_winch, on_closed);
-    uv_close((uv_handle_t *)&s->sig_int, on_closed);
-    uv_close((uv_handle_t *)&s->sig_term, on_closed);
+    uv_poll_stop(&s->sig_poll);
+    uv_close((uv_handle_t *)&s->sig_poll, on_closed);
 }
 
 /* ---- entry points --------------------------------------------------------------------------------------------- */
@@ -991,8 +1001,9 @@ static int clear_nonblock(int fd) {
 
 /* Opens the terminal and the loop, runs until quit, restores the terminal. */
 static int run_ui(Studio *s) {
-    if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
-        fprintf(stderr, "grpo-studio: the studio needs a terminal (use --headless for plain output)\n");
+    char why[160];
+    if (studio_check_terminal(why, sizeof why) != 0) {
+        fprintf(stderr, "grpo-studio: the studio needs a terminal: %s (use --headless for plain output)\n", why);
         return 1;
     }
     s->utf8 = theme_locale();
@@ -1013,11 +1024,16 @@ static int run_ui(Studio *s) {
     s->t_start = studio_now();
     update_size(s);
 
-    int rc = uv_loop_init(&s->loop);
+    sigset_t sigs;
+    ui_signals_set(&sigs);
+    s->sig_fd = signalfd(-1, &sigs, SFD_NONBLOCK | SFD_CLOEXEC);
+    int rc = s->sig_fd < 0 ? uv_translate_sys_error(errno) : uv_loop_init(&s->loop);
     if (rc == 0) rc = uv_poll_init(&s->loop, &s->poll, STDIN_FILENO);
+    if (rc == 0) rc = uv_poll_init(&s->loop, &s->sig_poll, s->sig_fd);
     if (rc != 0) {
         endwin();
         delscreen(scr);
+        if (s->sig_fd >= 0) close(s->sig_fd);
         fprintf(stderr, "grpo-studio: event loop: %s\n", uv_strerror(rc));
         return 1;
     }
@@ -1025,15 +1041,9 @@ static int run_ui(Studio *s) {
      * terminal can fail with EAGAIN and tear the screen. ncurses' nodelay mode does not need O_NONBLOCK. */
     clear_nonblock(STDIN_FILENO);
     clear_nonblock(STDOUT_FILENO);
-    s->poll.data = s->timer.data = s->async.data = s;
-    s->sig_winch.data = s->sig_int.data = s->sig_term.data = s;
+    s->poll.data = s->timer.data = s->async.data = s->sig_poll.data = s;
     uv_poll_start(&s->poll, UV_READABLE, on_stdin);
-    uv_signal_init(&s->loop, &s->sig_winch);
-    uv_signal_start(&s->sig_winch, on_signal, SIGWINCH);
-    uv_signal_init(&s->loop, &s->sig_int);
-    uv_signal_start(&s->sig_int, on_signal, SIGINT);
-    uv_signal_init(&s->loop, &s->sig_term);
-    uv_signal_start(&s->sig_term, on_signal, SIGTERM);
+    uv_poll_start(&s->sig_poll, UV_READABLE, on_signal);
     uv_timer_init(&s->loop, &s->timer);
     uv_timer_start(&s->timer, on_timer, FRAME_MS, FRAME_MS);
     uv_async_init(&s->loop, &s->async, on_async);
@@ -1051,6 +1061,8 @@ static int run_ui(Studio *s) {
     draw(s, 1);
     uv_run(&s->loop, UV_RUN_DEFAULT);
     uv_loop_close(&s->loop);
+    close(s->sig_fd);
+    s->sig_fd = -1;
 
     free_windows(s);
     endwin();

@@ -20,6 +20,7 @@
 #include "core/config.h"
 #include "core/record.h"
 #include "core/trainer.h"
+#include <stddef.h>
 
 typedef struct Studio Studio;
 
@@ -36,10 +37,16 @@ void studio_on_event(void *studio, const Event *ev);
 /* The three above in a TrainerCallbacks, for callers that have nothing of their own to chain. */
 TrainerCallbacks studio_callbacks(Studio *s);
 
+/* Whether the studio can run on this process's terminal: stdin and stdout are terminals and $TERM names one that
+ * can place the cursor (not "dumb"). Returns 0, or -1 with the reason in err ("TERM=dumb cannot place the cursor").
+ * Touches nothing: callers check before creating anything (a run database) that only the studio would use. */
+int studio_check_terminal(char *err, size_t n);
+
 /* Opens the terminal, starts trainer_run(t) on a worker thread and runs the loop until the user quits (q + confirm,
- * Ctrl-C, SIGTERM): then trainer_stop(t), waits for the worker (which saves the final checkpoint), restores the
- * terminal. If the trainer fails, the studio shows the error and waits for q. When the run simply finishes, the
- * studio stays open (state DONE) for browsing until q.
+ * Ctrl-C, SIGTERM, SIGHUP): then trainer_stop(t), waits for the worker (which saves the final checkpoint),
+ * restores the terminal. If the trainer fails, the studio shows the error and waits for q. When the run simply
+ * finishes, the studio stays open (state DONE) for browsing until q. The signals must be blocked in every thread
+ * (ui/signals.h: ui_signals_block): the loop reads them from a signalfd.
  * Returns the exit status: 0 after a clean quit or a finished run, 1 when the trainer failed or the terminal could
  * not be opened (message on stderr after the terminal is restored). */
 int studio_run(Studio *s, Trainer *t);

@@ -82,7 +82,8 @@ struct Studio {
     /* loop handles */
     uv_loop_t loop;
     uv_poll_t poll;
-    uv_signal_t sig_winch, sig_int, sig_term;
+    int sig_fd;              /* signalfd of ui/signals.h's set (blocked in every thread), -1 when closed */
+    uv_poll_t sig_poll;      /* watches sig_fd */
     uv_timer_t timer;
     uv_async_t async;
     uv_thread_t worker;
