@@ -47,16 +47,17 @@ blocked() {
     [ -z "$hex" ] && return 0
     (( (0x$hex & $3) == $3 ))
 }
-# check_threads PID MASK SKIP_MAIN: every thread blocks MASK (the main thread too unless SKIP_MAIN); >= 3 threads
+# check_threads PID MASK SKIP_MAIN [MIN]: every thread blocks MASK (the main thread too unless SKIP_MAIN); at least
+# MIN threads (default 3: main, the trainer and the store writer)
 check_threads() {
-    local pid=$1 mask=$2 skip=$3 n=0 tid
+    local pid=$1 mask=$2 skip=$3 min=${4:-3} n=0 tid
     for tid in $(ls "/proc/$pid/task"); do
         n=$((n + 1))
         [ "$skip" = 1 ] && [ "$tid" = "$pid" ] && continue
         blocked "$pid" "$tid" "$mask" ||
             fail "thread $tid of $pid does not block the signals: SigBlk $(awk '/^SigBlk:/ { print $2 }' "/proc/$pid/task/$tid/status")"
     done
-    [ "$n" -ge 3 ] || fail "only $n threads: expected the trainer and the store writer at least"
+    [ "$n" -ge "$min" ] || fail "only $n threads, expected at least $min"
     echo "ok: all $n threads block them$([ "$skip" = 1 ] && echo ' (the main thread takes them)')"
 }
 # check_stopped DB: status 'stopped', and a checkpoint at the run's last step, on disk
@@ -97,11 +98,12 @@ done
 # the main thread runs the training and takes them after each step)
 d=$(mktemp -d "$TMP/pretrain.XXXX")
 LOG=$d/pretrain.log
-"$BIN" pretrain "$SRC/configs/test-fast.ini" --set pretrain.steps=1000000 --out "$d/base" --no-eval >"$LOG" 2>&1 &
+"$BIN" pretrain "$SRC/configs/test-fast.ini" --set pretrain.steps=1000000 --set run.threads=2 --out "$d/base" \
+    --no-eval >"$LOG" 2>&1 &
 PID=$!
 has_progress() { grep -q '^step ' "$LOG"; }
 poll 120 has_progress || fail "pretrain printed no progress"
-check_threads "$PID" "$HUP_TERM_INT" 0
+check_threads "$PID" "$HUP_TERM_INT" 0 2   # main and the kernels' pool thread
 kill -HUP "$PID"
 wait "$PID"
 rc=$?
