@@ -9,6 +9,7 @@
 #include "storage/store_version.h"
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* v0 -> v1: the tables. */
 static const char MIGRATE_1[] =
@@ -215,6 +216,13 @@ static int ensure_schema(sqlite3 *db, const char *path, char *err, size_t errlen
 int store_db_open(const char *path, int create, sqlite3 **out, char *err, size_t errlen) {
     *out = NULL;
     if (err && errlen) err[0] = 0;
+    /* Without create, an empty file is not a database to give a schema to (switching it to WAL would already
+     * write its first page): refuse it untouched. */
+    struct stat sb;
+    if (!create && stat(path, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size == 0) {
+        snprintf(err, errlen, "%s: not a run database (the file is empty)", path);
+        return -1;
+    }
     sqlite3 *db = NULL;
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
     int rc = sqlite3_open_v2(path, &db, flags, NULL);

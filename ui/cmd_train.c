@@ -311,7 +311,7 @@ int cmd_train(int argc, char **argv) {
             ok = store_begin_run(store, &info, err, sizeof err) > 0;
             free(ini);
         }
-        if (ok) ok = (x.writer = store_writer_start(store, err, sizeof err)) != NULL;
+        if (ok) ok = (x.writer = store_writer_start(store, NULL, NULL, err, sizeof err)) != NULL;
         if (!ok) {
             fprintf(stderr, "grpo-studio train: run database %s: %s\n", db_path, err);
             store_close(store);
