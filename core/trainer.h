@@ -37,7 +37,9 @@ int trainer_restore(Trainer *t, const char *checkpoint_dir, char *err, size_t er
 void trainer_free(Trainer *t);
 
 /* Runs steps until run.steps is reached or stop is requested. Saves a final checkpoint on the way out.
- * Returns 0, or -1 after a failure (message in trainer_error). */
+ * Returns 0, or -1 after a failure (message in trainer_error; status TRAINER_FAILED), including a final checkpoint
+ * that could not be written. A periodic checkpoint that fails is an EVENT_ERROR named "checkpoint" and training
+ * goes on: the caller decides whether to stop (headless) or pause (studio). */
 int trainer_run(Trainer *t);
 const char *trainer_error(const Trainer *t);
 

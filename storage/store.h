@@ -21,6 +21,7 @@
 #define GRPO_STORE_H
 #include "core/record.h"
 #include "storage/store_version.h"
+#include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -42,7 +43,7 @@ typedef struct {
 typedef struct {
     int64_t run_id;
     int step;
-    char path[512];
+    char path[PATH_MAX];
     char sha256[65];               /* "" when not known */
     double wall_time;
 } StoreCheckpoint;

@@ -22,7 +22,7 @@ typedef struct Item {
     union {
         StepRecord step;     /* rollouts, metrics and their strings live in this same allocation */
         Event event;
-        struct { int step; char path[512]; char sha256[65]; double wall_time; } checkpoint;
+        struct { int step; char path[PATH_MAX]; char sha256[65]; double wall_time; } checkpoint;
         StoreEval eval;
         struct { char status[16]; double end_time; } status;
     } u;
