@@ -1,7 +1,13 @@
 /* cmd_train.c - `grpo-studio train`: builds the config, the run database and the trainer, then hands them to the
  * studio, or with --headless runs the trainer on a worker thread and prints a line per step (--json: JSON lines)
  * while the main thread waits for Ctrl-C / SIGTERM to stop it cleanly. --resume RUN.db continues a run from its
- * last checkpoint, rolling back the steps logged after it. */
+ * last checkpoint, rolling back the steps logged after it.
+ *
+ * One writer per run: the database (store_open's "<db>.lock") and the checkpoint folder ("<out_dir>/<name>/.lock")
+ * are locked, an existing database before the model is even built, and a second writer is refused by name and pid.
+ * Everything that can fail is checked before anything is created or changed. A write that fails later (the database
+ * writer's callback, a checkpoint's error event) is reported when it happens: headless stops, the studio pauses, and
+ * the run ends "failed" with a non-zero exit. */
 #include "core/checkpoint.h"
 #include "core/filelock.h"
 #include "core/trainer.h"
