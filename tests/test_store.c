@@ -215,6 +215,16 @@ static void test_migrate_from_v1(void **state) {
     assert_int_equal(sql_int(path, "SELECT n_rollouts FROM runs WHERE id = 1"), 6);
 }
 
+/* Byte 18 of an SQLite file's header: 1 for a rollback journal, 2 for WAL (which store_open switches to). */
+static int header_write_version(const char *path) {
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    assert_int_equal(fseek(f, 18, SEEK_SET), 0);
+    int v = fgetc(f);
+    fclose(f);
+    return v;
+}
+
 static void test_refuse_newer_and_foreign(void **state) {
     const char *newer = db_path("newer.db");
     sql_exec(newer, "CREATE TABLE runs (id INTEGER PRIMARY KEY); PRAGMA user_version = 99;");
@@ -226,11 +236,13 @@ static void test_refuse_newer_and_foreign(void **state) {
     assert_null(query_open(newer, err, sizeof err));
     assert_non_null(strstr(err, "newer"));
     assert_int_equal(sql_int(newer, "PRAGMA user_version"), 99);   /* untouched */
+    assert_int_equal(header_write_version(newer), 1);              /* not even switched to WAL */
 
     const char *foreign = db_path("foreign.db");
     sql_exec(foreign, "CREATE TABLE notes (t TEXT);");
     assert_null(store_open(foreign, err, sizeof err));
     assert_non_null(strstr(err, "not a GRPO Studio run database"));
+    assert_int_equal(header_write_version(foreign), 1);
 
     const char *junk = db_path("junk.db");
     FILE *f = fopen(junk, "w");
