@@ -45,7 +45,7 @@ typedef struct {
         int checkpoint_every, eval_every, eval_samples, eval_problems;
         int max_batch;       /* capacity for prompts_per_step * group_size while the run lives */
         char db[256];        /* run database; "" = runs/<name>.db; "none" = no database */
-        char out_dir[256];   /* checkpoints go to <out_dir>/<name>/step-N */
+        char out_dir[512];   /* checkpoints go to <out_dir>/<name>/step-N; longer is refused at load */
     } run;
     struct {
         int steps, batch_size, seq_len, warmup_steps;

@@ -3,6 +3,7 @@
  * owns the record (the trainer's step buffers while a callback runs; copy them to keep them). */
 #ifndef GRPO_RECORD_H
 #define GRPO_RECORD_H
+#include <limits.h>
 
 enum { ROLLOUT_FLAG_REFLECTION = 1, ROLLOUT_FLAG_SELF_CORRECTION = 2 };
 
@@ -46,7 +47,7 @@ typedef struct {
     char name[48];
     char old_value[48];
     char new_value[48];
-    char detail[256];      /* checkpoint path, error text, ... */
+    char detail[PATH_MAX]; /* checkpoint path (any path the file system takes), error text, ... */
 } Event;
 
 const char *event_kind_name(EventKind k);

@@ -77,8 +77,8 @@ struct Trainer {
     Config pending;
     Change changes[MAX_PENDING];
     int n_changes;
-    char error[512];
-    char last_ckpt[512];
+    char error[PATH_MAX + 256];
+    char last_ckpt[PATH_MAX];
     int shown_step;             /* trainer_step's answer */
 };
 
@@ -453,7 +453,7 @@ static int wait_while_paused(Trainer *t, int wake_for_save) {
 /* ---- checkpoints -------------------------------------------------------------------------------------------- */
 
 static int mkdir_p(const char *path) {
-    char buf[512];
+    char buf[PATH_MAX];
     snprintf(buf, sizeof buf, "%s", path);
     for (char *p = buf + 1; *p; p++) {
         if (*p != '/') continue;
@@ -464,12 +464,17 @@ static int mkdir_p(const char *path) {
     return mkdir(buf, 0755) != 0 && errno != EEXIST ? -1 : 0;
 }
 
+/* Writes a checkpoint of the current step. On failure the error is emitted (EVENT_ERROR, name "checkpoint") and kept
+ * in t->error; returns -1. */
 static int save_checkpoint(Trainer *t) {
-    char dir[512], parent[400], err[512];
+    /* The config bounds run.out_dir and run.name (sizeof each, checked at load), so these never truncate, and the
+     * path fits Event.detail and every path buffer after it. */
+    char dir[PATH_MAX], parent[PATH_MAX - 32], err[PATH_MAX + 128];
     snprintf(parent, sizeof parent, "%s/%s", t->cfg.run.out_dir, t->cfg.run.name);
     snprintf(dir, sizeof dir, "%s/step-%06d", parent, t->step);
     if (mkdir_p(parent) != 0) {
         snprintf(err, sizeof err, "cannot create %s: %s", parent, strerror(errno));
+        snprintf(t->error, sizeof t->error, "checkpoint at step %d: %s", t->step, err);
         emit(t, EVENT_ERROR, t->step, "checkpoint", NULL, NULL, err);
         return -1;
     }
@@ -482,6 +487,7 @@ static int save_checkpoint(Trainer *t) {
     int rc = checkpoint_save(dir, &t->policy, &t->tok, &t->opt, &st, err, sizeof err);
     free(st.config_ini);
     if (rc != 0) {
+        snprintf(t->error, sizeof t->error, "checkpoint at step %d: %s", t->step, err);
         emit(t, EVENT_ERROR, t->step, "checkpoint", NULL, NULL, err);
         return -1;
     }
@@ -779,7 +785,8 @@ int trainer_run(Trainer *t) {
         if (t->single) { t->single = 0; t->paused = 1; }
         pthread_mutex_unlock(&t->mu);
     }
-    if (t->step != t->saved_step) save_checkpoint(t);
+    /* A run whose last state could not be saved did not finish: it fails, with the checkpoint's error. */
+    if (t->step != t->saved_step && save_checkpoint(t) != 0) rc = -1;
     emit(t, EVENT_STOP, t->step, NULL, NULL, NULL, rc ? t->error : NULL);
     set_status(t, rc ? TRAINER_FAILED : TRAINER_DONE);
     return rc;

@@ -42,7 +42,9 @@ void trainer_free(Trainer *t);
 int trainer_memory_estimate(const Config *c, MemoryEstimate *e, char *err, size_t errlen);
 
 /* Runs steps until run.steps is reached or stop is requested. Saves a final checkpoint on the way out.
- * Returns 0, or -1 after a failure (message in trainer_error). */
+ * Returns 0, or -1 after a failure (message in trainer_error; status TRAINER_FAILED), including a final checkpoint
+ * that could not be written. A periodic checkpoint that fails is an EVENT_ERROR named "checkpoint" and training
+ * goes on: the caller decides whether to stop (headless) or pause (studio). */
 int trainer_run(Trainer *t);
 const char *trainer_error(const Trainer *t);
 

@@ -150,7 +150,7 @@ typedef struct {
     double *last_metric_values;
     int has_checkpoint;      /* the newest checkpoint, when has_checkpoint */
     int last_checkpoint_step;
-    char last_checkpoint_path[512];
+    char last_checkpoint_path[PATH_MAX];
 } QueryRun;
 
 typedef struct { int n; QueryRun *items; } QueryRunList;

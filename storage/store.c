@@ -3,10 +3,13 @@
  * these same functions from its own thread. */
 #include "storage/store.h"
 #include "storage/store_internal.h"
+#include "core/filelock.h"
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 
 enum {
@@ -58,6 +61,7 @@ static const char *const SQL[ST_COUNT] = {
 
 struct Store {
     sqlite3 *db;
+    FileLock *lock;             /* "<path>.lock": one writer per database */
     char *path;
     int64_t run_id;
     sqlite3_stmt *st[ST_COUNT];
@@ -73,14 +77,22 @@ static void set_err(Store *s, char *err, size_t errlen, const char *what) {
     store_db_error(err, errlen, s->path, s->db, what);
 }
 
-Store *store_open(const char *path, char *err, size_t errlen) {
+/* Takes the writer's lock, then opens (create: creating when missing) and prepares. */
+static Store *open_locked(const char *path, int create, char *err, size_t errlen) {
     Store *s = calloc(1, sizeof *s);
-    if (!s || !(s->path = strdup(path))) {
+    size_t n = strlen(path) + sizeof ".lock";
+    char *lock_path = malloc(n);
+    if (!s || !lock_path || !(s->path = strdup(path))) {
         free(s);
+        free(lock_path);
         store_db_error(err, errlen, path, NULL, "cannot open the run database (out of memory)");
         return NULL;
     }
-    if (store_db_open(path, 1, &s->db, err, errlen) != 0) { free(s->path); free(s); return NULL; }
+    snprintf(lock_path, n, "%s.lock", path);
+    s->lock = filelock_take(lock_path, "the run database", err, errlen);
+    free(lock_path);
+    if (!s->lock) { free(s->path); free(s); return NULL; }
+    if (store_db_open(path, create, &s->db, err, errlen) != 0) { store_close(s); return NULL; }
     for (int i = 0; i < ST_COUNT; i++) {
         if (sqlite3_prepare_v3(s->db, SQL[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i], NULL) != SQLITE_OK) {
             set_err(s, err, errlen, "cannot prepare the run database's statements");
@@ -91,6 +103,22 @@ Store *store_open(const char *path, char *err, size_t errlen) {
     return s;
 }
 
+Store *store_open(const char *path, char *err, size_t errlen) { return open_locked(path, 1, err, errlen); }
+
+Store *store_open_existing(const char *path, char *err, size_t errlen) {
+    /* Checked before the lock file is made next to it: a path that names no database is left as it was. */
+    struct stat sb;
+    if (stat(path, &sb) != 0) {
+        snprintf(err, errlen, "%s: no such run database (%s)", path, strerror(errno));
+        return NULL;
+    }
+    if (!S_ISREG(sb.st_mode)) {
+        snprintf(err, errlen, "%s: not a run database (not a regular file)", path);
+        return NULL;
+    }
+    return open_locked(path, 0, err, errlen);
+}
+
 void store_close(Store *s) {
     if (!s) return;
     if (s->db && !sqlite3_get_autocommit(s->db)) sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
@@ -99,6 +127,7 @@ void store_close(Store *s) {
         sqlite3_exec(s->db, "PRAGMA optimize", NULL, NULL, NULL);
         sqlite3_close_v2(s->db);
     }
+    filelock_release(s->lock);  /* after the close: the next writer finds the database at rest */
     free(s->path);
     free(s);
 }

@@ -21,6 +21,7 @@
 #define GRPO_STORE_H
 #include "core/record.h"
 #include "storage/store_version.h"
+#include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -42,7 +43,7 @@ typedef struct {
 typedef struct {
     int64_t run_id;
     int step;
-    char path[512];
+    char path[PATH_MAX];
     char sha256[65];               /* "" when not known */
     double wall_time;
 } StoreCheckpoint;
@@ -61,9 +62,16 @@ typedef struct {
 /* Opens (creating it and its schema when missing) the database at path for writing: WAL, busy_timeout, foreign
  * keys, prepared statements. An older schema is migrated in place, in one transaction; a database written by a
  * newer version (user_version > STORE_SCHEMA_VERSION) is refused with a message saying so. No run is selected yet:
- * call store_begin_run or store_use_run before writing. Returns NULL with err. Pair with store_close. */
+ * call store_begin_run or store_use_run before writing. Returns NULL with err. Pair with store_close.
+ * One writer per database: the Store holds an exclusive lock on "<path>.lock" (core/filelock.h) until
+ * store_close, taken before the file is touched; while another process (or Store) holds it, store_open fails at
+ * once with err naming the lock file and the holder's pid. Readers (query.h, export.h, sqlite3) take no lock. */
 Store *store_open(const char *path, char *err, size_t errlen);
-/* Finishes pending work (a transaction left open is rolled back), runs PRAGMA optimize, closes. NULL is fine. */
+/* store_open for a database that must already exist (train --resume): a missing path, or a file that is empty or
+ * not a run database, is refused and left untouched - nothing is created, no schema is written. */
+Store *store_open_existing(const char *path, char *err, size_t errlen);
+/* Finishes pending work (a transaction left open is rolled back), runs PRAGMA optimize, closes, releases the
+ * writer's lock. NULL is fine. */
 void store_close(Store *s);
 /* The path given to store_open (owned by s). */
 const char *store_path(const Store *s);
@@ -103,9 +111,15 @@ int store_last_checkpoint(Store *s, StoreCheckpoint *out, char *err, size_t errl
 
 typedef struct StoreWriter StoreWriter;
 
+/* Called once, right after the first write fails (disk full, I/O error, ...), on the writer thread (or, when a copy
+ * cannot be allocated, on the thread that queued it): error names the database file and the SQLite error. It must
+ * return quickly and must not call back into the writer. */
+typedef void (*StoreWriterErrorFn)(void *ud, const char *error);
+
 /* Starts the writer thread on s (which must have a run selected). From now until store_writer_stop, only the writer
- * thread touches s. Returns NULL with err. */
-StoreWriter *store_writer_start(Store *s, char *err, size_t errlen);
+ * thread touches s. on_error (may be NULL) is told about the first failed write when it happens, so the caller can
+ * stop training instead of learning about it at store_writer_stop. Returns NULL with err. */
+StoreWriter *store_writer_start(Store *s, StoreWriterErrorFn on_error, void *ud, char *err, size_t errlen);
 /* Queue a deep copy of rec / ev / the checkpoint / the eval / a status change; return at once without touching the
  * database. They are written in the order queued. Return 0, or -1 when out of memory or after the writer has
  * failed (the first error stays in store_writer_error). Callable from any thread. */

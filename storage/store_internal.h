@@ -6,8 +6,9 @@
 #include <stddef.h>
 
 /* Opens path with the run database's settings (WAL, synchronous=NORMAL, busy_timeout, foreign keys) and brings its
- * schema to STORE_SCHEMA_VERSION: creates it when the file is new or empty, migrates an older one in one
- * transaction, refuses a newer one and a file that is not a run database. create: 1 to create a missing file.
+ * schema to STORE_SCHEMA_VERSION: creates it when the file is new (or empty, with create), migrates an older one in
+ * one transaction, refuses a newer one and a file that is not a run database. create: 1 to create a missing file
+ * and give an empty one its schema; 0 refuses an empty file without touching it.
  * Returns 0 with *out set, or -1 with err (and *out NULL). */
 int store_db_open(const char *path, int create, sqlite3 **out, char *err, size_t errlen);
 

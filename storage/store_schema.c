@@ -9,6 +9,7 @@
 #include "storage/store_version.h"
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* v0 -> v1: the tables. */
 static const char MIGRATE_1[] =
@@ -167,31 +168,35 @@ static int fail(sqlite3 *db, char *err, size_t errlen, const char *path, const c
     return -1;
 }
 
+/* A database at schema version v that we must not write: another program's (tables but no version) or a newer
+ * build's. Returns -1 with err saying which, else 0. */
+static int refuse_foreign(sqlite3 *db, const char *path, int v, char *err, size_t errlen) {
+    if (v == 0 && schema_objects(db) != 0) {
+        snprintf(err, errlen, "%s: not a GRPO Studio run database (it has tables but no schema version)", path);
+        return -1;
+    }
+    if (v > STORE_SCHEMA_VERSION) {
+        snprintf(err, errlen, "%s: written by a newer GRPO Studio (run database schema version %d; this build "
+                 "knows versions up to %d): open it with a newer grpo-studio", path, v, STORE_SCHEMA_VERSION);
+        return -1;
+    }
+    return 0;
+}
+
 /* Brings the schema to STORE_SCHEMA_VERSION; the version is read again under the write lock, so two processes
  * opening a new file at once create it once. */
 static int ensure_schema(sqlite3 *db, const char *path, char *err, size_t errlen) {
     int v = store_db_version(db);
     if (v < 0) { store_db_error(err, errlen, path, db, "cannot read the schema version"); return -1; }
     if (v == STORE_SCHEMA_VERSION) return 0;
-    if (v > STORE_SCHEMA_VERSION) {
-        snprintf(err, errlen, "%s: written by a newer GRPO Studio (run database schema version %d; this build "
-                 "knows versions up to %d): open it with a newer grpo-studio", path, v, STORE_SCHEMA_VERSION);
-        return -1;
-    }
+    if (refuse_foreign(db, path, v, err, errlen) != 0) return -1;
     if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
         store_db_error(err, errlen, path, db, "cannot lock the database to create or migrate its schema");
         return -1;
     }
     v = store_db_version(db);
-    if (v == 0 && schema_objects(db) != 0) {
+    if (refuse_foreign(db, path, v, err, errlen) != 0) {   /* another process got there between our two reads */
         sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-        snprintf(err, errlen, "%s: not a GRPO Studio run database (it has tables but no schema version)", path);
-        return -1;
-    }
-    if (v > STORE_SCHEMA_VERSION) {   /* a newer build migrated it between our two reads */
-        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-        snprintf(err, errlen, "%s: written by a newer GRPO Studio (run database schema version %d; this build "
-                 "knows versions up to %d): open it with a newer grpo-studio", path, v, STORE_SCHEMA_VERSION);
         return -1;
     }
     if (v < STORE_SCHEMA_VERSION) {
@@ -215,6 +220,13 @@ static int ensure_schema(sqlite3 *db, const char *path, char *err, size_t errlen
 int store_db_open(const char *path, int create, sqlite3 **out, char *err, size_t errlen) {
     *out = NULL;
     if (err && errlen) err[0] = 0;
+    /* Without create, an empty file is not a database to give a schema to (switching it to WAL would already
+     * write its first page): refuse it untouched. */
+    struct stat sb;
+    if (!create && stat(path, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size == 0) {
+        snprintf(err, errlen, "%s: not a run database (the file is empty)", path);
+        return -1;
+    }
     sqlite3 *db = NULL;
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
     int rc = sqlite3_open_v2(path, &db, flags, NULL);
@@ -224,7 +236,11 @@ int store_db_open(const char *path, int create, sqlite3 **out, char *err, size_t
     }
     sqlite3_extended_result_codes(db, 1);
     sqlite3_busy_timeout(db, STORE_BUSY_TIMEOUT_MS);
-    /* A file that is not SQLite fails here, on the first read. */
+    /* A file that is not SQLite fails here, on the first read; another program's database or a newer build's is
+     * refused before our first write (switching to WAL already writes its header). */
+    int v = store_db_version(db);
+    if (v < 0) return fail(db, err, errlen, path, "cannot open the run database");
+    if (refuse_foreign(db, path, v, err, errlen) != 0) { sqlite3_close_v2(db); return -1; }
     char *jm = NULL;
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(db, "PRAGMA journal_mode = WAL", -1, &st, NULL) != SQLITE_OK)

@@ -22,7 +22,7 @@ typedef struct Item {
     union {
         StepRecord step;     /* rollouts, metrics and their strings live in this same allocation */
         Event event;
-        struct { int step; char path[512]; char sha256[65]; double wall_time; } checkpoint;
+        struct { int step; char path[PATH_MAX]; char sha256[65]; double wall_time; } checkpoint;
         StoreEval eval;
         struct { char status[16]; double end_time; } status;
     } u;
@@ -39,7 +39,9 @@ struct StoreWriter {
     int pending;
     int stopping;
     int failed;
-    char error[512];
+    char error[1024];
+    StoreWriterErrorFn on_error;  /* told once, on the writer thread, when the first write fails */
+    void *on_error_ud;
     int64_t steps_written;
     double last_step_ms;
 };
@@ -117,7 +119,7 @@ static void write_item(StoreWriter *w, Item *it, char *err, size_t errlen, int *
 
 static void *writer_main(void *arg) {
     StoreWriter *w = arg;
-    char err[512];
+    char err[1024];
     /* The lowest CPU priority (Linux: per thread): training keeps both cores busy, and a write can wait for the
      * moments they are idle (between steps, while rewards are scored) instead of preempting a worker that the
      * others then wait for. Nothing is lost by waiting: the queue keeps every step. */
@@ -140,7 +142,12 @@ static void *writer_main(void *arg) {
         pthread_mutex_lock(&w->mu);
         if (rc != 0 && !w->failed) {
             w->failed = 1;
-            memcpy(w->error, err, sizeof w->error);
+            snprintf(w->error, sizeof w->error, "%s", err);
+            if (w->on_error) {      /* told now, not at stop: the trainer must not go on unrecorded */
+                pthread_mutex_unlock(&w->mu);
+                w->on_error(w->on_error_ud, err);
+                pthread_mutex_lock(&w->mu);
+            }
         }
         w->pending--;
         w->finished++;
@@ -150,7 +157,7 @@ static void *writer_main(void *arg) {
     return NULL;
 }
 
-StoreWriter *store_writer_start(Store *s, char *err, size_t errlen) {
+StoreWriter *store_writer_start(Store *s, StoreWriterErrorFn on_error, void *ud, char *err, size_t errlen) {
     if (store_run_id(s) <= 0) {
         snprintf(err, errlen, "%s: no run selected before starting the writer", store_path(s));
         return NULL;
@@ -158,6 +165,8 @@ StoreWriter *store_writer_start(Store *s, char *err, size_t errlen) {
     StoreWriter *w = calloc(1, sizeof *w);
     if (!w) { snprintf(err, errlen, "%s: cannot start the writer (out of memory)", store_path(s)); return NULL; }
     w->s = s;
+    w->on_error = on_error;
+    w->on_error_ud = ud;
     pthread_mutex_init(&w->mu, NULL);
     pthread_cond_init(&w->wake, NULL);
     pthread_cond_init(&w->done, NULL);
@@ -176,11 +185,15 @@ StoreWriter *store_writer_start(Store *s, char *err, size_t errlen) {
 static int enqueue(StoreWriter *w, Item *it) {
     if (!it) {
         pthread_mutex_lock(&w->mu);
-        if (!w->failed) {
+        int first = !w->failed;
+        if (first) {
             w->failed = 1;
             snprintf(w->error, sizeof w->error, "%s: out of memory while queueing a write", store_path(w->s));
         }
+        char msg[sizeof w->error];
+        memcpy(msg, w->error, sizeof msg);
         pthread_mutex_unlock(&w->mu);
+        if (first && w->on_error) w->on_error(w->on_error_ud, msg);
         return -1;
     }
     it->next = NULL;

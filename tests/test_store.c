@@ -1,7 +1,8 @@
 /* test_store.c - the run database writer (storage/store.h) on real SQLite files in a temporary directory: schema
  * creation, migration from version 1, refusal of newer and foreign files, a round trip of every field, idempotent
- * step rewrites, rollback for resume, the asynchronous writer (deep copies, ordering, sticky errors) and readers on
- * a second connection while a write transaction is open. */
+ * step rewrites, rollback for resume, the asynchronous writer (deep copies, ordering, sticky errors, a failed write
+ * reported when it happens), readers on a second connection while a write transaction is open, one writer per
+ * database (the lock), and opening for resume that leaves a path naming no database untouched. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,10 +13,14 @@
 #include "storage/store.h"
 #include <math.h>
 #include <pthread.h>
+#include <signal.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 static char g_dir[64];
@@ -210,6 +215,16 @@ static void test_migrate_from_v1(void **state) {
     assert_int_equal(sql_int(path, "SELECT n_rollouts FROM runs WHERE id = 1"), 6);
 }
 
+/* Byte 18 of an SQLite file's header: 1 for a rollback journal, 2 for WAL (which store_open switches to). */
+static int header_write_version(const char *path) {
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    assert_int_equal(fseek(f, 18, SEEK_SET), 0);
+    int v = fgetc(f);
+    fclose(f);
+    return v;
+}
+
 static void test_refuse_newer_and_foreign(void **state) {
     const char *newer = db_path("newer.db");
     sql_exec(newer, "CREATE TABLE runs (id INTEGER PRIMARY KEY); PRAGMA user_version = 99;");
@@ -221,11 +236,13 @@ static void test_refuse_newer_and_foreign(void **state) {
     assert_null(query_open(newer, err, sizeof err));
     assert_non_null(strstr(err, "newer"));
     assert_int_equal(sql_int(newer, "PRAGMA user_version"), 99);   /* untouched */
+    assert_int_equal(header_write_version(newer), 1);              /* not even switched to WAL */
 
     const char *foreign = db_path("foreign.db");
     sql_exec(foreign, "CREATE TABLE notes (t TEXT);");
     assert_null(store_open(foreign, err, sizeof err));
     assert_non_null(strstr(err, "not a GRPO Studio run database"));
+    assert_int_equal(header_write_version(foreign), 1);
 
     const char *junk = db_path("junk.db");
     FILE *f = fopen(junk, "w");
@@ -462,7 +479,7 @@ static void test_async_writer(void **state) {
     const char *path = db_path("async.db");
     char err[512];
     Store *s = open_with_run(path, "async");
-    StoreWriter *w = store_writer_start(s, err, sizeof err);
+    StoreWriter *w = store_writer_start(s, NULL, NULL, err, sizeof err);
     assert_non_null(w);
     StepBuf *b = malloc(sizeof *b);
     for (int step = 1; step <= 40; step++) {
@@ -504,7 +521,7 @@ static void test_async_writer_error_is_sticky(void **state) {
     const char *path = db_path("async_err.db");
     char err[512];
     Store *s = open_with_run(path, "err");
-    StoreWriter *w = store_writer_start(s, err, sizeof err);
+    StoreWriter *w = store_writer_start(s, NULL, NULL, err, sizeof err);
     StepBuf *b = malloc(sizeof *b);
     make_step(b, 1, 2, 2);
     b->r[1].sample_index = 0;                 /* duplicate key: this step fails */
@@ -522,8 +539,148 @@ static void test_async_writer_error_is_sticky(void **state) {
     assert_int_equal(sql_int(path, "SELECT count(*) FROM rollouts"), 0);
     /* A writer needs a selected run. */
     s = store_open(path, err, sizeof err);
-    assert_null(store_writer_start(s, err, sizeof err));
+    assert_null(store_writer_start(s, NULL, NULL, err, sizeof err));
     store_close(s);
+}
+
+/* What the writer's error callback was told, and when. */
+typedef struct {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int calls;
+    char msg[1024];
+} ErrSink;
+
+static void sink_error(void *ud, const char *error) {
+    ErrSink *k = ud;
+    pthread_mutex_lock(&k->mu);
+    k->calls++;
+    snprintf(k->msg, sizeof k->msg, "%s", error);
+    pthread_cond_broadcast(&k->cv);
+    pthread_mutex_unlock(&k->mu);
+}
+
+static off_t file_size(const char *path) {
+    struct stat sb;
+    return stat(path, &sb) == 0 ? sb.st_size : -1;
+}
+
+/* The disk fills up under a running writer: the failure reaches the error callback while nothing else is queued -
+ * no flush, no stop - so the trainer can stop at once instead of learning about it at exit. A file size limit
+ * (RLIMIT_FSIZE, SIGXFSZ ignored) makes the next write fail with EFBIG, as a full disk does with ENOSPC. */
+static void test_async_writer_reports_failure_when_it_happens(void **state) {
+    const char *path = db_path("full.db");
+    char err[512], wal[300];
+    snprintf(wal, sizeof wal, "%s-wal", path);
+    ErrSink sink = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+    Store *s = open_with_run(path, "full");
+    StoreWriter *w = store_writer_start(s, sink_error, &sink, err, sizeof err);
+    assert_non_null(w);
+    StepBuf *b = malloc(sizeof *b);
+    make_step(b, 1, 4, 4);
+    assert_int_equal(store_writer_step(w, &b->rec), 0);
+    assert_int_equal(store_writer_flush(w), 0);
+
+    struct rlimit old, lim;
+    assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+    void (*old_xfsz)(int) = signal(SIGXFSZ, SIG_IGN);
+    lim = old;
+    off_t cap = file_size(wal) > file_size(path) ? file_size(wal) : file_size(path);
+    lim.rlim_cur = (rlim_t)cap;
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+    make_step(b, 2, 4, 4);
+    assert_int_equal(store_writer_step(w, &b->rec), 0);
+    struct timespec deadline;
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += 60;    /* only a bound for a broken writer; the callback comes as soon as the write fails */
+    pthread_mutex_lock(&sink.mu);
+    while (sink.calls == 0 && pthread_cond_timedwait(&sink.cv, &sink.mu, &deadline) == 0) {}
+    int calls = sink.calls;
+    char msg[1024];
+    snprintf(msg, sizeof msg, "%s", sink.msg);
+    pthread_mutex_unlock(&sink.mu);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+    signal(SIGXFSZ, old_xfsz);
+
+    assert_int_equal(calls, 1);
+    assert_non_null(strstr(msg, path));
+    assert_int_equal(store_writer_error(w, err, sizeof err), 1);
+    assert_string_equal(err, msg);
+    make_step(b, 3, 4, 4);
+    assert_int_equal(store_writer_step(w, &b->rec), -1);    /* refused after the failure; not told again */
+    assert_int_equal(store_writer_stop(w, err, sizeof err), -1);
+    pthread_mutex_lock(&sink.mu);
+    assert_int_equal(sink.calls, 1);
+    pthread_mutex_unlock(&sink.mu);
+    /* Space again: what was committed is there, and the run can be marked failed. */
+    assert_int_equal(store_set_status(s, "failed", 2e9, err, sizeof err), 0);
+    store_close(s);
+    free(b);
+    assert_int_equal(sql_int(path, "SELECT count(DISTINCT step) FROM rollouts"), 1);
+    assert_int_equal(sql_int(path, "SELECT status = 'failed' FROM runs"), 1);
+}
+
+static int exists(const char *path) { return access(path, F_OK) == 0; }
+
+/* One writer per database: a second store_open is refused at once, naming the lock file and our pid; readers keep
+ * working; the lock goes with its holder, and a lock file nobody holds (left by a SIGKILL) blocks no one. */
+static void test_one_writer_per_database(void **state) {
+    const char *path = db_path("locked.db"), *lock = db_path("locked.db.lock");
+    char err[512], pid[32];
+    snprintf(pid, sizeof pid, "process %ld", (long)getpid());
+    Store *a = open_with_run(path, "first");
+    assert_true(exists(lock));
+    assert_null(store_open(path, err, sizeof err));
+    assert_non_null(strstr(err, lock));
+    assert_non_null(strstr(err, pid));
+    assert_null(store_open_existing(path, err, sizeof err));
+    assert_non_null(strstr(err, pid));
+    Query *q = query_open(path, err, sizeof err);          /* readers take no lock */
+    if (!q) fail_msg("reader refused while a writer holds the lock: %s", err);
+    query_close(q);
+    assert_int_equal(sql_int(path, "SELECT count(*) FROM runs"), 1);
+    store_close(a);
+    assert_false(exists(lock));                            /* a clean close leaves nothing behind */
+
+    FILE *f = fopen(lock, "w");                            /* stale: written by a process that is gone */
+    fputs("999999999\n", f);
+    fclose(f);
+    Store *b = store_open_existing(path, err, sizeof err);
+    if (!b) fail_msg("a stale lock file blocked the writer: %s", err);
+    store_close(b);
+    assert_false(exists(lock));
+}
+
+/* Opening for resume: a missing path, an empty file and a file that is not SQLite are refused and left exactly as
+ * they were - nothing created, no schema written, no lock file left behind. */
+static void test_open_existing_touches_nothing(void **state) {
+    char err[512];
+    const char *missing = db_path("nothing-here.db");
+    assert_null(store_open_existing(missing, err, sizeof err));
+    assert_non_null(strstr(err, missing));
+    assert_non_null(strstr(err, "no such"));
+    assert_false(exists(missing));
+    assert_false(exists(db_path("nothing-here.db.lock")));
+
+    const char *empty = db_path("empty.db");
+    fclose(fopen(empty, "w"));
+    assert_null(store_open_existing(empty, err, sizeof err));
+    assert_non_null(strstr(err, "empty"));
+    assert_int_equal(file_size(empty), 0);
+    assert_null(query_open(empty, err, sizeof err));       /* a reader does not give it a schema either */
+    assert_int_equal(file_size(empty), 0);
+    assert_false(exists(db_path("empty.db.lock")));
+    assert_false(exists(db_path("empty.db-wal")));
+
+    const char *junk = db_path("text.db");
+    FILE *f = fopen(junk, "w");
+    fputs("this is not sqlite at all, just some text that is long enough to be a header ...........", f);
+    fclose(f);
+    off_t n = file_size(junk);
+    assert_null(store_open_existing(junk, err, sizeof err));
+    assert_non_null(strstr(err, junk));
+    assert_int_equal(file_size(junk), n);
+    assert_false(exists(db_path("text.db.lock")));
 }
 
 /* A second connection reads while a write transaction is open, and sees steps whole or not at all. */
@@ -562,7 +719,7 @@ static void test_reader_during_write(void **state) {
     /* A writer thread commits steps while this thread counts: always whole steps of 16. */
     s = store_open(path, err, sizeof err);
     assert_int_equal(store_use_run(s, 1, err, sizeof err), 1);
-    StoreWriter *w = store_writer_start(s, err, sizeof err);
+    StoreWriter *w = store_writer_start(s, NULL, NULL, err, sizeof err);
     for (int step = 10; step < 70; step++) {
         make_step(b, step, 4, 4);
         assert_int_equal(store_writer_step(w, &b->rec), 0);
@@ -597,6 +754,9 @@ int main(void) {
         cmocka_unit_test(test_async_writer),
         cmocka_unit_test(test_async_writer_error_is_sticky),
         cmocka_unit_test(test_reader_during_write),
+        cmocka_unit_test(test_async_writer_reports_failure_when_it_happens),
+        cmocka_unit_test(test_one_writer_per_database),
+        cmocka_unit_test(test_open_existing_touches_nothing),
     };
     return cmocka_run_group_tests_name("store", tests, setup, teardown);
 }

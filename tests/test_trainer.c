@@ -1,5 +1,6 @@
 /* test_trainer.c - the GRPO step loop: steering from another thread (pause, single step, set, stop), no allocation
- * inside a training step, and a resumed run that continues exactly where an uninterrupted one goes. */
+ * inside a training step, a resumed run that continues exactly where an uninterrupted one goes, and a run whose last
+ * checkpoint cannot be written ends failed. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -80,7 +81,7 @@ typedef struct {
     double lr_at_step[64];
     int n_set_events, set_step;
     char set_old[48], set_new[48];
-    int n_pause, n_checkpoints;
+    int n_pause, n_checkpoints, n_errors;
     int stop_at;              /* the callback stops the trainer after this step (0: never) */
     Trainer *t;
 } Seen;
@@ -110,6 +111,7 @@ static void on_event(void *ud, const Event *ev) {
     }
     s->n_pause += ev->kind == EVENT_PAUSE;
     s->n_checkpoints += ev->kind == EVENT_CHECKPOINT;
+    s->n_errors += ev->kind == EVENT_ERROR;
     pthread_mutex_unlock(&s->mu);
 }
 
@@ -280,6 +282,31 @@ static void test_estimate_matches_allocation(void **state) {
     if (fabs(est - asked) > 0.05 * asked) fail_msg("estimate %.0f bytes, trainer_new asked for %.0f", est, asked);
 }
 
+/* The last checkpoint cannot be written (its folder is under a regular file): the run did not finish, so trainer_run
+ * fails with the checkpoint's error and status FAILED - never 0 and DONE - and the error is an event. */
+static void test_failed_final_checkpoint_fails_the_run(void **state) {
+    (void)state;
+    Config c;
+    small_config(&c, "nowhere");
+    char blocker[300], err[512];
+    snprintf(blocker, sizeof blocker, "%s/a-file", g_dir);
+    FILE *f = fopen(blocker, "w");
+    fclose(f);
+    snprintf(c.run.out_dir, sizeof c.run.out_dir, "%s/a-file/out", g_dir);
+    c.run.steps = 1;
+    Seen s = {.mu = PTHREAD_MUTEX_INITIALIZER};
+    TrainerCallbacks cb = {.ud = &s, .on_step = on_step, .on_event = on_event};
+    Trainer *t = trainer_new(&c, &cb, err, sizeof err);
+    if (!t) fail_msg("%s", err);
+    assert_int_equal(trainer_run(t), -1);
+    assert_int_equal(trainer_status(t), TRAINER_FAILED);
+    assert_non_null(strstr(trainer_error(t), "checkpoint"));
+    assert_non_null(strstr(trainer_error(t), blocker));
+    assert_int_equal(s.n_errors, 1);
+    assert_int_equal(s.n_checkpoints, 0);
+    trainer_free(t);
+}
+
 int main(void) {
     count_allocs_start();
     snprintf(g_dir, sizeof g_dir, "/tmp/grpo-test-trainer-XXXXXX");
@@ -290,6 +317,7 @@ int main(void) {
         cmocka_unit_test(test_resume_continues_like_an_uninterrupted_run),
         cmocka_unit_test(test_too_large_is_refused_at_once),
         cmocka_unit_test(test_estimate_matches_allocation),
+        cmocka_unit_test(test_failed_final_checkpoint_fails_the_run),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     char cmd[300];

@@ -1,8 +1,15 @@
 /* cmd_train.c - `grpo-studio train`: builds the config, the run database and the trainer, then hands them to the
  * studio, or with --headless runs the trainer on a worker thread and prints a line per step (--json: JSON lines)
  * while the main thread waits for Ctrl-C / SIGTERM / SIGHUP to stop it cleanly. --resume RUN.db continues a run
- * from its last checkpoint, rolling back the steps logged after it. */
+ * from its last checkpoint, rolling back the steps logged after it.
+ *
+ * One writer per run: the database (store_open's "<db>.lock") and the checkpoint folder ("<out_dir>/<name>/.lock")
+ * are locked, an existing database before the model is even built, and a second writer is refused by name and pid.
+ * Everything that can fail is checked before anything is created or changed. A write that fails later (the database
+ * writer's callback, a checkpoint's error event) is reported when it happens: headless stops, the studio pauses, and
+ * the run ends "failed" with a non-zero exit. */
 #include "core/checkpoint.h"
+#include "core/filelock.h"
 #include "core/trainer.h"
 #include "storage/query.h"
 #include "storage/store.h"
@@ -22,13 +29,17 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 typedef struct {
     int json;
     int total_steps;
     StoreWriter *writer;
     Studio *studio;
+    Trainer *t;
     double t0;
+    int write_failed;         /* atomic: a database or checkpoint write failed; the first one's message below */
+    char write_error[PATH_MAX + 256];
 } TrainCtx;
 
 static double metric(const StepRecord *r, const char *name, double dflt) {
@@ -92,10 +103,26 @@ static void print_event(TrainCtx *x, const Event *ev) {
     fflush(stdout);
 }
 
+static int write_failed(TrainCtx *x) { return __atomic_load_n(&x->write_failed, __ATOMIC_ACQUIRE) == 2; }
+
+/* A write failed (the run database or a checkpoint), and its error event has been shown: training must not go on
+ * unrecorded. Headless stops at the next safe point (exit status 1); the studio pauses, its status bar and event log
+ * showing the error. Either way the run ends "failed". error: the message the command ends with (the first one is
+ * kept); NULL when the failure was already reported and we only stop or pause again. Any thread. */
+static void on_write_failed(TrainCtx *x, const char *error) {
+    int expected = 0;
+    if (error && __atomic_compare_exchange_n(&x->write_failed, &expected, 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+        snprintf(x->write_error, sizeof x->write_error, "%s", error);
+        __atomic_store_n(&x->write_failed, 2, __ATOMIC_RELEASE);
+    }
+    if (x->studio) trainer_pause(x->t);
+    else trainer_stop(x->t);
+}
+
 static void on_step(void *ud, const StepRecord *r) {
     TrainCtx *x = ud;
     if (x->writer) {
-        store_writer_step(x->writer, r);
+        if (store_writer_step(x->writer, r) != 0) on_write_failed(x, NULL);   /* resumed after a failed write */
         double p1 = metric(r, "eval_pass1", NAN);
         if (!isnan(p1)) {
             StoreEval e = {.step = r->step, .pass1 = p1, .cons_k = metric(r, "eval_consk", NAN),
@@ -119,7 +146,7 @@ static void on_event(void *ud, const Event *ev) {
     if (x->writer) {
         store_writer_event(x->writer, ev);
         if (ev->kind == EVENT_CHECKPOINT && ev->detail[0]) {
-            char path[600], hex[65] = "";
+            char path[PATH_MAX + 32], hex[65] = "";
             snprintf(path, sizeof path, "%s/model.safetensors", ev->detail);
             checkpoint_file_sha256(path, hex);
             store_writer_checkpoint(x->writer, ev->step, ev->detail, hex);
@@ -127,6 +154,22 @@ static void on_event(void *ud, const Event *ev) {
     }
     if (x->studio) studio_on_event(x->studio, ev);
     else print_event(x, ev);
+    if (ev->kind == EVENT_ERROR && !strcmp(ev->name, "checkpoint")) {
+        char msg[sizeof ev->detail + 64];
+        snprintf(msg, sizeof msg, "checkpoint at step %d: %s", ev->step, ev->detail);
+        on_write_failed(x, msg);
+    }
+}
+
+/* The run database's writer failed (disk full, I/O error): on the writer thread, when it happens. */
+static void on_store_error(void *ud, const char *error) {
+    TrainCtx *x = ud;
+    Event ev = {.kind = EVENT_ERROR, .step = trainer_step(x->t)};
+    snprintf(ev.name, sizeof ev.name, "database");
+    snprintf(ev.detail, sizeof ev.detail, "%s", error);
+    if (x->studio) studio_on_event(x->studio, &ev);
+    else print_event(x, &ev);
+    on_write_failed(x, error);
 }
 
 static void usage(FILE *f) {
@@ -183,8 +226,18 @@ static int run_headless(Trainer *t) {
     return w.rc;
 }
 
+/* Deletes a run database this command created and then could not use, with its WAL and shared-memory files. */
+static void remove_db_files(const char *db) {
+    char side[1040];
+    unlink(db);
+    snprintf(side, sizeof side, "%s-wal", db);
+    unlink(side);
+    snprintf(side, sizeof side, "%s-shm", db);
+    unlink(side);
+}
+
 static int mkdirs_for(const char *file) {
-    char dir[1024];
+    char dir[PATH_MAX];
     snprintf(dir, sizeof dir, "%s", file);
     char *slash = strrchr(dir, '/');
     if (!slash) return 0;
@@ -267,17 +320,24 @@ int cmd_train(int argc, char **argv) {
         headless = 1;
     }
 
-    char err[1024], ckpt[512] = "", db_path[1024] = "";
+    char err[PATH_MAX + 256], ckpt[PATH_MAX] = "", db_path[1024] = "";
     int ckpt_step = 0;
     Config cfg;
+    Store *store = NULL;
     if (resume) {
+        /* One writer per run, refused at once; a path that names no run database is left as it was. */
+        if (!(store = store_open_existing(resume, err, sizeof err))) {
+            fprintf(stderr, "grpo-studio train: --resume: %s\n", err);
+            return 1;
+        }
         if (resume_info(resume, &cfg, ckpt, sizeof ckpt, &ckpt_step, err, sizeof err) != 0) {
             fprintf(stderr, "grpo-studio train: %s\n", err);
+            store_close(store);
             return 1;
         }
         snprintf(db_path, sizeof db_path, "%s", resume);
         cli_apply_config(&cfg);
-        char buf[256];
+        char buf[sizeof cfg.model.init];
         if (strcmp(cfg.model.init, "random") != 0) {
             cli_resolve(buf, sizeof buf, cfg.model.init);
             snprintf(cfg.model.init, sizeof cfg.model.init, "%s", buf);
@@ -292,6 +352,11 @@ int cmd_train(int argc, char **argv) {
         else snprintf(db_path, sizeof db_path, "runs/%s.db", cfg.run.name);
     }
     int use_db = strcmp(db_path, "none") != 0;
+    /* An existing database is locked now, before the model is built, so a second writer hears at once. */
+    if (use_db && !store && access(db_path, F_OK) == 0 && !(store = store_open(db_path, err, sizeof err))) {
+        fprintf(stderr, "grpo-studio train: run database %s: %s\n", db_path, err);
+        return 1;
+    }
 
     TrainCtx x = {.json = json, .total_steps = cfg.run.steps, .t0 = mono()};
     TrainerCallbacks cb = {.ud = &x, .on_step = on_step, .on_trace = on_trace, .on_event = on_event};
@@ -304,10 +369,12 @@ int cmd_train(int argc, char **argv) {
         fflush(stdout);
     }
     Trainer *t = trainer_new(&cfg, &cb, err, sizeof err);
-    if (!t) { fprintf(stderr, "grpo-studio train: %s\n", err); return 1; }
+    if (!t) { fprintf(stderr, "grpo-studio train: %s\n", err); store_close(store); return 1; }
+    x.t = t;
     if (resume && trainer_restore(t, ckpt, err, sizeof err) != 0) {
         fprintf(stderr, "grpo-studio train: resume from %s: %s\n", ckpt, err);
         trainer_free(t);
+        store_close(store);
         return 1;
     }
     /* The checkpoint brings the config in force when it was written; --set on resume are live changes on top,
@@ -319,18 +386,43 @@ int cmd_train(int argc, char **argv) {
         if (!eq || trainer_set(t, key, eq + 1, err, sizeof err) != 0) {
             fprintf(stderr, "grpo-studio train: --set %s: %s\n", sets[i], eq ? err : "expected section.key=value");
             trainer_free(t);
+            store_close(store);
             return 2;
         }
     }
 
-    Store *store = NULL;
-    if (use_db) {
+    /* ---- Everything that can fail without creating anything has been checked above. From here on files are made:
+     * the run database (when new), the checkpoint folder and its lock. ---- */
+    int new_db = use_db && !store;
+    if (new_db) {
         if (mkdirs_for(db_path) != 0) fprintf(stderr, "grpo-studio train: cannot create the folder of %s\n", db_path);
-        store = store_open(db_path, err, sizeof err);
-        int ok = store != NULL;
-        if (ok && resume) {
+        if (!(store = store_open(db_path, err, sizeof err))) {
+            fprintf(stderr, "grpo-studio train: run database %s: %s\n", db_path, err);
+            trainer_free(t);
+            return 1;
+        }
+    }
+    /* One writer per checkpoint folder too: two runs of the same name and out_dir would write the same step-N. */
+    char lock_path[PATH_MAX];
+    snprintf(lock_path, sizeof lock_path, "%s/%s/.lock", cfg.run.out_dir, cfg.run.name);
+    FileLock *ckpt_lock = NULL;
+    if (mkdirs_for(lock_path) != 0)
+        snprintf(err, sizeof err, "%s: cannot create the checkpoint folder: %s", lock_path, strerror(errno));
+    else
+        ckpt_lock = filelock_take(lock_path, "the run's checkpoint folder", err, sizeof err);
+    if (!ckpt_lock) {
+        fprintf(stderr, "grpo-studio train: %s\n", err);
+        store_close(store);
+        if (new_db) remove_db_files(db_path);
+        trainer_free(t);
+        return 1;
+    }
+
+    if (use_db) {
+        int ok;
+        if (resume) {
             ok = store_use_run(store, 0, err, sizeof err) > 0 && store_rollback_after(store, ckpt_step, err, sizeof err) >= 0;
-        } else if (ok) {
+        } else {
             char *ini = config_to_ini(&cfg), desc[160];
             ModelConfig mc;
             Tokenizer tok;
@@ -344,10 +436,11 @@ int cmd_train(int argc, char **argv) {
             ok = store_begin_run(store, &info, err, sizeof err) > 0;
             free(ini);
         }
-        if (ok) ok = (x.writer = store_writer_start(store, err, sizeof err)) != NULL;
+        if (ok) ok = (x.writer = store_writer_start(store, on_store_error, &x, err, sizeof err)) != NULL;
         if (!ok) {
             fprintf(stderr, "grpo-studio train: run database %s: %s\n", db_path, err);
             store_close(store);
+            filelock_release(ckpt_lock);
             trainer_free(t);
             return 1;
         }
@@ -362,7 +455,6 @@ int cmd_train(int argc, char **argv) {
             if (use_db) printf("# database %s\n", db_path);
         }
         rc = run_headless(t) == 0 ? 0 : 1;
-        if (rc) fprintf(stderr, "grpo-studio train: %s\n", trainer_error(t));
     } else {
         x.studio = studio_new(&cfg, config_path ? config_path : "configs/default.ini", use_db ? db_path : NULL);
         if (!x.studio) { fprintf(stderr, "grpo-studio train: out of memory\n"); rc = 1; }
@@ -374,16 +466,22 @@ int cmd_train(int argc, char **argv) {
     if (x.writer) {
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
-        store_writer_status(x.writer, st == TRAINER_FAILED ? "failed" : finished ? "done" : "stopped",
-                            ts.tv_sec + 1e-9 * ts.tv_nsec);
-        if (store_writer_stop(x.writer, err, sizeof err) != 0) {
-            fprintf(stderr, "grpo-studio train: run database %s: %s\n", db_path, err);
-            rc = 1;
-        }
+        double end = ts.tv_sec + 1e-9 * ts.tv_nsec;
+        store_writer_status(x.writer, st == TRAINER_FAILED || write_failed(&x) ? "failed" : finished ? "done" : "stopped",
+                            end);
+        if (store_writer_stop(x.writer, err, sizeof err) != 0)   /* already reported by on_store_error */
+            store_set_status(store, "failed", end, err, sizeof err);  /* if the database still takes a write */
         x.writer = NULL;
     }
+    if (write_failed(&x)) {
+        fprintf(stderr, "grpo-studio train: %s\n", x.write_error);
+        rc = 1;
+    } else if (st == TRAINER_FAILED && headless) {
+        fprintf(stderr, "grpo-studio train: %s\n", trainer_error(t));
+    }
     store_close(store);
-    char last[512];
+    filelock_release(ckpt_lock);
+    char last[PATH_MAX];
     trainer_last_checkpoint(t, last, sizeof last);
     if (headless && !json && last[0]) printf("# last checkpoint %s\n", last);
     trainer_free(t);

@@ -218,18 +218,18 @@ static void log_event(Studio *s, const Event *ev) {
         s->dirty |= D_CHARTS | D_HPARAMS;
     } else if (ev->kind == EVENT_CHECKPOINT) {
         snprintf(s->last_checkpoint, sizeof s->last_checkpoint, "%s", ev->detail);
-        char msg[600];
+        char msg[PATH_MAX + 64];
         snprintf(msg, sizeof msg, "checkpoint saved at step %d: %s", ev->step, ev->detail);
         set_flash(s, msg);
     } else if (ev->kind == EVENT_ERROR) {
         /* an error the trainer survived (e.g. a checkpoint it could not write): say so where it is seen */
         snprintf(s->error, sizeof s->error, "%s", ev->detail);
-        char msg[600];
+        char msg[PATH_MAX + 64];
         snprintf(msg, sizeof msg, "error at step %d: %s", ev->step, ev->detail);
         set_flash(s, msg);
         s->flash_until = studio_now() + 8;
     } else if (ev->kind == EVENT_EVAL && ev->detail[0]) {
-        char msg[600];
+        char msg[PATH_MAX + 64];
         snprintf(msg, sizeof msg, "evaluation at step %d: %s", ev->step, ev->detail);
         set_flash(s, msg);
     }
@@ -1082,7 +1082,7 @@ int studio_run(Studio *s, Trainer *t) {
         fprintf(stderr, "grpo-studio: training failed: %s\n", s->error);
         return 1;
     }
-    char last[512] = "";
+    char last[PATH_MAX] = "";
     if (t) trainer_last_checkpoint(t, last, sizeof last);
     printf("grpo-studio: run %s stopped after step %d%s%s\n", s->cfg.run.name, t ? trainer_step(t) : s->step,
            last[0] ? "; checkpoint " : "", last);

@@ -103,7 +103,7 @@ struct Studio {
     int last_elapsed;
     double last_eval_pass1, last_eval_consk;
     int last_eval_step;
-    char last_checkpoint[512];
+    char last_checkpoint[PATH_MAX];
 
     /* screen state */
     int screen;
@@ -131,7 +131,7 @@ struct Studio {
     double flash_until;
     int failed;              /* the trainer failed: error panel */
     int error_dismissed;
-    char error[1024];
+    char error[PATH_MAX + 256];
 
     /* rollouts */
     Browser br;
