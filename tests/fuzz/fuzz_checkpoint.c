@@ -8,9 +8,13 @@
  *
  * The files go to a private temporary directory, and the product reads them by path as --init and --resume do.
  * A config.json for a model of more than FUZZ_MAX_PARAMS parameters is parsed but not loaded: allocating a huge
- * model is a memory limit, not a parser bug, and would only slow the fuzzer down. */
+ * model is a memory limit, not a parser bug, and would only slow the fuzzer down.
+ *
+ * A checkpoint that loads must have supplied every tensor of its model: the header names exactly as many tensors
+ * as the model has (none may keep its initial values unseen). A difference aborts. */
 #include "core/checkpoint.h"
 #include "tests/fuzz/fuzz_files.h"
+#include <jansson.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -64,6 +68,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     Model m;
     Tokenizer tok;
     memset(&m, 0, sizeof m);
-    if (checkpoint_load(fuzz_dir(), &m, &tok, NULL, NULL, err, sizeof err) == 0) model_free(&m);
+    if (checkpoint_load(fuzz_dir(), &m, &tok, NULL, NULL, err, sizeof err) != 0) return 0;
+    ModelTensorInfo ti;
+    int n_model = 0;
+    while (model_tensor_info(&m, n_model, &ti)) n_model++;
+    uint64_t hlen;
+    memcpy(&hlen, st, 8);   /* it loaded, so the length and the header are valid */
+    json_t *h = json_loadb((const char *)st + 8, hlen, 0, NULL);
+    int n_header = (int)json_object_size(h) - (json_object_get(h, "__metadata__") != NULL);
+    json_decref(h);
+    if (n_header != n_model) {
+        fprintf(stderr, "checkpoint loaded from a header of %d tensors, but the model has %d\n", n_header, n_model);
+        abort();
+    }
+    model_free(&m);
     return 0;
 }
