@@ -3,28 +3,32 @@
  *
  * Input: the bytes of the file. Suggested -max_len: 16384.
  *
- * The model is tiny (1 layer, d_model 8, context 32 tokens, so longer examples take the too-long path) and one
- * step of two rows is trained at the smallest learning rate: that also runs the batching of whatever examples
- * were read. One thread, so that each input costs the same. */
+ * Each input is read for two tiny models (1 layer, d_model 8): one with a context of 32 tokens, so that longer
+ * examples take the too-long path, and one with the shortest context a checkpoint's config.json may give (1
+ * token: `sft --from` takes the model's context from there). One step of two rows is trained at the smallest
+ * learning rate: that also runs the batching of whatever examples were read. One thread, so that each input
+ * costs the same. */
 #include "core/kernels.h"
 #include "core/supervised.h"
 #include "tests/fuzz/fuzz_files.h"
 #include <stdint.h>
 #include <string.h>
 
-static Model model;
-static AdamW opt;
+static const int CONTEXTS[2] = {32, 1};
+static Model model[2];
+static AdamW opt[2];
 static Tokenizer tok;
 static Config cfg;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
     char err[256];
     kernels_set_threads(1);
-    ModelConfig mc = {.V = 0, .C = 8, .L = 1, .H = 2, .F = 8, .max_T = 32, .norm_eps = 1e-5f, .rope_theta = 1e4f,
-                      .tied = 1};
     if (tokenizer_init(&tok, TOKENIZER_DEFAULT_ALPHABET, err, sizeof err) != 0) abort();
-    mc.V = tok.V;
-    if (model_init(&model, &mc, 1) != 0 || adamw_init(&opt, model.n_params) != 0) abort();
+    for (int i = 0; i < 2; i++) {
+        ModelConfig mc = {.V = tok.V, .C = 8, .L = 1, .H = 2, .F = 8, .max_T = CONTEXTS[i], .norm_eps = 1e-5f,
+                          .rope_theta = 1e4f, .tied = 1};
+        if (model_init(&model[i], &mc, 1) != 0 || adamw_init(&opt[i], model[i].n_params) != 0) abort();
+    }
     config_defaults(&cfg);
     cfg.sft.steps = 1;
     cfg.sft.batch_size = 2;
@@ -37,6 +41,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     char err[1024];
     double loss;
     snprintf(cfg.sft.data, sizeof cfg.sft.data, "%.255s", fuzz_write("sft.jsonl", data, size));
-    supervised_sft(&model, &opt, &tok, &cfg, NULL, &loss, err, sizeof err);
+    for (int i = 0; i < 2; i++) supervised_sft(&model[i], &opt[i], &tok, &cfg, NULL, &loss, err, sizeof err);
     return 0;
 }
