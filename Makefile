@@ -5,7 +5,7 @@ DEBS = build-essential cmake pkg-config libncurses-dev libuv1-dev libopenblas-de
 BUILD ?= build
 JOBS ?= 2
 
-.PHONY: deps build run test test-fast test-asan bench clean fuzz fuzz-merge
+.PHONY: deps build run test test-fast test-asan bench clean
 deps:
 	@missing=$$(for p in $(DEBS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
@@ -38,6 +38,7 @@ test-asan: deps
 # `make fuzz FUZZ_TARGET=config FUZZ_SECONDS=600` then runs one on a copy of its committed corpus (new inputs go to
 # build-fuzz/corpus/<target>, a crash to build-fuzz/crash-<target>-*), and `make fuzz-merge FUZZ_TARGET=config`
 # minimizes what it found into tests/fuzz/corpus/<target> (the seeds kept by name), which `make test` replays.
+.PHONY: fuzz fuzz-merge
 FUZZ_TARGETS = config checkpoint tokenizer task_jsonl sft_jsonl query
 FUZZ_SECONDS ?= 600
 FUZZ_MAX_LEN_config = 8192
@@ -69,4 +70,4 @@ bench: build
 	./$(BUILD)/grpo-studio bench
 
 clean:
-	rm -rf $(BUILD) build-asan build-fuzz
+	rm -rf $(BUILD) build-asan
