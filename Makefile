@@ -48,6 +48,38 @@ test-tsan: deps
 	if [ "$$n" != 0 ]; then cat tsan-report.*; rc=1; fi; \
 	exit $$rc
 
+# Fuzzing (tests/fuzz/): `make fuzz` builds the libFuzzer harnesses with clang (ASan + UBSan) in build-fuzz;
+# `make fuzz FUZZ_TARGET=config FUZZ_SECONDS=600` then runs one on a copy of its committed corpus (new inputs go to
+# build-fuzz/corpus/<target>, a crash to build-fuzz/crash-<target>-*), and `make fuzz-merge FUZZ_TARGET=config`
+# minimizes what it found into tests/fuzz/corpus/<target> (the seeds kept by name), which `make test` replays.
+.PHONY: fuzz fuzz-merge
+FUZZ_TARGETS = config checkpoint tokenizer task_jsonl sft_jsonl query
+FUZZ_SECONDS ?= 600
+FUZZ_MAX_LEN_config = 8192
+FUZZ_MAX_LEN_checkpoint = 16384
+FUZZ_MAX_LEN_tokenizer = 4096
+FUZZ_MAX_LEN_task_jsonl = 16384
+FUZZ_MAX_LEN_sft_jsonl = 16384
+FUZZ_MAX_LEN_query = 1024
+fuzz: deps
+	@command -v clang >/dev/null || { echo "fuzzing needs clang and libFuzzer: apt-get install clang libclang-rt-dev"; exit 1; }
+	cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_FLAGS_DEBUG="-O1 -g" \
+	  -DGRPO_FUZZ=ON >/dev/null
+	cmake --build build-fuzz -j $(JOBS) --target $(addprefix fuzz_,$(FUZZ_TARGETS))
+	@if [ -z "$(FUZZ_TARGET)" ]; then echo "built; run one with: make fuzz FUZZ_TARGET=<$(FUZZ_TARGETS)> FUZZ_SECONDS=600"; \
+	else mkdir -p build-fuzz/corpus/$(FUZZ_TARGET) && \
+	  ./build-fuzz/fuzz_$(FUZZ_TARGET) -max_len=$(FUZZ_MAX_LEN_$(FUZZ_TARGET)) -timeout=5 -max_total_time=$(FUZZ_SECONDS) \
+	    -print_final_stats=1 -artifact_prefix=build-fuzz/crash-$(FUZZ_TARGET)- \
+	    build-fuzz/corpus/$(FUZZ_TARGET) tests/fuzz/corpus/$(FUZZ_TARGET); fi
+
+fuzz-merge:
+	@[ -n "$(FUZZ_TARGET)" ] || { echo "usage: make fuzz-merge FUZZ_TARGET=<$(FUZZ_TARGETS)>"; exit 1; }
+	rm -rf build-fuzz/merged-$(FUZZ_TARGET) && mkdir -p build-fuzz/merged-$(FUZZ_TARGET)
+	cp tests/fuzz/corpus/$(FUZZ_TARGET)/seed-* build-fuzz/merged-$(FUZZ_TARGET)/
+	./build-fuzz/fuzz_$(FUZZ_TARGET) -merge=1 -max_len=$(FUZZ_MAX_LEN_$(FUZZ_TARGET)) -timeout=5 \
+	  build-fuzz/merged-$(FUZZ_TARGET) tests/fuzz/corpus/$(FUZZ_TARGET) build-fuzz/corpus/$(FUZZ_TARGET)
+	rm -rf tests/fuzz/corpus/$(FUZZ_TARGET) && mv build-fuzz/merged-$(FUZZ_TARGET) tests/fuzz/corpus/$(FUZZ_TARGET)
+
 bench: build
 	./$(BUILD)/grpo-studio bench
 

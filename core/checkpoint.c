@@ -43,6 +43,7 @@
 
 #define ST_MAX_HEADER (100u << 20)   /* safetensors' own limit on the header */
 #define ST_MAX_TENSORS 4096
+#define ST_MAX_LAYERS ((ST_MAX_TENSORS - 3) / 9)  /* 9 tensors a layer, the embedding, final norm and lm_head */
 #define OPT_MAGIC "GRPOADAM"
 #define OPT_VERSION 1u
 #define OPT_HEADER_BYTES 32u
@@ -420,7 +421,7 @@ static int read_model_config(const char *dir, ModelConfig *cfg, char *err, size_
         get_int(path, j, "vocab_size", 1, 1 << 20, &V, err, errlen) ||
         get_int(path, j, "hidden_size", 2, 1 << 16, &C, err, errlen) ||
         get_int(path, j, "intermediate_size", 1, 1 << 20, &F, err, errlen) ||
-        get_int(path, j, "num_hidden_layers", 1, 1024, &L, err, errlen) ||
+        get_int(path, j, "num_hidden_layers", 1, ST_MAX_LAYERS, &L, err, errlen) ||
         get_int(path, j, "num_attention_heads", 1, 1024, &H, err, errlen) ||
         get_int(path, j, "num_key_value_heads", 1, 1024, &kv, err, errlen) ||
         get_int(path, j, "max_position_embeddings", 1, 1 << 20, &T, err, errlen) ||

@@ -283,6 +283,11 @@ fail:
 int supervised_sft(Model *m, AdamW *opt, const Tokenizer *tok, const Config *c, const SupervisedCallbacks *cb,
                    double *final_loss, char *err, size_t errlen) {
     const int B = c->sft.batch_size, T_max = m->cfg.max_T;
+    if (T_max < 2) {   /* the context comes from the checkpoint's config.json, which allows 1 */
+        snprintf(err, errlen, "the model's context is %d token: an SFT example needs at least 2 (<bos>, <eos>)",
+                 T_max);
+        return -1;
+    }
     SftExample *ex = NULL;
     SftDataReport rep;
     int n = read_sft(c->sft.data, tok, T_max, &ex, &rep, err, errlen);
