@@ -84,6 +84,8 @@ wait_for 'quit' 10 || fail "q did not ask to quit"
 T send-keys -t crash y
 for _ in $(seq 1 1200); do [ "$(pane '#{pane_dead}')" = 1 ] && break; sleep 0.05; done
 [ "$(pane '#{pane_dead}')" = 1 ] || fail "the studio did not exit after q y"
+# tmux can see the pane's terminal close a moment before it reaps the process and knows its exit status
+for _ in $(seq 1 200); do [ -n "$(pane '#{pane_dead_status}')" ] && break; sleep 0.05; done
 [ "$(pane '#{pane_dead_status}')" = 0 ] || fail "the studio exited with status $(pane '#{pane_dead_status}')"
 check_db 0
 final=$(max_step)

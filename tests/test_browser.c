@@ -255,6 +255,15 @@ static void test_errors(void **state) {
     assert_int_equal(browser_parse_filter("len<0", &f, err, sizeof err), -1);
     assert_int_equal(browser_parse_filter("prompt>2", &f, err, sizeof err), -1);
     assert_int_equal(f.step_min, 3);                      /* untouched after an error */
+    /* a bound that leaves no step or length matches nothing (or is refused), never everything */
+    assert_int_equal(browser_parse_filter("step<0", &f, err, sizeof err), 0);
+    assert_true(f.step_max >= 0 && f.step_max < 1);
+    assert_int_equal(browser_parse_filter("step<1", &f, err, sizeof err), 0);
+    assert_true(f.step_max >= 0 && f.step_max < 1);
+    assert_int_equal(browser_parse_filter("step>=-5", &f, err, sizeof err), -1);
+    assert_int_equal(browser_parse_filter("len<1", &f, err, sizeof err), -1);
+    assert_int_equal(browser_parse_filter("len<2", &f, err, sizeof err), 0);
+    assert_int_equal(f.max_length, 1);
 }
 
 int main(void) {

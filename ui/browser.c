@@ -301,13 +301,13 @@ int browser_parse_filter(const char *text, QueryFilter *out, char *err, size_t e
                     return -1;
                 }
                 f.step_min = a; f.step_max = c;
-            } else if (parse_int(v, &a)) {
-                snprintf(err, errlen, "filter: '%s' needs a step number", tok);
+            } else if (parse_int(v, &a) || a < 0) {
+                snprintf(err, errlen, "filter: '%s' needs a step number (steps count from 1)", tok);
                 return -1;
             } else if (!strcmp(op, ">=")) f.step_min = a;
             else if (!strcmp(op, ">")) f.step_min = a + 1;
             else if (!strcmp(op, "<=")) f.step_max = a;
-            else if (!strcmp(op, "<")) f.step_max = a - 1;
+            else if (!strcmp(op, "<")) f.step_max = a > 0 ? a - 1 : 0; /* step_max -1 would mean no bound */
             else { f.step_min = f.step_max = a; }
         } else if ((op = split_op(tok, "reward", &v))) {
             double x;
@@ -320,12 +320,11 @@ int browser_parse_filter(const char *text, QueryFilter *out, char *err, size_t e
             else { f.reward_min = f.reward_max = x; }
         } else if ((op = split_op(tok, "len", &v)) || (op = split_op(tok, "length", &v))) {
             int a;
-            if (op[0] != '<' || parse_int(v, &a) || a < 1) {
-                snprintf(err, errlen, "filter: write the length filter as len<=N (N >= 1), not '%s'", tok);
+            if (op[0] != '<' || parse_int(v, &a) || a < 1 || (!strcmp(op, "<") && a < 2)) {
+                snprintf(err, errlen, "filter: write the length filter as len<=N or len<N+1 (N >= 1), not '%s'", tok);
                 return -1;
             }
             f.max_length = !strcmp(op, "<") ? a - 1 : a;
-            if (f.max_length < 1) f.max_length = 1;
         } else if ((op = split_op(tok, "prompt", &v))) {
             int a;
             if ((op[0] != '=' && op[0] != ':') || parse_int(v, &a)) {
