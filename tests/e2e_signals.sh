@@ -132,12 +132,23 @@ start_studio() {
     poll 120 steps_at_least "$d/run.db" 3 || { screen; fail "the studio's run did not reach step 3"; }
 }
 
+# ---- 1c. headless, its reader gone (| head): SIGPIPE is ignored, the closed stdout stops the run with a checkpoint
+d=$(mktemp -d "$TMP/pipe.XXXX")
+"$BIN" train "$SRC/configs/test-fast.ini" --headless --set run.steps=100000 --set run.checkpoint_every=0 \
+    --db "$d/run.db" --set run.out_dir="$d/out" 2>"$d/err.log" | head -n 5 >/dev/null
+rc=${PIPESTATUS[0]}
+[ "$rc" = 0 ] || fail "headless with its reader gone: exit status $rc (141 is death by SIGPIPE), expected 0"
+grep -q 'standard output is closed' "$d/err.log" || fail "no line saying the output closed: $(cat "$d/err.log")"
+echo "ok: headless with a closed pipe: exit 0"
+check_stopped "$d/run.db"
+
 d=$(mktemp -d "$TMP/studio-hup.XXXX")
 start_studio "$d"
 check_threads "$PID" "$WITH_WINCH" 0
 kill -HUP "$PID"
 poll 120 on_screen 'EXIT=' || { screen; fail "the studio did not exit after SIGHUP"; }
 on_screen 'EXIT=0' || { screen; fail "exit status after SIGHUP is not 0"; }
+poll 10 on_screen '^-?icanon' || { screen; fail "no stty line after the exit"; }
 on_screen '^icanon echo' || { screen; fail "the terminal is not restored after SIGHUP"; }
 PID=
 echo "ok: studio SIGHUP: exit 0, terminal restored"

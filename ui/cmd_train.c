@@ -38,6 +38,7 @@ typedef struct {
     Studio *studio;
     Trainer *t;
     double t0;
+    int output_lost;          /* atomic: stdout is gone (a closed pipe) and the run was asked to stop */
     int write_failed;         /* atomic: a database or checkpoint write failed; the first one's message below */
     char write_error[PATH_MAX + 256];
 } TrainCtx;
@@ -52,6 +53,15 @@ static double mono(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return ts.tv_sec + 1e-9 * ts.tv_nsec;
+}
+
+/* Ends a headless line. When stdout is gone (a reader such as `head` closed the pipe; SIGPIPE is ignored, so the
+ * write fails with EPIPE) the run stops at the next safe point with a checkpoint, instead of dying mid-step. */
+static void end_output(TrainCtx *x) {
+    if (fflush(stdout) == 0 || __atomic_exchange_n(&x->output_lost, 1, __ATOMIC_ACQ_REL)) return;
+    fprintf(stderr, "grpo-studio train: standard output is closed (%s): stopping at the next safe point, saving a "
+                    "checkpoint\n", strerror(errno));
+    if (x->t) trainer_stop(x->t);
 }
 
 static void print_step(TrainCtx *x, const StepRecord *r) {
@@ -79,7 +89,7 @@ static void print_step(TrainCtx *x, const StepRecord *r) {
                    r->step, p1, metric(r, "eval_k", 0), metric(r, "eval_consk", NAN), metric(r, "eval_problems", 0),
                    metric(r, "eval_length", NAN));
     }
-    fflush(stdout);
+    end_output(x);
 }
 
 static void print_event(TrainCtx *x, const Event *ev) {
@@ -100,7 +110,7 @@ static void print_event(TrainCtx *x, const Event *ev) {
     } else {
         printf("# %s at step %d%s%s\n", event_kind_name(ev->kind), ev->step, ev->detail[0] ? ": " : "", ev->detail);
     }
-    fflush(stdout);
+    end_output(x);
 }
 
 static int write_failed(TrainCtx *x) { return __atomic_load_n(&x->write_failed, __ATOMIC_ACQUIRE) == 2; }

@@ -15,5 +15,6 @@ void ui_signals_block(void) {
     sigset_t set;
     ui_signals_set(&set);
     pthread_sigmask(SIG_BLOCK, &set, NULL);   /* cannot fail with SIG_BLOCK and a valid set */
+    signal(SIGPIPE, SIG_IGN);                 /* a closed stdout is an EPIPE the command handles, not a death */
     kernels_restart_blas_threads();
 }

@@ -12,7 +12,8 @@
 void ui_signals_set(sigset_t *set);
 
 /* Blocks the set in the calling thread and restarts OpenBLAS's threads (started before main) from it, so that every
- * thread of the process blocks it. Call first thing in main(), before anything starts a thread, for the commands
+ * thread of the process blocks it. SIGPIPE is ignored: a write to a closed pipe fails with EPIPE, and a headless run
+ * whose reader went away stops with a checkpoint instead of dying mid-step. Call first thing in main(), before anything starts a thread, for the commands
  * that take these signals (train, browse, pretrain, sft); the others keep the default actions (Ctrl-C ends them). */
 void ui_signals_block(void);
 
