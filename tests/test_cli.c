@@ -122,6 +122,17 @@ static void test_option_keys(void **state) {
 
 /* run.threads takes effect: the pool has that many threads after the config is loaded, and OpenBLAS runs one
  * thread under each of them. */
+/* A path that does not fit its buffer is refused by name, never cut short. */
+static void test_resolve_never_truncates(void **state) {
+    (void)state;
+    char out[16], err[256] = "";
+    assert_int_equal(cli_resolve(out, sizeof out, "/abs/short", "model.init", err, sizeof err), 0);
+    assert_string_equal(out, "/abs/short");
+    assert_int_equal(cli_resolve(out, sizeof out, "/a/path/of/twenty/chars", "model.init", err, sizeof err), -1);
+    assert_non_null(strstr(err, "model.init"));
+    assert_non_null(strstr(err, "at most 15"));
+}
+
 static void test_threads_applied(void **state) {
     (void)state;
     static const char *const want[] = {"1", "3", "2"};
@@ -141,6 +152,7 @@ int main(void) {
         cmocka_unit_test(test_parse_int),
         cmocka_unit_test(test_parse_number),
         cmocka_unit_test(test_option_keys),
+        cmocka_unit_test(test_resolve_never_truncates),
         cmocka_unit_test(test_threads_applied),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

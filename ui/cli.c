@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,11 +14,20 @@
 #define GRPO_SOURCE_DIR "."
 #endif
 
-void cli_resolve(char *out, size_t n, const char *path) {
-    char alt[1024];
-    if (!path[0] || path[0] == '/' || access(path, F_OK) == 0) { snprintf(out, n, "%s", path); return; }
-    snprintf(alt, sizeof alt, "%s/%s", GRPO_SOURCE_DIR, path);
-    snprintf(out, n, "%s", access(alt, F_OK) == 0 ? alt : path);
+int cli_resolve(char *out, size_t n, const char *path, const char *what, char *err, size_t errlen) {
+    char alt[PATH_MAX];
+    const char *use = path;
+    if (path[0] && path[0] != '/' && access(path, F_OK) != 0) {
+        int w = snprintf(alt, sizeof alt, "%s/%s", GRPO_SOURCE_DIR, path);
+        if (w > 0 && (size_t)w < sizeof alt && access(alt, F_OK) == 0) use = alt;
+    }
+    size_t len = strlen(use);
+    if (len >= n) {
+        snprintf(err, errlen, "%s '%.60s...': the path is %zu characters, at most %zu fit", what, use, len, n - 1);
+        return -1;
+    }
+    memcpy(out, use, len + 1);
+    return 0;
 }
 
 /* text clipped for a message, control characters shown as '?' */
@@ -121,19 +131,20 @@ int cli_sets_add_option(CliSets *s, const char *option, const char *dotted, cons
 int cli_load_config(Config *c, const char *path, char **sets, int n_sets, char *err, size_t errlen) {
     char file[1024];
     config_defaults(c);
-    cli_resolve(file, sizeof file, path ? path : "configs/default.ini");
+    if (cli_resolve(file, sizeof file, path ? path : "configs/default.ini", "config", err, errlen) != 0) return -1;
     if (config_load_file(c, file, err, errlen) != 0) return -1;
     for (int i = 0; i < n_sets; i++)
         if (config_set(c, sets[i], err, errlen) != 0) return -1;
     if (config_finish(c, err, errlen) != 0) return -1;
-    char buf[256];
     if (strcmp(c->model.init, "random") != 0) {
-        cli_resolve(buf, sizeof buf, c->model.init);
-        snprintf(c->model.init, sizeof c->model.init, "%s", buf);
+        char buf[sizeof c->model.init];
+        if (cli_resolve(buf, sizeof buf, c->model.init, "model.init", err, errlen) != 0) return -1;
+        memcpy(c->model.init, buf, sizeof buf);
     }
     if (c->task.path[0]) {
-        cli_resolve(buf, sizeof buf, c->task.path);
-        snprintf(c->task.path, sizeof c->task.path, "%s", buf);
+        char buf[sizeof c->task.path];
+        if (cli_resolve(buf, sizeof buf, c->task.path, "task.path", err, errlen) != 0) return -1;
+        memcpy(c->task.path, buf, sizeof buf);
     }
     cli_apply_config(c);
     return 0;

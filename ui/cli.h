@@ -25,8 +25,9 @@ typedef struct {
     char own[CLI_MAX_SETS][CLI_OPTION_SET_LEN];
 } CliSets;
 
-/* out = path when it exists from the working directory, else <source dir>/path when that exists, else path. */
-void cli_resolve(char *out, size_t n, const char *path);
+/* out = path when it exists from the working directory, else <source dir>/path when that exists, else path.
+ * Returns 0, or -1 with err (naming `what` and the path) when the result does not fit in n bytes. */
+int cli_resolve(char *out, size_t n, const char *path, const char *what, char *err, size_t errlen);
 
 /* A decimal integer for `option`: all of `text` (no trailing characters), no overflow, min <= value <= max.
  * Returns 0 with *out, or -1 with err like "--problems abc: expected an integer in 1 .. 1000000". */

@@ -6,6 +6,7 @@
 #include "ui/cli.h"
 #include "ui/commands.h"
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,8 +64,11 @@ int cmd_eval(int argc, char **argv) {
     if (!ckpt) { fprintf(stderr, "usage: grpo-studio eval CHECKPOINT [options] (--help for more)\n"); return 2; }
     Config c;
     if (cli_load_config(&c, cfg_path, sets.items, sets.n, err, sizeof err) != 0) { fprintf(stderr, "grpo-studio eval: %s\n", err); return 1; }
-    char path[512];
-    cli_resolve(path, sizeof path, ckpt);
+    char path[PATH_MAX];
+    if (cli_resolve(path, sizeof path, ckpt, "checkpoint", err, sizeof err) != 0) {
+        fprintf(stderr, "grpo-studio eval: %s\n", err);
+        return 2;
+    }
     Model m;
     memset(&m, 0, sizeof m);
     Tokenizer tok;

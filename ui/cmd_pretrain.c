@@ -13,6 +13,7 @@
 #include <math.h>
 #include <signal.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -125,7 +126,10 @@ static int run(int argc, char **argv, int sft) {
         fprintf(stderr, "grpo-studio %s: %s\n", cmd, err);
         return 1;
     }
-    if (data) cli_resolve(c.sft.data, sizeof c.sft.data, data);
+    if (data && cli_resolve(c.sft.data, sizeof c.sft.data, data, "--data", err, sizeof err) != 0) {
+        fprintf(stderr, "grpo-studio %s: %s\n", cmd, err);
+        return 2;
+    }
     char outdir[600];
     if (out) snprintf(outdir, sizeof outdir, "%s", out);
     else snprintf(outdir, sizeof outdir, "%s/%s/%s", c.run.out_dir, c.run.name, sft ? "sft" : "base");
@@ -140,8 +144,12 @@ static int run(int argc, char **argv, int sft) {
     int rc = 1;
     const char *init = from ? from : c.model.init;
     if (sft && strcmp(init, "random") != 0) {
-        char path[512];
-        cli_resolve(path, sizeof path, init);
+        char path[PATH_MAX];
+        if (cli_resolve(path, sizeof path, init, "--from", err, sizeof err) != 0) {
+            fprintf(stderr, "grpo-studio %s: %s\n", cmd, err);
+            task_free(task);
+            return 2;
+        }
         if (checkpoint_load(path, &m, &tok, NULL, NULL, err, sizeof err) != 0) {
             fprintf(stderr, "grpo-studio %s: %s\n", cmd, err);
             task_free(task);

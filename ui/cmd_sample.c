@@ -42,9 +42,12 @@ static void keep_sample(void *ud, const Problem *p, const char *prompt, const ch
 /* Rejection sampling with the loaded config c (its [sampling] and task). */
 static int rejection(const Config *cfg, const char *ckpt, const char *out, int k, int problems, int max_length,
                      int per_problem) {
-    char err[1024], path[512];
+    char err[1024], path[PATH_MAX];
     Config c = *cfg;
-    cli_resolve(path, sizeof path, ckpt);
+    if (cli_resolve(path, sizeof path, ckpt, "checkpoint", err, sizeof err) != 0) {
+        fprintf(stderr, "grpo-studio sample: %s\n", err);
+        return 2;
+    }
     Model m;
     memset(&m, 0, sizeof m);
     Tokenizer tok;
@@ -166,8 +169,11 @@ int cmd_sample(int argc, char **argv) {
     }
     if (rej_out) return rejection(&c, ckpt, rej_out, n, problems, max_length, per_problem);
     SamplerParams sp = episode_sampler_params(&c);
-    char path[512];
-    cli_resolve(path, sizeof path, ckpt);
+    char path[PATH_MAX];
+    if (cli_resolve(path, sizeof path, ckpt, "checkpoint", err, sizeof err) != 0) {
+        fprintf(stderr, "grpo-studio sample: %s\n", err);
+        return 2;
+    }
     Model m;
     memset(&m, 0, sizeof m);
     Tokenizer tok;

@@ -349,7 +349,11 @@ int cmd_train(int argc, char **argv) {
         cli_apply_config(&cfg);
         char buf[sizeof cfg.model.init];
         if (strcmp(cfg.model.init, "random") != 0) {
-            cli_resolve(buf, sizeof buf, cfg.model.init);
+            if (cli_resolve(buf, sizeof buf, cfg.model.init, "model.init", err, sizeof err) != 0) {
+                fprintf(stderr, "grpo-studio train: %s\n", err);
+                store_close(store);
+                return 1;
+            }
             snprintf(cfg.model.init, sizeof cfg.model.init, "%s", buf);
         }
     } else {
