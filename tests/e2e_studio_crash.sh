@@ -38,6 +38,18 @@ wait_for() {   # wait_for REGEX SECONDS: poll the screen until it matches
     return 1
 }
 pane() { T display-message -p -t crash "$1"; }
+# the studio: the pane's process itself at first (exec), then the child of the shell that records its exit status
+WRAPPED=0
+studio_pid() {
+    local p c
+    p=$(pane '#{pane_pid}')
+    [ "$WRAPPED" = 1 ] || { echo "$p"; return; }
+    for _ in $(seq 1 200); do   # the shell may not have started the studio yet
+        c=$(pgrep -P "$p" 2>/dev/null) && { echo "$c"; return; }
+        sleep 0.05
+    done
+    fail "the shell of the pane started no studio"
+}
 committed_now() { q "SELECT count(*) FROM rollouts;" 2>/dev/null || echo 0; }
 max_step() { q "SELECT coalesce(max(step),0) FROM rollouts;"; }
 
@@ -62,14 +74,16 @@ for k in $(seq 1 "$KILLS"); do
     sleep "$((RANDOM % 2)).$((RANDOM % 10))$((RANDOM % 10))"
     [ "$(pane '#{pane_dead}')" = 1 ] && fail "the studio exited by itself before kill $k"
     committed=$(committed_now)
-    kill -9 "$(pane '#{pane_pid}')"
+    kill -9 "$(studio_pid)"
     for _ in $(seq 1 200); do [ "$(pane '#{pane_dead}')" = 1 ] && break; sleep 0.05; done
     [ "$(pane '#{pane_dead}')" = 1 ] || fail "the studio did not die from SIGKILL"
     check_db "$committed"
     [ -z "$first_max" ] && first_max=$(max_step)
     echo "  kill $k: $(committed_now) rollouts, steps 1..$(max_step), last checkpoint" \
          "$(q "SELECT coalesce(max(step),0) FROM checkpoints;"): ok"
-    T respawn-pane -k -t crash "cd '$WORK' && exec '$BIN' train --resume '$DB'"
+    rm -f "$WORK/exit"
+    WRAPPED=1
+    T respawn-pane -k -t crash "cd '$WORK' && '$BIN' train --resume '$DB'; echo \$? > '$WORK/exit'"
 done
 
 # the last studio: back on its Train screen, past where the first kill left the run, then q + y
@@ -84,9 +98,8 @@ wait_for 'quit' 10 || fail "q did not ask to quit"
 T send-keys -t crash y
 for _ in $(seq 1 1200); do [ "$(pane '#{pane_dead}')" = 1 ] && break; sleep 0.05; done
 [ "$(pane '#{pane_dead}')" = 1 ] || fail "the studio did not exit after q y"
-# tmux can see the pane's terminal close a moment before it reaps the process and knows its exit status
-for _ in $(seq 1 200); do [ -n "$(pane '#{pane_dead_status}')" ] && break; sleep 0.05; done
-[ "$(pane '#{pane_dead_status}')" = 0 ] || fail "the studio exited with status $(pane '#{pane_dead_status}')"
+for _ in $(seq 1 200); do [ -s "$WORK/exit" ] && break; sleep 0.05; done
+[ "$(cat "$WORK/exit" 2>/dev/null)" = 0 ] || fail "the studio exited with status '$(cat "$WORK/exit" 2>/dev/null)'"
 check_db 0
 final=$(max_step)
 [ "$(q "SELECT count(*) FROM runs;")" = 1 ] || fail "a resume created a new run instead of continuing"
