@@ -101,7 +101,7 @@ LOG=$d/pretrain.log
 "$BIN" pretrain "$SRC/configs/test-fast.ini" --set pretrain.steps=1000000 --set run.threads=2 --out "$d/base" \
     --no-eval >"$LOG" 2>&1 &
 PID=$!
-has_progress() { grep -q '^step ' "$LOG"; }
+has_progress() { grep -q '^step ' "$LOG" 2>/dev/null; }
 poll 120 has_progress || fail "pretrain printed no progress"
 check_threads "$PID" "$HUP_TERM_INT" 0 2   # main and the kernels' pool thread
 kill -HUP "$PID"
@@ -155,6 +155,7 @@ echo "ok: studio SIGHUP: exit 0, terminal restored"
 check_stopped "$d/run.db"
 T kill-server 2>/dev/null
 
+SOCK="${SOCK}_close"   # a fresh tmux server: the one just killed may still be going away
 d=$(mktemp -d "$TMP/studio-close.XXXX")
 start_studio "$d"
 T kill-server    # the terminal closes: SIGHUP to the studio

@@ -24,6 +24,18 @@
 #define SANITIZER_MALLOC 1
 #endif
 #endif
+/* ThreadSanitizer's hooks do not see posix_memalign, where the big buffers come from: the bytes are held against the
+ * estimate in the release and ASan builds (make test), not under TSan. */
+#if defined(__SANITIZE_THREAD__)
+#define COUNTS_ALIGNED_BYTES 0
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define COUNTS_ALIGNED_BYTES 0
+#endif
+#endif
+#ifndef COUNTS_ALIGNED_BYTES
+#define COUNTS_ALIGNED_BYTES 1
+#endif
 static long g_allocs;
 static size_t g_bytes; /* bytes asked for, to hold the memory estimate against */
 static void *counted(void *p, size_t n) {
@@ -265,6 +277,7 @@ static void test_too_large_is_refused_at_once(void **state) {
         if (!strstr(err, want[i])) fail_msg("'%s' not in: %s", want[i], err);
 }
 
+#if COUNTS_ALIGNED_BYTES
 /* The estimate is what trainer_new really asks for (within 5%): a buffer added without it would show here. */
 static void test_estimate_matches_allocation(void **state) {
     (void)state;
@@ -281,6 +294,8 @@ static void test_estimate_matches_allocation(void **state) {
     trainer_free(t);
     if (fabs(est - asked) > 0.05 * asked) fail_msg("estimate %.0f bytes, trainer_new asked for %.0f", est, asked);
 }
+
+#endif
 
 /* The last checkpoint cannot be written (its folder is under a regular file): the run did not finish, so trainer_run
  * fails with the checkpoint's error and status FAILED - never 0 and DONE - and the error is an event. */
@@ -316,7 +331,9 @@ int main(void) {
         cmocka_unit_test(test_no_allocation_inside_a_step),
         cmocka_unit_test(test_resume_continues_like_an_uninterrupted_run),
         cmocka_unit_test(test_too_large_is_refused_at_once),
+#if COUNTS_ALIGNED_BYTES
         cmocka_unit_test(test_estimate_matches_allocation),
+#endif
         cmocka_unit_test(test_failed_final_checkpoint_fails_the_run),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
