@@ -41,6 +41,17 @@ T set-option -t studio remain-on-exit on >/dev/null
 wait_for 'step [0-9]+/100000' 30 || fail "the Train screen did not appear"
 wait_for 'PAUSED' 120 || fail "the studio did not pause when the database write failed"
 wait_for 'full\.db' 5 || fail "the screen does not name the database that failed"
+# the reason stays on the hint bar while the run is paused by it (the 8-second flash alone is gone by then), and
+# is said again when a resume meets the same failure
+sleep 9
+screen | tail -1 | grep -q 'paused by an error: .*full\.db' || fail "the reason for the pause is not on the hint bar after 9 s"
+step_now() { screen | head -1 | sed -nE 's/.*step ([0-9]+)\/.*/\1/p'; }
+before=$(step_now)
+T send-keys -t studio ' '
+for _ in $(seq 1 1200); do [ "$(step_now)" -gt "$before" ] 2>/dev/null && break; sleep 0.05; done
+[ "$(step_now)" -gt "$before" ] || fail "Space did not resume the run (step $before)"
+wait_for 'PAUSED' 60 || fail "the run went on after a resume with the database still failing"
+wait_for 'paused by an error: .*full\.db' 10 || fail "after a resume the reason for the new pause is not shown"
 T send-keys -t studio q
 wait_for 'Quit\?' 10 || fail "q did not ask"
 T send-keys -t studio y

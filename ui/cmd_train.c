@@ -125,6 +125,12 @@ static void on_write_failed(TrainCtx *x, const char *error) {
         snprintf(x->write_error, sizeof x->write_error, "%s", error);
         __atomic_store_n(&x->write_failed, 2, __ATOMIC_RELEASE);
     }
+    if (x->studio && !error && write_failed(x)) {   /* resumed after the failure: say again why it pauses */
+        Event ev = {.kind = EVENT_ERROR, .step = trainer_step(x->t)};
+        snprintf(ev.name, sizeof ev.name, "write");
+        snprintf(ev.detail, sizeof ev.detail, "%.*s", (int)sizeof ev.detail - 1, x->write_error);
+        studio_on_event(x->studio, &ev);
+    }
     if (x->studio) trainer_pause(x->t);
     else trainer_stop(x->t);
 }

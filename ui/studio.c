@@ -222,12 +222,16 @@ static void log_event(Studio *s, const Event *ev) {
         snprintf(msg, sizeof msg, "checkpoint saved at step %d: %s", ev->step, ev->detail);
         set_flash(s, msg);
     } else if (ev->kind == EVENT_ERROR) {
-        /* an error the trainer survived (e.g. a checkpoint it could not write): say so where it is seen */
+        /* an error the trainer survived (e.g. a checkpoint it could not write): say so where it is seen, and keep
+         * saying it while the run stays paused because of it (a failed write pauses the run) */
         snprintf(s->error, sizeof s->error, "%s", ev->detail);
+        s->error_since_resume = 1;
         char msg[PATH_MAX + 64];
         snprintf(msg, sizeof msg, "error at step %d: %s", ev->step, ev->detail);
         set_flash(s, msg);
         s->flash_until = studio_now() + 8;
+    } else if (ev->kind == EVENT_RESUME) {
+        s->error_since_resume = 0;
     } else if (ev->kind == EVENT_EVAL && ev->detail[0]) {
         char msg[PATH_MAX + 64];
         snprintf(msg, sizeof msg, "evaluation at step %d: %s", ev->step, ev->detail);
@@ -393,6 +397,14 @@ void studio_hints_line(Studio *s, WINDOW *w, KeyContext ctx) {
         wnoutrefresh(w);
         return;
     }
+    if (s->error_since_resume && s->status == TRAINER_PAUSED && !s->failed) {
+        char msg[PATH_MAX + 300];
+        snprintf(msg, sizeof msg, "paused by an error: %s  (q quits)", s->error);
+        wattrset(w, theme_attr(TH_FAILED) | A_BOLD);
+        put_clipped(w, 0, 1, W - 1, msg);
+        wnoutrefresh(w);
+        return;
+    }
     char buf[512];
     keymap_hints(ctx, W - 2, buf, sizeof buf);
     /* keys bold: each pair is "KEY label", pairs separated by two spaces */
@@ -533,7 +545,7 @@ static void set_status_from_trainer(Studio *s) {
     if (st != s->status || step != s->step) {
         s->status = st;
         if (step > s->step) s->step = step;
-        s->dirty |= D_STATUS;
+        s->dirty |= D_STATUS | D_HINTS; /* the hint bar says why when an error paused the run */
     }
 }
 

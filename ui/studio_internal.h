@@ -132,6 +132,7 @@ struct Studio {
     int failed;              /* the trainer failed: error panel */
     int error_dismissed;
     char error[PATH_MAX + 256];
+    int error_since_resume;  /* an error event came after the last resume: a pause now is because of it */
 
     /* rollouts */
     Browser br;
