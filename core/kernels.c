@@ -139,6 +139,7 @@ static struct {
           .cv_done = PTHREAD_COND_INITIALIZER};
 
 static _Thread_local int tl_in_task;
+static _Thread_local int tl_worker; /* kernels_worker: pool threads 1.., every other thread 0 */
 static int pool_requested; /* kernels_set_threads before the pool started; 0 = default */
 
 static inline void cpu_relax(void) {
@@ -156,7 +157,7 @@ static void pool_run_tasks(void) {
 }
 
 static void *pool_worker(void *arg) {
-    (void)arg;
+    tl_worker = (int)(intptr_t)arg;
     tl_in_task = 1;
     unsigned seen = pool.start_generation;
     for (;;) {
@@ -194,7 +195,7 @@ static void pool_start(int n) {
     pool.stop = 0;
     pool.start_generation = atomic_load(&pool.generation);
     for (int i = 1; i < n; i++) {
-        if (pthread_create(&pool.th[i], NULL, pool_worker, NULL) != 0) break; /* run with what we got */
+        if (pthread_create(&pool.th[i], NULL, pool_worker, (void *)(intptr_t)i) != 0) break; /* run with what we got */
         pool.n_threads++;
     }
     /* each pool thread calls BLAS on its own rows; BLAS threads on top would oversubscribe the cores */
@@ -228,6 +229,8 @@ int kernels_threads(void) {
     pthread_once(&pool.once, pool_init_once);
     return pool.n_threads;
 }
+
+int kernels_worker(void) { return tl_worker; }
 
 void kernels_parallel(int n_tasks, KernelsTask fn, void *ctx) {
     if (n_tasks <= 0) return;

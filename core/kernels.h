@@ -18,9 +18,15 @@
 #define GRPO_KERNELS_H
 #include <stddef.h>
 
-/* Attention over whole sequences works in tiles of this many query rows (kernels_api.h: attention_forward);
- * attention_backward reads row t of the probabilities up to the end of t's tile. */
+/* Attention over whole sequences works in tiles of this many query rows (kernels_api.h: attention_forward). */
 #define KERNELS_ATT_TILE 32
+
+/* The reals of scratch attention_forward (backward 0: one tile of scores, KERNELS_ATT_TILE x T) or
+ * attention_backward (backward 1: a tile of probabilities and one of their gradients) needs for sequences of up
+ * to T time steps. */
+static inline size_t kernels_att_scratch(int T, int backward) {
+    return (size_t)(backward ? 2 : 1) * KERNELS_ATT_TILE * (size_t)T;
+}
 
 #define real float
 #define KFN(name) name
@@ -52,6 +58,11 @@ void kernels_scatter_rows(float *dst, size_t w, const float *src, const size_t *
 void kernels_set_threads(int n);
 /* The number of threads of the pool (starts it on first use with the default). */
 int kernels_threads(void);
+/* The index of the calling thread in the pool, in [0, kernels_threads()): 0 for the thread that calls
+ * kernels_parallel (and for any thread outside the pool). Tasks of one kernels_parallel that run at the same time
+ * see different indices, so scratch indexed by it (a workspace's, sized by kernels_threads() when it was allocated)
+ * is never shared between them. */
+int kernels_worker(void);
 
 typedef void (*KernelsTask)(void *ctx, int task);
 /* Runs fn(ctx, i) for i in [0, n_tasks) on the pool's threads (the caller's thread takes part) and returns when

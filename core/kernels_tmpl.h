@@ -55,12 +55,13 @@ static inline real KFN(max)(const real *a, int n) {
     return m;
 }
 
-/* in place: x[0..n) = exp(x - max) / sum; returns nothing, n >= 1 */
-static inline void KFN(softmax_inplace)(real *restrict x, int n) {
+/* in place: x[0..n) = exp(x - max) / sum, n >= 1; returns log sum exp x (the attention backward's lse) */
+static inline real KFN(softmax_lse)(real *restrict x, int n) {
     real mx = KFN(max)(x, n);
     for (int i = 0; i < n; i++) x[i] = KEXP(x[i] - mx);
-    real inv = (real)1 / KFN(sum)(x, n);
+    real z = KFN(sum)(x, n), inv = (real)1 / z;
     for (int i = 0; i < n; i++) x[i] *= inv;
+    return mx + (real)log(z);
 }
 
 /* ---------------------------------------------------------------------------------------------------- matmul */
@@ -188,58 +189,67 @@ void KFN(rope_backward)(real *dx, const real *cos_tab, const real *sin_tab, cons
 /* ------------------------------------------------------------------------------------------------- attention */
 
 /* Query rows are processed in tiles of ATT_TILE (kernels.h); a tile attends to keys [0, tile end), so work
- * above the diagonal is limited to the diagonal tiles: 5/8 of the full square at T = 128. */
+ * above the diagonal is limited to the diagonal tiles: 5/8 of the full square at T = 128. A tile's scores live
+ * in scratch, (m, r1) with row stride r1, and only each row's log-sum-exp outlives it. */
 #define ATT_TILE KERNELS_ATT_TILE
 
-void KFN(attention_forward)(real *out, real *att, const real *qkv, int B, int T, int C, int H) {
+void KFN(attention_forward)(real *out, real *lse, real *scratch, const real *qkv, int B, int T, int C, int H) {
     int D = C / H, C3 = 3 * C;
     real scale = (real)1 / (real)sqrt((double)D);
     for (int b = 0; b < B; b++)
         for (int h = 0; h < H; h++) {
             const real *q = qkv + (size_t)b * T * C3 + h * D, *k = q + C, *v = q + 2 * C;
-            real *P = att + ((size_t)b * H + h) * T * T;
+            real *l = lse + ((size_t)b * H + h) * T;
             real *y = out + (size_t)b * T * C + h * D;
             for (int r0 = 0; r0 < T; r0 += ATT_TILE) {
-                int r1 = r0 + ATT_TILE < T ? r0 + ATT_TILE : T;
-                KFN(matmul_gemm)(0, 1, r1 - r0, r1, D, scale, q + (size_t)r0 * C3, C3, k, C3, 0,
-                                 P + (size_t)r0 * T, T);
+                int r1 = r0 + ATT_TILE < T ? r0 + ATT_TILE : T, m = r1 - r0;
+                real *P = scratch;
+                KFN(matmul_gemm)(0, 1, m, r1, D, scale, q + (size_t)r0 * C3, C3, k, C3, 0, P, r1);
                 for (int t = r0; t < r1; t++) {
-                    real *row = P + (size_t)t * T;
-                    KFN(softmax_inplace)(row, t + 1);
+                    real *row = P + (size_t)(t - r0) * r1;
+                    l[t] = KFN(softmax_lse)(row, t + 1);
                     for (int s = t + 1; s < r1; s++) row[s] = 0;
                 }
-                KFN(matmul_gemm)(0, 0, r1 - r0, D, r1, 1, P + (size_t)r0 * T, T, v, C3, 0, y + (size_t)r0 * C, C);
+                KFN(matmul_gemm)(0, 0, m, D, r1, 1, P, r1, v, C3, 0, y + (size_t)r0 * C, C);
             }
         }
 }
 
-void KFN(attention_backward)(real *dqkv, real *scratch, const real *dout, const real *qkv, const real *att,
-                             int B, int T, int C, int H) {
+void KFN(attention_backward)(real *dqkv, real *scratch, const real *dout, const real *qkv, const real *out,
+                             const real *lse, int B, int T, int C, int H) {
     int D = C / H, C3 = 3 * C;
     real scale = (real)1 / (real)sqrt((double)D);
     for (int b = 0; b < B; b++)
         for (int h = 0; h < H; h++) {
             const real *q = qkv + (size_t)b * T * C3 + h * D, *k = q + C, *v = q + 2 * C;
             real *dq = dqkv + (size_t)b * T * C3 + h * D, *dk = dq + C, *dv = dq + 2 * C;
-            const real *P = att + ((size_t)b * H + h) * T * T;
-            const real *dy = dout + (size_t)b * T * C + h * D;
-            real *dP = scratch;
+            const real *l = lse + ((size_t)b * H + h) * T;
+            const real *y = out + (size_t)b * T * C + h * D, *dy = dout + (size_t)b * T * C + h * D;
             for (int r0 = 0; r0 < T; r0 += ATT_TILE) {
                 int r1 = r0 + ATT_TILE < T ? r0 + ATT_TILE : T, m = r1 - r0;
-                /* dP = dy v^T, dv += P^T dy */
-                KFN(matmul_gemm)(0, 1, m, r1, D, 1, dy + (size_t)r0 * C, C, v, C3, 0, dP + (size_t)r0 * T, T);
-                KFN(matmul_gemm)(1, 0, r1, D, m, 1, P + (size_t)r0 * T, T, dy + (size_t)r0 * C, C, 1, dv, C3);
-                /* softmax backward: dS = P (dP - sum_j P dP) * scale, zero above the diagonal */
+                real *P = scratch, *dS = scratch + (size_t)ATT_TILE * T; /* both (m, r1) */
+                /* the forward's probabilities again: P = exp(S - lse), zero above the diagonal */
+                KFN(matmul_gemm)(0, 1, m, r1, D, scale, q + (size_t)r0 * C3, C3, k, C3, 0, P, r1);
                 for (int t = r0; t < r1; t++) {
-                    const real *restrict p = P + (size_t)t * T;
-                    real *restrict g = dP + (size_t)t * T;
-                    real s = KFN(dot)(p, g, t + 1);
-                    for (int j = 0; j <= t; j++) g[j] = p[j] * (g[j] - s) * scale;
+                    real *restrict p = P + (size_t)(t - r0) * r1;
+                    real lt = l[t];
+                    for (int j = 0; j <= t; j++) p[j] = KEXP(p[j] - lt);
+                    for (int j = t + 1; j < r1; j++) p[j] = 0;
+                }
+                /* dP = dy v^T (into dS), dv += P^T dy */
+                KFN(matmul_gemm)(0, 1, m, r1, D, 1, dy + (size_t)r0 * C, C, v, C3, 0, dS, r1);
+                KFN(matmul_gemm)(1, 0, r1, D, m, 1, P, r1, dy + (size_t)r0 * C, C, 1, dv, C3);
+                /* softmax backward: dS = P (dP - delta) * scale with delta_t = sum_s P dP = dy_t . y_t */
+                for (int t = r0; t < r1; t++) {
+                    const real *restrict p = P + (size_t)(t - r0) * r1;
+                    real *restrict g = dS + (size_t)(t - r0) * r1;
+                    real delta = KFN(dot)(dy + (size_t)t * C, y + (size_t)t * C, D);
+                    for (int j = 0; j <= t; j++) g[j] = p[j] * (g[j] - delta) * scale;
                     for (int j = t + 1; j < r1; j++) g[j] = 0;
                 }
                 /* dq += dS k, dk += dS^T q */
-                KFN(matmul_gemm)(0, 0, m, D, r1, 1, dP + (size_t)r0 * T, T, k, C3, 1, dq + (size_t)r0 * C3, C3);
-                KFN(matmul_gemm)(1, 0, r1, D, m, 1, dP + (size_t)r0 * T, T, q + (size_t)r0 * C3, C3, 1, dk, C3);
+                KFN(matmul_gemm)(0, 0, m, D, r1, 1, dS, r1, k, C3, 1, dq + (size_t)r0 * C3, C3);
+                KFN(matmul_gemm)(1, 0, r1, D, m, 1, dS, r1, q + (size_t)r0 * C3, C3, 1, dk, C3);
             }
         }
 }
@@ -361,7 +371,7 @@ static inline void KFN(decode_pv)(real *restrict y, const real *p, const real *v
     }
 }
 
-void KFN(attention_decode)(real *out, real *att, real *scratch, const real *q, int ldq, const real *kt,
+void KFN(attention_decode)(real *out, real *lse, real *scratch, const real *q, int ldq, const real *kt,
                            const real *v, const int *seq, const int *pos, const int *pre_seq, const int *pre_len,
                            int N, int C, int H, int max_T, int T_att) {
     int D = C / H;
@@ -375,15 +385,11 @@ void KFN(attention_decode)(real *out, real *att, real *scratch, const real *q, i
             const real *qh = q + (size_t)n * ldq + h * D;
             const real *kh = kt + ((size_t)b * H + h) * D * max_T, *kh0 = kt + ((size_t)b0 * H + h) * D * max_T;
             const real *vh = v + ((size_t)b * H + h) * max_T * D, *vh0 = v + ((size_t)b0 * H + h) * max_T * D;
-            /* with att, the probabilities are computed in their final place (see kernels_api.h) */
-            real *restrict sc = att ? att + (((size_t)b * H + h) * T_att + np - 1) * T_att : scratch;
+            real *restrict sc = scratch;
             KFN(decode_scores)(sc, qh, kh0, 0, split, D, scale, b0 != b);
             KFN(decode_scores)(sc, qh, kh, split, np, D, scale, 0);
-            KFN(softmax_inplace)(sc, np);
-            if (att) {
-                int end = ((np - 1) / ATT_TILE + 1) * ATT_TILE;
-                for (int t = np; t < (end < T_att ? end : T_att); t++) sc[t] = 0;
-            }
+            real l = KFN(softmax_lse)(sc, np);
+            if (lse) lse[((size_t)b * H + h) * T_att + np - 1] = l;
             real *restrict y = out + (size_t)n * C + h * D;
             KFN(decode_pv)(y, sc, vh0, 0, split, D, 0);
             KFN(decode_pv)(y, sc, vh, split, np, D, 1);

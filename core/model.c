@@ -174,7 +174,7 @@ size_t model_params_bytes(const ModelConfig *cfg) { return big_bytes(model_n_par
 
 size_t model_acts_bytes(const ModelConfig *cfg, int B_max, int T_max, int train) {
     size_t sizes[ACTS_PIECES];
-    size_t n = mt_acts_sizes_f32(cfg, B_max, T_max, train, train ? kernels_threads() : 1, sizes);
+    size_t n = mt_acts_sizes_f32(cfg, B_max, T_max, train, train ? kernels_threads() : 1, kernels_threads(), sizes);
     return big_bytes(n * sizeof(float)) + (train ? ((size_t)B_max * T_max + B_max) * sizeof(int) : 0);
 }
 
@@ -418,11 +418,6 @@ static int acts_arrays(const ModelActs *a, ActsArray *out) {
 }
 #define ACTS_ARRAYS 13
 
-static int tile_end(int t, int T) {
-    int e = (t / KERNELS_ATT_TILE + 1) * KERNELS_ATT_TILE;
-    return e < T ? e : T;
-}
-
 typedef struct {
     ModelActs *a;
     ActsArray arr[ACTS_ARRAYS];
@@ -431,7 +426,7 @@ typedef struct {
     const int *src;  /* growing only: row b's positions come from row src[b] (src[b] <= b; NULL: row b) */
 } RestrideJob;
 
-/* task = one (array, layer), or one attention layer after the arrays */
+/* task = one (array, layer), or one layer of attention log-sum-exps (rows (b, h, t)) after the arrays */
 static void restride_task(void *ctx, int task) {
     RestrideJob *j = ctx;
     ModelActs *a = j->a;
@@ -457,22 +452,18 @@ static void restride_task(void *ctx, int task) {
         return;
     }
     int l = task - lay;
-    float *att = a->att + (size_t)l * a->B_max * H * a->T_max * a->T_max;
+    float *lse = a->att_lse + (size_t)l * a->LS * H;
+    /* per (b, h), a run of n positions; as for the rows above, growing goes back to front and shrinking front to
+     * back, so no run is overwritten before it is read (src[b] <= b) */
     if (Tt != Tf)
-        for (long i = 0; i < (long)B * H * n; i++) {
-            long r = grow ? (long)B * H * n - 1 - i : i;
-            long bh = r / n, sbh = j->src ? (long)j->src[bh / H] * H + bh % H : bh;
-            int t = (int)(r % n), end = tile_end(t, Tt), c = tile_end(t, Tf);
-            if (c > end) c = end;
-            float *dst = att + ((size_t)bh * Tt + t) * Tt;
-            memmove(dst, att + ((size_t)sbh * Tf + t) * Tf, c * sizeof(float));
-            if (end > c) memset(dst + c, 0, (end - c) * sizeof(float));
+        for (long i = 0; i < (long)B * H; i++) {
+            long bh = grow ? (long)B * H - 1 - i : i, sbh = j->src ? (long)j->src[bh / H] * H + bh % H : bh;
+            memmove(lse + (size_t)bh * Tt, lse + (size_t)sbh * Tf, n * sizeof(float));
         }
     if (j->keep)
         for (int b = 0; b < B; b++)
-            for (int h = 0; h < H; h++)
-                for (int t = j->keep[b]; t < Tt; t++)
-                    memset(att + (((size_t)b * H + h) * Tt + t) * Tt, 0, tile_end(t, Tt) * sizeof(float));
+            for (int h = 0; h < H && j->keep[b] < Tt; h++) /* rows of positions keep[b].. of each head */
+                memset(lse + ((size_t)b * H + h) * Tt + j->keep[b], 0, (size_t)(Tt - j->keep[b]) * sizeof(float));
 }
 
 /* Moves the activations of positions [0, n_pos) of B sequences from the layout of a forward of (B, T_from)
@@ -621,12 +612,12 @@ static void decode_task(void *ctx, int task) {
     ModelActs *a = j->rec;
     const size_t *ridx = kv->ridx + r0, LS = a ? a->LS : 0;
     float *rstd = a ? kv->rstd + r0 : NULL;
-    float *att = NULL;
+    float *lse = NULL;
 #define REC(arr, layer, w, src) if (a) rec_rows(a->arr + (size_t)(layer) * LS * (w), (w), (src), ridx, R)
     encoder_forward(x, kv->tok + r0, p->wte, R, C);
     for (int l = 0; l < c->L; l++) {
         size_t layer = (size_t)l * kv->B_max * C * TM;
-        if (a) att = a->att + (size_t)l * a->B_max * H * a->T_max * a->T_max;
+        if (a) lse = a->att_lse + (size_t)l * LS * H;
         REC(x, l, C, x);
         rmsnorm_forward(xn, rstd, x, p->attn_norm + (size_t)l * C, R, C, c->norm_eps);
         REC(xn1, l, C, xn);
@@ -636,7 +627,7 @@ static void decode_task(void *ctx, int task) {
         rope_forward(qkv + C, kv->cos_tab, kv->sin_tab, pos, R, 1, H, D, 3 * C);
         REC(qkv, l, 3 * C, qkv);
         kv_store(kv, l, qkv, seq, pos, R, 1);
-        attention_decode(atty, att, scores, qkv, 3 * C, kv->kt + layer, kv->v + layer, seq, pos, pseq, ppl, R, C, H, TM,
+        attention_decode(atty, lse, scores, qkv, 3 * C, kv->kt + layer, kv->v + layer, seq, pos, pseq, ppl, R, C, H, TM,
                          j->rec_T);
         REC(atty, l, C, atty);
         matmul_gemm(0, 1, R, C, C, 1.0f, atty, C, p->wo + l * CC, C, 1, x, C); /* x += atty Wo^T */

@@ -5,8 +5,9 @@
  *
  * Threading: a batch is split into contiguous runs of sequences, one task each (kernels_parallel). A task runs
  * every layer on its own rows, so the forward needs no synchronisation at all; in the backward each task adds
- * weight gradients into its own buffer (task 0: the model's) and the buffers are summed at the end. Not a header
- * to include directly. */
+ * weight gradients into its own buffer (task 0: the model's) and the buffers are summed at the end. Attention
+ * keeps one tile of scores per pool thread (kernels_worker), not per task: the forward may run more tasks than
+ * threads. Not a header to include directly. */
 
 typedef void (*MFN(layer_hook))(void *ud, int layer, const real *qkv, int b0, int b1, int T);
 
@@ -16,6 +17,7 @@ struct ACTS {
     int train;      /* 1: every layer kept for the backward; 0: one layer's buffers reused */
     size_t LS;      /* rows between one layer's buffers and the next: B_max*T_max, or 0 for inference */
     int n_slots;    /* tasks a backward may use: the model's gradients + n_slots-1 private buffers */
+    int n_workers;  /* pool threads the attention scratch was sized for (kernels_threads() at allocation) */
     size_t n_params;
     int B, T;       /* shape of the last forward */
     int lse_valid;  /* lse holds the log-normalisers of the last forward's logits */
@@ -27,7 +29,8 @@ struct ACTS {
     real *xn1;      /* (L, BT, C) attention RMSNorm output */
     real *rstd1;    /* (L, BT) */
     real *qkv;      /* (L, BT, 3C) q|k|v, RoPE applied */
-    real *att;      /* (L, B, H, T, T) attention probabilities (lower triangle) */
+    real *att_lse;  /* (L, B, H, T) log-sum-exp of each query's attention scores, the probabilities' stand-in
+                     * (kernels_api.h: attention_forward); layer l at offset l*LS*H */
     real *atty;     /* (L, BT, C) attention output before Wo */
     real *xmid;     /* (L, BT, C) residual stream after attention */
     real *xn2;      /* (L, BT, C) MLP RMSNorm output */
@@ -46,8 +49,9 @@ struct ACTS {
     real *dqkv;     /* (BT, 3C) */
     real *dgu;      /* (BT, 2F) */
     real *dhsw;     /* (BT, F) */
-    real *att_scratch; /* (n_slots, T_max, T_max) */
     real *slot_grads;  /* (n_slots - 1, n_params) */
+    /* attention's tile of scores, one per pool thread (kernels_worker): forward and backward (training) */
+    real *att_scratch; /* (n_workers, kernels_att_scratch(T_max, train)) */
     /* a generation recorded into these activations (model.c: model_kv_record; float, training acts only) */
     int rec_B, rec_T;  /* layout of the recording, (rec_B, rec_T) rows; rec_B 0: nothing recorded */
     const void *rec_model; /* the model it was made with, and a hash of its parameters then */
@@ -91,7 +95,7 @@ static void MFN(acts_free)(struct ACTS *a) {
 #define ACTS_PIECES 26
 /* The sizes in reals of the pieces of an activation buffer, in the order acts_new lays them out. Returns the total
  * (each piece rounded up to 16 reals, so every piece starts 64-byte aligned). */
-static size_t MFN(acts_sizes)(const ModelConfig *cfg, int B_max, int T_max, int train, int n_slots,
+static size_t MFN(acts_sizes)(const ModelConfig *cfg, int B_max, int T_max, int train, int n_slots, int n_workers,
                               size_t sizes[ACTS_PIECES]) {
     size_t C = cfg->C, F = cfg->F, V = cfg->V, L = cfg->L, H = cfg->H, D = C / H, T = T_max;
     size_t BT = (size_t)B_max * T_max, Lk = train ? L : 1;
@@ -100,12 +104,12 @@ static size_t MFN(acts_sizes)(const ModelConfig *cfg, int B_max, int T_max, int 
     size_t s[ACTS_PIECES] = {
         T * D / 2, T * D / 2,                                   /* cos, sin */
         (Lk + 1) * BT * C, Lk * BT * C, Lk * BT, Lk * BT * 3 * C, /* x, xn1, rstd1, qkv */
-        Lk * B_max * H * T * T, Lk * BT * C, Lk * BT * C,       /* att, atty, xmid */
+        Lk * BT * H, Lk * BT * C, Lk * BT * C,                  /* att_lse, atty, xmid */
         Lk * BT * C, Lk * BT, Lk * BT * 2 * F, Lk * BT * F,     /* xn2, rstd2, gu, hsw */
         BT * C, BT, BT * V, BT,                                 /* xf, rstdf, logits, lse */
         train ? BT * V : 0, train ? BT * C : 0, train ? BT * C : 0, train ? BT * C : 0, /* dlogits dx dxn datty */
         train ? BT * 3 * C : 0, train ? BT * 2 * F : 0, train ? BT * F : 0,            /* dqkv dgu dhsw */
-        train ? n_slots * T * T : 0, train ? (n_slots - 1) * n_params : 0,
+        train ? (n_slots - 1) * n_params : 0, n_workers * kernels_att_scratch(T_max, train), /* slot_grads att_scratch */
     };
     size_t total = 0;
     for (size_t i = 0; i < ACTS_PIECES; i++) {
@@ -126,14 +130,15 @@ static struct ACTS *MFN(acts_new)(const ModelConfig *cfg, int B_max, int T_max, 
     size_t BT = (size_t)B_max * T_max, T = T_max, D = cfg->C / cfg->H;
     a->LS = train ? BT : 0;
     a->n_slots = train ? kernels_threads() : 1;
+    a->n_workers = kernels_threads();
     TENS dummy;
     a->n_params = MFN(layout)(&dummy, NULL, cfg);
     size_t sizes[ACTS_PIECES];
-    size_t total = MFN(acts_sizes)(cfg, B_max, T_max, train, a->n_slots, sizes);
-    real **ptrs[] = {&a->cos_tab, &a->sin_tab, &a->x, &a->xn1, &a->rstd1, &a->qkv, &a->att, &a->atty, &a->xmid,
-                     &a->xn2, &a->rstd2, &a->gu, &a->hsw, &a->xf, &a->rstdf, &a->logits, &a->lse,
-                     &a->dlogits, &a->dx, &a->dxn, &a->datty, &a->dqkv, &a->dgu, &a->dhsw, &a->att_scratch,
-                     &a->slot_grads};
+    size_t total = MFN(acts_sizes)(cfg, B_max, T_max, train, a->n_slots, a->n_workers, sizes);
+    real **ptrs[] = {&a->cos_tab, &a->sin_tab, &a->x, &a->xn1, &a->rstd1, &a->qkv, &a->att_lse, &a->atty,
+                     &a->xmid, &a->xn2, &a->rstd2, &a->gu, &a->hsw, &a->xf, &a->rstdf, &a->logits, &a->lse,
+                     &a->dlogits, &a->dx, &a->dxn, &a->datty, &a->dqkv, &a->dgu, &a->dhsw, &a->slot_grads,
+                     &a->att_scratch};
     size_t n = ACTS_PIECES;
     assert(n == sizeof ptrs / sizeof ptrs[0]);
     a->mem = big_alloc(total * sizeof(real));
@@ -180,13 +185,14 @@ static void MFN(forward_task)(void *ctx, int task) {
     int b0 = (int)((long)j->B * task / j->n_tasks), b1 = (int)((long)j->B * (task + 1) / j->n_tasks);
     if (b0 == b1) return;
     size_t o = (size_t)b0 * T, R = (size_t)(b1 - b0) * T, LS = a->LS;
-    size_t LA = a->train ? (size_t)a->B_max * H * a->T_max * a->T_max : 0; /* att layer stride */
+    assert(kernels_worker() < a->n_workers);
+    real *scratch = a->att_scratch + (size_t)kernels_worker() * kernels_att_scratch(a->T_max, a->train);
     KFN(encoder_forward)(a->x + o * C, j->tokens + o, p->wte, (int)R, C);
     for (int l = 0; l < c->L; l++) {
         size_t lo = l * LS + o;
         real *x = a->x + lo * C, *xnext = a->x + ((l + 1) * LS + o) * C;
         real *xn1 = a->xn1 + lo * C, *rstd1 = a->rstd1 + lo, *qkv = a->qkv + lo * 3 * C;
-        real *att = a->att + l * LA + (size_t)b0 * H * T * T, *atty = a->atty + lo * C, *xmid = a->xmid + lo * C;
+        real *att_lse = a->att_lse + l * LS * H + o * H, *atty = a->atty + lo * C, *xmid = a->xmid + lo * C;
         real *xn2 = a->xn2 + lo * C, *rstd2 = a->rstd2 + lo, *gu = a->gu + lo * 2 * F, *hsw = a->hsw + lo * F;
         size_t CC = (size_t)C * C, FC = (size_t)F * C;
         KFN(rmsnorm_forward)(xn1, rstd1, x, p->attn_norm + l * C, (int)R, C, c->norm_eps);
@@ -196,7 +202,7 @@ static void MFN(forward_task)(void *ctx, int task) {
         KFN(rope_forward)(qkv, a->cos_tab, a->sin_tab, NULL, (int)R, T, H, D, 3 * C);
         KFN(rope_forward)(qkv + C, a->cos_tab, a->sin_tab, NULL, (int)R, T, H, D, 3 * C);
         if (j->hook) j->hook(j->ud, l, qkv, b0, b1, T);
-        KFN(attention_forward)(atty, att, qkv, b1 - b0, T, C, H);
+        KFN(attention_forward)(atty, att_lse, scratch, qkv, b1 - b0, T, C, H);
         KFN(matmul_forward)(xmid, atty, p->wo + l * CC, (int)R, C, C, C);
         KFN(residual_forward)(xmid, xmid, x, R * C);
         KFN(rmsnorm_forward)(xn2, rstd2, xmid, p->mlp_norm + l * C, (int)R, C, c->norm_eps);
@@ -296,17 +302,18 @@ typedef struct {
     int B, T, n_tasks;
 } MFN(BwdJob);
 
-/* The backward of sequences [b0, b1) of the task `task`, weight gradients into g. */
-static void MFN(backward_rows)(MFN(BwdJob) *j, TENS *g, int task, int b0, int b1) {
+/* The backward of sequences [b0, b1), weight gradients into g. */
+static void MFN(backward_rows)(MFN(BwdJob) *j, TENS *g, int b0, int b1) {
     const TENS *p = j->p;
     struct ACTS *a = j->a;
     const ModelConfig *c = &a->cfg;
     int C = c->C, F = c->F, H = c->H, V = c->V, T = j->T, D = C / H;
     size_t o = (size_t)b0 * T, R = (size_t)(b1 - b0) * T, LS = a->LS;
-    size_t LA = (size_t)a->B_max * H * a->T_max * a->T_max, CC = (size_t)C * C, FC = (size_t)F * C;
+    size_t CC = (size_t)C * C, FC = (size_t)F * C;
     real *dx = a->dx + o * C, *dxn = a->dxn + o * C, *datty = a->datty + o * C, *dqkv = a->dqkv + o * 3 * C;
     real *dgu = a->dgu + o * 2 * F, *dhsw = a->dhsw + o * F;
-    real *scratch = a->att_scratch + (size_t)task * a->T_max * a->T_max;
+    assert(kernels_worker() < a->n_workers);
+    real *scratch = a->att_scratch + (size_t)kernels_worker() * kernels_att_scratch(a->T_max, 1);
 
     /* output layer and final norm. The first contribution to each scratch gradient is written (gemm with
      * beta 0) rather than accumulated into a zeroed buffer: saves a memset pass over every buffer. */
@@ -318,7 +325,7 @@ static void MFN(backward_rows)(MFN(BwdJob) *j, TENS *g, int task, int b0, int b1
     for (int l = c->L - 1; l >= 0; l--) {
         size_t lo = l * LS + o;
         const real *x = a->x + lo * C, *xn1 = a->xn1 + lo * C, *rstd1 = a->rstd1 + lo, *qkv = a->qkv + lo * 3 * C;
-        const real *att = a->att + l * LA + (size_t)b0 * H * T * T, *atty = a->atty + lo * C;
+        const real *att_lse = a->att_lse + l * LS * H + o * H, *atty = a->atty + lo * C;
         const real *xmid = a->xmid + lo * C, *xn2 = a->xn2 + lo * C, *rstd2 = a->rstd2 + lo;
         const real *gu = a->gu + lo * 2 * F, *hsw = a->hsw + lo * F;
         const real *wq = p->wq + l * CC, *wk = p->wk + l * CC, *wv = p->wv + l * CC, *wo = p->wo + l * CC;
@@ -336,7 +343,7 @@ static void MFN(backward_rows)(MFN(BwdJob) *j, TENS *g, int task, int b0, int b1
         KFN(matmul_gemm)(0, 0, (int)R, C, C, 1, dx, C, wo, C, 0, datty, C);
         KFN(matmul_backward)(NULL, g->wo + l * CC, dx, atty, wo, (int)R, C, C, C);
         memset(dqkv, 0, sizeof(real) * R * 3 * C);
-        KFN(attention_backward)(dqkv, scratch, datty, qkv, att, b1 - b0, T, C, H);
+        KFN(attention_backward)(dqkv, scratch, datty, qkv, atty, att_lse, b1 - b0, T, C, H);
         KFN(rope_backward)(dqkv, a->cos_tab, a->sin_tab, NULL, (int)R, T, H, D, 3 * C);
         KFN(rope_backward)(dqkv + C, a->cos_tab, a->sin_tab, NULL, (int)R, T, H, D, 3 * C);
         KFN(matmul_gemm)(0, 0, (int)R, C, C, 1, dqkv, 3 * C, wq, C, 0, dxn, C);
@@ -363,7 +370,7 @@ static void MFN(backward_task)(void *ctx, int task) {
     }
     /* a few sequences at a time through every layer, so their gradient buffers stay in cache */
     int per = 512 / T > 1 ? 512 / T : 1;
-    for (int s0 = b0; s0 < b1; s0 += per) MFN(backward_rows)(j, g, task, s0, s0 + per < b1 ? s0 + per : b1);
+    for (int s0 = b0; s0 < b1; s0 += per) MFN(backward_rows)(j, g, s0, s0 + per < b1 ? s0 + per : b1);
 }
 
 typedef struct {

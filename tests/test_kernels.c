@@ -29,26 +29,29 @@ typedef double (*LossFn)(void *ctx);
 
 static double g_worst;
 
-static void fd_check(const char *what, LossFn loss, void *ctx, double *x, size_t n, const double *analytic) {
+/* entry i of x: the central difference of loss against analytic[i] */
+static void fd_check_at(const char *what, LossFn loss, void *ctx, double *x, size_t i, const double *analytic) {
     const double h = 1e-5;
-    size_t step = n > 400 ? n / 397 : 1; /* a spread sample of entries keeps large inputs quick */
-    for (size_t i = 0; i < n; i += step) {
-        double orig = x[i];
-        x[i] = orig + h;
-        double lp = loss(ctx);
-        x[i] = orig - h;
-        double lm = loss(ctx);
-        x[i] = orig;
-        double fd = (lp - lm) / (2 * h), a = analytic[i];
-        double scale = fmax(fabs(a), fabs(fd));
-        double err = fabs(a - fd) / fmax(scale, 1e-3); /* below 1e-3 the FD noise floor dominates */
-        if (err > g_worst) g_worst = err;
-        if (getenv("FD_VERBOSE") && err > 1e-8) printf("%s[%zu] a %.3e fd %.3e err %.2e\n", what, i, a, fd, err);
-        if (err > 1e-6) {
-            print_error("%s[%zu]: analytic %.12e, finite difference %.12e\n", what, i, a, fd);
-            fail();
-        }
+    double orig = x[i];
+    x[i] = orig + h;
+    double lp = loss(ctx);
+    x[i] = orig - h;
+    double lm = loss(ctx);
+    x[i] = orig;
+    double fd = (lp - lm) / (2 * h), a = analytic[i];
+    double scale = fmax(fabs(a), fabs(fd));
+    double err = fabs(a - fd) / fmax(scale, 1e-3); /* below 1e-3 the FD noise floor dominates */
+    if (err > g_worst) g_worst = err;
+    if (getenv("FD_VERBOSE") && err > 1e-8) printf("%s[%zu] a %.3e fd %.3e err %.2e\n", what, i, a, fd, err);
+    if (err > 1e-6) {
+        print_error("%s[%zu]: analytic %.12e, finite difference %.12e\n", what, i, a, fd);
+        fail();
     }
+}
+
+static void fd_check(const char *what, LossFn loss, void *ctx, double *x, size_t n, const double *analytic) {
+    size_t step = n > 400 ? n / 397 : 1; /* a spread sample of entries keeps large inputs quick */
+    for (size_t i = 0; i < n; i += step) fd_check_at(what, loss, ctx, x, i, analytic);
 }
 
 static double wsum(const double *w, const double *out, size_t n) {
@@ -220,16 +223,17 @@ static void test_rope_grad(void **state) {
 
 /* ------------------------------------------------------------------------------------------------ attention */
 
-typedef struct { int B, T, C, H; double *qkv, *out, *att, *w; } AttCase;
+typedef struct { int B, T, C, H; double *qkv, *out, *lse, *scratch, *w; } AttCase;
 
 static double att_loss(void *p) {
     AttCase *c = p;
-    attention_forward_f64(c->out, c->att, c->qkv, c->B, c->T, c->C, c->H);
+    attention_forward_f64(c->out, c->lse, c->scratch, c->qkv, c->B, c->T, c->C, c->H);
     return wsum(c->w, c->out, (size_t)c->B * c->T * c->C);
 }
 
-/* a direct O(T^2 D) implementation, the independent reference for the tiled one */
-static void att_naive(double *out, const double *qkv, int B, int T, int C, int H) {
+/* a direct O(T^2 D) implementation over the full softmax, the independent reference for the tiled one: out and
+ * lse (B, H, T) */
+static void att_naive(double *out, double *lse, const double *qkv, int B, int T, int C, int H) {
     int D = C / H;
     for (int b = 0; b < B; b++)
         for (int h = 0; h < H; h++)
@@ -244,6 +248,7 @@ static void att_naive(double *out, const double *qkv, int B, int T, int C, int H
                     if (s[u] > mx) mx = s[u];
                 }
                 for (int u = 0; u <= t; u++) z += s[u] = exp(s[u] - mx);
+                lse[((size_t)b * H + h) * T + t] = mx + log(z);
                 double *o = out + ((size_t)b * T + t) * C + h * D;
                 for (int d = 0; d < D; d++) {
                     o[d] = 0;
@@ -252,21 +257,55 @@ static void att_naive(double *out, const double *qkv, int B, int T, int C, int H
             }
 }
 
+static AttCase att_case(int B, int T, int C, int H) {
+    AttCase c = {B, T, C, H, NULL, NULL, NULL, NULL, NULL};
+    size_t nq = (size_t)B * T * 3 * C, no = (size_t)B * T * C;
+    c.qkv = malloc(sizeof(double) * nq), c.out = malloc(sizeof(double) * no), c.w = malloc(sizeof(double) * no);
+    c.lse = malloc(sizeof(double) * B * H * T), c.scratch = malloc(sizeof(double) * kernels_att_scratch(T, 1));
+    fill(c.qkv, nq, 1), fill(c.w, no, 1);
+    return c;
+}
+
+static void att_case_free(AttCase *c) { free(c->qkv), free(c->out), free(c->lse), free(c->scratch), free(c->w); }
+
+/* T not a multiple of the tile (two tiles and a ragged third, three and a ragged fourth) */
+static const int ATT_TS[] = {45, 70};
+
+static void test_attention_forward_vs_naive(void **state) {
+    (void)state;
+    for (size_t k = 0; k < sizeof ATT_TS / sizeof *ATT_TS; k++) {
+        AttCase c = att_case(2, ATT_TS[k], 16, 2);
+        size_t no = (size_t)c.B * c.T * c.C, nl = (size_t)c.B * c.H * c.T;
+        att_loss(&c);
+        double *ref = malloc(sizeof(double) * no), *lse = malloc(sizeof(double) * nl);
+        att_naive(ref, lse, c.qkv, c.B, c.T, c.C, c.H);
+        for (size_t i = 0; i < no; i++) assert_true(fabs(ref[i] - c.out[i]) < 1e-12);
+        for (size_t i = 0; i < nl; i++) assert_true(fabs(lse[i] - c.lse[i]) < 1e-12 * (1 + fabs(lse[i])));
+        free(ref), free(lse);
+        att_case_free(&c);
+    }
+}
+
+/* d sum(out * R) / d q, k, v: a spread of entries of each (every head and channel), against central differences */
 static void test_attention_grad(void **state) {
     (void)state;
-    AttCase c = {2, 37, 8, 2, NULL, NULL, NULL, NULL}; /* T spans two row tiles and a ragged third */
-    size_t nq = (size_t)c.B * c.T * 3 * c.C, no = (size_t)c.B * c.T * c.C;
-    c.qkv = malloc(sizeof(double) * nq), c.out = malloc(sizeof(double) * no), c.w = malloc(sizeof(double) * no);
-    c.att = malloc(sizeof(double) * c.B * c.H * c.T * c.T);
-    fill(c.qkv, nq, 1), fill(c.w, no, 1);
-    att_loss(&c);
-    double *ref = malloc(sizeof(double) * no);
-    att_naive(ref, c.qkv, c.B, c.T, c.C, c.H);
-    for (size_t i = 0; i < no; i++) assert_true(fabs(ref[i] - c.out[i]) < 1e-12);
-    double *d = calloc(nq, sizeof(double)), *scratch = malloc(sizeof(double) * c.T * c.T);
-    attention_backward_f64(d, scratch, c.w, c.qkv, c.att, c.B, c.T, c.C, c.H);
-    fd_check("attention dqkv", att_loss, &c, c.qkv, nq, d);
-    free(c.qkv), free(c.out), free(c.w), free(c.att), free(ref), free(d), free(scratch);
+    for (size_t k = 0; k < sizeof ATT_TS / sizeof *ATT_TS; k++) {
+        AttCase c = att_case(2, ATT_TS[k], 16, 2);
+        size_t nq = (size_t)c.B * c.T * 3 * c.C, rows = (size_t)c.B * c.T;
+        double *d = malloc(sizeof(double) * nq);
+        for (size_t i = 0; i < nq; i++) d[i] = 0.25; /* the backward accumulates */
+        att_loss(&c);
+        attention_backward_f64(d, c.scratch, c.w, c.qkv, c.out, c.lse, c.B, c.T, c.C, c.H);
+        for (size_t i = 0; i < nq; i++) d[i] -= 0.25;
+        static const char *what[3] = {"attention dq", "attention dk", "attention dv"};
+        for (int part = 0; part < 3; part++) /* entry e = (row, channel), stride 7: prime to the row width */
+            for (size_t e = (size_t)part; e < rows * c.C; e += 7) {
+                size_t i = (e / c.C) * 3 * c.C + (size_t)part * c.C + e % c.C;
+                fd_check_at(what[part], att_loss, &c, c.qkv, i, d);
+            }
+        free(d);
+        att_case_free(&c);
+    }
 }
 
 static void test_attention_decode_matches_full(void **state) {
@@ -274,9 +313,9 @@ static void test_attention_decode_matches_full(void **state) {
     int B = 3, T = 20, C = 16, H = 4, D = C / H, TM = 32;
     size_t nq = (size_t)B * T * 3 * C;
     float *qkv = malloc(sizeof(float) * nq), *out = malloc(sizeof(float) * B * T * C);
-    float *att = malloc(sizeof(float) * B * H * T * T);
+    float *lse = malloc(sizeof(float) * B * H * T), *fscratch = malloc(sizeof(float) * kernels_att_scratch(T, 0));
     for (size_t i = 0; i < nq; i++) qkv[i] = rng_normal(&g_rng);
-    attention_forward(out, att, qkv, B, T, C, H);
+    attention_forward(out, lse, fscratch, qkv, B, T, C, H);
     float *kt = calloc((size_t)B * H * D * TM, sizeof(float)), *v = calloc((size_t)B * H * TM * D, sizeof(float));
     for (int b = 0; b < B; b++)
         for (int t = 0; t < T; t++)
@@ -294,19 +333,18 @@ static void test_attention_decode_matches_full(void **state) {
     for (int n = 0; n < 3; n++)
         for (int c = 0; c < C; c++)
             assert_true(fabsf(y[n * C + c] - out[((size_t)seq[n] * T + pos[n]) * C + c]) < 1e-5f);
-    /* recording the probabilities: the rows attention_forward keeps, zeros up to the end of the row's tile */
-    float *rec = malloc(sizeof(float) * B * H * T * T), y2[3 * 16];
-    for (size_t i = 0; i < (size_t)B * H * T * T; i++) rec[i] = NAN;
+    /* recording: each row's log-sum-exp lands where attention_forward keeps it, and nothing else is written */
+    float *rec = malloc(sizeof(float) * B * H * T), y2[3 * 16];
+    for (size_t i = 0; i < (size_t)B * H * T; i++) rec[i] = NAN;
     attention_decode(y2, rec, scratch, q, 48, kt, v, seq, pos, NULL, NULL, 3, C, H, TM, T);
     assert_memory_equal(y, y2, sizeof y);
+    int written = 0;
+    for (size_t i = 0; i < (size_t)B * H * T; i++) written += !isnan(rec[i]);
+    assert_int_equal(written, 3 * H);
     for (int n = 0; n < 3; n++)
         for (int h = 0; h < H; h++) {
-            size_t row = (((size_t)seq[n] * H + h) * T + pos[n]) * T;
-            int end = (pos[n] / KERNELS_ATT_TILE + 1) * KERNELS_ATT_TILE;
-            for (int s = 0; s < (end < T ? end : T); s++) {
-                float want = s <= pos[n] ? att[row + s] : 0.0f;
-                assert_true(fabsf(rec[row + s] - want) < 1e-6f);
-            }
+            size_t i = ((size_t)seq[n] * H + h) * T + pos[n];
+            assert_true(fabsf(rec[i] - lse[i]) < 1e-5f);
         }
     free(rec);
     /* a shared prompt: positions 0..8 of sequence 2 held by another cache row (3), its own copies poisoned */
@@ -328,7 +366,7 @@ static void test_attention_decode_matches_full(void **state) {
     attention_decode(y3, NULL, scratch, q, 48, kt2, v2, seq, pos, pre_seq, pre_len, 3, C, H, TM, 0);
     for (int i = 0; i < 3 * C; i++) assert_true(fabsf(y3[i] - y[i]) < 1e-5f);
     free(kt2), free(v2);
-    free(qkv), free(out), free(att), free(kt), free(v);
+    free(qkv), free(out), free(lse), free(fscratch), free(kt), free(v);
 }
 
 /* --------------------------------------------------------------------------------------------------- swiglu */
@@ -500,6 +538,7 @@ int main(void) {
         cmocka_unit_test(test_encoder_grad),
         cmocka_unit_test(test_rmsnorm_grad),
         cmocka_unit_test(test_rope_grad),
+        cmocka_unit_test(test_attention_forward_vs_naive),
         cmocka_unit_test(test_attention_grad),
         cmocka_unit_test(test_attention_decode_matches_full),
         cmocka_unit_test(test_swiglu_grad),
