@@ -109,7 +109,7 @@ static size_t MFN(acts_sizes)(const ModelConfig *cfg, int B_max, int T_max, int 
         BT * C, BT, BT * V, BT,                                 /* xf, rstdf, logits, lse */
         train ? BT * V : 0, train ? BT * C : 0, train ? BT * C : 0, train ? BT * C : 0, /* dlogits dx dxn datty */
         train ? BT * 3 * C : 0, train ? BT * 2 * F : 0, train ? BT * F : 0,            /* dqkv dgu dhsw */
-        train ? (n_slots - 1) * n_params : 0, n_workers * kernels_att_scratch(T_max, train), /* slot_grads att_scratch */
+        train ? (n_slots - 1) * n_params : 0, n_workers * kernels_att_scratch(T_max, train), /* slot_grads, scratch */
     };
     size_t total = 0;
     for (size_t i = 0; i < ACTS_PIECES; i++) {

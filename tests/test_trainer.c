@@ -268,7 +268,7 @@ static void test_too_large_is_refused_at_once(void **state) {
     c.run.max_batch = 65536;
     MemoryEstimate e;
     assert_int_equal(trainer_memory_estimate(&c, &e, err, sizeof err), 0);
-    assert_true(memory_estimate_total(&e) > (size_t)1 << 40); /* the attention store alone is hundreds of TB */
+    assert_true(memory_estimate_total(&e) > (size_t)1 << 40); /* a billion tokens' activations alone are TBs */
     Trainer *t = trainer_new(&c, NULL, err, sizeof err);
     assert_null(t);
     const char *want[] = {"needs about", "activations", "is available", "run.max_batch (now 65536)",
