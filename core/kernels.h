@@ -58,10 +58,10 @@ void kernels_scatter_rows(float *dst, size_t w, const float *src, const size_t *
 void kernels_set_threads(int n);
 /* The number of threads of the pool (starts it on first use with the default). */
 int kernels_threads(void);
-/* The index of the calling thread in the pool, in [0, kernels_threads()): 0 for the thread that calls
- * kernels_parallel (and for any thread outside the pool). Tasks of one kernels_parallel that run at the same time
- * see different indices, so scratch indexed by it (a workspace's, sized by kernels_threads() when it was allocated)
- * is never shared between them. */
+/* The index of the calling thread in the pool, in [0, kernels_threads()): 1.. for the pool's own threads, 0 for
+ * any other thread (the one calling kernels_parallel takes part in its tasks as 0). Tasks of one kernels_parallel
+ * that run at the same time see different indices, so per-thread scratch of a workspace (sized by kernels_threads()
+ * when it was allocated, used by one call at a time) is never shared between them. */
 int kernels_worker(void);
 
 typedef void (*KernelsTask)(void *ctx, int task);

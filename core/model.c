@@ -462,8 +462,9 @@ static void restride_task(void *ctx, int task) {
         }
     if (j->keep)
         for (int b = 0; b < B; b++)
-            for (int h = 0; h < H && j->keep[b] < Tt; h++) /* rows of positions keep[b].. of each head */
-                memset(lse + ((size_t)b * H + h) * Tt + j->keep[b], 0, (size_t)(Tt - j->keep[b]) * sizeof(float));
+            if (j->keep[b] < Tt)
+                for (int h = 0; h < H; h++) /* positions keep[b].. of each head's run */
+                    memset(lse + ((size_t)b * H + h) * Tt + j->keep[b], 0, (size_t)(Tt - j->keep[b]) * sizeof(float));
 }
 
 /* Moves the activations of positions [0, n_pos) of B sequences from the layout of a forward of (B, T_from)

@@ -492,6 +492,32 @@ static void test_pool_runs_every_task_once(void **state) {
     assert_true(kernels_threads() >= 1);
 }
 
+/* kernels_worker: every task sees an index in [0, kernels_threads()), and two tasks running at the same time
+ * (tasks 0 and 1 wait for each other, a second at most) see different ones: per-thread scratch is never shared. */
+typedef struct { atomic_int arrived, both; int worker[64]; } WorkerCase;
+
+static void worker_task(void *ctx, int i) {
+    WorkerCase *c = ctx;
+    if (i < 2) {
+        atomic_fetch_add(&c->arrived, 1);
+        for (int spin = 0; spin < 1000 && atomic_load(&c->arrived) < 2; spin++) usleep(1000);
+        if (atomic_load(&c->arrived) == 2) atomic_fetch_add(&c->both, 1);
+    }
+    c->worker[i] = kernels_worker();
+}
+
+static void test_pool_worker_index(void **state) {
+    (void)state;
+    kernels_set_threads(2);
+    WorkerCase c;
+    memset(&c, 0, sizeof c);
+    kernels_parallel(64, worker_task, &c);
+    for (int i = 0; i < 64; i++) assert_true(c.worker[i] >= 0 && c.worker[i] < kernels_threads());
+    if (atomic_load(&c.both) == 2) assert_int_not_equal(c.worker[0], c.worker[1]);
+    assert_int_equal(kernels_worker(), 0); /* the caller, outside any task */
+    kernels_set_threads(0);
+}
+
 /* kernels_scatter_rows from every pool thread at once, the way the model records activations: each task its own
  * rows of one aligned buffer (w a multiple of 16, where the CPU's streaming stores may be used). Rows land where
  * they belong; under ThreadSanitizer this is also the check that asking whether the CPU can stream is race-free. */
@@ -546,6 +572,7 @@ int main(void) {
         cmocka_unit_test(test_logprob_grad),
         cmocka_unit_test(test_fast_exp),
         cmocka_unit_test(test_pool_runs_every_task_once),
+        cmocka_unit_test(test_pool_worker_index),
         cmocka_unit_test(test_scatter_rows_from_pool_threads),
     };
     return cmocka_run_group_tests_name("kernels", tests, NULL, g_print_worst);
