@@ -17,9 +17,13 @@ typedef enum {
     PEAK_AVX512,  /* 16 lanes, AVX-512F */
 } PeakIsa;
 
+/* The figures count 2 FLOPs per lane per update. gflops and gflops_thread divide by the CPU time the probe's
+ * threads got (CLOCK_THREAD_CPUTIME_ID), so other work on the machine does not lower them: they are what the
+ * cores can do. gflops_wall divides by the wall time: what the cores gave the probe just now. */
 typedef struct {
-    double gflops;        /* all `threads` threads at once: the machine's peak */
+    double gflops;        /* `threads` threads at once: the machine's peak (per thread-CPU-second x threads) */
     double gflops_thread; /* one thread alone: one core's peak */
+    double gflops_wall;   /* `threads` threads at once, by the wall clock: below gflops on a busy machine */
     int threads;          /* threads the figure was measured on */
     PeakIsa isa;          /* instruction set used (the widest the CPU has) */
     double seconds;       /* wall time the measurement took */
@@ -42,7 +46,7 @@ double peak_fp32_chains(PeakIsa isa, long iters, float a, float b);
 
 /* Measures the peak on the widest instruction set: one thread, then `threads` threads of the kernels' pool at
  * once (core/kernels.h; 0 or more than the pool has: all of the pool's threads), each the best of a few short
- * repetitions, about 0.15 s in all. Wall-clock figures: on a loaded machine they are lower than the hardware's. */
+ * repetitions, about 0.15 s of CPU per thread in all. */
 void peak_fp32_measure(int threads, PeakFp32 *r);
 
 #endif

@@ -109,6 +109,7 @@ static void test_measure(void **state) {
     assert_int_equal(r.isa, peak_isa_best());
     assert_true(isfinite(r.gflops) && r.gflops > 0);
     assert_true(isfinite(r.gflops_thread) && r.gflops_thread > 0);
+    assert_true(isfinite(r.gflops_wall) && r.gflops_wall > 0);
     assert_true(isfinite(r.checksum) && r.checksum > 0);
     assert_true(r.seconds > 0);
     peak_fp32_measure(1, &r);

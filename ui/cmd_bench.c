@@ -19,7 +19,8 @@ static void usage(FILE *f) {
                "(5) after --warmup (1). GFLOP/s use torch_grpo_ref.py's FLOP formulas; 'of sgemm' is the share of\n"
                "the sgemm rate this machine reaches at the same shapes and threading, measured here; 'of peak' the\n"
                "share of the CPU's fp32 FMA peak on the same threads (a register-only FMA loop on the widest\n"
-               "vectors the CPU has), also measured here. A busy machine lowers every measured figure.\n"
+               "vectors the CPU has, per CPU-second the loop got: what the cores can do even when other work\n"
+               "shares them). A busy machine lowers every wall-clock figure.\n"
                "Every matmul runs through OpenBLAS, which reads OPENBLAS_CORETYPE when it loads: a forced older\n"
                "kernel slows every program that uses it, so compare runs under the same environment.\n\n"
                "  --model M         tiny (default) or small\n"
@@ -83,14 +84,14 @@ int cmd_bench(int argc, char **argv) {
                "\"policy_fwd\":%.6f,\"policy_bwd\":%.6f,\"opt\":%.6f,\"step\":%.6f},\"gen_tok_s\":%.1f,\"train_tok_s\":%.1f,"
                "\"gflops\":{\"gen\":%.2f,\"policy_fwd_bwd\":%.2f,\"ref_fwd\":%.2f,\"step\":%.2f},"
                "\"sgemm_peak_gflops\":{\"gen\":%.2f,\"policy_fwd_bwd\":%.2f,\"ref_fwd\":%.2f},"
-               "\"fp32_peak\":{\"gflops\":%.2f,\"gflops_thread\":%.2f,\"threads\":%d,\"isa\":\"%s\"},"
+               "\"fp32_peak\":{\"gflops\":%.2f,\"gflops_thread\":%.2f,\"gflops_wall\":%.2f,\"threads\":%d,\"isa\":\"%s\"},"
                "\"flops\":{\"gen\":%.0f,\"policy_fwd_bwd\":%.0f,\"ref_fwd\":%.0f},\"loss\":%.6f,\"grad_norm\":%.6f}\n",
                p.model, r.threads, r.blas_core, env ? "\"" : "", env ? env : "null", env ? "\"" : "", p.steps,
                m->gen, m->ref_fwd, m->policy_fwd, m->policy_bwd, m->policy_fwd_bwd, m->opt, m->step,
                r.median_cpu.gen, r.median_cpu.ref_fwd, r.median_cpu.policy_fwd, r.median_cpu.policy_bwd,
                r.median_cpu.opt, r.median_cpu.step, r.gen_tok_s,
                r.train_tok_s, r.gflops_gen, r.gflops_policy_fwd_bwd, r.gflops_ref_fwd, r.gflops_step, r.peak_gen,
-               r.peak_policy_fwd_bwd, r.peak_ref_fwd, pk->gflops, pk->gflops_thread, pk->threads,
+               r.peak_policy_fwd_bwd, r.peak_ref_fwd, pk->gflops, pk->gflops_thread, pk->gflops_wall, pk->threads,
                peak_isa_name(pk->isa), r.flops_gen, r.flops_policy_fwd_bwd, r.flops_ref_fwd,
                r.last_loss, r.last_grad_norm);
         return 0;
@@ -122,9 +123,10 @@ int cmd_bench(int argc, char **argv) {
     printf("step %.1f GFLOP/s = %.1f%% of the fp32 FMA peak %.0f GFLOP/s (%s, %d thread%s; one thread %.0f)\n",
            r.gflops_step, 100 * r.gflops_step / peak, peak, peak_isa_name(pk->isa), pk->threads,
            pk->threads == 1 ? "" : "s", pk->gflops_thread);
-    if (pk->threads > 1 && peak < 0.8 * pk->threads * pk->gflops_thread)
-        printf("note: %d threads reached only %.1fx one thread's peak: other work shared the cores, so every\n"
-               "      figure here is below what this machine can do\n", pk->threads, peak / pk->gflops_thread);
+    if (pk->gflops_wall < 0.8 * peak)
+        printf("note: while the peak was measured, the cores gave the probe %.0f GFLOP/s of its %.0f per CPU-second:\n"
+               "      other work shared them, so the wall-clock figures above are below what this machine can do\n",
+               pk->gflops_wall, peak);
     const BenchTimes *c = &r.median_cpu;
     printf("process CPU seconds (all threads): gen %.3f, ref fwd %.3f, policy fwd %.3f, bwd %.3f, opt %.4f, "
            "step %.3f\n", c->gen, c->ref_fwd, c->policy_fwd, c->policy_bwd, c->opt, c->step);
