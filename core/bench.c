@@ -280,6 +280,7 @@ int bench_grpo_step(const BenchParams *p, BenchResult *r, char *err, size_t err_
     r->peak_ref_fwd = pf;
     r->peak_policy_fwd_bwd = 3.0 / (1.0 / pf + 2.0 / pb); /* the backward does twice the forward's flops */
     r->peak_gen = measure_peak(&cfg, gen_rows, 0, b.peak_mem, per_task);
+    peak_fp32_measure(nt, &r->peak_fp32);
     snprintf(r->blas_core, sizeof r->blas_core, "%s", kernels_blas_corename());
     bench_free(&b);
     return 0;

@@ -4,6 +4,7 @@
 #ifndef GRPO_BENCH_H
 #define GRPO_BENCH_H
 #include "core/model.h"
+#include "core/peak.h"
 #include <stddef.h>
 #include <stdint.h>
 
@@ -40,6 +41,7 @@ typedef struct {
     /* sgemm GFLOP/s this machine reaches at each phase's main gemm shapes with the same threading (each pool
      * thread on its share of rows), measured by the benchmark itself */
     double peak_gen, peak_policy_fwd_bwd, peak_ref_fwd;
+    PeakFp32 peak_fp32;     /* the hardware's fp32 FMA peak on the same threads (peak.h): the ceiling of all above */
     char blas_core[32];     /* openblas_get_corename() */
     double last_loss, last_grad_norm;
 } BenchResult;

@@ -2,6 +2,7 @@
 #include "core/memory.h"
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 size_t memory_estimate_total(const MemoryEstimate *e) {
     return e->weights + e->gradients + e->optimizer + e->reference + e->kv_cache + e->activations + e->buffers;
@@ -46,6 +47,16 @@ size_t memory_available(void) {
         if (!avail || left < avail) avail = left;
     }
     return avail;
+}
+
+size_t memory_resident(void) {
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (!f) return 0;
+    unsigned long long size, resident;
+    int n = fscanf(f, "%llu %llu", &size, &resident);
+    fclose(f);
+    long page = sysconf(_SC_PAGESIZE);
+    return n == 2 && page > 0 ? (size_t)resident * (size_t)page : 0;
 }
 
 void memory_format(size_t bytes, char *buf, size_t n) {

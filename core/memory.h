@@ -1,6 +1,7 @@
 /* memory.h - what a run will need and what the machine can give it, in bytes, known before anything is allocated,
  * so that a run too large for the machine is refused at once with the figures instead of failing after seconds of
- * allocating. The trainer fills the estimate (trainer_memory_estimate); this file sums, describes and compares. */
+ * allocating. The trainer fills the estimate (trainer_memory_estimate); this file sums, describes and compares, and
+ * reads what the process holds now (memory_resident, shown in the studio's status bar). */
 #ifndef GRPO_MEMORY_H
 #define GRPO_MEMORY_H
 #include <stddef.h>
@@ -21,6 +22,9 @@ void memory_estimate_describe(const MemoryEstimate *e, char *buf, size_t n);
 /* The bytes this process can still get: MemAvailable of /proc/meminfo, or less when the cgroup's memory.max minus
  * its current use is smaller. 0 when neither can be read. */
 size_t memory_available(void);
+/* The bytes of this process resident in RAM now (VmRSS: the second field of /proc/self/statm times the page size).
+ * 0 when it cannot be read. One small file read: callers that show it refresh it about once a second. */
+size_t memory_resident(void);
 /* A size for people: "7.2 GB", "350 MB", "12 KB", "512 B". */
 void memory_format(size_t bytes, char *buf, size_t n);
 

@@ -17,7 +17,10 @@ static void usage(FILE *f) {
                "Times one GRPO step (16 prompts x G 8, 32 prompt + 96 new tokens, vocab 64) phase by phase: the\n"
                "grpo-step benchmark that /work/shared/bench/torch_grpo_ref.py runs in PyTorch. Medians of --steps\n"
                "(5) after --warmup (1). GFLOP/s use torch_grpo_ref.py's FLOP formulas; 'of sgemm' is the share of\n"
-               "the sgemm rate this machine reaches at the same shapes and threading, measured here.\n"
+               "the sgemm rate this machine reaches at the same shapes and threading, measured here; 'of peak' the\n"
+               "share of the CPU's fp32 FMA peak on the same threads (a register-only FMA loop on the widest\n"
+               "vectors the CPU has, per CPU-second the loop got: what the cores can do even when other work\n"
+               "shares them). A busy machine lowers every wall-clock figure.\n"
                "Every matmul runs through OpenBLAS, which reads OPENBLAS_CORETYPE when it loads: a forced older\n"
                "kernel slows every program that uses it, so compare runs under the same environment.\n\n"
                "  --model M         tiny (default) or small\n"
@@ -73,6 +76,7 @@ int cmd_bench(int argc, char **argv) {
     }
     const char *env = getenv("OPENBLAS_CORETYPE");
     const BenchTimes *m = &r.median;
+    const PeakFp32 *pk = &r.peak_fp32;
     if (json) {
         printf("{\"model\":\"%s\",\"threads\":%d,\"openblas_core\":\"%s\",\"OPENBLAS_CORETYPE\":%s%s%s,"
                "\"steps\":%d,\"median\":{\"gen\":%.6f,\"ref_fwd\":%.6f,\"policy_fwd\":%.6f,\"policy_bwd\":%.6f,"
@@ -80,13 +84,15 @@ int cmd_bench(int argc, char **argv) {
                "\"policy_fwd\":%.6f,\"policy_bwd\":%.6f,\"opt\":%.6f,\"step\":%.6f},\"gen_tok_s\":%.1f,\"train_tok_s\":%.1f,"
                "\"gflops\":{\"gen\":%.2f,\"policy_fwd_bwd\":%.2f,\"ref_fwd\":%.2f,\"step\":%.2f},"
                "\"sgemm_peak_gflops\":{\"gen\":%.2f,\"policy_fwd_bwd\":%.2f,\"ref_fwd\":%.2f},"
+               "\"fp32_peak\":{\"gflops\":%.2f,\"gflops_thread\":%.2f,\"gflops_wall\":%.2f,\"threads\":%d,\"isa\":\"%s\"},"
                "\"flops\":{\"gen\":%.0f,\"policy_fwd_bwd\":%.0f,\"ref_fwd\":%.0f},\"loss\":%.6f,\"grad_norm\":%.6f}\n",
                p.model, r.threads, r.blas_core, env ? "\"" : "", env ? env : "null", env ? "\"" : "", p.steps,
                m->gen, m->ref_fwd, m->policy_fwd, m->policy_bwd, m->policy_fwd_bwd, m->opt, m->step,
                r.median_cpu.gen, r.median_cpu.ref_fwd, r.median_cpu.policy_fwd, r.median_cpu.policy_bwd,
                r.median_cpu.opt, r.median_cpu.step, r.gen_tok_s,
                r.train_tok_s, r.gflops_gen, r.gflops_policy_fwd_bwd, r.gflops_ref_fwd, r.gflops_step, r.peak_gen,
-               r.peak_policy_fwd_bwd, r.peak_ref_fwd, r.flops_gen, r.flops_policy_fwd_bwd, r.flops_ref_fwd,
+               r.peak_policy_fwd_bwd, r.peak_ref_fwd, pk->gflops, pk->gflops_thread, pk->gflops_wall, pk->threads,
+               peak_isa_name(pk->isa), r.flops_gen, r.flops_policy_fwd_bwd, r.flops_ref_fwd,
                r.last_loss, r.last_grad_norm);
         return 0;
     }
@@ -98,17 +104,29 @@ int cmd_bench(int argc, char **argv) {
         printf("note: this CPU has AVX-512 but OPENBLAS_CORETYPE forces the %s kernel; without the variable OpenBLAS\n"
                "      picks a faster one (env -u OPENBLAS_CORETYPE grpo-studio ...)\n", r.blas_core);
     printf("median of %d steps after %d warm-up:\n", p.steps, p.warmup);
-    printf("  %-22s %8.3f s  %9.0f new tok/s  %7.1f GFLOP/s  %5.1f%% of sgemm (%.0f)\n", "generation", m->gen,
-           r.gen_tok_s, r.gflops_gen, 100 * r.gflops_gen / r.peak_gen, r.peak_gen);
-    printf("  %-22s %8.3f s  %9.0f tok/s      %7.1f GFLOP/s  %5.1f%% of sgemm (%.0f)\n", "policy fwd+bwd",
-           m->policy_fwd_bwd, r.train_tok_s, r.gflops_policy_fwd_bwd,
-           100 * r.gflops_policy_fwd_bwd / r.peak_policy_fwd_bwd, r.peak_policy_fwd_bwd);
+    double peak = pk->gflops;
+    printf("  %-22s %8.3f s  %9.0f new tok/s  %7.1f GFLOP/s  %5.1f%% of peak  %5.1f%% of sgemm (%.0f)\n",
+           "generation", m->gen, r.gen_tok_s, r.gflops_gen, 100 * r.gflops_gen / peak,
+           100 * r.gflops_gen / r.peak_gen, r.peak_gen);
+    printf("  %-22s %8.3f s  %9.0f tok/s      %7.1f GFLOP/s  %5.1f%% of peak  %5.1f%% of sgemm (%.0f)\n",
+           "policy fwd+bwd", m->policy_fwd_bwd, r.train_tok_s, r.gflops_policy_fwd_bwd,
+           100 * r.gflops_policy_fwd_bwd / peak, 100 * r.gflops_policy_fwd_bwd / r.peak_policy_fwd_bwd,
+           r.peak_policy_fwd_bwd);
     printf("  %-22s %8.3f s\n", "  policy fwd (+loss)", m->policy_fwd);
     printf("  %-22s %8.3f s\n", "  policy bwd", m->policy_bwd);
-    printf("  %-22s %8.3f s  %27.1f GFLOP/s  %5.1f%% of sgemm (%.0f)\n", "reference fwd", m->ref_fwd,
-           r.gflops_ref_fwd, 100 * r.gflops_ref_fwd / r.peak_ref_fwd, r.peak_ref_fwd);
+    printf("  %-22s %8.3f s  %27.1f GFLOP/s  %5.1f%% of peak  %5.1f%% of sgemm (%.0f)\n", "reference fwd",
+           m->ref_fwd, r.gflops_ref_fwd, 100 * r.gflops_ref_fwd / peak, 100 * r.gflops_ref_fwd / r.peak_ref_fwd,
+           r.peak_ref_fwd);
     printf("  %-22s %8.4f s\n", "optimizer", m->opt);
-    printf("  %-22s %8.3f s  %27.1f GFLOP/s\n", "whole step", m->step, r.gflops_step);
+    printf("  %-22s %8.3f s  %27.1f GFLOP/s  %5.1f%% of peak\n", "whole step", m->step, r.gflops_step,
+           100 * r.gflops_step / peak);
+    printf("step %.1f GFLOP/s = %.1f%% of the fp32 FMA peak %.0f GFLOP/s (%s, %d thread%s; one thread %.0f)\n",
+           r.gflops_step, 100 * r.gflops_step / peak, peak, peak_isa_name(pk->isa), pk->threads,
+           pk->threads == 1 ? "" : "s", pk->gflops_thread);
+    if (pk->gflops_wall < 0.8 * peak)
+        printf("note: while the peak was measured, the cores gave the probe %.0f GFLOP/s of its %.0f per CPU-second:\n"
+               "      other work shared them, so the wall-clock figures above are below what this machine can do\n",
+               pk->gflops_wall, peak);
     const BenchTimes *c = &r.median_cpu;
     printf("process CPU seconds (all threads): gen %.3f, ref fwd %.3f, policy fwd %.3f, bwd %.3f, opt %.4f, "
            "step %.3f\n", c->gen, c->ref_fwd, c->policy_fwd, c->policy_bwd, c->opt, c->step);

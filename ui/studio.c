@@ -9,6 +9,7 @@
  *                   on_timer (30 fps): redraw what is dirty: wnoutrefresh per panel, one doupdate
  * Only this thread touches ncurses. Quitting: trainer_stop, wait (drawing a "stopping" panel) until the worker
  * returns from trainer_run, which saves the final checkpoint; close every handle; endwin. */
+#include "core/memory.h"
 #include "ui/signals.h"
 #include "ui/studio_internal.h"
 #include "ui/transcript.h"
@@ -369,12 +370,20 @@ void studio_status_line(Studio *s, WINDOW *w) {
     if (s->worker_done) snprintf(ck, sizeof ck, "%s", s->last_checkpoint[0] ? "saved" : "no ckpt");
     else if (every > 0 && next < steps) snprintf(ck, sizeof ck, "ckpt @%d", next);
     else snprintf(ck, sizeof ck, "ckpt at end");
-    /* left part: drop the program name first when the line is too long */
+    char mem[32], rss[48] = "";
+    if (s->rss) {
+        memory_format(s->rss, mem, sizeof mem);
+        snprintf(rss, sizeof rss, "  RSS %s", mem);
+    }
+    /* when the line is too long, drop the program name first, then the resident memory, then the checkpoint */
     char left[256], right[1024];
-    snprintf(right, sizeof right, " %s  %s tok/s  %s", el, tps, ck);
     snprintf(left, sizeof left, " GRPO Studio  run %s  step %d/%d ", s->cfg.run.name, s->step, s->cfg.run.steps);
-    if ((int)(strlen(left) + strlen(st) + strlen(right)) > W)
+    snprintf(right, sizeof right, " %s  %s tok/s  %s%s", el, tps, ck, rss);
+    int fixed = (int)strlen(st);
+    if (fixed + (int)(strlen(left) + strlen(right)) > W)
         snprintf(left, sizeof left, " %s  step %d/%d ", s->cfg.run.name, s->step, s->cfg.run.steps);
+    if (fixed + (int)(strlen(left) + strlen(right)) > W) snprintf(right, sizeof right, " %s  %s tok/s  %s", el, tps, ck);
+    if (fixed + (int)(strlen(left) + strlen(right)) > W) snprintf(right, sizeof right, " %s  %s tok/s", el, tps);
     put_clipped(w, 0, 0, W, left);
     int x = (int)strlen(left);
     wattrset(w, theme_attr(role));
@@ -976,6 +985,11 @@ static void on_timer(uv_timer_t *h) {
     double now = studio_now();
     int el = (int)(now - s->t_start);
     if (el != s->last_elapsed) { s->last_elapsed = el; s->dirty |= D_STATUS; }
+    if (now - s->rss_read >= 1.0) { /* one small /proc read a second, not one per frame */
+        s->rss_read = now;
+        size_t rss = memory_resident();
+        if (rss != s->rss) { s->rss = rss; s->dirty |= D_STATUS; }
+    }
     if (s->flash[0] && now >= s->flash_until) { s->flash[0] = 0; s->dirty |= D_HINTS; }
     if (!s->worker_done) set_status_from_trainer(s);
     if (s->br_open && now - s->br_polled > 1.0 && (s->screen == SCR_ROLLOUTS || s->browse_only)) {

@@ -101,6 +101,8 @@ struct Studio {
     TrainerStatus status;
     double t_start;          /* monotonic seconds when the studio opened */
     int last_elapsed;
+    size_t rss;              /* bytes resident (memory_resident), read about once a second; 0 until known */
+    double rss_read;         /* when rss was last read */
     double last_eval_pass1, last_eval_consk;
     int last_eval_step;
     char last_checkpoint[PATH_MAX];
