@@ -39,6 +39,29 @@ static void random_tokens(int *tok, size_t n, int V, uint64_t seed) {
     for (size_t i = 0; i < n; i++) tok[i] = (int)rng_below(&r, V);
 }
 
+/* every logit of the last forward, (B*T, V): the rows 0 .. n-1 through model_logits_rows (malloc'd) */
+static int *all_rows(int n) {
+    int *rows = malloc(sizeof(int) * n);
+    for (int i = 0; i < n; i++) rows[i] = i;
+    return rows;
+}
+
+static float *all_logits(ModelActs *a, int n, int V) {
+    int *rows = all_rows(n);
+    float *out = malloc(sizeof(float) * n * V);
+    model_logits_rows(a, rows, n, out);
+    free(rows);
+    return out;
+}
+
+static double *all_logits_f64(ModelActsF64 *a, int n, int V) {
+    int *rows = all_rows(n);
+    double *out = malloc(sizeof(double) * n * V);
+    model_f64_logits_rows(a, rows, n, out);
+    free(rows);
+    return out;
+}
+
 /* ----------------------------------------------------------------------------------- PyTorch reference */
 
 typedef struct {
@@ -120,11 +143,11 @@ static void test_matches_pytorch(void **state) {
     int B = fx.B, T = fx.T, V = fx.V;
 
     /* float model */
-    ModelActs *a = model_acts_new(&cfg, B, T);
+    ModelActs *a = model_acts_new(&cfg, (size_t)B * T);
     float *logp = malloc(sizeof(float) * B * (T - 1)), *w = malloc(sizeof(float) * B * (T - 1));
     for (int i = 0; i < B * (T - 1); i++) w[i] = (float)fx.w[i];
     model_forward(&m, a, fx.tokens, B, T);
-    const float *lg = model_logits(a);
+    float *lg = all_logits(a, B * T, V);
     double lerr = 0;
     for (int i = 0; i < B * T * V; i++) lerr = fmax(lerr, fabs(lg[i] - fx.logits[i]));
     for (int i = 0; i < B * T * V; i++) assert_true(fabs(lg[i] - fx.logits[i]) < 1e-4 * (1 + fabs(fx.logits[i])));
@@ -144,10 +167,10 @@ static void test_matches_pytorch(void **state) {
     /* double twin: agreement to rounding */
     ModelF64 md;
     assert_int_equal(model_f64_init(&md, &m), 0);
-    ModelActsF64 *ad = model_f64_acts_new(&cfg, B, T);
+    ModelActsF64 *ad = model_f64_acts_new(&cfg, (size_t)B * T);
     double *logpd = malloc(sizeof(double) * B * (T - 1));
     model_f64_forward(&md, ad, fx.tokens, B, T);
-    const double *lgd = model_f64_logits(ad);
+    double *lgd = all_logits_f64(ad, B * T, V);
     for (int i = 0; i < B * T * V; i++) assert_true(fabs(lgd[i] - fx.logits[i]) < 1e-10 * (1 + fabs(fx.logits[i])));
     model_f64_token_logprobs(ad, fx.tokens, B, T, logpd, NULL);
     for (int i = 0; i < B * (T - 1); i++) assert_true(fabs(logpd[i] - fx.logp[i]) < 1e-10);
@@ -159,7 +182,7 @@ static void test_matches_pytorch(void **state) {
     model_f64_free(&md);
     model_acts_free(a);
     model_free(&m);
-    free(logp), free(w), free(logpd), free(perm);
+    free(logp), free(w), free(logpd), free(perm), free(lg), free(lgd);
     free_fixture(&fx);
 }
 
@@ -172,7 +195,7 @@ static void fd_model(const ModelConfig *cfg, int B, int T, int threads) {
     randomise(&m, 11);
     ModelF64 md;
     assert_int_equal(model_f64_init(&md, &m), 0);
-    ModelActsF64 *a = model_f64_acts_new(cfg, B, T);
+    ModelActsF64 *a = model_f64_acts_new(cfg, (size_t)B * T);
     int *tok = malloc(sizeof(int) * B * T);
     random_tokens(tok, (size_t)B * T, cfg->V, 2);
     double *w = malloc(sizeof(double) * B * (T - 1)), *logp = malloc(sizeof(double) * B * (T - 1));
@@ -228,7 +251,9 @@ static void test_fd_whole_model(void **state) {
 static void run_float(const Model *m, ModelActs *a, const int *tok, const float *w, int B, int T, float *logits_out,
                       float *grads_out) {
     model_forward(m, a, tok, B, T);
-    memcpy(logits_out, model_logits(a), sizeof(float) * B * T * m->cfg.V);
+    float *lg = all_logits(a, B * T, m->cfg.V);
+    memcpy(logits_out, lg, sizeof(float) * B * T * m->cfg.V);
+    free(lg);
     float *logp = malloc(sizeof(float) * B * (T - 1));
     model_token_logprobs(a, tok, B, T, logp, NULL);
     model_zero_grad((Model *)m);
@@ -255,14 +280,14 @@ static void test_float_paths_agree(void **state) {
     float *g3 = malloc(sizeof(float) * m.n_params);
 
     kernels_set_threads(2);
-    ModelActs *a = model_acts_new(&cfg, B, T);
+    ModelActs *a = model_acts_new(&cfg, (size_t)B * T);
     run_float(&m, a, tok, w, B, T, l1, g1);
     kernels_use_reference_gemm(1);
     run_float(&m, a, tok, w, B, T, l2, g2);
     kernels_use_reference_gemm(0);
     model_acts_free(a);
     kernels_set_threads(1);
-    a = model_acts_new(&cfg, B, T);
+    a = model_acts_new(&cfg, (size_t)B * T);
     run_float(&m, a, tok, w, B, T, l3, g3);
     model_acts_free(a);
     kernels_set_threads(0);
@@ -281,18 +306,20 @@ static void test_float_paths_agree(void **state) {
     /* and the double twin */
     ModelF64 md;
     assert_int_equal(model_f64_init(&md, &m), 0);
-    ModelActsF64 *ad = model_f64_acts_new(&cfg, B, T);
+    ModelActsF64 *ad = model_f64_acts_new(&cfg, (size_t)B * T);
     model_f64_forward(&md, ad, tok, B, T);
-    const double *ld = model_f64_logits(ad);
+    double *ld = all_logits_f64(ad, B * T, cfg.V);
     for (size_t i = 0; i < nl; i++) assert_true(fabs(l1[i] - ld[i]) < 1e-4 * (1 + fabs(ld[i])));
+    free(ld);
     model_f64_acts_free(ad);
     model_f64_free(&md);
 
     /* inference activations give the same logits as training ones */
-    ModelActs *ai = model_acts_new_inference(&cfg, B, T);
+    ModelActs *ai = model_acts_new_inference(&cfg, (size_t)B * T);
     model_forward(&m, ai, tok, B, T);
-    const float *li = model_logits(ai);
+    float *li = all_logits(ai, B * T, cfg.V);
     for (size_t i = 0; i < nl; i++) assert_true(fabsf(l1[i] - li[i]) < 1e-5f * (1 + fabsf(l1[i])));
+    free(li);
     float *lpa = malloc(sizeof(float) * B * (T - 1)), *ent = malloc(sizeof(float) * B * (T - 1));
     model_token_logprobs(ai, tok, B, T, lpa, ent);
     for (int i = 0; i < B * (T - 1); i++) assert_true(lpa[i] <= 0 && ent[i] >= 0 && ent[i] <= logf(cfg.V) + 1e-4f);
@@ -314,9 +341,9 @@ static void test_kv_decode_matches_forward(void **state) {
     int lens[B] = {3, 17, 1, 33, 9}, Pmax = 33;
     int *seq = malloc(sizeof(int) * B * T);
     random_tokens(seq, (size_t)B * T, cfg.V, 77);
-    ModelActs *a = model_acts_new_inference(&cfg, B, T);
+    ModelActs *a = model_acts_new_inference(&cfg, (size_t)B * T);
     model_forward(&m, a, seq, B, T);
-    const float *full = model_logits(a);
+    float *full = all_logits(a, B * T, cfg.V);
 
     ModelKV *kv = model_kv_new(&cfg, B, T);
     int *prompt = malloc(sizeof(int) * B * Pmax);
@@ -352,7 +379,7 @@ static void test_kv_decode_matches_forward(void **state) {
     for (int b = 0; b < B; b++) assert_int_equal(next[b], T);
     printf("  KV-cache decode vs full forward: max |logit difference| %.2e\n", worst);
     assert_true(worst < 1e-4);
-    free(seq), free(prompt);
+    free(seq), free(prompt), free(full);
     model_kv_free(kv);
     model_acts_free(a);
     model_free(&m);

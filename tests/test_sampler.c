@@ -147,13 +147,16 @@ static void test_greedy_matches_full_forward(void **state) {
     Sampler *s = sampler_new(&cfg, NB, 40);
     assert_int_equal(sampler_generate(s, &m, &sp, 3, pr, PLENS, PS, NB, out, lens, fin, NULL, NULL), 0);
     /* greedy decoding one row at a time, with a full forward over the growing sequence */
-    ModelActs *a = model_acts_new_inference(&cfg, 1, 40);
+    ModelActs *a = model_acts_new_inference(&cfg, 40);
+    float z[64];
+    assert_true(cfg.V <= 64);
     for (int b = 0; b < NB; b++) {
         int seq[40], n = PLENS[b];
         memcpy(seq, pr + b * PS, n * sizeof(int));
         for (int t = 0; t < 15; t++) {
             model_forward(&m, a, seq, 1, n);
-            const float *z = model_logits(a) + (size_t)(n - 1) * cfg.V;
+            int last = n - 1;
+            model_logits_rows(a, &last, 1, z);
             int arg = 0;
             for (int v = 1; v < cfg.V; v++)
                 if (z[v] > z[arg]) arg = v;
@@ -289,7 +292,7 @@ static void test_recorded_forward_matches_fresh(void **state) {
     for (int threads = 1; threads <= 2; threads++) {
         kernels_set_threads(threads);
         Sampler *s = sampler_new(&cfg, NB, 64);
-        ModelActs *a = model_acts_new(&cfg, NB, 64);
+        ModelActs *a = model_acts_new(&cfg, NB * 64);
         sampler_record(s, a);
         recorded_case(&m, s, a, 5, 40, 21, 0);  /* eos: rows of different lengths, usually shorter than 10 + 40 */
         recorded_case(&m, s, a, -1, 30, 22, 0); /* every row full: the recording's own width */
