@@ -11,7 +11,8 @@
  * Weight matrices use Hugging Face's (out, in) layout so checkpoints map one to one.
  *
  * Memory: parameters, gradients and activations each live in one contiguous float buffer, allocated by the
- * *_init / *_new functions and never inside a step; activations are sized by a capacity in tokens. Every matmul goes through kernels.h's sgemm wrapper. */
+ * *_init / *_new functions and never inside a step; activations are sized by a capacity in tokens. Every matmul
+ * goes through kernels.h's sgemm wrapper. */
 #ifndef GRPO_MODEL_H
 #define GRPO_MODEL_H
 #include <stddef.h>

@@ -396,7 +396,8 @@ static void test_chunked_logprobs(void **state) {
             model_logits_rows(a, rows, 5, some);
             for (int i = 0; i < 5; i++)
                 for (int v = 0; v < V; v++)
-                    assert_true(fabsf(some[i * V + v] - lg[(size_t)rows[i] * V + v]) < 1e-5f * (1 + fabsf(some[i * V + v])));
+                    assert_true(fabsf(some[i * V + v] - lg[(size_t)rows[i] * V + v]) <
+                                1e-5f * (1 + fabsf(some[i * V + v])));
             free(lg);
         }
         model_acts_free(a);
