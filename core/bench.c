@@ -155,7 +155,8 @@ int bench_grpo_step(const BenchParams *p, BenchResult *r, char *err, size_t err_
     size_t per_task = rows * 4 * mx + 4 * mx * mx + 64;
     int ok = model_init(&b.policy, &cfg, p->seed) == 0 && model_init(&b.ref, &cfg, p->seed) == 0 &&
              adamw_init(&b.opt, b.policy.n_params) == 0 && (b.sampler = sampler_new(&cfg, B, T)) &&
-             (b.acts = model_acts_new(&cfg, B, T)) && (b.ref_acts = model_acts_new_inference(&cfg, B, T)) &&
+             (b.acts = model_acts_new(&cfg, (size_t)B * T)) &&
+             (b.ref_acts = model_acts_new_inference(&cfg, (size_t)B * T)) &&
              (b.prompts = malloc(sizeof(int) * B * P)) && (b.prompt_lens = malloc(sizeof(int) * B)) &&
              (b.out = malloc(sizeof(int) * B * N)) && (b.out_lens = malloc(sizeof(int) * B)) &&
              (b.finish = malloc(sizeof(int) * B)) && (b.tokens = malloc(sizeof(int) * B * T)) &&

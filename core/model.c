@@ -10,6 +10,7 @@
 #include "core/kernels.h"
 #include "core/rng.h"
 #include <assert.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -159,9 +160,9 @@ int model_tensor_info(const Model *m, int i, ModelTensorInfo *out) {
 
 /* -------------------------------------------------------------------------------------- float model API */
 
-ModelActs *model_acts_new(const ModelConfig *cfg, int B_max, int T_max) { return mt_acts_new_f32(cfg, B_max, T_max, 1); }
-ModelActs *model_acts_new_inference(const ModelConfig *cfg, int B_max, int T_max) {
-    return mt_acts_new_f32(cfg, B_max, T_max, 0);
+ModelActs *model_acts_new(const ModelConfig *cfg, size_t max_tokens) { return mt_acts_new_f32(cfg, max_tokens, 1); }
+ModelActs *model_acts_new_inference(const ModelConfig *cfg, size_t max_tokens) {
+    return mt_acts_new_f32(cfg, max_tokens, 0);
 }
 void model_acts_free(ModelActs *a) { mt_acts_free_f32(a); }
 
@@ -172,17 +173,24 @@ size_t model_n_params(const ModelConfig *cfg) {
 
 size_t model_params_bytes(const ModelConfig *cfg) { return big_bytes(model_n_params(cfg) * sizeof(float)); }
 
-size_t model_acts_bytes(const ModelConfig *cfg, int B_max, int T_max, int train) {
+/* the float buffer, and for training the recording's bookkeeping: rec_len and rec_tok, one int each per token */
+size_t model_acts_bytes(const ModelConfig *cfg, size_t max_tokens, int train) {
     size_t sizes[ACTS_PIECES];
-    size_t n = mt_acts_sizes_f32(cfg, B_max, T_max, train, train ? kernels_threads() : 1, kernels_threads(), sizes);
-    return big_bytes(n * sizeof(float)) + (train ? ((size_t)B_max * T_max + B_max) * sizeof(int) : 0);
+    size_t n = mt_acts_sizes_f32(cfg, max_tokens, train, kernels_threads(), sizes, NULL);
+    return big_bytes(n * sizeof(float)) + (train ? 2 * max_tokens * sizeof(int) : 0);
+}
+
+size_t model_acts_token_bytes(const ModelConfig *cfg, int train) {
+    size_t sizes[ACTS_PIECES], per;
+    mt_acts_sizes_f32(cfg, 0, train, kernels_threads(), sizes, &per);
+    return per * sizeof(float) + (train ? 2 * sizeof(int) : 0);
 }
 
 void model_forward(const Model *m, ModelActs *a, const int *tokens, int B, int T) {
     mt_forward_f32(&m->params, a, tokens, B, T, NULL, NULL);
 }
 
-float *model_logits(ModelActs *a) { return a->logits; }
+void model_logits_rows(ModelActs *a, const int *rows, int n, float *out) { mt_logits_rows_f32(a, rows, n, out); }
 
 void model_token_logprobs(ModelActs *a, const int *tokens, int B, int T, float *logp, float *entropy) {
     mt_token_logprobs_f32(a, tokens, B, T, logp, entropy);
@@ -222,14 +230,16 @@ void model_f64_free(ModelF64 *m) {
     memset(m, 0, sizeof *m);
 }
 
-ModelActsF64 *model_f64_acts_new(const ModelConfig *cfg, int B_max, int T_max) {
-    return mt_acts_new_f64(cfg, B_max, T_max, 1);
+ModelActsF64 *model_f64_acts_new(const ModelConfig *cfg, size_t max_tokens) {
+    return mt_acts_new_f64(cfg, max_tokens, 1);
 }
 void model_f64_acts_free(ModelActsF64 *a) { mt_acts_free_f64(a); }
 void model_f64_forward(const ModelF64 *m, ModelActsF64 *a, const int *tokens, int B, int T) {
     mt_forward_f64(&m->params, a, tokens, B, T, NULL, NULL);
 }
-double *model_f64_logits(ModelActsF64 *a) { return a->logits; }
+void model_f64_logits_rows(ModelActsF64 *a, const int *rows, int n, double *out) {
+    mt_logits_rows_f64(a, rows, n, out);
+}
 void model_f64_token_logprobs(ModelActsF64 *a, const int *tokens, int B, int T, double *logp, double *entropy) {
     mt_token_logprobs_f64(a, tokens, B, T, logp, entropy);
 }
@@ -261,6 +271,7 @@ struct ModelKV {
     int *urow;      /* (B_max) the lead rows, in order: the prefill runs these only */
     int *uidx;      /* (B_max) row b's lead's index in urow */
     int *utok;      /* (B_max, T_max) the lead rows' prefill tokens */
+    int *prow;      /* (B_max) the prefill forward's row of row b's last prompt token */
     int *ptok;      /* (B_max, T_max) prefill tokens with padding replaced */
     ModelActs *pre; /* prefill workspace (inference activations) */
     /* the decode steps' weights, fused so that q|k|v and gate|up are one gemm each; copied from the model by
@@ -294,8 +305,8 @@ static size_t kv_sizes(const ModelConfig *cfg, int B_max, int T_max, int n_slots
 size_t model_kv_bytes(const ModelConfig *cfg, int B_max, int T_max) {
     size_t sizes[KV_PIECES], B = B_max;
     size_t n = kv_sizes(cfg, B_max, T_max, kernels_threads(), sizes);
-    return big_bytes(n * sizeof(float)) + (2 * B * T_max + 10 * B) * sizeof(int) + B * (sizeof(float) + sizeof(size_t)) +
-           model_acts_bytes(cfg, B_max, T_max, 0); /* the prefill's activations */
+    return big_bytes(n * sizeof(float)) + (2 * B * T_max + 11 * B) * sizeof(int) + B * (sizeof(float) + sizeof(size_t)) +
+           model_acts_bytes(cfg, B * T_max, 0); /* the prefill's activations */
 }
 
 ModelKV *model_kv_new(const ModelConfig *cfg, int B_max, int T_max) {
@@ -325,10 +336,11 @@ ModelKV *model_kv_new(const ModelConfig *cfg, int B_max, int T_max) {
     kv->urow = calloc(B, sizeof(int));
     kv->uidx = calloc(B, sizeof(int));
     kv->utok = calloc(B * T, sizeof(int));
+    kv->prow = calloc(B, sizeof(int));
     kv->ridx = calloc(B, sizeof(size_t));
-    kv->pre = model_acts_new_inference(cfg, B_max, T_max);
+    kv->pre = model_acts_new_inference(cfg, B * T);
     if (!kv->mem || !kv->seq || !kv->pos || !kv->tok || !kv->ptok || !kv->rstd || !kv->ridx || !kv->lead || !kv->plen ||
-        !kv->pseq || !kv->ppl || !kv->urow || !kv->uidx || !kv->utok || !kv->pre) {
+        !kv->pseq || !kv->ppl || !kv->urow || !kv->uidx || !kv->utok || !kv->prow || !kv->pre) {
         model_kv_free(kv);
         return NULL;
     }
@@ -356,6 +368,7 @@ void model_kv_free(ModelKV *kv) {
     free(kv->urow);
     free(kv->uidx);
     free(kv->utok);
+    free(kv->prow);
     free(kv->ridx);
     model_acts_free(kv->pre);
     free(kv);
@@ -380,8 +393,7 @@ static void kv_store(ModelKV *kv, int l, const float *qkv, const int *seq, const
 /* ------------------------------------------------------------------------------------------- recording */
 
 void model_kv_record(ModelKV *kv, ModelActs *a, int T) {
-    assert(!a || (a->train && !memcmp(&a->cfg, &kv->cfg, sizeof a->cfg) && T >= 1 && T <= a->T_max &&
-                  T <= kv->T_max));
+    assert(!a || (a->train && !memcmp(&a->cfg, &kv->cfg, sizeof a->cfg) && T >= 1 && T <= kv->T_max));
     kv->rec = a;
     kv->rec_T = a ? T : 0;
     if (a) a->rec_B = 0;
@@ -399,7 +411,7 @@ static uint64_t params_hash(const Model *m) {
 typedef struct { float *base; size_t width; int layers; } ActsArray;
 
 static int acts_arrays(const ModelActs *a, ActsArray *out) {
-    size_t C = a->cfg.C, F = a->cfg.F, V = a->cfg.V;
+    size_t C = a->cfg.C, F = a->cfg.F;
     int L = a->cfg.L, n = 0;
     out[n++] = (ActsArray){a->x, C, L + 1};
     out[n++] = (ActsArray){a->xn1, C, L};
@@ -413,10 +425,9 @@ static int acts_arrays(const ModelActs *a, ActsArray *out) {
     out[n++] = (ActsArray){a->hsw, F, L};
     out[n++] = (ActsArray){a->xf, C, 1};
     out[n++] = (ActsArray){a->rstdf, 1, 1};
-    out[n++] = (ActsArray){a->logits, V, 1};
     return n;
 }
-#define ACTS_ARRAYS 13
+#define ACTS_ARRAYS 12
 
 typedef struct {
     ModelActs *a;
@@ -498,6 +509,8 @@ int model_forward_recorded(const Model *m, ModelActs *a, const int *tokens, int 
     a->B = B;
     a->T = T;
     a->lse_valid = 0;
+    a->dlogp_valid = 0;
+    a->lm_head = m->params.lm_head;
     return 0;
 }
 
@@ -563,11 +576,10 @@ void model_prefill(const Model *m, ModelKV *kv, const int *tokens, const int *le
     kv->bound = m;
     if (kv->rec) kv->rec->rec_B = 0; /* a new generation: any earlier recording is void */
     PrefillCtx pc = {kv, lens};
-    ModelActs *a = kv->rec && T < kv->rec_T && B <= kv->rec->B_max ? kv->rec : kv->pre;
+    ModelActs *a = kv->rec && T < kv->rec_T && (size_t)B * kv->rec_T <= kv->rec->max_tokens ? kv->rec : kv->pre;
     mt_forward_f32(&m->params, a, kv->utok, U, T, prefill_hook, &pc);
-    int V = m->cfg.V;
-    for (int b = 0; b < B; b++)
-        memcpy(logits + (size_t)b * V, a->logits + ((size_t)kv->uidx[b] * T + lens[b] - 1) * V, V * sizeof(float));
+    for (int b = 0; b < B; b++) kv->prow[b] = kv->uidx[b] * T + lens[b] - 1;
+    model_logits_rows(a, kv->prow, B, logits);
     if (a == kv->rec) { /* the prompts' activations move to the recording's layout, copied to every row of a
                          * lead's set; the decode steps fill the rest */
         acts_restride_src(a, B, T, kv->rec_T, T, NULL, kv->uidx);
@@ -648,7 +660,6 @@ static void decode_task(void *ctx, int task) {
     REC(rstdf, 0, 1, rstd);
     float *lg = kv->logits + (size_t)r0 * V;
     matmul_gemm(0, 1, R, V, C, 1.0f, xn, C, p->lm_head, C, 0, lg, V);
-    REC(logits, 0, V, lg);
 #undef REC
     for (int r = 0; r < R; r++) memcpy(j->logits + (size_t)seq[r] * V, lg + (size_t)r * V, V * sizeof(float));
 }

@@ -5,12 +5,14 @@
  *   V vocabulary, L layers.
  *
  * Block: x += Wo . attn(RoPE(Wq . rms(x)), RoPE(Wk . rms(x)), Wv . rms(x));  x += Wdown . (silu(Wgate . rms(x)) * Wup . rms(x))
- * then a final RMSNorm and logits = norm(x) . lm_head^T (lm_head is the embedding when tied).
+ * then a final RMSNorm and logits = norm(x) . lm_head^T (lm_head is the embedding when tied). Logits are computed
+ * a chunk of rows at a time and never kept for a whole batch (a vocabulary of 150k tokens makes them gigabytes).
  * RoPE pairs dimension i with i + D/2 of each head ("rotate half", as Hugging Face llama does).
  * Weight matrices use Hugging Face's (out, in) layout so checkpoints map one to one.
  *
  * Memory: parameters, gradients and activations each live in one contiguous float buffer, allocated by the
- * *_init functions and never inside a step. Every matmul goes through kernels.h's sgemm wrapper. */
+ * *_init / *_new functions and never inside a step; activations are sized by a capacity in tokens. Every matmul
+ * goes through kernels.h's sgemm wrapper. */
 #ifndef GRPO_MODEL_H
 #define GRPO_MODEL_H
 #include <stddef.h>
@@ -72,32 +74,51 @@ int model_tensor_info(const Model *m, int i, ModelTensorInfo *out);
 
 /* Sizes, for estimating a run's memory before allocating anything: the floats of a model's parameters, the bytes
  * model_init allocates for them (and as many again for the gradients), and the bytes model_acts_new (train 1) or
- * model_acts_new_inference (train 0) and model_kv_new would allocate. */
+ * model_acts_new_inference (train 0) with a capacity of max_tokens, and model_kv_new, would allocate - exactly
+ * (the pool's thread count, kernels_set_threads, must be the same as when allocating).
+ * model_acts_token_bytes is what one more token of capacity costs: model_acts_bytes(cfg, n, train) is
+ * model_acts_bytes(cfg, 0, train) + n * model_acts_token_bytes(cfg, train), except that an allocation of 2 MiB
+ * or more is rounded up to whole 2 MiB huge pages. A byte budget buys
+ * (budget - model_acts_bytes(cfg, 0, train)) / model_acts_token_bytes(cfg, train) tokens, give or take that
+ * rounding (check the result with model_acts_bytes). */
 size_t model_n_params(const ModelConfig *cfg);
 size_t model_params_bytes(const ModelConfig *cfg);
-size_t model_acts_bytes(const ModelConfig *cfg, int B_max, int T_max, int train);
+size_t model_acts_bytes(const ModelConfig *cfg, size_t max_tokens, int train);
+size_t model_acts_token_bytes(const ModelConfig *cfg, int train);
 size_t model_kv_bytes(const ModelConfig *cfg, int B_max, int T_max);
 
-/* Activations for a batch of up to B_max sequences of up to T_max tokens, kept for the backward pass. */
+/* Activations of forward passes, sized by a token capacity: they serve any forward of (B, T) tokens with
+ * B*T <= max_tokens and T <= cfg->max_T. */
 typedef struct ModelActs ModelActs;
-/* Allocates; returns NULL when out of memory. Pair with model_acts_free. */
-ModelActs *model_acts_new(const ModelConfig *cfg, int B_max, int T_max);
-void model_acts_free(ModelActs *a);
+/* Training activations: every layer is kept for model_backward. Returns NULL when out of memory. Pair with
+ * model_acts_free. Per-thread scratch is sized by the pool's thread count now (core/kernels.h). */
+ModelActs *model_acts_new(const ModelConfig *cfg, size_t max_tokens);
+/* Activations for forward passes that are never differentiated (the reference model, evaluation): one layer's
+ * worth of memory reused layer after layer. model_forward, model_logits_rows and model_token_logprobs accept
+ * them; model_logprob_backward and model_backward assert against them. Pair with model_acts_free. */
+ModelActs *model_acts_new_inference(const ModelConfig *cfg, size_t max_tokens);
+void model_acts_free(ModelActs *a); /* accepts NULL */
 
-/* Forward of tokens (B, T) (row b at tokens + b*T). Logits are kept in `a` (see model_logits). */
+/* Forward of tokens (B, T) (row b at tokens + b*T) up to the final RMSNorm. The output layer runs later, a chunk
+ * of rows at a time, wherever logits are needed (model_token_logprobs, model_backward, model_logits_rows): `a`
+ * remembers m's output weights, so they must stay unchanged until the last of those calls. */
 void model_forward(const Model *m, ModelActs *a, const int *tokens, int B, int T);
-/* The logits (B, T, V) of the last forward; valid until the next forward. */
-float *model_logits(ModelActs *a);
+/* The logits of n chosen rows of the last forward into out (n, V): rows[i] = b*T + t is position t of sequence
+ * b (the prefill asks for each row's last prompt token, tests for everything). Costs n rows of the output layer. */
+void model_logits_rows(ModelActs *a, const int *rows, int n, float *out);
 /* After model_forward: log p(tokens[b, t+1] | tokens[b, :t+1]) into logp (B, T-1) and, if entropy is not NULL,
- * the entropy of the distribution at position t into entropy (B, T-1). */
+ * the entropy of the distribution at position t into entropy (B, T-1). logp may be NULL too. Keeps each row's
+ * log-normaliser for the backward. */
 void model_token_logprobs(ModelActs *a, const int *tokens, int B, int T, float *logp, float *entropy);
-/* Sets the logit gradient from d loss / d logp (B, T-1) for the same tokens: dlogits = dlogp * (onehot - p).
- * Positions with dlogp == 0 cost nothing in the backward of the output layer. */
+/* Sets d loss / d logp (B, T-1) for the same tokens (copied; the backward turns it into the logit gradient
+ * dlogp * (onehot - p)). Positions with dlogp == 0 (prompt, padding) cost nothing in the backward. */
 void model_logprob_backward(ModelActs *a, const int *tokens, const float *dlogp, int B, int T);
-/* Backward of the last forward from the logit gradient set above; ACCUMULATES into m->grads. */
+/* Backward of the last forward from the gradient set above, starting at the output layer (its logits computed
+ * again for the rows with a nonzero dlogp); ACCUMULATES into m->grads. */
 void model_backward(Model *m, ModelActs *a, const int *tokens, int B, int T);
 
-/* KV cache for batched incremental decoding. */
+/* KV cache for batched incremental decoding of up to B_max sequences of up to T_max tokens. Pair with
+ * model_kv_free (accepts NULL). */
 typedef struct ModelKV ModelKV;
 ModelKV *model_kv_new(const ModelConfig *cfg, int B_max, int T_max);
 void model_kv_free(ModelKV *kv);
@@ -111,31 +132,25 @@ void model_prefill(const Model *m, ModelKV *kv, const int *tokens, const int *le
 void model_decode(const Model *m, ModelKV *kv, const int *token, const int *pos, const int *active, int B,
                   float *logits);
 
-/* ---- additions beyond the original contract ---------------------------------------------------------------- */
-
-/* Activations for forward passes that are never differentiated (the reference model, evaluation): one layer's
- * worth of memory reused layer after layer. model_forward, model_logits and model_token_logprobs accept it;
- * model_logprob_backward and model_backward assert against it. Pair with model_acts_free. */
-ModelActs *model_acts_new_inference(const ModelConfig *cfg, int B_max, int T_max);
-
 /* Recording a generation for training: generation already runs the policy over the very tokens it is then
  * trained on, so the prefill and decode steps can leave behind the activations a forward over the finished
  * sequences would compute, and the first policy update skips that forward.
  * model_kv_record attaches training activations `a` (model_acts_new; NULL detaches) to the cache: from the next
  * model_prefill on, the prefill and every decode step that continues each row in order also store the
  * activations of the positions they process into `a`, laid out as model_forward of (B, T) tokens would
- * (T >= prompt width + new tokens; the sampler passes exactly that). Recording costs copies of each step's
- * rows; any model_forward on `a` discards the recording. */
+ * (T >= prompt width + new tokens; the sampler passes exactly that). A generation of B rows is recorded only
+ * when B*T <= a's capacity (max_tokens). Recording costs copies of each step's rows; any model_forward on `a`
+ * discards the recording. */
 void model_kv_record(ModelKV *kv, ModelActs *a, int T);
 /* Instead of model_forward(m, a, tokens, B, T) after a recorded generation: when `a` holds a recording of
  * these B rows made with m's current parameters (checked by a hash of them), whose recorded tokens match
  * `tokens` (right-padded rows; the recording covers each row up to its last token but one, which it never
  * ran), lays it out for (B, T), zeroes the positions not recorded, and returns 0. `a` is then ready for
- * model_token_logprobs / model_logprob_backward / model_backward: the log-probs of every token after the
- * first up to a row's last recorded position + 1 are those of a fresh forward (within float rounding), and
- * so is the gradient of any loss that gives zero weight to the log-probs beyond (a row's padding).
- * Returns -1 (leaving the caller to run model_forward) when there is no such recording: none made, another
- * model or batch, other tokens, changed weights, or already used (a recording serves one call). */
+ * model_token_logprobs / model_logits_rows / model_logprob_backward / model_backward: the log-probs of every
+ * token after the first up to a row's last recorded position + 1 are those of a fresh forward (within float
+ * rounding), and so is the gradient of any loss that gives zero weight to the log-probs beyond (a row's
+ * padding). Returns -1 (leaving the caller to run model_forward) when there is no such recording: none made,
+ * another model or batch, other tokens, changed weights, or already used (a recording serves one call). */
 int model_forward_recorded(const Model *m, ModelActs *a, const int *tokens, int B, int T);
 
 /* Threads: model_forward/backward, model_prefill and model_decode split their batch over kernels_parallel's
@@ -160,12 +175,12 @@ typedef struct ModelActsF64 ModelActsF64;
  * Pair with model_f64_free (accepts NULL and a zeroed ModelF64). */
 int model_f64_init(ModelF64 *m, const Model *src);
 void model_f64_free(ModelF64 *m);
-/* As model_acts_new / model_forward / model_logits / model_token_logprobs / model_logprob_backward /
+/* As model_acts_new / model_forward / model_logits_rows / model_token_logprobs / model_logprob_backward /
  * model_backward, in double. */
-ModelActsF64 *model_f64_acts_new(const ModelConfig *cfg, int B_max, int T_max);
+ModelActsF64 *model_f64_acts_new(const ModelConfig *cfg, size_t max_tokens);
 void model_f64_acts_free(ModelActsF64 *a);
 void model_f64_forward(const ModelF64 *m, ModelActsF64 *a, const int *tokens, int B, int T);
-double *model_f64_logits(ModelActsF64 *a);
+void model_f64_logits_rows(ModelActsF64 *a, const int *rows, int n, double *out);
 void model_f64_token_logprobs(ModelActsF64 *a, const int *tokens, int B, int T, double *logp, double *entropy);
 void model_f64_logprob_backward(ModelActsF64 *a, const int *tokens, const double *dlogp, int B, int T);
 void model_f64_backward(ModelF64 *m, ModelActsF64 *a, const int *tokens, int B, int T);

@@ -3,61 +3,80 @@
  * Expects: real; KFN(name) naming the kernels of that precision; MFN(name) naming this file's functions;
  * TENS (the tensor-pointer struct), MODEL (the model struct) and ACTS (the activation struct tag).
  *
+ * Activations are sized by a token capacity (max_tokens rows): a forward of (B, T) uses rows b*T + t for
+ * B*T <= max_tokens. The forward stops at the final RMSNorm; the output layer (logits = xf . lm_head^T) runs
+ * MODEL_OUT_ROWS rows at a time wherever logits are needed (log-probs, the backward, model_logits_rows), so
+ * memory never holds the logits of a whole batch - with real vocabularies those would be gigabytes.
+ *
  * Threading: a batch is split into contiguous runs of sequences, one task each (kernels_parallel). A task runs
  * every layer on its own rows, so the forward needs no synchronisation at all; in the backward each task adds
- * weight gradients into its own buffer (task 0: the model's) and the buffers are summed at the end. Attention
- * keeps one tile of scores per pool thread (kernels_worker), not per task: the forward may run more tasks than
- * threads. Not a header to include directly. */
+ * weight gradients into its own buffer (task 0: the model's) and the buffers are summed at the end. The output
+ * layer's chunks are handed out the same way, each task with its own slot of chunk scratch. Attention keeps one
+ * tile of scores per pool thread (kernels_worker), not per task: the forward may run more tasks than threads.
+ * Not a header to include directly. */
 
 typedef void (*MFN(layer_hook))(void *ud, int layer, const real *qkv, int b0, int b1, int T);
 
+/* The output layer works on chunks of this many rows at a time, so [rows, V] logits exist only for a chunk per
+ * task, never for a whole batch. */
+#define MODEL_OUT_ROWS 64
+
 struct ACTS {
     ModelConfig cfg;
-    int B_max, T_max;
+    size_t max_tokens; /* capacity: any forward of (B, T) with B*T <= max_tokens and T <= cfg.max_T */
     int train;      /* 1: every layer kept for the backward; 0: one layer's buffers reused */
-    size_t LS;      /* rows between one layer's buffers and the next: B_max*T_max, or 0 for inference */
-    int n_slots;    /* tasks a backward may use: the model's gradients + n_slots-1 private buffers */
-    int n_workers;  /* pool threads the attention scratch was sized for (kernels_threads() at allocation) */
+    size_t LS;      /* rows between one layer's buffers and the next: max_tokens, or 0 for inference */
+    int n_slots;    /* pool threads at allocation (kernels_threads()): tasks that may run at once, output-layer
+                     * scratch per task, attention scratch per pool thread (kernels_worker); in a backward, the
+                     * model's gradients + n_slots-1 private buffers */
     size_t n_params;
-    int B, T;       /* shape of the last forward */
+    int B, T;       /* shape of the last forward; row b*T + t is position t of sequence b */
     int lse_valid;  /* lse holds the log-normalisers of the last forward's logits */
+    int dlogp_valid; /* dlogp was set for the last forward */
+    const real *lm_head; /* (V, C) the output weights the last forward ran with (the model's, not a copy) */
     real *mem;
     size_t n_mem;
-    real *cos_tab, *sin_tab; /* (T_max, D/2) RoPE tables */
-    /* forward (layer l at offset l*LS rows) */
-    real *x;        /* (L+1, BT, C) residual stream entering each layer; x[L] enters the final norm */
+    /* fixed-size pieces */
+    real *cos_tab, *sin_tab; /* (max_T, D/2) RoPE tables */
+    real *out_logits;  /* (n_slots, MODEL_OUT_ROWS, V) one chunk of logits per task */
+    real *out_x;       /* (n_slots, MODEL_OUT_ROWS, C) the chunk's final-norm rows, gathered */
+    real *out_dlogits; /* (n_slots, MODEL_OUT_ROWS, V) training only */
+    real *out_dx;      /* (n_slots, MODEL_OUT_ROWS, C) training only */
+    real *att_scratch; /* (n_slots, kernels_att_scratch(max_T, train)) attention's tile of scores per pool thread */
+    real *slot_grads;  /* (n_slots - 1, n_params) training only */
+    /* forward (layer l at offset l*LS rows; BT below is the capacity, max_tokens) */
+    real *x;        /* (L+1, BT, C) residual stream entering each layer; x[L] enters the final norm (inference:
+                     * one layer, updated in place) */
     real *xn1;      /* (L, BT, C) attention RMSNorm output */
-    real *rstd1;    /* (L, BT) */
     real *qkv;      /* (L, BT, 3C) q|k|v, RoPE applied */
-    real *att_lse;  /* (L, B, H, T) log-sum-exp of each query's attention scores, the probabilities' stand-in
-                     * (kernels_api.h: attention_forward); layer l at offset l*LS*H */
+    real *att_lse;  /* (L, BT, H) log-sum-exp of each query's attention scores, the probabilities' stand-in
+                     * (kernels_api.h: attention_forward): a forward of (B, T) keeps (B, H, T) per layer, layer l
+                     * at offset l*LS*H */
     real *atty;     /* (L, BT, C) attention output before Wo */
     real *xmid;     /* (L, BT, C) residual stream after attention */
     real *xn2;      /* (L, BT, C) MLP RMSNorm output */
-    real *rstd2;    /* (L, BT) */
     real *gu;       /* (L, BT, 2F) gate|up pre-activations */
     real *hsw;      /* (L, BT, F) silu(gate) * up */
-    real *xf;       /* (BT, C) final RMSNorm output */
-    real *rstdf;    /* (BT) */
-    real *logits;   /* (BT, V) */
-    real *lse;      /* (BT) */
+    real *xf;       /* (BT, C) final RMSNorm output: the output layer's input */
     /* backward (training only) */
-    real *dlogits;  /* (BT, V) */
     real *dx;       /* (BT, C) gradient of the residual stream */
     real *dxn;      /* (BT, C) */
     real *datty;    /* (BT, C) */
     real *dqkv;     /* (BT, 3C) */
     real *dgu;      /* (BT, 2F) */
     real *dhsw;     /* (BT, F) */
-    real *slot_grads;  /* (n_slots - 1, n_params) */
-    /* attention's tile of scores, one per pool thread (kernels_worker): forward and backward (training) */
-    real *att_scratch; /* (n_workers, kernels_att_scratch(T_max, train)) */
+    /* one real per row (last, so that the wide pieces above start 64-byte aligned when their widths allow) */
+    real *rstd1;    /* (L, BT) */
+    real *rstd2;    /* (L, BT) */
+    real *rstdf;    /* (BT) */
+    real *lse;      /* (BT) log-normaliser of each row's logits */
+    real *dlogp;    /* (B, T-1) d loss / d logp as given to logprob_backward (training only) */
     /* a generation recorded into these activations (model.c: model_kv_record; float, training acts only) */
     int rec_B, rec_T;  /* layout of the recording, (rec_B, rec_T) rows; rec_B 0: nothing recorded */
     const void *rec_model; /* the model it was made with, and a hash of its parameters then */
     uint64_t rec_hash;
-    int *rec_len;      /* (B_max) row b holds positions 0..rec_len[b]-1 */
-    int *rec_tok;      /* (B_max, T_max) the tokens of those positions, row stride rec_T */
+    int *rec_len;      /* (max_tokens) row b holds positions 0..rec_len[b]-1 */
+    int *rec_tok;      /* (max_tokens) the tokens of those positions, row stride rec_T */
 };
 
 /* Lays the parameters out in `base` (NULL: only count). Returns the number of reals. */
@@ -92,59 +111,62 @@ static void MFN(acts_free)(struct ACTS *a) {
     free(a);
 }
 
-#define ACTS_PIECES 26
-/* The sizes in reals of the pieces of an activation buffer, in the order acts_new lays them out. Returns the total
- * (each piece rounded up to 16 reals, so every piece starts 64-byte aligned). */
-static size_t MFN(acts_sizes)(const ModelConfig *cfg, int B_max, int T_max, int train, int n_slots, int n_workers,
-                              size_t sizes[ACTS_PIECES]) {
-    size_t C = cfg->C, F = cfg->F, V = cfg->V, L = cfg->L, H = cfg->H, D = C / H, T = T_max;
-    size_t BT = (size_t)B_max * T_max, Lk = train ? L : 1;
+#define ACTS_PIECES 29
+/* The space in reals of the pieces of an activation buffer, in the order acts_new lays them out (the fields of
+ * struct ACTS from cos_tab to dlogp). Returns the total; *per_token (may be NULL) receives the reals one more
+ * token of capacity adds. Fixed-size pieces come first, each rounded up to 16 reals (64 bytes); the pieces that
+ * grow with max_tokens follow unrounded, so the total is exactly fixed + max_tokens * per_token. */
+static size_t MFN(acts_sizes)(const ModelConfig *cfg, size_t max_tokens, int train, int n_slots,
+                              size_t sizes[ACTS_PIECES], size_t *per_token) {
+    size_t C = cfg->C, F = cfg->F, V = cfg->V, L = cfg->L, H = cfg->H, D = C / H, T = cfg->max_T;
+    size_t Lk = train ? L : 1, tr = train ? 1 : 0, S = n_slots, K = MODEL_OUT_ROWS;
     TENS dummy;
     size_t n_params = MFN(layout)(&dummy, NULL, cfg);
-    size_t s[ACTS_PIECES] = {
-        T * D / 2, T * D / 2,                                   /* cos, sin */
-        (Lk + 1) * BT * C, Lk * BT * C, Lk * BT, Lk * BT * 3 * C, /* x, xn1, rstd1, qkv */
-        Lk * BT * H, Lk * BT * C, Lk * BT * C,                  /* att_lse, atty, xmid */
-        Lk * BT * C, Lk * BT, Lk * BT * 2 * F, Lk * BT * F,     /* xn2, rstd2, gu, hsw */
-        BT * C, BT, BT * V, BT,                                 /* xf, rstdf, logits, lse */
-        train ? BT * V : 0, train ? BT * C : 0, train ? BT * C : 0, train ? BT * C : 0, /* dlogits dx dxn datty */
-        train ? BT * 3 * C : 0, train ? BT * 2 * F : 0, train ? BT * F : 0,            /* dqkv dgu dhsw */
-        train ? (n_slots - 1) * n_params : 0, n_workers * kernels_att_scratch(T_max, train), /* slot_grads, scratch */
+    size_t s[ACTS_PIECES][2] = {/* {fixed reals, reals per token} */
+        {T * D / 2, 0}, {T * D / 2, 0},                                 /* cos, sin */
+        {S * K * V, 0}, {S * K * C, 0}, {tr * S * K * V, 0}, {tr * S * K * C, 0}, /* out_logits .. out_dx */
+        {S * kernels_att_scratch((int)T, train), 0}, {tr * (S - 1) * n_params, 0}, /* att_scratch, slot_grads */
+        {0, (Lk + tr) * C}, {0, Lk * C}, {0, Lk * 3 * C}, {0, Lk * H}, /* x, xn1, qkv, att_lse */
+        {0, Lk * C}, {0, Lk * C}, {0, Lk * C}, {0, Lk * 2 * F}, {0, Lk * F}, /* atty, xmid, xn2, gu, hsw */
+        {0, C},                                                         /* xf */
+        {0, tr * C}, {0, tr * C}, {0, tr * C}, {0, tr * 3 * C}, {0, tr * 2 * F}, {0, tr * F}, /* dx .. dhsw */
+        {0, Lk}, {0, Lk}, {0, 1}, {0, 1}, {0, tr},                      /* rstd1, rstd2, rstdf, lse, dlogp */
     };
-    size_t total = 0;
+    size_t total = 0, per = 0;
     for (size_t i = 0; i < ACTS_PIECES; i++) {
-        sizes[i] = s[i];
-        total += (s[i] + 15) & ~(size_t)15;
+        assert(!s[i][0] || !s[i][1]);
+        sizes[i] = s[i][1] ? s[i][1] * max_tokens : (s[i][0] + 15) & ~(size_t)15;
+        total += sizes[i];
+        per += s[i][1];
     }
+    if (per_token) *per_token = per;
     return total;
 }
 
-static struct ACTS *MFN(acts_new)(const ModelConfig *cfg, int B_max, int T_max, int train) {
-    assert(cfg->C % cfg->H == 0 && (cfg->C / cfg->H) % 2 == 0 && B_max > 0 && T_max > 0 && T_max <= cfg->max_T);
+static struct ACTS *MFN(acts_new)(const ModelConfig *cfg, size_t max_tokens, int train) {
+    assert(cfg->C % cfg->H == 0 && (cfg->C / cfg->H) % 2 == 0 && max_tokens > 0 && max_tokens <= INT_MAX);
     struct ACTS *a = calloc(1, sizeof *a);
     if (!a) return NULL;
     a->cfg = *cfg;
-    a->B_max = B_max;
-    a->T_max = T_max;
+    a->max_tokens = max_tokens;
     a->train = train;
-    size_t BT = (size_t)B_max * T_max, T = T_max, D = cfg->C / cfg->H;
-    a->LS = train ? BT : 0;
-    a->n_slots = train ? kernels_threads() : 1;
-    a->n_workers = kernels_threads();
+    size_t T = cfg->max_T, D = cfg->C / cfg->H;
+    a->LS = train ? max_tokens : 0;
+    a->n_slots = kernels_threads();
     TENS dummy;
     a->n_params = MFN(layout)(&dummy, NULL, cfg);
     size_t sizes[ACTS_PIECES];
-    size_t total = MFN(acts_sizes)(cfg, B_max, T_max, train, a->n_slots, a->n_workers, sizes);
-    real **ptrs[] = {&a->cos_tab, &a->sin_tab, &a->x, &a->xn1, &a->rstd1, &a->qkv, &a->att_lse, &a->atty,
-                     &a->xmid, &a->xn2, &a->rstd2, &a->gu, &a->hsw, &a->xf, &a->rstdf, &a->logits, &a->lse,
-                     &a->dlogits, &a->dx, &a->dxn, &a->datty, &a->dqkv, &a->dgu, &a->dhsw, &a->slot_grads,
-                     &a->att_scratch};
+    size_t total = MFN(acts_sizes)(cfg, max_tokens, train, a->n_slots, sizes, NULL);
+    real **ptrs[] = {&a->cos_tab, &a->sin_tab, &a->out_logits, &a->out_x, &a->out_dlogits, &a->out_dx,
+                     &a->att_scratch, &a->slot_grads, &a->x, &a->xn1, &a->qkv, &a->att_lse, &a->atty, &a->xmid,
+                     &a->xn2, &a->gu, &a->hsw, &a->xf, &a->dx, &a->dxn, &a->datty, &a->dqkv, &a->dgu, &a->dhsw,
+                     &a->rstd1, &a->rstd2, &a->rstdf, &a->lse, &a->dlogp};
     size_t n = ACTS_PIECES;
     assert(n == sizeof ptrs / sizeof ptrs[0]);
     a->mem = big_alloc(total * sizeof(real));
     if (train) {
-        a->rec_len = calloc(B_max, sizeof(int));
-        a->rec_tok = calloc(BT, sizeof(int));
+        a->rec_len = calloc(max_tokens, sizeof(int));
+        a->rec_tok = calloc(max_tokens, sizeof(int));
     }
     if (!a->mem || (train && (!a->rec_len || !a->rec_tok))) {
         MFN(acts_free)(a);
@@ -154,7 +176,7 @@ static struct ACTS *MFN(acts_new)(const ModelConfig *cfg, int B_max, int T_max, 
     size_t off = 0;
     for (size_t i = 0; i < n; i++) {
         *ptrs[i] = sizes[i] ? a->mem + off : NULL;
-        off += (sizes[i] + 15) & ~(size_t)15;
+        off += sizes[i];
     }
     for (size_t p = 0; p < T; p++)
         for (size_t i = 0; i < D / 2; i++) {
@@ -181,12 +203,12 @@ static void MFN(forward_task)(void *ctx, int task) {
     const TENS *p = j->p;
     struct ACTS *a = j->a;
     const ModelConfig *c = &a->cfg;
-    int C = c->C, F = c->F, H = c->H, V = c->V, T = j->T, D = C / H;
+    int C = c->C, F = c->F, H = c->H, T = j->T, D = C / H;
     int b0 = (int)((long)j->B * task / j->n_tasks), b1 = (int)((long)j->B * (task + 1) / j->n_tasks);
     if (b0 == b1) return;
     size_t o = (size_t)b0 * T, R = (size_t)(b1 - b0) * T, LS = a->LS;
-    assert(kernels_worker() < a->n_workers);
-    real *scratch = a->att_scratch + (size_t)kernels_worker() * kernels_att_scratch(a->T_max, a->train);
+    assert(kernels_worker() < a->n_slots);
+    real *scratch = a->att_scratch + (size_t)kernels_worker() * kernels_att_scratch(c->max_T, a->train);
     KFN(encoder_forward)(a->x + o * C, j->tokens + o, p->wte, (int)R, C);
     for (int l = 0; l < c->L; l++) {
         size_t lo = l * LS + o;
@@ -214,7 +236,6 @@ static void MFN(forward_task)(void *ctx, int task) {
     }
     real *xL = a->x + ((size_t)c->L * LS + o) * C;
     KFN(rmsnorm_forward)(a->xf + o * C, a->rstdf + o, xL, p->norm, (int)R, C, c->norm_eps);
-    KFN(matmul_forward)(a->logits + o * V, a->xf + o * C, p->lm_head, (int)R, C, V, V);
 }
 
 static int MFN(n_tasks)(int B, int cap) {
@@ -225,7 +246,7 @@ static int MFN(n_tasks)(int B, int cap) {
 
 static void MFN(forward)(const TENS *p, struct ACTS *a, const int *tokens, int B, int T, MFN(layer_hook) hook,
                          void *ud) {
-    assert(B >= 1 && B <= a->B_max && T >= 1 && T <= a->T_max);
+    assert(B >= 1 && T >= 1 && T <= a->cfg.max_T && (size_t)B * T <= a->max_tokens);
     for (size_t i = 0; i < (size_t)B * T; i++) assert(tokens[i] >= 0 && tokens[i] < a->cfg.V);
     MFN(FwdJob) j = {p, a, tokens, B, T, MFN(n_tasks)(B, 1 << 30), hook, ud};
     /* tasks of a few sequences keep their rows' activations in cache from layer to layer (with inference
@@ -235,60 +256,102 @@ static void MFN(forward)(const TENS *p, struct ACTS *a, const int *tokens, int B
     a->B = B;
     a->T = T;
     a->lse_valid = 0;
+    a->dlogp_valid = 0;
+    a->lm_head = p->lm_head;
     a->rec_B = 0; /* overwrites any recording */
     kernels_parallel(j.n_tasks, MFN(forward_task), &j);
 }
 
-/* ------------------------------------------------------------------------------------------------- log-probs */
+/* ------------------------------------------------------------------------------------------- output layer */
+
+/* The logits (n, V) of n <= MODEL_OUT_ROWS rows of the last forward into out: rows r0, r0+1, .. (rows NULL), or
+ * rows[0..n) gathered into the task's slot of out_x first. Returns the (n, C) final-norm rows it multiplied. */
+static const real *MFN(out_logits)(struct ACTS *a, real *out, int task, const int *rows, size_t r0, int n) {
+    size_t C = a->cfg.C;
+    const real *x = a->xf + r0 * C;
+    if (rows) {
+        real *xg = a->out_x + (size_t)task * MODEL_OUT_ROWS * C;
+        for (int i = 0; i < n; i++) memcpy(xg + i * C, a->xf + (size_t)rows[i] * C, C * sizeof(real));
+        x = xg;
+    }
+    KFN(matmul_forward)(out, x, a->lm_head, n, (int)C, a->cfg.V, a->cfg.V);
+    return x;
+}
 
 typedef struct {
     struct ACTS *a;
-    const int *tokens;
-    real *logp, *entropy;
-    const real *dlogp;
-    int B, T, n_tasks;
+    const int *tokens, *rows;
+    real *logp, *entropy, *out;
+    size_t n_rows, n_chunks;
+    int n_tasks;
 } MFN(LpJob);
+
+/* chunks [c0, c1) of a job's rows for this task: the chunks are fixed by the rows alone, so results do not depend
+ * on the number of tasks */
+static void MFN(chunk_range)(const MFN(LpJob) *j, int task, size_t *c0, size_t *c1) {
+    *c0 = j->n_chunks * task / j->n_tasks;
+    *c1 = j->n_chunks * (task + 1) / j->n_tasks;
+}
 
 static void MFN(logprobs_task)(void *ctx, int task) {
     MFN(LpJob) *j = ctx;
     struct ACTS *a = j->a;
-    int T = j->T, V = a->cfg.V;
-    int b0 = (int)((long)j->B * task / j->n_tasks), b1 = (int)((long)j->B * (task + 1) / j->n_tasks);
-    for (int b = b0; b < b1; b++) {
-        size_t r = (size_t)b * T;
-        /* the last position has no next token: only its normaliser */
-        KFN(logprob_forward)(j->logp ? j->logp + (size_t)b * (T - 1) : NULL,
-                             j->entropy ? j->entropy + (size_t)b * (T - 1) : NULL, a->lse + r,
-                             a->logits + r * V, j->tokens + r + 1, T - 1, V);
-        KFN(logprob_forward)(NULL, NULL, a->lse + r + T - 1, a->logits + (r + T - 1) * V, NULL, 1, V);
+    size_t T = a->T, V = a->cfg.V, c0, c1;
+    real *lg = a->out_logits + (size_t)task * MODEL_OUT_ROWS * V;
+    MFN(chunk_range)(j, task, &c0, &c1);
+    for (size_t ch = c0; ch < c1; ch++) {
+        size_t r0 = ch * MODEL_OUT_ROWS, r1 = r0 + MODEL_OUT_ROWS < j->n_rows ? r0 + MODEL_OUT_ROWS : j->n_rows;
+        MFN(out_logits)(a, lg, task, NULL, r0, (int)(r1 - r0));
+        for (size_t r = r0; r < r1;) {
+            size_t b = r / T, t = r % T, last = b * T + T - 1; /* the sequence's last row has no next token */
+            size_t n = (last < r1 ? last : r1) - r, i = b * (T - 1) + t;
+            if (n > 0)
+                KFN(logprob_forward)(j->logp ? j->logp + i : NULL, j->entropy ? j->entropy + i : NULL, a->lse + r,
+                                     lg + (r - r0) * V, j->tokens + r + 1, (int)n, (int)V);
+            r += n;
+            if (r == last && r < r1) { /* only its normaliser */
+                KFN(logprob_forward)(NULL, NULL, a->lse + r, lg + (r - r0) * V, NULL, 1, (int)V);
+                r++;
+            }
+        }
     }
+}
+
+static int MFN(chunk_tasks)(const struct ACTS *a, size_t n_chunks) {
+    return n_chunks < (size_t)a->n_slots ? (int)n_chunks : a->n_slots;
 }
 
 static void MFN(token_logprobs)(struct ACTS *a, const int *tokens, int B, int T, real *logp, real *entropy) {
     assert(B == a->B && T == a->T && T >= 2);
-    MFN(LpJob) j = {a, tokens, logp, entropy, NULL, B, T, MFN(n_tasks)(B, 1 << 30)};
+    size_t n = (size_t)B * T, chunks = (n + MODEL_OUT_ROWS - 1) / MODEL_OUT_ROWS;
+    MFN(LpJob) j = {a, tokens, NULL, logp, entropy, NULL, n, chunks, MFN(chunk_tasks)(a, chunks)};
     kernels_parallel(j.n_tasks, MFN(logprobs_task), &j);
     a->lse_valid = 1;
 }
 
-static void MFN(dlogits_task)(void *ctx, int task) {
+static void MFN(logits_rows_task)(void *ctx, int task) {
     MFN(LpJob) *j = ctx;
-    struct ACTS *a = j->a;
-    int T = j->T, V = a->cfg.V;
-    int b0 = (int)((long)j->B * task / j->n_tasks), b1 = (int)((long)j->B * (task + 1) / j->n_tasks);
-    for (int b = b0; b < b1; b++) {
-        size_t r = (size_t)b * T;
-        memset(a->dlogits + r * V, 0, sizeof(real) * T * V);
-        KFN(logprob_backward)(a->dlogits + r * V, j->dlogp + (size_t)b * (T - 1), a->logits + r * V, a->lse + r,
-                              j->tokens + r + 1, T - 1, V);
+    size_t c0, c1, V = j->a->cfg.V;
+    MFN(chunk_range)(j, task, &c0, &c1);
+    for (size_t ch = c0; ch < c1; ch++) {
+        size_t i0 = ch * MODEL_OUT_ROWS, i1 = i0 + MODEL_OUT_ROWS < j->n_rows ? i0 + MODEL_OUT_ROWS : j->n_rows;
+        MFN(out_logits)(j->a, j->out + i0 * V, task, j->rows + i0, 0, (int)(i1 - i0));
     }
 }
 
+static void MFN(logits_rows)(struct ACTS *a, const int *rows, int n, real *out) {
+    assert(n >= 0 && a->lm_head);
+    for (int i = 0; i < n; i++) assert(rows[i] >= 0 && (size_t)rows[i] < (size_t)a->B * a->T);
+    size_t chunks = ((size_t)n + MODEL_OUT_ROWS - 1) / MODEL_OUT_ROWS;
+    MFN(LpJob) j = {a, NULL, rows, NULL, NULL, out, (size_t)n, chunks, MFN(chunk_tasks)(a, chunks)};
+    kernels_parallel(j.n_tasks, MFN(logits_rows_task), &j);
+}
+
 static void MFN(logprob_backward)(struct ACTS *a, const int *tokens, const real *dlogp, int B, int T) {
+    (void)tokens;
     assert(a->train && B == a->B && T == a->T && T >= 2);
-    if (!a->lse_valid) MFN(token_logprobs)(a, tokens, B, T, NULL, NULL);
-    MFN(LpJob) j = {a, tokens, NULL, NULL, dlogp, B, T, MFN(n_tasks)(B, 1 << 30)};
-    kernels_parallel(j.n_tasks, MFN(dlogits_task), &j);
+    memcpy(a->dlogp, dlogp, sizeof(real) * B * (T - 1));
+    a->dlogp_valid = 1;
 }
 
 /* --------------------------------------------------------------------------------------------------- backward */
@@ -302,23 +365,53 @@ typedef struct {
     int B, T, n_tasks;
 } MFN(BwdJob);
 
-/* The backward of sequences [b0, b1), weight gradients into g. */
-static void MFN(backward_rows)(MFN(BwdJob) *j, TENS *g, int b0, int b1) {
+/* The output layer's backward for rows [o, o + R): dxn rows = d loss / d xf, d lm_head into g. Only rows with a
+ * nonzero dlogp do any work: their logits are computed again, MODEL_OUT_ROWS rows at a time. */
+static void MFN(output_backward)(MFN(BwdJob) *j, TENS *g, int task, size_t o, size_t R) {
+    struct ACTS *a = j->a;
+    size_t C = a->cfg.C, V = a->cfg.V, T = j->T, K = MODEL_OUT_ROWS;
+    real *lg = a->out_logits + task * K * V, *dlg = a->out_dlogits + task * K * V, *dxg = a->out_dx + task * K * C;
+    int rows[MODEL_OUT_ROWS], targets[MODEL_OUT_ROWS], n = 0;
+    real dl[MODEL_OUT_ROWS], lse[MODEL_OUT_ROWS];
+    for (size_t r = o; r <= o + R; r++) {
+        if (r < o + R) {
+            size_t b = r / T, t = r % T;
+            real d = t + 1 < T ? a->dlogp[b * (T - 1) + t] : 0;
+            if (d == 0) {
+                memset(a->dxn + r * C, 0, C * sizeof(real));
+                continue;
+            }
+            rows[n] = (int)r, targets[n] = j->tokens[r + 1], dl[n] = d, lse[n] = a->lse[r];
+            if (++n < (int)K) continue;
+        }
+        if (n == 0) continue;
+        const real *xg = MFN(out_logits)(a, lg, task, rows, 0, n);
+        if (!a->lse_valid) KFN(logprob_forward)(NULL, NULL, lse, lg, NULL, n, (int)V);
+        memset(dlg, 0, sizeof(real) * n * V);
+        KFN(logprob_backward)(dlg, dl, lg, lse, targets, n, (int)V);
+        KFN(matmul_gemm)(0, 0, n, (int)C, (int)V, 1, dlg, (int)V, a->lm_head, (int)C, 0, dxg, (int)C);
+        KFN(matmul_backward)(NULL, g->lm_head, dlg, xg, a->lm_head, n, (int)C, (int)V, (int)V);
+        for (int i = 0; i < n; i++) memcpy(a->dxn + (size_t)rows[i] * C, dxg + i * C, C * sizeof(real));
+        n = 0;
+    }
+}
+
+/* The backward of sequences [b0, b1) of the task `task`, weight gradients into g. */
+static void MFN(backward_rows)(MFN(BwdJob) *j, TENS *g, int task, int b0, int b1) {
     const TENS *p = j->p;
     struct ACTS *a = j->a;
     const ModelConfig *c = &a->cfg;
-    int C = c->C, F = c->F, H = c->H, V = c->V, T = j->T, D = C / H;
+    int C = c->C, F = c->F, H = c->H, T = j->T, D = C / H;
     size_t o = (size_t)b0 * T, R = (size_t)(b1 - b0) * T, LS = a->LS;
     size_t CC = (size_t)C * C, FC = (size_t)F * C;
     real *dx = a->dx + o * C, *dxn = a->dxn + o * C, *datty = a->datty + o * C, *dqkv = a->dqkv + o * 3 * C;
     real *dgu = a->dgu + o * 2 * F, *dhsw = a->dhsw + o * F;
-    assert(kernels_worker() < a->n_workers);
-    real *scratch = a->att_scratch + (size_t)kernels_worker() * kernels_att_scratch(a->T_max, 1);
+    assert(kernels_worker() < a->n_slots);
+    real *scratch = a->att_scratch + (size_t)kernels_worker() * kernels_att_scratch(c->max_T, 1);
 
     /* output layer and final norm. The first contribution to each scratch gradient is written (gemm with
      * beta 0) rather than accumulated into a zeroed buffer: saves a memset pass over every buffer. */
-    KFN(matmul_gemm)(0, 0, (int)R, C, V, 1, a->dlogits + o * V, V, p->lm_head, C, 0, dxn, C);
-    KFN(matmul_backward)(NULL, g->lm_head, a->dlogits + o * V, a->xf + o * C, p->lm_head, (int)R, C, V, V);
+    MFN(output_backward)(j, g, task, o, R);
     memset(dx, 0, sizeof(real) * R * C);
     KFN(rmsnorm_backward)(dx, g->norm, dxn, a->x + ((size_t)c->L * LS + o) * C, p->norm, a->rstdf + o, (int)R, C);
 
@@ -370,7 +463,7 @@ static void MFN(backward_task)(void *ctx, int task) {
     }
     /* a few sequences at a time through every layer, so their gradient buffers stay in cache */
     int per = 512 / T > 1 ? 512 / T : 1;
-    for (int s0 = b0; s0 < b1; s0 += per) MFN(backward_rows)(j, g, s0, s0 + per < b1 ? s0 + per : b1);
+    for (int s0 = b0; s0 < b1; s0 += per) MFN(backward_rows)(j, g, task, s0, s0 + per < b1 ? s0 + per : b1);
 }
 
 typedef struct {
@@ -392,7 +485,7 @@ static void MFN(sum_task)(void *ctx, int task) {
 
 static void MFN(backward)(TENS *grads, real *grads_mem, const TENS *p, struct ACTS *a, const int *tokens, int B,
                           int T) {
-    assert(a->train && B == a->B && T == a->T);
+    assert(a->train && B == a->B && T == a->T && T >= 2 && a->dlogp_valid && a->lm_head == p->lm_head);
     MFN(BwdJob) j = {p, grads, grads_mem, a, tokens, B, T, MFN(n_tasks)(B, a->n_slots)};
     kernels_parallel(j.n_tasks, MFN(backward_task), &j);
     if (j.n_tasks > 1) {

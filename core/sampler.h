@@ -35,9 +35,10 @@ int sampler_generate(Sampler *s, const Model *m, const SamplerParams *p, uint64_
                      const int *prompts, const int *prompt_lens, int prompt_stride, int B,
                      int *out, int *out_lens, int *finish, SamplerHook hook, void *ud);
 
-/* Records every later sampler_generate into the training activations `a` (model_acts_new, for at least the
- * sampler's B_max x T_max), so that model_forward_recorded can stand in for the policy forward over the
- * prompts + completions (model.h: model_kv_record). NULL stops recording. `a` must outlive the sampler's use. */
+/* Records every later sampler_generate into the training activations `a` (model_acts_new; a generation of B rows
+ * of prompt + completion width T is recorded when B*T is within a's capacity), so that model_forward_recorded can
+ * stand in for the policy forward over the prompts + completions (model.h: model_kv_record). NULL stops
+ * recording. `a` must outlive the sampler's use. */
 void sampler_record(Sampler *s, ModelActs *a);
 
 /* Samples one token from logits (V) under p with `rng` (exposed for tests). scratch holds 2*V floats. */

@@ -60,7 +60,7 @@ static int batch_init(Batch *b, const ModelConfig *mc, int B, int T) {
     b->weight = calloc((size_t)B * T, sizeof(float));
     b->logp = calloc((size_t)B * T, sizeof(float));
     b->order = calloc((size_t)B, sizeof(int));
-    b->acts = model_acts_new(mc, B, T);
+    b->acts = model_acts_new(mc, (size_t)B * T);
     return b->tokens && b->lens && b->weight && b->logp && b->order && b->acts ? 0 : -1;
 }
 

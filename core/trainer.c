@@ -160,7 +160,7 @@ static void estimate_for(const Config *c, const ModelConfig *mc, MemoryEstimate 
     e->optimizer = 2 * model_n_params(mc) * sizeof(float); /* calloc, not rounded like the model's buffers */
     e->reference = 2 * P; /* model_init gives the reference a gradient buffer too */
     e->kv_cache = sampler_bytes(mc, B, T) + eval_bytes(mc, B, T);
-    e->activations = model_acts_bytes(mc, B, T, 1) + model_acts_bytes(mc, B, T, 0);
+    e->activations = model_acts_bytes(mc, (size_t)B * T, 1) + model_acts_bytes(mc, (size_t)B * T, 0);
     e->buffers = buffer_bytes((size_t)B, (size_t)T, COMP_TEXT((size_t)T));
 }
 
@@ -239,8 +239,8 @@ Trainer *trainer_new(const Config *c, const TrainerCallbacks *cb, char *err, siz
     t->T_max = t->policy.cfg.max_T;
     t->comp_text = COMP_TEXT(t->T_max);
     t->sampler = sampler_new(&t->policy.cfg, t->B_max, t->T_max);
-    t->acts = model_acts_new(&t->policy.cfg, t->B_max, t->T_max);
-    t->ref_acts = model_acts_new_inference(&t->policy.cfg, t->B_max, t->T_max);
+    t->acts = model_acts_new(&t->policy.cfg, (size_t)t->B_max * t->T_max);
+    t->ref_acts = model_acts_new_inference(&t->policy.cfg, (size_t)t->B_max * t->T_max);
     t->evaluator = eval_new(&t->policy.cfg, &t->tok, t->task, t->B_max, t->T_max);
     if (!t->sampler || !t->acts || !t->ref_acts || !t->evaluator || alloc_buffers(t) != 0) {
         snprintf(err, errlen, "out of memory for a batch of %d x %d tokens (run.max_batch, model.max_seq)",

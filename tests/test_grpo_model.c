@@ -60,7 +60,7 @@ static void test_pipeline_gradient(void **state) {
     Model m;
     assert_int_equal(model_init(&m, &mc, 3), 0);
     for (size_t i = 0; i < m.n_params; i++) m.params_mem[i] += 0.2f * sinf(0.37f * i); /* away from a flat start */
-    ModelActs *a = model_acts_new(&mc, B, T);
+    ModelActs *a = model_acts_new(&mc, B * T);
     assert_non_null(a);
     /* old and reference log-probs near the current ones, so ratios spread over the clip range */
     loss_of(&m, a);

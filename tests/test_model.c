@@ -39,6 +39,29 @@ static void random_tokens(int *tok, size_t n, int V, uint64_t seed) {
     for (size_t i = 0; i < n; i++) tok[i] = (int)rng_below(&r, V);
 }
 
+/* The logits of rows 0 .. n-1 of the last forward, (n, V), through model_logits_rows (malloc'd). */
+static int *all_rows(int n) {
+    int *rows = malloc(sizeof(int) * n);
+    for (int i = 0; i < n; i++) rows[i] = i;
+    return rows;
+}
+
+static float *all_logits(ModelActs *a, int n, int V) {
+    int *rows = all_rows(n);
+    float *out = malloc(sizeof(float) * n * V);
+    model_logits_rows(a, rows, n, out);
+    free(rows);
+    return out;
+}
+
+static double *all_logits_f64(ModelActsF64 *a, int n, int V) {
+    int *rows = all_rows(n);
+    double *out = malloc(sizeof(double) * n * V);
+    model_f64_logits_rows(a, rows, n, out);
+    free(rows);
+    return out;
+}
+
 /* ----------------------------------------------------------------------------------- PyTorch reference */
 
 typedef struct {
@@ -120,11 +143,11 @@ static void test_matches_pytorch(void **state) {
     int B = fx.B, T = fx.T, V = fx.V;
 
     /* float model */
-    ModelActs *a = model_acts_new(&cfg, B, T);
+    ModelActs *a = model_acts_new(&cfg, (size_t)B * T);
     float *logp = malloc(sizeof(float) * B * (T - 1)), *w = malloc(sizeof(float) * B * (T - 1));
     for (int i = 0; i < B * (T - 1); i++) w[i] = (float)fx.w[i];
     model_forward(&m, a, fx.tokens, B, T);
-    const float *lg = model_logits(a);
+    float *lg = all_logits(a, B * T, V);
     double lerr = 0;
     for (int i = 0; i < B * T * V; i++) lerr = fmax(lerr, fabs(lg[i] - fx.logits[i]));
     for (int i = 0; i < B * T * V; i++) assert_true(fabs(lg[i] - fx.logits[i]) < 1e-4 * (1 + fabs(fx.logits[i])));
@@ -144,10 +167,10 @@ static void test_matches_pytorch(void **state) {
     /* double twin: agreement to rounding */
     ModelF64 md;
     assert_int_equal(model_f64_init(&md, &m), 0);
-    ModelActsF64 *ad = model_f64_acts_new(&cfg, B, T);
+    ModelActsF64 *ad = model_f64_acts_new(&cfg, (size_t)B * T);
     double *logpd = malloc(sizeof(double) * B * (T - 1));
     model_f64_forward(&md, ad, fx.tokens, B, T);
-    const double *lgd = model_f64_logits(ad);
+    double *lgd = all_logits_f64(ad, B * T, V);
     for (int i = 0; i < B * T * V; i++) assert_true(fabs(lgd[i] - fx.logits[i]) < 1e-10 * (1 + fabs(fx.logits[i])));
     model_f64_token_logprobs(ad, fx.tokens, B, T, logpd, NULL);
     for (int i = 0; i < B * (T - 1); i++) assert_true(fabs(logpd[i] - fx.logp[i]) < 1e-10);
@@ -159,26 +182,37 @@ static void test_matches_pytorch(void **state) {
     model_f64_free(&md);
     model_acts_free(a);
     model_free(&m);
-    free(logp), free(w), free(logpd), free(perm);
+    free(logp), free(w), free(logpd), free(perm), free(lg), free(lgd);
     free_fixture(&fx);
 }
 
 /* ------------------------------------------------------------------------- finite differences, whole model */
 
-static void fd_model(const ModelConfig *cfg, int B, int T, int threads) {
+/* Which positions get a nonzero d loss / d logp: every one but every fifth (pattern 0), or (pattern 1) the way
+ * GRPO weighs them - a completion after the prompt, nothing on padding - with rows of very different extent:
+ * row 0 only [30, 40), row 1 [5, T-1), rows 2.. all but every third, so that a task's active rows fill a chunk
+ * of the output layer (MODEL_OUT_ROWS) and spill into a partial one. */
+static int fd_active(int pattern, int b, int t, int T) {
+    if (pattern == 0) return (b * (T - 1) + t) % 5 != 0;
+    if (b == 0) return t >= 30 && t < 40;
+    if (b == 1) return t >= 5;
+    return t % 3 != 1;
+}
+
+static void fd_model(const ModelConfig *cfg, int B, int T, int threads, int pattern) {
     kernels_set_threads(threads);
     Model m;
     assert_int_equal(model_init(&m, cfg, 5), 0);
     randomise(&m, 11);
     ModelF64 md;
     assert_int_equal(model_f64_init(&md, &m), 0);
-    ModelActsF64 *a = model_f64_acts_new(cfg, B, T);
+    ModelActsF64 *a = model_f64_acts_new(cfg, (size_t)B * T);
     int *tok = malloc(sizeof(int) * B * T);
     random_tokens(tok, (size_t)B * T, cfg->V, 2);
     double *w = malloc(sizeof(double) * B * (T - 1)), *logp = malloc(sizeof(double) * B * (T - 1));
     Rng r;
     rng_seed(&r, 9, 0);
-    for (int i = 0; i < B * (T - 1); i++) w[i] = (i % 5 == 0) ? 0 : rng_normal(&r);
+    for (int i = 0; i < B * (T - 1); i++) w[i] = fd_active(pattern, i / (T - 1), i % (T - 1), T) ? rng_normal(&r) : 0;
     FdCase c = {&md, a, tok, w, logp, NULL, B, T};
     fd_loss(&c);
     model_f64_logprob_backward(a, tok, w, B, T);
@@ -193,7 +227,7 @@ static void fd_model(const ModelConfig *cfg, int B, int T, int threads) {
         size_t base = (size_t)(ti.data - m.params_mem);
         size_t step = ti.numel > 12 ? ti.numel / 12 : 1;
         for (size_t k = (size_t)i % step; k < ti.numel; k += step) {
-            double *p = &md.params_mem[base + k], orig = *p, h = 1e-5;
+            double *p = &md.params_mem[base + k], orig = *p, h = 3e-6; /* truncation error ~h^2 stays well below the 1e-6 bar */
             *p = orig + h;
             double lp = fd_loss(&c);
             *p = orig - h;
@@ -206,7 +240,8 @@ static void fd_model(const ModelConfig *cfg, int B, int T, int threads) {
             checked++;
         }
     }
-    printf("  whole-model FD (threads %d): %d entries, worst relative error %.2e\n", threads, checked, worst);
+    printf("  whole-model FD (B %d T %d threads %d pattern %d): %d entries, worst relative error %.2e\n", B, T,
+           threads, pattern, checked, worst);
     assert_true(worst < 1e-6);
     free(tok), free(w), free(logp);
     model_f64_acts_free(a);
@@ -216,10 +251,13 @@ static void fd_model(const ModelConfig *cfg, int B, int T, int threads) {
 
 static void test_fd_whole_model(void **state) {
     (void)state;
-    ModelConfig cfg = small_cfg(11, 16, 2, 2, 24, 40);
-    fd_model(&cfg, 3, 35, 2); /* T spans two attention tiles; 3 sequences over 2 threads */
-    cfg.tied = 0;              /* untied output layer */
-    fd_model(&cfg, 2, 6, 1);
+    ModelConfig cfg = small_cfg(11, 16, 2, 2, 24, 48);
+    fd_model(&cfg, 3, 35, 2, 0); /* T spans two attention tiles; 3 sequences over 2 threads */
+    /* 135 rows: chunks of the output layer (64 rows) end inside sequences; only some rows carry a gradient */
+    fd_model(&cfg, 3, 45, 1, 1);
+    fd_model(&cfg, 3, 45, 2, 1);
+    cfg.tied = 0; /* untied output layer */
+    fd_model(&cfg, 2, 6, 1, 0);
     kernels_set_threads(0);
 }
 
@@ -228,7 +266,9 @@ static void test_fd_whole_model(void **state) {
 static void run_float(const Model *m, ModelActs *a, const int *tok, const float *w, int B, int T, float *logits_out,
                       float *grads_out) {
     model_forward(m, a, tok, B, T);
-    memcpy(logits_out, model_logits(a), sizeof(float) * B * T * m->cfg.V);
+    float *lg = all_logits(a, B * T, m->cfg.V);
+    memcpy(logits_out, lg, sizeof(float) * B * T * m->cfg.V);
+    free(lg);
     float *logp = malloc(sizeof(float) * B * (T - 1));
     model_token_logprobs(a, tok, B, T, logp, NULL);
     model_zero_grad((Model *)m);
@@ -255,14 +295,14 @@ static void test_float_paths_agree(void **state) {
     float *g3 = malloc(sizeof(float) * m.n_params);
 
     kernels_set_threads(2);
-    ModelActs *a = model_acts_new(&cfg, B, T);
+    ModelActs *a = model_acts_new(&cfg, (size_t)B * T);
     run_float(&m, a, tok, w, B, T, l1, g1);
     kernels_use_reference_gemm(1);
     run_float(&m, a, tok, w, B, T, l2, g2);
     kernels_use_reference_gemm(0);
     model_acts_free(a);
     kernels_set_threads(1);
-    a = model_acts_new(&cfg, B, T);
+    a = model_acts_new(&cfg, (size_t)B * T);
     run_float(&m, a, tok, w, B, T, l3, g3);
     model_acts_free(a);
     kernels_set_threads(0);
@@ -281,18 +321,20 @@ static void test_float_paths_agree(void **state) {
     /* and the double twin */
     ModelF64 md;
     assert_int_equal(model_f64_init(&md, &m), 0);
-    ModelActsF64 *ad = model_f64_acts_new(&cfg, B, T);
+    ModelActsF64 *ad = model_f64_acts_new(&cfg, (size_t)B * T);
     model_f64_forward(&md, ad, tok, B, T);
-    const double *ld = model_f64_logits(ad);
+    double *ld = all_logits_f64(ad, B * T, cfg.V);
     for (size_t i = 0; i < nl; i++) assert_true(fabs(l1[i] - ld[i]) < 1e-4 * (1 + fabs(ld[i])));
+    free(ld);
     model_f64_acts_free(ad);
     model_f64_free(&md);
 
     /* inference activations give the same logits as training ones */
-    ModelActs *ai = model_acts_new_inference(&cfg, B, T);
+    ModelActs *ai = model_acts_new_inference(&cfg, (size_t)B * T);
     model_forward(&m, ai, tok, B, T);
-    const float *li = model_logits(ai);
+    float *li = all_logits(ai, B * T, cfg.V);
     for (size_t i = 0; i < nl; i++) assert_true(fabsf(l1[i] - li[i]) < 1e-5f * (1 + fabsf(l1[i])));
+    free(li);
     float *lpa = malloc(sizeof(float) * B * (T - 1)), *ent = malloc(sizeof(float) * B * (T - 1));
     model_token_logprobs(ai, tok, B, T, lpa, ent);
     for (int i = 0; i < B * (T - 1); i++) assert_true(lpa[i] <= 0 && ent[i] >= 0 && ent[i] <= logf(cfg.V) + 1e-4f);
@@ -300,6 +342,102 @@ static void test_float_paths_agree(void **state) {
 
     free(tok), free(w), free(l1), free(l2), free(l3), free(g1), free(g2), free(g3), free(lpa), free(ent);
     model_free(&m);
+}
+
+/* ------------------------------------------------------------------ output layer in chunks, token capacity */
+
+/* Log-probs and entropies computed a chunk of rows at a time (model_token_logprobs) against a log-softmax of the
+ * logits of every row (model_logits_rows), for shapes whose sequences end on either side of a chunk boundary
+ * (MODEL_OUT_ROWS = 64: T 13 puts a sequence's last row first in a chunk, T 65 one row past it), with one set of
+ * training activations of a fixed token capacity serving every shape, and inference activations too. */
+static void test_chunked_logprobs(void **state) {
+    (void)state;
+    ModelConfig cfg = small_cfg(29, 32, 2, 4, 40, 80);
+    Model m;
+    assert_int_equal(model_init(&m, &cfg, 8), 0);
+    randomise(&m, 2);
+    enum { CAP = 200 };
+    static const int shapes[][2] = {{7, 13}, {1, 64}, {3, 65}, {3, 45}, {1, 2}, {15, 13}, {2, 80}, {100, 2}};
+    int tok[CAP];
+    float lp[CAP], ent[CAP], lpi[CAP], enti[CAP];
+    for (int threads = 1; threads <= 2; threads++) {
+        kernels_set_threads(threads);
+        ModelActs *a = model_acts_new(&cfg, CAP), *ai = model_acts_new_inference(&cfg, CAP);
+        assert_non_null(a);
+        assert_non_null(ai);
+        for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++) {
+            int B = shapes[k][0], T = shapes[k][1], V = cfg.V;
+            assert_true(B * T <= CAP);
+            random_tokens(tok, (size_t)B * T, V, 40 + k);
+            model_forward(&m, a, tok, B, T);
+            model_token_logprobs(a, tok, B, T, lp, ent);
+            model_forward(&m, ai, tok, B, T);
+            model_token_logprobs(ai, tok, B, T, lpi, enti);
+            float *lg = all_logits(a, B * T, V);
+            double worst = 0;
+            for (int b = 0; b < B; b++)
+                for (int t = 0; t + 1 < T; t++) {
+                    const float *z = lg + ((size_t)b * T + t) * V;
+                    double mx = z[0], s = 0, sz = 0;
+                    for (int v = 1; v < V; v++) mx = fmax(mx, z[v]);
+                    for (int v = 0; v < V; v++) s += exp(z[v] - mx);
+                    for (int v = 0; v < V; v++) sz += exp(z[v] - mx) / s * (z[v] - mx - log(s));
+                    int i = b * (T - 1) + t;
+                    double want = z[tok[b * T + t + 1]] - mx - log(s);
+                    worst = fmax(worst, fabs(lp[i] - want));
+                    worst = fmax(worst, fabs(ent[i] + sz));
+                    worst = fmax(worst, fabs(lpi[i] - lp[i]));
+                    worst = fmax(worst, fabs(enti[i] - ent[i]));
+                }
+            if (!(worst < 1e-4)) fail_msg("B %d T %d threads %d: max |difference| %g", B, T, threads, worst);
+            /* a few rows in any order, repeated: each is its row of the full set */
+            int rows[5] = {B * T - 1, 0, (B * T) / 2, B * T - 1, T - 1};
+            float some[5 * 29];
+            model_logits_rows(a, rows, 5, some);
+            for (int i = 0; i < 5; i++)
+                for (int v = 0; v < V; v++)
+                    assert_true(fabsf(some[i * V + v] - lg[(size_t)rows[i] * V + v]) <
+                                1e-5f * (1 + fabsf(some[i * V + v])));
+            free(lg);
+        }
+        model_acts_free(a);
+        model_acts_free(ai);
+    }
+    kernels_set_threads(0);
+    model_free(&m);
+}
+
+/* The sizes of activations sized by tokens: exactly a fixed part plus a cost per token (up to the rounding of
+ * allocations to 64 bytes below 2 MiB, 2 MiB above), no cost per token that grows with the vocabulary (logits
+ * exist only for a chunk of rows), and training costing more than inference. */
+static void test_acts_token_bytes(void **state) {
+    (void)state;
+    kernels_set_threads(2);
+    ModelConfig cfg = small_cfg(40, 128, 4, 4, 384, 256);
+    for (int train = 0; train <= 1; train++) {
+        size_t base = model_acts_bytes(&cfg, 0, train), per = model_acts_token_bytes(&cfg, train);
+        static const size_t caps[] = {1, 3, 64, 1000, 12345, 64 * 256};
+        for (size_t k = 0; k < sizeof caps / sizeof caps[0]; k++) {
+            size_t n = caps[k], got = model_acts_bytes(&cfg, n, train), lin = base + n * per;
+            /* the fixed part alone may already be rounded up to whole huge pages */
+            size_t slack = lin >= ((size_t)1 << 21) ? (size_t)1 << 21 : 64;
+            if (!(got + slack > lin && got < lin + slack))
+                fail_msg("train %d, %zu tokens: %zu bytes, fixed %zu + %zu per token", train, n, got, base, per);
+        }
+        ModelConfig big = cfg;
+        big.V = 50000;
+        assert_int_equal(model_acts_token_bytes(&big, train), per);
+    }
+    assert_true(model_acts_token_bytes(&cfg, 1) > model_acts_token_bytes(&cfg, 0));
+    /* the per-token cost of training: every layer's C, 3C, 2F, F wide rows and one attention log-sum-exp per head,
+     * plus the backward's scratch rows, a few scalars and the recording's two ints */
+    size_t C = 128, F = 384, L = 4, H = 4;
+    size_t want = ((L + 1) * C + L * (C + 3 * C + H + C + C + C + 2 * F + F) + C + (C + C + C + 3 * C + 2 * F + F) +
+                   2 * L + 3) * sizeof(float) + 2 * sizeof(int);
+    assert_int_equal(model_acts_token_bytes(&cfg, 1), want);
+    printf("  tiny (V 40, max_T 256): %zu bytes per token of training activations, %zu of inference\n",
+           model_acts_token_bytes(&cfg, 1), model_acts_token_bytes(&cfg, 0));
+    kernels_set_threads(0);
 }
 
 /* -------------------------------------------------------------------------------------------- KV cache */
@@ -314,9 +452,9 @@ static void test_kv_decode_matches_forward(void **state) {
     int lens[B] = {3, 17, 1, 33, 9}, Pmax = 33;
     int *seq = malloc(sizeof(int) * B * T);
     random_tokens(seq, (size_t)B * T, cfg.V, 77);
-    ModelActs *a = model_acts_new_inference(&cfg, B, T);
+    ModelActs *a = model_acts_new_inference(&cfg, (size_t)B * T);
     model_forward(&m, a, seq, B, T);
-    const float *full = model_logits(a);
+    float *full = all_logits(a, B * T, cfg.V);
 
     ModelKV *kv = model_kv_new(&cfg, B, T);
     int *prompt = malloc(sizeof(int) * B * Pmax);
@@ -352,7 +490,7 @@ static void test_kv_decode_matches_forward(void **state) {
     for (int b = 0; b < B; b++) assert_int_equal(next[b], T);
     printf("  KV-cache decode vs full forward: max |logit difference| %.2e\n", worst);
     assert_true(worst < 1e-4);
-    free(seq), free(prompt);
+    free(seq), free(prompt), free(full);
     model_kv_free(kv);
     model_acts_free(a);
     model_free(&m);
@@ -404,6 +542,8 @@ int main(void) {
         cmocka_unit_test(test_matches_pytorch),
         cmocka_unit_test(test_fd_whole_model),
         cmocka_unit_test(test_float_paths_agree),
+        cmocka_unit_test(test_chunked_logprobs),
+        cmocka_unit_test(test_acts_token_bytes),
         cmocka_unit_test(test_kv_decode_matches_forward),
     };
     return cmocka_run_group_tests_name("model", tests, NULL, NULL);

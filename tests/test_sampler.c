@@ -147,13 +147,16 @@ static void test_greedy_matches_full_forward(void **state) {
     Sampler *s = sampler_new(&cfg, NB, 40);
     assert_int_equal(sampler_generate(s, &m, &sp, 3, pr, PLENS, PS, NB, out, lens, fin, NULL, NULL), 0);
     /* greedy decoding one row at a time, with a full forward over the growing sequence */
-    ModelActs *a = model_acts_new_inference(&cfg, 1, 40);
+    ModelActs *a = model_acts_new_inference(&cfg, 40);
+    float z[64];
+    assert_true(cfg.V <= 64);
     for (int b = 0; b < NB; b++) {
         int seq[40], n = PLENS[b];
         memcpy(seq, pr + b * PS, n * sizeof(int));
         for (int t = 0; t < 15; t++) {
             model_forward(&m, a, seq, 1, n);
-            const float *z = model_logits(a) + (size_t)(n - 1) * cfg.V;
+            int last = n - 1;
+            model_logits_rows(a, &last, 1, z);
             int arg = 0;
             for (int v = 1; v < cfg.V; v++)
                 if (z[v] > z[arg]) arg = v;
@@ -289,7 +292,7 @@ static void test_recorded_forward_matches_fresh(void **state) {
     for (int threads = 1; threads <= 2; threads++) {
         kernels_set_threads(threads);
         Sampler *s = sampler_new(&cfg, NB, 64);
-        ModelActs *a = model_acts_new(&cfg, NB, 64);
+        ModelActs *a = model_acts_new(&cfg, NB * 64);
         sampler_record(s, a);
         recorded_case(&m, s, a, 5, 40, 21, 0);  /* eos: rows of different lengths, usually shorter than 10 + 40 */
         recorded_case(&m, s, a, -1, 30, 22, 0); /* every row full: the recording's own width */
@@ -319,6 +322,36 @@ static void test_recorded_forward_matches_fresh(void **state) {
     model_free(&m);
 }
 
+/* Activations sized by tokens record a generation of B rows of width T (prompt width + new tokens) exactly when
+ * B*T fits their capacity: one token short, the generation still runs and leaves no recording. */
+static void test_record_needs_capacity(void **state) {
+    (void)state;
+    ModelConfig cfg = test_cfg();
+    Model m;
+    assert_int_equal(model_init(&m, &cfg, 4), 0);
+    Sampler *s = sampler_new(&cfg, NB, 64);
+    enum { N = 8, W = PS + N }; /* every row runs N new tokens: the recording's width is PS + N */
+    ModelActs *fits = model_acts_new(&cfg, NB * W), *short_one = model_acts_new(&cfg, NB * W - 1);
+    sampler_record(s, fits);
+    recorded_case(&m, s, fits, -1, N, 31, 0);
+    int pr[NB * PS], out[NB * N], lens[NB], fin[NB], seq[NB * W];
+    prompts(pr);
+    SamplerParams sp = {1.0f, 0, 1.0f, N, -1};
+    sampler_record(s, short_one);
+    assert_int_equal(sampler_generate(s, &m, &sp, 32, pr, PLENS, PS, NB, out, lens, fin, NULL, NULL), 0);
+    int T = 0;
+    for (int b = 0; b < NB; b++) T = PLENS[b] + lens[b] > T ? PLENS[b] + lens[b] : T;
+    for (int b = 0; b < NB; b++)
+        for (int t = 0; t < T; t++)
+            seq[b * T + t] = t < PLENS[b] ? pr[b * PS + t] : t < PLENS[b] + lens[b] ? out[b * N + t - PLENS[b]] : 0;
+    assert_int_equal(model_forward_recorded(&m, short_one, seq, NB, T), -1);
+    sampler_record(s, NULL);
+    sampler_free(s);
+    model_acts_free(fits);
+    model_acts_free(short_one);
+    model_free(&m);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pick_distribution),
@@ -327,6 +360,7 @@ int main(void) {
         cmocka_unit_test(test_greedy_matches_full_forward),
         cmocka_unit_test(test_eos_length_and_hook),
         cmocka_unit_test(test_recorded_forward_matches_fresh),
+        cmocka_unit_test(test_record_needs_capacity),
     };
     return cmocka_run_group_tests_name("sampler", tests, NULL, NULL);
 }
