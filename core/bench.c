@@ -2,6 +2,8 @@
  * 16 prompts x G 8 of 32 random tokens (vocab 64), exactly 96 new tokens at temperature 1, random 0/1 rewards,
  * group-normalised advantages, GRPO loss with one iteration (old = current log-probs) against a frozen reference
  * copy (eps 0.2, beta 0.04, k3, per-sequence mean), gradient clipping at 1.0 and AdamW (lr 1e-4, wd 0.01).
+ * It runs through the trainer's own step code (core/grpo_step.c: generation, reference, micro-batched update), so
+ * the benchmark times what users run; by default the budget holds the whole batch (one micro-batch).
  *
  * Legitimate work the engine saves and PyTorch does not: generation runs the decoder on dense batches with one
  * pool dispatch per token; attention computes only the lower triangle; the policy's log-probs of the one
@@ -11,6 +13,7 @@
 #include "core/bench.h"
 #include "core/config.h"
 #include "core/grpo.h"
+#include "core/grpo_step.h"
 #include "core/kernels.h"
 #include "core/optim.h"
 #include "core/rng.h"
@@ -114,10 +117,9 @@ static double measure_peak(const ModelConfig *c, int rows, int backward, float *
 typedef struct {
     Model policy, ref;
     AdamW opt;
-    Sampler *sampler;
-    ModelActs *acts, *ref_acts;
+    GrpoStep *engine;
     int *prompts, *prompt_lens, *out, *out_lens, *finish, *tokens;
-    float *rewards, *adv, *mask, *lp_full, *ref_full, *logp, *logp_old, *ref_logp, *dlogp, *dlogp_full;
+    float *rewards, *adv;
     float *peak_mem;
 } Bench;
 
@@ -125,12 +127,9 @@ static void bench_free(Bench *b) {
     model_free(&b->policy);
     model_free(&b->ref);
     adamw_free(&b->opt);
-    sampler_free(b->sampler);
-    model_acts_free(b->acts);
-    model_acts_free(b->ref_acts);
+    grpo_step_free(b->engine);
     void *bufs[] = {b->prompts, b->prompt_lens, b->out, b->out_lens, b->finish, b->tokens, b->rewards, b->adv,
-                    b->mask, b->lp_full, b->ref_full, b->logp, b->logp_old, b->ref_logp, b->dlogp,
-                    b->dlogp_full, b->peak_mem};
+                    b->peak_mem};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) free(bufs[i]);
 }
 
@@ -143,8 +142,8 @@ int bench_grpo_step(const BenchParams *p, BenchResult *r, char *err, size_t err_
         snprintf(err, err_size, "unknown model '%s' (expected tiny or small)", p->model);
         return -1;
     }
-    if (p->steps < 1 || p->warmup < 0) {
-        snprintf(err, err_size, "steps must be >= 1 and warmup >= 0");
+    if (p->steps < 1 || p->warmup < 0 || p->activation_mb < 0) {
+        snprintf(err, err_size, "steps must be >= 1, warmup >= 0 and activation_mb >= 0");
         return -1;
     }
     kernels_set_threads(p->threads);
@@ -153,18 +152,16 @@ int bench_grpo_step(const BenchParams *p, BenchResult *r, char *err, size_t err_
     int nt = kernels_threads();
     size_t mx = cfg.F > cfg.C ? cfg.F : cfg.C, rows = (size_t)B * T / nt + 1;
     size_t per_task = rows * 4 * mx + 4 * mx * mx + 64;
-    int ok = model_init(&b.policy, &cfg, p->seed) == 0 && model_init(&b.ref, &cfg, p->seed) == 0 &&
-             adamw_init(&b.opt, b.policy.n_params) == 0 && (b.sampler = sampler_new(&cfg, B, T)) &&
-             (b.acts = model_acts_new(&cfg, (size_t)B * T)) &&
-             (b.ref_acts = model_acts_new_inference(&cfg, (size_t)B * T)) &&
+    /* by default the whole batch's activations fit, so generation records the first update's forward */
+    size_t budget = p->activation_mb > 0 ? (size_t)p->activation_mb << 20 : model_acts_bytes(&cfg, (size_t)B * T, 1);
+    char rerr[256];
+    int ok = model_init(&b.policy, &cfg, p->seed) == 0 && model_init_frozen(&b.ref, &cfg) == 0 &&
+             adamw_init(&b.opt, b.policy.n_params) == 0 && (b.engine = grpo_step_new(&cfg, budget)) &&
+             grpo_step_reserve(b.engine, B, T, rerr, sizeof rerr) == 0 &&
              (b.prompts = malloc(sizeof(int) * B * P)) && (b.prompt_lens = malloc(sizeof(int) * B)) &&
              (b.out = malloc(sizeof(int) * B * N)) && (b.out_lens = malloc(sizeof(int) * B)) &&
              (b.finish = malloc(sizeof(int) * B)) && (b.tokens = malloc(sizeof(int) * B * T)) &&
              (b.rewards = malloc(sizeof(float) * B)) && (b.adv = malloc(sizeof(float) * B)) &&
-             (b.mask = malloc(sizeof(float) * B * N)) && (b.lp_full = malloc(sizeof(float) * B * (T - 1))) &&
-             (b.ref_full = malloc(sizeof(float) * B * (T - 1))) && (b.logp = malloc(sizeof(float) * B * N)) &&
-             (b.logp_old = malloc(sizeof(float) * B * N)) && (b.ref_logp = malloc(sizeof(float) * B * N)) &&
-             (b.dlogp = malloc(sizeof(float) * B * N)) && (b.dlogp_full = calloc((size_t)B * (T - 1), sizeof(float))) &&
              (b.peak_mem = calloc(per_task * nt, sizeof(float)));
     if (!ok) {
         bench_free(&b);
@@ -172,12 +169,12 @@ int bench_grpo_step(const BenchParams *p, BenchResult *r, char *err, size_t err_
         return -1;
     }
     model_copy_params(&b.ref, &b.policy);
-    sampler_record(b.sampler, b.acts); /* generation leaves the policy's forward behind for the update */
-    for (int i = 0; i < B * N; i++) b.mask[i] = 1;
     for (int i = 0; i < B; i++) b.prompt_lens[i] = P;
     SamplerParams sp = {.temperature = 1.0f, .top_k = 0, .top_p = 1.0f, .max_new_tokens = N, .eos_id = -1};
-    GrpoLossParams lp = {.beta = 0.04f, .eps_low = 0.2f, .eps_high = 0.2f, .aggregation = AGG_SEQUENCE,
-                         .max_new_tokens = N};
+    GrpoUpdateParams up = {.loss = {.beta = 0.04f, .eps_low = 0.2f, .eps_high = 0.2f, .aggregation = AGG_SEQUENCE,
+                                    .max_new_tokens = N},
+                           .iterations = 1, .lr = 1e-4f, .beta1 = 0.9f, .beta2 = 0.999f, .eps = 1e-8f,
+                           .weight_decay = 0.01f, .grad_clip = 1.0f};
     Rng rng;
     rng_seed(&rng, p->seed, 0x62656e6368ull); /* "bench" */
 
@@ -193,57 +190,33 @@ int bench_grpo_step(const BenchParams *p, BenchResult *r, char *err, size_t err_
         return -1;
     }
     for (int step = 0; step < total; step++) {
-        double c[6];
-        double t0 = now();
-        c[0] = cpu_now();
+        double t0 = now(), c0 = cpu_now();
         for (int q = 0; q < NP; q++) {
             for (int t = 0; t < P; t++) b.prompts[q * G * P + t] = (int)rng_below(&rng, V);
             for (int g = 1; g < G; g++) memcpy(b.prompts + (q * G + g) * P, b.prompts + q * G * P, sizeof(int) * P);
         }
-        sampler_generate(b.sampler, &b.policy, &sp, rng_u64(&rng), b.prompts, b.prompt_lens, P, B, b.out,
-                         b.out_lens, b.finish, NULL, NULL);
-        double t1 = now();
-        c[1] = cpu_now();
+        grpo_step_generate(b.engine, &b.policy, &sp, rng_u64(&rng), b.prompts, b.prompt_lens, P, B, b.out,
+                           b.out_lens, b.finish, NULL, NULL);
+        double t1 = now(), c1 = cpu_now();
         for (int i = 0; i < B; i++) b.rewards[i] = (float)rng_below(&rng, 2);
         grpo_advantages(b.adv, b.rewards, NP, G, 1, 1e-4f);
         for (int i = 0; i < B; i++) {
             memcpy(b.tokens + (size_t)i * T, b.prompts + (size_t)i * P, sizeof(int) * P);
             memcpy(b.tokens + (size_t)i * T + P, b.out + (size_t)i * N, sizeof(int) * N);
         }
-        /* completion token P+k is predicted at position P-1+k: its log-prob sits at column P-1+k of (B, T-1) */
-        model_forward(&b.ref, b.ref_acts, b.tokens, B, T);
-        model_token_logprobs(b.ref_acts, b.tokens, B, T, b.ref_full, NULL);
-        for (int i = 0; i < B; i++)
-            memcpy(b.ref_logp + (size_t)i * N, b.ref_full + (size_t)i * (T - 1) + P - 1, sizeof(float) * N);
-        double t2 = now();
-        c[2] = cpu_now();
-        if (model_forward_recorded(&b.policy, b.acts, b.tokens, B, T) != 0) model_forward(&b.policy, b.acts, b.tokens, B, T);
-        model_token_logprobs(b.acts, b.tokens, B, T, b.lp_full, NULL);
-        for (int i = 0; i < B; i++)
-            memcpy(b.logp + (size_t)i * N, b.lp_full + (size_t)i * (T - 1) + P - 1, sizeof(float) * N);
-        memcpy(b.logp_old, b.logp, sizeof(float) * B * N); /* one iteration: old = current, detached */
-        GrpoLossStats st;
-        double loss = grpo_loss(b.dlogp, &st, b.logp, b.logp_old, b.ref_logp, b.adv, b.mask, B, N, &lp);
-        double t3 = now();
-        c[3] = cpu_now();
-        for (int i = 0; i < B; i++)
-            memcpy(b.dlogp_full + (size_t)i * (T - 1) + P - 1, b.dlogp + (size_t)i * N, sizeof(float) * N);
-        model_zero_grad(&b.policy);
-        model_logprob_backward(b.acts, b.tokens, b.dlogp_full, B, T);
-        model_backward(&b.policy, b.acts, b.tokens, B, T);
-        double t4 = now();
-        c[4] = cpu_now();
-        float gn = grad_clip_norm(b.policy.grads_mem, b.policy.n_params, 1.0f);
-        adamw_step(&b.opt, b.policy.params_mem, b.policy.grads_mem, 1e-4f, 0.9f, 0.999f, 1e-8f, 0.01f);
-        double t5 = now();
-        c[5] = cpu_now();
+        GrpoUpdateStats st; /* the trainer's own update: reference, micro-batched policy update, AdamW */
+        grpo_step_update(b.engine, &b.policy, &b.ref, &b.opt, b.tokens, b.prompt_lens, b.out_lens, b.adv, B, T, &up,
+                         &st);
+        double t5 = now(), c5 = cpu_now();
         double *cs = c_all + (size_t)step * 7;
-        cs[0] = c[1] - c[0], cs[1] = c[2] - c[1], cs[2] = c[3] - c[2], cs[3] = c[4] - c[3];
-        cs[4] = c[4] - c[2], cs[5] = c[5] - c[4], cs[6] = c[5] - c[0];
-        t_gen[step] = t1 - t0, t_ref[step] = t2 - t1, t_fwd[step] = t3 - t2, t_bwd[step] = t4 - t3;
-        t_fb[step] = t4 - t2, t_opt[step] = t5 - t4, t_step[step] = t5 - t0;
-        r->last_loss = loss;
-        r->last_grad_norm = gn;
+        cs[0] = c1 - c0, cs[1] = st.c_ref, cs[2] = st.c_fwd, cs[3] = st.c_bwd;
+        cs[4] = st.c_fwd + st.c_bwd, cs[5] = st.c_opt, cs[6] = c5 - c0;
+        t_gen[step] = t1 - t0, t_ref[step] = st.t_ref, t_fwd[step] = st.t_fwd, t_bwd[step] = st.t_bwd;
+        t_fb[step] = st.t_fwd + st.t_bwd, t_opt[step] = st.t_opt, t_step[step] = t5 - t0;
+        r->last_loss = st.loss;
+        r->last_grad_norm = st.grad_norm;
+        r->micro_batches = st.micro_batches;
+        r->recorded = st.recorded;
     }
     int w = p->warmup, n = p->steps;
     r->median.gen = median(t_gen + w, n);

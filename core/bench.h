@@ -13,6 +13,7 @@ typedef struct {
     int steps;       /* timed steps, reported as medians (5) */
     int warmup;      /* untimed steps first (1) */
     int threads;     /* pool threads (kernels_set_threads); 0: one per online CPU */
+    int activation_mb; /* the update's activation budget in MB; 0: the whole batch (generation records the forward) */
     uint64_t seed;
 } BenchParams;
 
@@ -44,6 +45,8 @@ typedef struct {
     PeakFp32 peak_fp32;     /* the hardware's fp32 FMA peak on the same threads (peak.h): the ceiling of all above */
     char blas_core[32];     /* openblas_get_corename() */
     double last_loss, last_grad_norm;
+    int micro_batches;      /* of the update (1 when the whole batch fits the budget) */
+    int recorded;           /* the update used the forward generation recorded */
 } BenchResult;
 
 /* Fills p with the defaults (tiny, 5 steps, 1 warm-up, all CPUs, seed 0). */

@@ -43,7 +43,8 @@ typedef struct {
         char name[64];
         int steps, seed, threads;
         int checkpoint_every, eval_every, eval_samples, eval_problems;
-        int max_batch;       /* capacity for prompts_per_step * group_size while the run lives */
+        int max_batch;       /* the most prompts_per_step * group_size may reach while the run lives */
+        int activation_mb;   /* memory for the policy update's activations (micro-batches fit it); 0 = automatic */
         char db[256];        /* run database; "" = runs/<name>.db; "none" = no database */
         char out_dir[512];   /* checkpoints go to <out_dir>/<name>/step-N; longer is refused at load */
     } run;

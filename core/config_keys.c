@@ -82,7 +82,9 @@ const ConfigKey CONFIG_KEYS[] = {
     ROW_INT(run, eval_every, 0, 100000000, LIVE, "evaluate on held-out problems every N steps; 0 = off"),
     ROW_INT(run, eval_samples, 1, 64, FIXED, "k: samples per problem for pass@1 and cons@k"),
     ROW_INT(run, eval_problems, 1, 1000000, FIXED, "held-out problems per evaluation (<= task.eval_size)"),
-    ROW_INT(run, max_batch, 1, 65536, FIXED, "capacity for prompts_per_step * group_size while the run lives"),
+    ROW_INT(run, max_batch, 1, 65536, FIXED, "the most prompts_per_step * group_size may reach while the run lives"),
+    ROW_INT(run, activation_mb, 0, 16777216, FIXED,
+            "MB for the policy update's activations (micro-batches fit it); 0 = a quarter of free memory, <= 512"),
     ROW_STRING(run, db, NULL, "run database; \"\" = runs/<name>.db, \"none\" = no database"),
     ROW_STRING(run, out_dir, NULL, "checkpoints go to <out_dir>/<name>/step-N"),
     /* [pretrain] */

@@ -2,6 +2,7 @@
 #include "core/eval.h"
 #include "core/episode.h"
 #include "core/reward.h"
+#include <assert.h>
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,10 +10,12 @@
 #include <time.h>
 
 struct Evaluator {
+    ModelConfig cfg;
     const Tokenizer *tok;
     const Task *task;
     int B_max, T_max, V;
-    Sampler *sampler;
+    Sampler *sampler;  /* shared, or own (created for the first batch) */
+    int own;
     int *prompts, *plens, *out, *out_lens, *finish; /* (B_max, T_max), (B_max), ... */
     char *text;                                     /* (B_max, TEXT) completions */
     char (*answers)[TASK_ANSWER_MAX];               /* (B_max) parsed answers */
@@ -21,38 +24,58 @@ struct Evaluator {
 };
 #define EVAL_TEXT 4096
 
-Evaluator *eval_new(const ModelConfig *cfg, const Tokenizer *tok, const Task *task, int B_max, int T_max) {
+Evaluator *eval_new(const ModelConfig *cfg, const Tokenizer *tok, const Task *task, int rows, Sampler *shared) {
+    assert(rows >= 1);
     Evaluator *e = calloc(1, sizeof *e);
     if (!e) return NULL;
-    e->tok = tok; e->task = task; e->B_max = B_max; e->T_max = T_max; e->V = cfg->V;
-    e->sampler = sampler_new(cfg, B_max, T_max);
-    e->prompts = malloc(sizeof(int) * B_max * T_max);
-    e->plens = malloc(sizeof(int) * B_max);
-    e->out = malloc(sizeof(int) * B_max * T_max);
-    e->out_lens = malloc(sizeof(int) * B_max);
-    e->finish = malloc(sizeof(int) * B_max);
-    e->text = malloc((size_t)B_max * EVAL_TEXT);
-    e->answers = malloc(sizeof *e->answers * B_max);
-    e->problems = malloc(sizeof(Problem) * B_max);
-    e->prompt_text = malloc(sizeof *e->prompt_text * B_max);
-    if (!e->prompt_text || !e->sampler || !e->prompts || !e->plens || !e->out || !e->out_lens || !e->finish || !e->text ||
+    e->cfg = *cfg;
+    e->tok = tok; e->task = task; e->B_max = rows; e->T_max = cfg->max_T; e->V = cfg->V;
+    e->sampler = shared;
+    e->own = shared == NULL;
+    size_t B = rows, T = e->T_max;
+    e->prompts = malloc(sizeof(int) * B * T);
+    e->plens = malloc(sizeof(int) * B);
+    e->out = malloc(sizeof(int) * B * T);
+    e->out_lens = malloc(sizeof(int) * B);
+    e->finish = malloc(sizeof(int) * B);
+    e->text = malloc(B * EVAL_TEXT);
+    e->answers = malloc(sizeof *e->answers * B);
+    e->problems = malloc(sizeof(Problem) * B);
+    e->prompt_text = malloc(sizeof *e->prompt_text * B);
+    if (!e->prompt_text || !e->prompts || !e->plens || !e->out || !e->out_lens || !e->finish || !e->text ||
         !e->answers || !e->problems) { eval_free(e); return NULL; }
     return e;
 }
 
-size_t eval_bytes(const ModelConfig *cfg, int B_max, int T_max) {
-    size_t B = B_max;
+size_t eval_bytes(const ModelConfig *cfg, int rows) {
+    size_t B = rows, T = cfg->max_T;
     Evaluator *e = NULL;
-    return sizeof *e + sampler_bytes(cfg, B_max, T_max) + 2 * B * T_max * sizeof(int) + 3 * B * sizeof(int) +
-           B * EVAL_TEXT + B * (sizeof *e->answers + sizeof(Problem) + sizeof *e->prompt_text);
+    return sizeof *e + 2 * B * T * sizeof(int) + 3 * B * sizeof(int) + B * EVAL_TEXT +
+           B * (sizeof *e->answers + sizeof(Problem) + sizeof *e->prompt_text);
+}
+
+int eval_rows(int k) {
+    int rows = 64 / k * k;
+    return rows < k ? k : rows;
 }
 
 void eval_free(Evaluator *e) {
     if (!e) return;
-    sampler_free(e->sampler);
+    if (e->own) sampler_free(e->sampler);
     free(e->prompts); free(e->plens); free(e->out); free(e->out_lens); free(e->finish);
     free(e->text); free(e->answers); free(e->problems); free(e->prompt_text);
     free(e);
+}
+
+/* A sampler that holds B rows of T tokens: the shared one (grown only where it must), or our own. */
+static int ensure_sampler(Evaluator *e, int B, int T, char *err, size_t errlen) {
+    if (!e->sampler) e->sampler = sampler_new(&e->cfg, B, T);
+    else if (sampler_reserve(e->sampler, B, T) != 0) e = NULL;
+    if (!e || !e->sampler) {
+        snprintf(err, errlen, "out of memory for an evaluation batch of %d x %d tokens", B, T);
+        return -1;
+    }
+    return 0;
 }
 
 static void trim(char *s) {
@@ -89,7 +112,10 @@ int eval_sample(Evaluator *e, const Model *m, TaskSplit split, uint64_t first_pr
     uint64_t avail = task_size(e->task, split);
     if (first_problem >= avail) n_problems = 0;
     else if ((uint64_t)n_problems > avail - first_problem) n_problems = (int)(avail - first_problem);
-    int per_batch = e->B_max / k;
+    /* a shared sampler keeps its batch size (the trainer's P x G) unless k needs more */
+    int rows = e->B_max;
+    if (!e->own && sampler_batch(e->sampler) < rows) rows = sampler_batch(e->sampler);
+    int per_batch = rows / k > 0 ? rows / k : 1;
     double correct_sum = 0, cons = 0, fmt = 0, len = 0;
     SamplerParams p = *sp;
     int max_new = p.max_new_tokens;
@@ -109,6 +135,7 @@ int eval_sample(Evaluator *e, const Model *m, TaskSplit split, uint64_t first_pr
             if (n > Tp) Tp = n;
         }
         p.max_new_tokens = max_new < e->T_max - Tp ? max_new : e->T_max - Tp;
+        if (ensure_sampler(e, B, Tp + p.max_new_tokens, err, errlen) != 0) return -1;
         int rc = sampler_generate(e->sampler, m, &p, seed + (uint64_t)first * 7919u, e->prompts, e->plens, e->T_max,
                                   B, e->out, e->out_lens, e->finish, NULL, NULL);
         if (rc) return 1;

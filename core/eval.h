@@ -21,11 +21,16 @@ typedef struct {
 typedef int (*EvalProgress)(void *ud, int done, int total);
 
 typedef struct Evaluator Evaluator;
-/* An evaluator for task with batches of up to B_max sequences of up to T_max tokens. Task and tokenizer must
- * outlive it. NULL when out of memory. Pair with eval_free. */
-Evaluator *eval_new(const ModelConfig *cfg, const Tokenizer *tok, const Task *task, int B_max, int T_max);
-/* The bytes eval_new(cfg, ..., B_max, T_max) allocates, without allocating them. */
-size_t eval_bytes(const ModelConfig *cfg, int B_max, int T_max);
+/* An evaluator for task with batches of up to `rows` sequences (k samples of rows / k problems). It generates with
+ * `shared` (a sampler the caller owns and uses on the same thread, e.g. the trainer's: its batch size is kept
+ * unless k exceeds it), or, when shared is NULL, with a sampler of its own sized for its first batch. Task,
+ * tokenizer and sampler must outlive it. NULL when out of memory. Pair with eval_free. */
+Evaluator *eval_new(const ModelConfig *cfg, const Tokenizer *tok, const Task *task, int rows, Sampler *shared);
+/* The bytes eval_new(cfg, ..., rows, shared) allocates itself, without allocating them (not a sampler). */
+size_t eval_bytes(const ModelConfig *cfg, int rows);
+/* Rows for a standalone evaluation with k samples per problem: 64 rounded down to a multiple of k, at least k -
+ * enough rows for the decode steps' matrix products, little memory for the KV cache. */
+int eval_rows(int k);
 void eval_free(Evaluator *e);
 /* Evaluates m on the first n_problems held-out problems (capped at the split's size) with k samples each.
  * Returns 0, -1 with err, or 1 when progress aborted. */

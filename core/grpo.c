@@ -37,15 +37,22 @@ static double token_weight(int aggregation, int B, double row_tokens, double all
 double grpo_loss(float *dlogp, GrpoLossStats *st, const float *logp, const float *logp_old, const float *ref_logp,
                  const float *adv, const float *mask, int B, int N, const GrpoLossParams *prm) {
     assert(prm->beta == 0.0f || ref_logp != NULL);
+    int B_all = B;
     double all_tokens = 0;
     for (size_t i = 0; i < (size_t)B * N; i++) all_tokens += mask[i];
+    const double row_sum = all_tokens;
+    if (prm->batch_sequences > 0) { /* a micro-batch: the batch's denominators */
+        assert(prm->batch_sequences >= B && prm->batch_tokens >= all_tokens);
+        B_all = prm->batch_sequences;
+        all_tokens = prm->batch_tokens;
+    }
 
     double loss = 0, policy = 0, kl = 0, clipped = 0, clip_lo = 0, clip_hi = 0, ratio_sum = 0;
     const double lo = 1.0 - prm->eps_low, hi = 1.0 + prm->eps_high;
     for (int b = 0; b < B; b++) {
         double row_tokens = 0;
         for (int t = 0; t < N; t++) row_tokens += mask[(size_t)b * N + t];
-        double w = token_weight(prm->aggregation, B, row_tokens, all_tokens, prm->max_new_tokens);
+        double w = token_weight(prm->aggregation, B_all, row_tokens, all_tokens, prm->max_new_tokens);
         double A = adv[b];
         for (int t = 0; t < N; t++) {
             size_t i = (size_t)b * N + t;
@@ -85,7 +92,7 @@ double grpo_loss(float *dlogp, GrpoLossStats *st, const float *logp, const float
         st->clip_low = clip_lo / n;
         st->clip_high = clip_hi / n;
         st->ratio_mean = ratio_sum / n;
-        st->n_tokens = (int)all_tokens;
+        st->n_tokens = (int)row_sum;
     }
     return loss;
 }

@@ -13,16 +13,21 @@ typedef struct {
     float eps_low, eps_high; /* ratio clipped to [1 - eps_low, 1 + eps_high] */
     int aggregation;      /* AGG_SEQUENCE, AGG_TOKEN, AGG_DR_GRPO (config.h) */
     int max_new_tokens;   /* AGG_DR_GRPO's constant denominator */
+    /* A micro-batch of a larger batch: the batch's sequences and completion tokens (0: these B rows are the whole
+     * batch). The aggregation's denominators and the statistics' are then the batch's, so the losses, gradients
+     * and statistics of the micro-batches add up to those of one call on the whole batch. */
+    int batch_sequences;
+    double batch_tokens;
 } GrpoLossParams;
 
 typedef struct {
     double loss;          /* the objective value */
     double policy_loss;   /* its surrogate part */
-    double kl;            /* mean k3 over completion tokens */
+    double kl;            /* mean k3 over completion tokens (of the batch, see batch_tokens) */
     double clip_ratio;    /* share of tokens where the clip is active (either side) */
     double clip_low, clip_high;
     double ratio_mean;
-    int n_tokens;         /* completion tokens counted */
+    int n_tokens;         /* completion tokens in these B rows */
 } GrpoLossStats;
 
 /* Loss over B sequences of up to N completion tokens (row b at b*N; mask 1 for real completion tokens):

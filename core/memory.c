@@ -11,7 +11,7 @@ size_t memory_estimate_total(const MemoryEstimate *e) {
 void memory_estimate_describe(const MemoryEstimate *e, char *buf, size_t n) {
     const struct { const char *name; size_t bytes; } parts[] = {
         {"weights", e->weights},   {"gradients", e->gradients},     {"AdamW", e->optimizer},
-        {"reference", e->reference}, {"KV caches", e->kv_cache}, {"activations", e->activations},
+        {"reference", e->reference}, {"KV cache", e->kv_cache}, {"activations", e->activations},
         {"step buffers", e->buffers}};
     size_t at = 0;
     if (n) buf[0] = 0;

@@ -11,8 +11,8 @@ typedef struct {
     size_t gradients;   /* the policy's gradients */
     size_t optimizer;   /* AdamW's two moments */
     size_t reference;   /* the frozen reference model */
-    size_t kv_cache;    /* the sampler's and the evaluator's KV caches, logits and prefill activations */
-    size_t activations; /* the training forward/backward and the reference forward */
+    size_t kv_cache;    /* the KV cache shared by generation and evaluation, with its inference workspace */
+    size_t activations; /* the training forward/backward of one micro-batch (run.activation_mb) */
     size_t buffers;     /* the step's tokens, log-probs and texts */
 } MemoryEstimate;
 

@@ -102,6 +102,16 @@ int model_init(Model *m, const ModelConfig *cfg, uint64_t seed) {
     return 0;
 }
 
+int model_init_frozen(Model *m, const ModelConfig *cfg) {
+    assert(config_ok(cfg));
+    memset(m, 0, sizeof *m);
+    m->cfg = *cfg;
+    m->n_params = mt_layout_f32(&m->params, NULL, cfg);
+    if (!(m->params_mem = big_alloc(m->n_params * sizeof(float)))) return -1;
+    mt_layout_f32(&m->params, m->params_mem, cfg);
+    return 0;
+}
+
 void model_free(Model *m) {
     if (!m) return;
     free(m->params_mem);
@@ -109,7 +119,7 @@ void model_free(Model *m) {
     memset(m, 0, sizeof *m);
 }
 
-void model_zero_grad(Model *m) { memset(m->grads_mem, 0, m->n_params * sizeof(float)); }
+void model_zero_grad(Model *m) { assert(m->grads_mem); memset(m->grads_mem, 0, m->n_params * sizeof(float)); }
 
 void model_copy_params(Model *dst, const Model *src) {
     assert(dst->n_params == src->n_params && !memcmp(&dst->cfg, &src->cfg, sizeof dst->cfg));
@@ -165,6 +175,7 @@ ModelActs *model_acts_new_inference(const ModelConfig *cfg, size_t max_tokens) {
     return mt_acts_new_f32(cfg, max_tokens, 0);
 }
 void model_acts_free(ModelActs *a) { mt_acts_free_f32(a); }
+size_t model_acts_capacity(const ModelActs *a) { return a->max_tokens; }
 
 size_t model_n_params(const ModelConfig *cfg) {
     ModelTensors t;
@@ -302,11 +313,18 @@ static size_t kv_sizes(const ModelConfig *cfg, int B_max, int T_max, int n_slots
     return total;
 }
 
+/* Tokens of the inference workspace of a cache for B_max x T_max: the whole batch when small, else chunks of
+ * MODEL_KV_WORK_TOKENS (always at least one sequence). */
+static size_t kv_work_tokens(int B_max, int T_max) {
+    size_t all = (size_t)B_max * T_max, n = all < MODEL_KV_WORK_TOKENS ? all : MODEL_KV_WORK_TOKENS;
+    return n < (size_t)T_max ? (size_t)T_max : n;
+}
+
 size_t model_kv_bytes(const ModelConfig *cfg, int B_max, int T_max) {
     size_t sizes[KV_PIECES], B = B_max;
     size_t n = kv_sizes(cfg, B_max, T_max, kernels_threads(), sizes);
     return big_bytes(n * sizeof(float)) + (2 * B * T_max + 11 * B) * sizeof(int) + B * (sizeof(float) + sizeof(size_t)) +
-           model_acts_bytes(cfg, B * T_max, 0); /* the prefill's activations */
+           model_acts_bytes(cfg, kv_work_tokens(B_max, T_max), 0); /* the inference workspace */
 }
 
 ModelKV *model_kv_new(const ModelConfig *cfg, int B_max, int T_max) {
@@ -338,7 +356,7 @@ ModelKV *model_kv_new(const ModelConfig *cfg, int B_max, int T_max) {
     kv->utok = calloc(B * T, sizeof(int));
     kv->prow = calloc(B, sizeof(int));
     kv->ridx = calloc(B, sizeof(size_t));
-    kv->pre = model_acts_new_inference(cfg, B * T);
+    kv->pre = model_acts_new_inference(cfg, kv_work_tokens(B_max, T_max));
     if (!kv->mem || !kv->seq || !kv->pos || !kv->tok || !kv->ptok || !kv->rstd || !kv->ridx || !kv->lead || !kv->plen ||
         !kv->pseq || !kv->ppl || !kv->urow || !kv->uidx || !kv->utok || !kv->prow || !kv->pre) {
         model_kv_free(kv);
@@ -352,6 +370,8 @@ ModelKV *model_kv_new(const ModelConfig *cfg, int B_max, int T_max) {
     memcpy(kv->sin_tab, kv->pre->sin_tab, T * D / 2 * sizeof(float));
     return kv;
 }
+
+ModelActs *model_kv_workspace(ModelKV *kv) { return kv->pre; }
 
 void model_kv_free(ModelKV *kv) {
     if (!kv) return;
@@ -517,6 +537,7 @@ int model_forward_recorded(const Model *m, ModelActs *a, const int *tokens, int 
 typedef struct {
     ModelKV *kv;
     const int *lens;
+    int u_off;      /* the forward's first row is lead row u_off */
 } PrefillCtx;
 
 /* layer hook of the prefill forward: copies keys and values of the real positions of sequences [b0, b1) into
@@ -525,7 +546,7 @@ static void prefill_hook(void *ud, int l, const float *qkv, int u0, int u1, int 
     PrefillCtx *pc = ud;
     size_t row = 3 * (size_t)pc->kv->cfg.C;
     for (int u = u0; u < u1; u++) { /* the forward's rows are the lead rows */
-        int b = pc->kv->urow[u];
+        int b = pc->kv->urow[pc->u_off + u];
         for (int t = 0; t < pc->lens[b]; t++) kv_store(pc->kv, l, qkv + ((size_t)(u - u0) * T + t) * row, &b, &t, 1, 1);
     }
 }
@@ -575,11 +596,27 @@ void model_prefill(const Model *m, ModelKV *kv, const int *tokens, const int *le
     }
     kv->bound = m;
     if (kv->rec) kv->rec->rec_B = 0; /* a new generation: any earlier recording is void */
-    PrefillCtx pc = {kv, lens};
+    PrefillCtx pc = {kv, lens, 0};
     ModelActs *a = kv->rec && T < kv->rec_T && (size_t)B * kv->rec_T <= kv->rec->max_tokens ? kv->rec : kv->pre;
-    mt_forward_f32(&m->params, a, kv->utok, U, T, prefill_hook, &pc);
-    for (int b = 0; b < B; b++) kv->prow[b] = kv->uidx[b] * T + lens[b] - 1;
-    model_logits_rows(a, kv->prow, B, logits);
+    if (a == kv->rec) {
+        mt_forward_f32(&m->params, a, kv->utok, U, T, prefill_hook, &pc);
+        for (int b = 0; b < B; b++) kv->prow[b] = kv->uidx[b] * T + lens[b] - 1;
+        model_logits_rows(a, kv->prow, B, logits);
+    } else { /* the lead rows in chunks that fit the workspace; each chunk's rows get their logits */
+        int per = (int)(a->max_tokens / (size_t)T), V = c->V;
+        for (int u0 = 0; u0 < U; u0 += per) {
+            int nu = U - u0 < per ? U - u0 : per, n = 0;
+            pc.u_off = u0;
+            mt_forward_f32(&m->params, a, kv->utok + (size_t)u0 * T, nu, T, prefill_hook, &pc);
+            for (int b = 0; b < B; b++)
+                if (kv->uidx[b] >= u0 && kv->uidx[b] < u0 + nu) kv->prow[n++] = (kv->uidx[b] - u0) * T + lens[b] - 1;
+            model_logits_rows(a, kv->prow, n, kv->logits); /* decode's row buffer is free during a prefill */
+            n = 0;
+            for (int b = 0; b < B; b++)
+                if (kv->uidx[b] >= u0 && kv->uidx[b] < u0 + nu)
+                    memcpy(logits + (size_t)b * V, kv->logits + (size_t)n++ * V, V * sizeof(float));
+        }
+    }
     if (a == kv->rec) { /* the prompts' activations move to the recording's layout, copied to every row of a
                          * lead's set; the decode steps fill the rest */
         acts_restride_src(a, B, T, kv->rec_T, T, NULL, kv->uidx);

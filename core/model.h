@@ -62,6 +62,9 @@ typedef struct {
 /* Allocates parameters and gradients and initialises them (normal std 0.02 for matrices, ones for norms)
  * from `seed`. Returns 0, or -1 when out of memory. Pair with model_free. */
 int model_init(Model *m, const ModelConfig *cfg, uint64_t seed);
+/* Parameters only, no gradients (a frozen reference model): model_zero_grad and model_backward are not for it.
+ * Parameters are zero: fill them (model_copy_params). Returns 0 or -1 (out of memory). Pair with model_free. */
+int model_init_frozen(Model *m, const ModelConfig *cfg);
 void model_free(Model *m);              /* accepts NULL and a zeroed Model */
 void model_zero_grad(Model *m);
 /* Copies parameters of `src` into `dst` (same config). */
@@ -98,6 +101,8 @@ ModelActs *model_acts_new(const ModelConfig *cfg, size_t max_tokens);
  * them; model_logprob_backward and model_backward assert against them. Pair with model_acts_free. */
 ModelActs *model_acts_new_inference(const ModelConfig *cfg, size_t max_tokens);
 void model_acts_free(ModelActs *a); /* accepts NULL */
+/* The capacity in tokens the activations were made for. */
+size_t model_acts_capacity(const ModelActs *a);
 
 /* Forward of tokens (B, T) (row b at tokens + b*T) up to the final RMSNorm. The output layer runs later, a chunk
  * of rows at a time, wherever logits are needed (model_token_logprobs, model_backward, model_logits_rows): `a`
@@ -122,6 +127,11 @@ void model_backward(Model *m, ModelActs *a, const int *tokens, int B, int T);
 typedef struct ModelKV ModelKV;
 ModelKV *model_kv_new(const ModelConfig *cfg, int B_max, int T_max);
 void model_kv_free(ModelKV *kv);
+/* A cache's inference workspace (model_acts_new_inference): min(B_max * T_max, MODEL_KV_WORK_TOKENS) tokens, at
+ * least T_max. The prefill runs in it (its prompts in chunks that fit); between generations it is free for other
+ * forward passes on the same thread - the reference model's - so that one workspace serves all of them. */
+#define MODEL_KV_WORK_TOKENS 4096
+ModelActs *model_kv_workspace(ModelKV *kv);
 /* Prefill: runs prompts (B, T) right-padded (row b has lens[b] real tokens) through the model, fills the cache,
  * and writes the logits of each row's last real token into logits (B, V). */
 void model_prefill(const Model *m, ModelKV *kv, const int *tokens, const int *lens, int B, int T, float *logits);

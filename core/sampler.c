@@ -26,31 +26,53 @@ void sampler_record(Sampler *s, ModelActs *a) {
     if (!a) model_kv_record(s->kv, NULL, 0);
 }
 
+/* Allocates the buffers of `s` for B sequences of T tokens; 0, or -1 leaving the old ones in place. */
+static int sampler_alloc(Sampler *s, int B_max, int T_max) {
+    size_t B = B_max, V = s->cfg.V;
+    Sampler n = *s;
+    n.B_max = B_max;
+    n.T_max = T_max;
+    n.kv = model_kv_new(&s->cfg, B_max, T_max);
+    n.logits = malloc(B * V * sizeof(float));
+    n.scratch = malloc(B * 2 * V * sizeof(float));
+    n.prompt = malloc(B * T_max * sizeof(int));
+    n.lens = malloc(B * sizeof(int));
+    n.pos = malloc(B * sizeof(int));
+    n.active = malloc(B * sizeof(int));
+    n.cur = malloc(B * sizeof(int));
+    n.sampled = malloc(B * sizeof(int));
+    n.rng = malloc(B * sizeof(Rng));
+    int ok = n.kv && n.logits && n.scratch && n.prompt && n.lens && n.pos && n.active && n.cur && n.sampled && n.rng;
+    Sampler *drop = ok ? s : &n;
+    model_kv_free(drop->kv);
+    free(drop->logits); free(drop->scratch); free(drop->prompt); free(drop->lens); free(drop->pos);
+    free(drop->active); free(drop->cur); free(drop->sampled); free(drop->rng);
+    if (!ok) return -1;
+    *s = n;
+    return 0;
+}
+
 Sampler *sampler_new(const ModelConfig *cfg, int B_max, int T_max) {
     assert(B_max > 0 && T_max > 0 && T_max <= cfg->max_T);
     Sampler *s = calloc(1, sizeof *s);
     if (!s) return NULL;
     s->cfg = *cfg;
-    s->B_max = B_max;
-    s->T_max = T_max;
-    size_t B = B_max, V = cfg->V;
-    s->kv = model_kv_new(cfg, B_max, T_max);
-    s->logits = malloc(B * V * sizeof(float));
-    s->scratch = malloc(B * 2 * V * sizeof(float));
-    s->prompt = malloc(B * T_max * sizeof(int));
-    s->lens = malloc(B * sizeof(int));
-    s->pos = malloc(B * sizeof(int));
-    s->active = malloc(B * sizeof(int));
-    s->cur = malloc(B * sizeof(int));
-    s->sampled = malloc(B * sizeof(int));
-    s->rng = malloc(B * sizeof(Rng));
-    if (!s->kv || !s->logits || !s->scratch || !s->prompt || !s->lens || !s->pos || !s->active || !s->cur ||
-        !s->sampled || !s->rng) {
-        sampler_free(s);
+    if (sampler_alloc(s, B_max, T_max) != 0) {
+        free(s);
         return NULL;
     }
     return s;
 }
+
+int sampler_reserve(Sampler *s, int B, int T) {
+    assert(B > 0 && T > 0 && T <= s->cfg.max_T);
+    if (B <= s->B_max && T <= s->T_max) return 0;
+    return sampler_alloc(s, B > s->B_max ? B : s->B_max, T > s->T_max ? T : s->T_max);
+}
+
+int sampler_batch(const Sampler *s) { return s->B_max; }
+int sampler_length(const Sampler *s) { return s->T_max; }
+ModelActs *sampler_workspace(Sampler *s) { return model_kv_workspace(s->kv); }
 
 size_t sampler_bytes(const ModelConfig *cfg, int B_max, int T_max) {
     size_t B = B_max, V = cfg->V;
@@ -61,15 +83,8 @@ size_t sampler_bytes(const ModelConfig *cfg, int B_max, int T_max) {
 void sampler_free(Sampler *s) {
     if (!s) return;
     model_kv_free(s->kv);
-    free(s->logits);
-    free(s->scratch);
-    free(s->prompt);
-    free(s->lens);
-    free(s->pos);
-    free(s->active);
-    free(s->cur);
-    free(s->sampled);
-    free(s->rng);
+    free(s->logits); free(s->scratch); free(s->prompt); free(s->lens); free(s->pos);
+    free(s->active); free(s->cur); free(s->sampled); free(s->rng);
     free(s);
 }
 

@@ -24,6 +24,16 @@ typedef int (*SamplerHook)(void *ud, int t, const int *tokens);
 typedef struct Sampler Sampler;
 /* Buffers for up to B_max sequences of up to T_max tokens (prompt + completion). NULL when out of memory. */
 Sampler *sampler_new(const ModelConfig *cfg, int B_max, int T_max);
+/* Grows the buffers to hold at least B sequences of T tokens (allocates: call it between generations, not in one).
+ * Returns 0, or -1 when out of memory (the sampler is then unchanged). */
+int sampler_reserve(Sampler *s, int B, int T);
+/* The sequences and tokens per sequence the sampler holds now. */
+int sampler_batch(const Sampler *s);
+int sampler_length(const Sampler *s);
+/* The inference workspace the prefill runs in (model_acts_new_inference), free for other forward passes on the
+ * same thread between generations - the reference model's, so that one workspace serves both. Valid until the
+ * next sampler_reserve. */
+ModelActs *sampler_workspace(Sampler *s);
 /* The bytes sampler_new(cfg, B_max, T_max) allocates, without allocating them. */
 size_t sampler_bytes(const ModelConfig *cfg, int B_max, int T_max);
 void sampler_free(Sampler *s);

@@ -5,13 +5,16 @@
  * live changes requested so far. Changes move from `pending` into `cfg` at the start of a step, so a step always
  * runs with one consistent set of hyperparameters. Callbacks are always called without `mu` held.
  *
- * Memory: every buffer is sized at trainer_new for run.max_batch sequences of model.max_T tokens, so a step
- * allocates nothing, whatever group size or prompt count the user picks later (within max_batch). */
+ * Memory follows the batch in force: the buffers hold prompts_per_step * group_size sequences of the prompts'
+ * width plus max_new_tokens, and grow (grpo_step_reserve, grow_buffers) at the start of a step whose batch is
+ * larger than any before; the compute of a step allocates nothing. The policy update runs in micro-batches that fit
+ * run.activation_mb (core/grpo_step.h). */
 #include "core/trainer.h"
 #include "core/checkpoint.h"
 #include "core/episode.h"
 #include "core/eval.h"
 #include "core/grpo.h"
+#include "core/grpo_step.h"
 #include "core/memory.h"
 #include "core/model.h"
 #include "core/optim.h"
@@ -43,12 +46,12 @@ struct Trainer {
     Tokenizer tok;
     Task *task;
     AdamW opt;
-    Sampler *sampler;
-    ModelActs *acts;
-    ModelActs *ref_acts;        /* the reference forward's (one layer reused), so acts keeps what generation recorded */
+    GrpoStep *engine;           /* generation, reference, micro-batched updates; its sampler serves evaluation too */
     Evaluator *evaluator;
     Rng rng;
-    int B_max, T_max, comp_text;
+    size_t act_budget;          /* bytes for the update's activations (run.activation_mb or automatic) */
+    int prompt_width;           /* longest prompt seen (tokens): sizes the batch with max_new_tokens (under mu) */
+    int B_max, T_max, comp_text; /* rows of the step buffers below (grown with the batch), model.max_T */
     int step;                   /* steps completed */
     int saved_step;             /* step of the last checkpoint written, -1 none */
     double t_start;
@@ -58,8 +61,6 @@ struct Trainer {
     int *prompts, *plens;       /* (B_max, T_max), (B_max) */
     int *gen, *glens, *finish;  /* (B_max, T_max), (B_max), (B_max) */
     int *seq;                   /* (B_max, T_max) prompt + completion, padded */
-    float *lp_full, *ent_full, *dlp_full; /* (B_max, T_max) per position of the full sequence */
-    float *logp, *logp_old, *ref_logp, *entropy, *mask, *dlogp; /* (B_max, T_max) completion positions */
     float *rewards, *adv;       /* (B_max) */
     RewardResult *scores;       /* (B_max) */
     Rollout *rollouts;          /* (B_max) */
@@ -133,80 +134,131 @@ static void model_config_from(ModelConfig *mc, const Config *c, int V) {
     mc->tied = c->model.tied;
 }
 
-/* The model the run will train: config.json of model.init, its header checked against the weights (no weights read),
- * or the config's own sizes for a random model. Returns 0 or -1 with err. */
-static int run_model_config(const Config *c, ModelConfig *mc, char *err, size_t errlen) {
+/* The model the run will train and its tokenizer: config.json of model.init, its header checked against the weights
+ * (no weights read), or the config's own sizes for a random model. Returns 0 or -1 with err. */
+static int run_model_config(const Config *c, ModelConfig *mc, Tokenizer *tok, char *err, size_t errlen) {
     if (strcmp(c->model.init, "random") != 0 && c->model.init[0])
-        return checkpoint_check(c->model.init, mc, NULL, err, errlen);
-    Tokenizer tok;
-    if (tokenizer_init(&tok, TOKENIZER_DEFAULT_ALPHABET, err, errlen) != 0) return -1;
-    model_config_from(mc, c, tok.V);
+        return checkpoint_check(c->model.init, mc, tok, err, errlen);
+    if (tokenizer_init(tok, TOKENIZER_DEFAULT_ALPHABET, err, errlen) != 0) return -1;
+    model_config_from(mc, c, tok->V);
     return 0;
 }
 
-/* Per-step buffers (alloc_buffers) of B_max sequences of T_max tokens, comp_text bytes of completion text each. */
-static size_t buffer_bytes(size_t B_max, size_t T_max, size_t comp_text) {
-    size_t BT = B_max * T_max;
-    return BT * (4 * sizeof(int) + 9 * sizeof(float)) + B_max * (3 * sizeof(int) + 2 * sizeof(float)) +
-           B_max * (sizeof(Problem) + sizeof(RewardResult) + sizeof(Rollout) + PROMPT_TEXT + comp_text);
+/* The longest prompt, in tokens, among the first training problems: with max_new_tokens it sizes the batch (a
+ * longer prompt later grows the buffers). -1 with err when a prompt does not fit the model. */
+static int prompt_width(const Tokenizer *tok, const Task *task, int max_T, char *err, size_t errlen) {
+    enum { SAMPLE = 64 };
+    int *ids = malloc(sizeof(int) * max_T), width = 1;
+    char text[PROMPT_TEXT];
+    if (!ids) { snprintf(err, errlen, "out of memory"); return -1; }
+    uint64_t n = task_size(task, SPLIT_TRAIN);
+    for (uint64_t i = 0; i < n && i < SAMPLE; i++) {
+        Problem pr;
+        task_problem(task, SPLIT_TRAIN, i, &pr);
+        int len = episode_encode_prompt(tok, task, &pr, ids, max_T, text, sizeof text, err, errlen);
+        if (len < 0) { width = -1; break; }
+        if (len > width) width = len;
+    }
+    free(ids);
+    return width;
 }
 
-static void estimate_for(const Config *c, const ModelConfig *mc, MemoryEstimate *e) {
+/* Tokens per sequence of a step: the prompts and max_new_tokens, within the model's context */
+static int step_length(const Config *c, int prompt_w, int max_T) {
+    int T = prompt_w + c->sampling.max_new_tokens;
+    return T < max_T ? T : max_T;
+}
+
+static size_t activation_budget(const Config *c) {
+    return c->run.activation_mb > 0 ? (size_t)c->run.activation_mb << 20 : grpo_step_auto_budget(memory_available());
+}
+
+/* Per-step buffers (grow_buffers) of B sequences of T_max tokens, comp_text bytes of completion text each. */
+static size_t buffer_bytes(size_t B, size_t T_max, size_t comp_text) {
+    return B * T_max * 4 * sizeof(int) + B * (3 * sizeof(int) + 2 * sizeof(float)) +
+           B * (sizeof(Problem) + sizeof(RewardResult) + sizeof(Rollout) + PROMPT_TEXT + comp_text);
+}
+
+/* The run's memory with the config c in force (P x G, max_new_tokens), prompts of prompt_w tokens. */
+static void estimate_for(const Config *c, const ModelConfig *mc, int prompt_w, size_t budget, MemoryEstimate *e) {
     size_t P = model_params_bytes(mc);
-    int B = c->run.max_batch, T = mc->max_T;
+    int B = c->grpo.prompts_per_step * c->grpo.group_size, k = c->run.eval_samples;
+    int T = step_length(c, prompt_w, mc->max_T);
+    GrpoStepBytes g;
+    grpo_step_bytes(mc, budget, B > k ? B : k, T, &g);
     memset(e, 0, sizeof *e);
     e->weights = P;
     e->gradients = P;
     e->optimizer = 2 * model_n_params(mc) * sizeof(float); /* calloc, not rounded like the model's buffers */
-    e->reference = 2 * P; /* model_init gives the reference a gradient buffer too */
-    e->kv_cache = sampler_bytes(mc, B, T) + eval_bytes(mc, B, T);
-    e->activations = model_acts_bytes(mc, (size_t)B * T, 1) + model_acts_bytes(mc, (size_t)B * T, 0);
-    e->buffers = buffer_bytes((size_t)B, (size_t)T, COMP_TEXT((size_t)T));
+    e->reference = P;
+    e->kv_cache = g.kv_cache;
+    e->activations = g.activations;
+    e->buffers = g.buffers + buffer_bytes((size_t)B, (size_t)mc->max_T, COMP_TEXT((size_t)mc->max_T)) +
+                 eval_bytes(mc, B > k ? B : k);
 }
 
 int trainer_memory_estimate(const Config *c, MemoryEstimate *e, char *err, size_t errlen) {
     ModelConfig mc;
-    if (run_model_config(c, &mc, err, errlen) != 0) return -1;
-    estimate_for(c, &mc, e);
+    Tokenizer tok;
+    if (run_model_config(c, &mc, &tok, err, errlen) != 0) return -1;
+    Task *task = task_new(c, err, errlen);
+    if (!task) return -1;
+    int w = prompt_width(&tok, task, mc.max_T, err, errlen);
+    task_free(task);
+    if (w < 0) return -1;
+    estimate_for(c, &mc, w, activation_budget(c), e);
     return 0;
 }
 
 /* Refuses, with the estimate and the keys that size it, a run that would not fit in the memory available. */
-static int check_fits(const Config *c, const ModelConfig *mc, char *err, size_t errlen) {
+static int check_fits(const Config *c, const ModelConfig *mc, int prompt_w, size_t budget, char *err, size_t errlen) {
     MemoryEstimate e;
-    estimate_for(c, mc, &e);
+    estimate_for(c, mc, prompt_w, budget, &e);
     size_t need = memory_estimate_total(&e), avail = memory_available();
     if (!avail || need <= avail) return 0;
-    char parts[512], need_s[32], avail_s[32], keys[160];
+    char parts[512], need_s[32], avail_s[32], keys[320];
     memory_estimate_describe(&e, parts, sizeof parts);
     memory_format(need, need_s, sizeof need_s);
     memory_format(avail, avail_s, sizeof avail_s);
     if (strcmp(c->model.init, "random") != 0 && c->model.init[0])
-        snprintf(keys, sizeof keys, "lower run.max_batch (now %d), or use a smaller model (the checkpoint's "
-                 "max_position_embeddings = %d sets the sequence length)", c->run.max_batch, mc->max_T);
+        snprintf(keys, sizeof keys, "lower grpo.prompts_per_step x grpo.group_size (now %d x %d), "
+                 "sampling.max_new_tokens (now %d) or run.activation_mb, or use a smaller model",
+                 c->grpo.prompts_per_step, c->grpo.group_size, c->sampling.max_new_tokens);
     else
-        snprintf(keys, sizeof keys, "lower run.max_batch (now %d) or model.max_seq (now %d), or choose a smaller "
-                 "model (model.preset, model.d_model, model.n_layers)", c->run.max_batch, mc->max_T);
+        snprintf(keys, sizeof keys, "lower grpo.prompts_per_step x grpo.group_size (now %d x %d), "
+                 "sampling.max_new_tokens (now %d) or run.activation_mb, or choose a smaller model (model.preset, "
+                 "model.d_model, model.n_layers)", c->grpo.prompts_per_step, c->grpo.group_size,
+                 c->sampling.max_new_tokens);
     snprintf(err, errlen, "the run needs about %s of memory (%s) but %s is available: %s", need_s, parts, avail_s,
              keys);
     return -1;
 }
 
-static int alloc_buffers(Trainer *t) {
-    size_t BT = (size_t)t->B_max * t->T_max;
-#define ALLOC(p, n) do { (p) = calloc((n), sizeof *(p)); if (!(p)) return -1; } while (0)
-    ALLOC(t->problems, t->B_max);
-    ALLOC(t->prompts, BT); ALLOC(t->plens, t->B_max);
-    ALLOC(t->gen, BT); ALLOC(t->glens, t->B_max); ALLOC(t->finish, t->B_max);
-    ALLOC(t->seq, BT);
-    ALLOC(t->lp_full, BT); ALLOC(t->ent_full, BT); ALLOC(t->dlp_full, BT);
-    ALLOC(t->logp, BT); ALLOC(t->logp_old, BT); ALLOC(t->ref_logp, BT); ALLOC(t->entropy, BT);
-    ALLOC(t->mask, BT); ALLOC(t->dlogp, BT);
-    ALLOC(t->rewards, t->B_max); ALLOC(t->adv, t->B_max);
-    ALLOC(t->scores, t->B_max); ALLOC(t->rollouts, t->B_max);
-    ALLOC(t->prompt_text, (size_t)t->B_max * PROMPT_TEXT);
-    ALLOC(t->comp_text_buf, (size_t)t->B_max * t->comp_text);
-#undef ALLOC
+/* Grows the step buffers to B rows (allocates: only at the start of a step whose batch is the largest yet).
+ * Returns 0, or -1 with the old buffers intact. */
+static int grow_buffers(Trainer *t, int B) {
+    if (B <= t->B_max) return 0;
+    size_t n = B, BT = n * t->T_max;
+    void **slot[] = {(void **)&t->problems, (void **)&t->prompts, (void **)&t->plens, (void **)&t->gen,
+                     (void **)&t->glens, (void **)&t->finish, (void **)&t->seq, (void **)&t->rewards,
+                     (void **)&t->adv, (void **)&t->scores, (void **)&t->rollouts, (void **)&t->prompt_text,
+                     (void **)&t->comp_text_buf};
+    size_t bytes[] = {n * sizeof(Problem), BT * sizeof(int), n * sizeof(int), BT * sizeof(int), n * sizeof(int),
+                      n * sizeof(int), BT * sizeof(int), n * sizeof(float), n * sizeof(float), n * sizeof(RewardResult),
+                      n * sizeof(Rollout), n * PROMPT_TEXT, n * (size_t)t->comp_text};
+    enum { N_BUF = sizeof bytes / sizeof bytes[0] };
+    void *fresh[N_BUF];
+    int ok = 1;
+    for (int i = 0; i < N_BUF; i++) ok &= (fresh[i] = calloc(1, bytes[i])) != NULL;
+    if (!ok) {
+        for (int i = 0; i < N_BUF; i++) free(fresh[i]);
+        return -1;
+    }
+    for (int i = 0; i < N_BUF; i++) { /* nothing in them outlives a step */
+        free(*slot[i]);
+        *slot[i] = fresh[i];
+    }
+    t->B_max = B;
     return 0;
 }
 
@@ -221,7 +273,12 @@ Trainer *trainer_new(const Config *c, const TrainerCallbacks *cb, char *err, siz
     pthread_cond_init(&t->cv, NULL);
 
     ModelConfig run_mc;
-    if (run_model_config(c, &run_mc, err, errlen) != 0 || check_fits(c, &run_mc, err, errlen) != 0) goto fail;
+    Tokenizer run_tok;
+    if (run_model_config(c, &run_mc, &run_tok, err, errlen) != 0) goto fail;
+    if (!(t->task = task_new(c, err, errlen))) goto fail;
+    if ((t->prompt_width = prompt_width(&run_tok, t->task, run_mc.max_T, err, errlen)) < 0) goto fail;
+    t->act_budget = activation_budget(c);
+    if (check_fits(c, &run_mc, t->prompt_width, t->act_budget, err, errlen) != 0) goto fail;
     if (strcmp(c->model.init, "random") != 0 && c->model.init[0]) {
         if (checkpoint_load(c->model.init, &t->policy, &t->tok, NULL, NULL, err, errlen) != 0) goto fail;
     } else {
@@ -230,24 +287,21 @@ Trainer *trainer_new(const Config *c, const TrainerCallbacks *cb, char *err, siz
         model_config_from(&mc, c, t->tok.V);
         if (model_init(&t->policy, &mc, (uint64_t)c->run.seed) != 0) { snprintf(err, errlen, "out of memory"); goto fail; }
     }
-    if (model_init(&t->ref, &t->policy.cfg, 0) != 0) { snprintf(err, errlen, "out of memory"); goto fail; }
+    if (model_init_frozen(&t->ref, &t->policy.cfg) != 0) { snprintf(err, errlen, "out of memory"); goto fail; }
     model_copy_params(&t->ref, &t->policy);
-    if (!(t->task = task_new(c, err, errlen))) goto fail;
     if (adamw_init(&t->opt, t->policy.n_params) != 0) { snprintf(err, errlen, "out of memory"); goto fail; }
 
-    t->B_max = c->run.max_batch;
     t->T_max = t->policy.cfg.max_T;
     t->comp_text = COMP_TEXT(t->T_max);
-    t->sampler = sampler_new(&t->policy.cfg, t->B_max, t->T_max);
-    t->acts = model_acts_new(&t->policy.cfg, (size_t)t->B_max * t->T_max);
-    t->ref_acts = model_acts_new_inference(&t->policy.cfg, (size_t)t->B_max * t->T_max);
-    t->evaluator = eval_new(&t->policy.cfg, &t->tok, t->task, t->B_max, t->T_max);
-    if (!t->sampler || !t->acts || !t->ref_acts || !t->evaluator || alloc_buffers(t) != 0) {
-        snprintf(err, errlen, "out of memory for a batch of %d x %d tokens (run.max_batch, model.max_seq)",
-                 t->B_max, t->T_max);
+    int B = c->grpo.prompts_per_step * c->grpo.group_size, rows = B > c->run.eval_samples ? B : c->run.eval_samples;
+    if (!(t->engine = grpo_step_new(&t->policy.cfg, t->act_budget)) ||
+        grpo_step_reserve(t->engine, rows, step_length(c, t->prompt_width, t->T_max), err, errlen) != 0 ||
+        !(t->evaluator = eval_new(&t->policy.cfg, &t->tok, t->task, rows, grpo_step_sampler(t->engine))) ||
+        grow_buffers(t, B) != 0) {
+        snprintf(err, errlen, "out of memory for a batch of %d x %d tokens (grpo.prompts_per_step x grpo.group_size, "
+                 "sampling.max_new_tokens)", B, step_length(c, t->prompt_width, t->T_max));
         goto fail;
     }
-    sampler_record(t->sampler, t->acts); /* generation leaves the policy forward of the first update behind */
     rng_seed(&t->rng, (uint64_t)c->run.seed, 0);
     t->t_start = now_mono();
     return t;
@@ -262,14 +316,10 @@ void trainer_free(Trainer *t) {
     model_free(&t->ref);
     task_free(t->task);
     adamw_free(&t->opt);
-    sampler_free(t->sampler);
-    model_acts_free(t->acts);
-    model_acts_free(t->ref_acts);
     eval_free(t->evaluator);
+    grpo_step_free(t->engine);
     free(t->problems); free(t->prompts); free(t->plens); free(t->gen); free(t->glens); free(t->finish);
-    free(t->seq); free(t->lp_full); free(t->ent_full); free(t->dlp_full);
-    free(t->logp); free(t->logp_old); free(t->ref_logp); free(t->entropy); free(t->mask); free(t->dlogp);
-    free(t->rewards); free(t->adv); free(t->scores); free(t->rollouts);
+    free(t->seq); free(t->rewards); free(t->adv); free(t->scores); free(t->rollouts);
     free(t->prompt_text); free(t->comp_text_buf);
     pthread_mutex_destroy(&t->mu);
     pthread_cond_destroy(&t->cv);
@@ -361,6 +411,39 @@ void trainer_stop(Trainer *t) {
     pthread_mutex_unlock(&t->mu);
 }
 
+/* The estimated footprint of the run with config c in force. Called with mu held (prompt_width). */
+static size_t footprint(Trainer *t, const Config *c) {
+    MemoryEstimate e;
+    estimate_for(c, &t->policy.cfg, t->prompt_width, t->act_budget, &e);
+    return memory_estimate_total(&e);
+}
+
+/* Refuses a change from `now` to `next` whose growth the machine's free memory could not hold. */
+static int memory_check_change(Trainer *t, const Config *now, const Config *next, const ConfigKey *k, const char *value,
+                               char *err, size_t errlen) {
+    size_t a = footprint(t, now), b = footprint(t, next), avail = memory_available();
+    if (b <= a || !avail || b - a <= avail) return 0;
+    char bs[32], as[32], fs[32];
+    memory_format(b, bs, sizeof bs);
+    memory_format(a, as, sizeof as);
+    memory_format(avail, fs, sizeof fs);
+    snprintf(err, errlen, "%s.%s = %s: the run would need about %s of memory (now %s) but only %s more is available",
+             k->section, k->key, value, bs, as, fs);
+    return -1;
+}
+
+int trainer_footprint(Trainer *t, const char *dotted, const char *value, size_t *now, size_t *after) {
+    const ConfigKey *k = config_key_dotted(dotted);
+    char err[256];
+    pthread_mutex_lock(&t->mu);
+    Config next = t->pending;
+    *now = footprint(t, &t->pending);
+    int rc = k && config_set_value(&next, k, value, err, sizeof err) == 0 && config_finish(&next, err, sizeof err) == 0;
+    *after = rc ? footprint(t, &next) : *now;
+    pthread_mutex_unlock(&t->mu);
+    return rc ? 0 : -1;
+}
+
 int trainer_set(Trainer *t, const char *dotted, const char *value, char *err, size_t errlen) {
     const ConfigKey *k = config_key_dotted(dotted);
     if (!k) { snprintf(err, errlen, "unknown key '%s' (expected section.key, e.g. optim.lr)", dotted); return -1; }
@@ -375,6 +458,7 @@ int trainer_set(Trainer *t, const char *dotted, const char *value, char *err, si
     config_get_value(&scratch, k, old, sizeof old);
     int rc = config_set_value(&scratch, k, value, err, errlen);
     if (rc == 0) rc = config_finish(&scratch, err, errlen);
+    if (rc == 0) rc = memory_check_change(t, &t->pending, &scratch, k, value, err, errlen);
     if (rc == 0 && t->n_changes >= MAX_PENDING) {
         snprintf(err, errlen, "too many changes waiting for the next step (%d)", MAX_PENDING);
         rc = -1;
@@ -545,6 +629,11 @@ static int grpo_step(Trainer *t) {
     const int T_max = t->T_max;
     double t0 = now_mono();
     t->n_metrics = 0;
+    if (grow_buffers(t, B) != 0) {
+        snprintf(t->error, sizeof t->error, "out of memory for %d x %d rollouts (grpo.prompts_per_step x "
+                 "grpo.group_size)", P, G);
+        return -1;
+    }
 
     /* prompts: P problems, each repeated G times */
     int Tp = 0;
@@ -571,6 +660,11 @@ static int grpo_step(Trainer *t) {
         return -1;
     }
     t->cur_step_N = N;
+    pthread_mutex_lock(&t->mu); /* trainer_footprint reads it */
+    if (Tp > t->prompt_width) t->prompt_width = Tp;
+    pthread_mutex_unlock(&t->mu);
+    /* a batch larger than any before grows the engine, before any work of the step */
+    if (grpo_step_reserve(t->engine, B, Tp + N, t->error, sizeof t->error) != 0) return -1;
 
     /* generation, the watched rollout streamed */
     t->watch_row = (int)(rng_u64(&t->rng) % (uint64_t)B);
@@ -578,8 +672,8 @@ static int grpo_step(Trainer *t) {
     SamplerParams sp = episode_sampler_params(c);
     sp.max_new_tokens = N;
     uint64_t seed = (uint64_t)c->run.seed * 0x9E3779B97F4A7C15ull + (uint64_t)step;
-    if (sampler_generate(t->sampler, &t->policy, &sp, seed, t->prompts, t->plens, T_max, B, t->gen, t->glens,
-                         t->finish, gen_hook, t) != 0)
+    if (grpo_step_generate(t->engine, &t->policy, &sp, seed, t->prompts, t->plens, T_max, B, t->gen, t->glens,
+                           t->finish, gen_hook, t) != 0)
         return 1;
     double t1 = now_mono();
 
@@ -597,7 +691,7 @@ static int grpo_step(Trainer *t) {
         t->cb.on_trace(t->cb.ud, step, 2, NULL, t->scores[t->watch_row].total, t->scores[t->watch_row].correct);
     grpo_advantages(t->adv, t->rewards, P, G, c->grpo.scale_std, 1e-4f);
 
-    /* full sequences (prompt + completion, right-padded) and the completion mask (B, N) */
+    /* full sequences (prompt + completion, right-padded) */
     int T = 0;
     for (int b = 0; b < B; b++) if (t->plens[b] + t->glens[b] > T) T = t->plens[b] + t->glens[b];
     for (int b = 0; b < B; b++) {
@@ -605,62 +699,22 @@ static int grpo_step(Trainer *t) {
         memcpy(s, t->prompts + (size_t)b * T_max, sizeof(int) * t->plens[b]);
         memcpy(s + t->plens[b], t->gen + (size_t)b * N, sizeof(int) * t->glens[b]);
         for (int i = t->plens[b] + t->glens[b]; i < T; i++) s[i] = TOK_PAD;
-        for (int j = 0; j < N; j++) t->mask[(size_t)b * N + j] = j < t->glens[b] ? 1.0f : 0.0f;
     }
-#define GATHER(dst, src) \
-    for (int b = 0; b < B; b++) \
-        for (int j = 0; j < N; j++) \
-            (dst)[(size_t)b * N + j] = j < t->glens[b] ? (src)[(size_t)b * (T - 1) + t->plens[b] + j - 1] : 0.0f
 
-    /* reference log-probs */
-    double t2 = now_mono();
+    /* reference log-probs, then mu policy updates against fixed old log-probs */
     const int use_ref = c->grpo.beta != 0.0f;
-    if (use_ref) {
-        model_forward(&t->ref, t->ref_acts, t->seq, B, T);
-        model_token_logprobs(t->ref_acts, t->seq, B, T, t->lp_full, NULL);
-        GATHER(t->ref_logp, t->lp_full);
-    }
-    double t3 = now_mono();
-
-    /* mu policy updates against fixed old log-probs */
-    GrpoLossParams gp = {.beta = c->grpo.beta, .eps_low = c->grpo.eps_low, .eps_high = c->grpo.eps_high,
-                         .aggregation = c->grpo.aggregation, .max_new_tokens = N};
-    GrpoLossStats st;
-    memset(&st, 0, sizeof st);
-    double entropy = 0, gnorm = 0, clip_sum = 0, kl_sum = 0, ploss_sum = 0;
     float lr = lr_schedule(t->step, c->optim.lr, c->optim.warmup_steps, c->run.steps, c->optim.schedule,
                            c->optim.min_lr_ratio);
+    GrpoUpdateParams up = {
+        .loss = {.beta = c->grpo.beta, .eps_low = c->grpo.eps_low, .eps_high = c->grpo.eps_high,
+                 .aggregation = c->grpo.aggregation, .max_new_tokens = N},
+        .iterations = c->grpo.num_iterations, .lr = lr, .beta1 = c->optim.beta1, .beta2 = c->optim.beta2,
+        .eps = c->optim.eps, .weight_decay = c->optim.weight_decay, .grad_clip = c->optim.grad_clip};
+    GrpoUpdateStats st;
+    double t2 = now_mono();
+    grpo_step_update(t->engine, &t->policy, &t->ref, &t->opt, t->seq, t->plens, t->glens, t->adv, B, T, &up, &st);
+    double t4 = now_mono(), t3 = t2 + st.t_ref;
     const int mu = c->grpo.num_iterations;
-    for (int it = 0; it < mu; it++) {
-        /* the first update's forward was recorded by generation (same weights); later ones run afresh */
-        if (it > 0 || model_forward_recorded(&t->policy, t->acts, t->seq, B, T) != 0)
-            model_forward(&t->policy, t->acts, t->seq, B, T);
-        model_token_logprobs(t->acts, t->seq, B, T, t->lp_full, it == 0 ? t->ent_full : NULL);
-        GATHER(t->logp, t->lp_full);
-        if (it == 0) {
-            memcpy(t->logp_old, t->logp, sizeof(float) * B * N);
-            GATHER(t->entropy, t->ent_full);
-            double es = 0, en = 0;
-            for (int i = 0; i < B * N; i++) { es += t->entropy[i] * t->mask[i]; en += t->mask[i]; }
-            entropy = en > 0 ? es / en : 0;
-        }
-        grpo_loss(t->dlogp, &st, t->logp, t->logp_old, use_ref ? t->ref_logp : NULL, t->adv, t->mask, B, N, &gp);
-        memset(t->dlp_full, 0, sizeof(float) * B * (T - 1));
-        for (int b = 0; b < B; b++)
-            for (int j = 0; j < t->glens[b]; j++)
-                t->dlp_full[(size_t)b * (T - 1) + t->plens[b] + j - 1] = t->dlogp[(size_t)b * N + j];
-        model_zero_grad(&t->policy);
-        model_logprob_backward(t->acts, t->seq, t->dlp_full, B, T);
-        model_backward(&t->policy, t->acts, t->seq, B, T);
-        gnorm = grad_clip_norm(t->policy.grads_mem, t->policy.n_params, c->optim.grad_clip);
-        adamw_step(&t->opt, t->policy.params_mem, t->policy.grads_mem, lr, c->optim.beta1, c->optim.beta2,
-                   c->optim.eps, c->optim.weight_decay);
-        clip_sum += st.clip_ratio;
-        kl_sum += st.kl;
-        ploss_sum += st.policy_loss;
-    }
-#undef GATHER
-    double t4 = now_mono();
     t->step = step;
 
     /* rollouts and metrics */
@@ -702,11 +756,11 @@ static int grpo_step(Trainer *t) {
     add_metric(t, "truncated_ratio", trunc / B);
     add_metric(t, "frac_reward_zero_std", (double)zero_std / P);
     add_metric(t, "loss", st.loss);
-    add_metric(t, "policy_loss", ploss_sum / mu);
-    add_metric(t, "kl", kl_sum / mu);
-    add_metric(t, "entropy", entropy);
-    add_metric(t, "clip_ratio", clip_sum / mu);
-    add_metric(t, "grad_norm", gnorm);
+    add_metric(t, "policy_loss", st.policy_loss);
+    add_metric(t, "kl", st.kl);
+    add_metric(t, "entropy", st.entropy);
+    add_metric(t, "clip_ratio", st.clip_ratio);
+    add_metric(t, "grad_norm", st.grad_norm);
     add_metric(t, "lr", lr);
     add_metric(t, "reflection_rate", refl / B);
     add_metric(t, "self_correction_rate", selfc / B);
@@ -717,6 +771,7 @@ static int grpo_step(Trainer *t) {
     add_metric(t, "train_time", t4 - t3);
     add_metric(t, "group_size", G);
     add_metric(t, "prompts_per_step", P);
+    add_metric(t, "micro_batches", st.micro_batches);
     if (c->run.eval_every > 0 && step % c->run.eval_every == 0 && run_eval(t, step) != 0) return 1;
     add_metric(t, "step_time", now_mono() - t0);
     return 0;

@@ -37,7 +37,7 @@ Trainer *trainer_new(const Config *c, const TrainerCallbacks *cb, char *err, siz
 int trainer_restore(Trainer *t, const char *checkpoint_dir, char *err, size_t errlen);
 void trainer_free(Trainer *t);
 /* What trainer_new(c) would allocate, found without allocating it (a checkpoint's config.json and safetensors
- * header are read and checked; no weights). trainer_new refuses a run whose estimate exceeds memory_available(),
+ * header are read and checked; no weights; the task is built to measure its prompts). trainer_new refuses a run whose estimate exceeds memory_available(),
  * naming the figures and the keys to change. Returns 0 or -1 with err. */
 int trainer_memory_estimate(const Config *c, MemoryEstimate *e, char *err, size_t errlen);
 
@@ -55,8 +55,14 @@ void trainer_single_step(Trainer *t);       /* run one step, then pause */
 void trainer_request_checkpoint(Trainer *t);
 void trainer_stop(Trainer *t);              /* finish at the next safe point, save, return from trainer_run */
 /* Validates "section.key" = value against the live keys of CONFIG_KEYS now; applies it at the next step and
- * reports it through on_event. Returns 0, or -1 with err (unknown or not live key, bad value, out of range). */
+ * reports it through on_event. Returns 0, or -1 with err (unknown or not live key, bad value, out of range, or a
+ * batch whose memory the machine cannot give, with the figures). */
 int trainer_set(Trainer *t, const char *dotted_key, const char *value, char *err, size_t errlen);
+
+/* The run's estimated memory with the changes requested so far (now) and with dotted = value also applied (after),
+ * in bytes, for an editor to show what a change would cost. trainer_set refuses a change whose growth exceeds
+ * memory_available(). Returns 0, or -1 (after = now) when the key or value is not valid. */
+int trainer_footprint(Trainer *t, const char *dotted_key, const char *value, size_t *now, size_t *after);
 
 TrainerStatus trainer_status(Trainer *t);
 int trainer_step(Trainer *t);               /* steps completed */

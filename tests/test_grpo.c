@@ -139,6 +139,48 @@ static void test_gradient_matches_finite_differences(void **state) {
     }
 }
 
+/* Micro-batches given the batch's totals (batch_sequences, batch_tokens) add up to one call on the whole batch:
+ * the same d loss / d logp row by row, and losses and statistics that sum to the whole batch's. */
+static void test_micro_batches_add_up(void **state) {
+    (void)state;
+    enum { B = 7, N = 6 };
+    float lp[B * N], old[B * N], ref[B * N], mask[B * N], d[B * N], dm[B * N], adv[B];
+    double tokens = 0;
+    for (int i = 0; i < B * N; i++) {
+        lp[i] = -0.3f - 0.11f * (i % 5);
+        old[i] = lp[i] + 0.3f * sinf(1.3f * i);
+        ref[i] = lp[i] - 0.25f * cosf(0.7f * i);
+        mask[i] = (i % N) < 1 + (i / N) % N ? 1.0f : 0.0f;
+        tokens += mask[i];
+    }
+    for (int b = 0; b < B; b++) adv[b] = 0.9f * sinf(2.1f * b);
+    for (int agg = 0; agg < 3; agg++) {
+        GrpoLossParams p = params(agg, 0.04f);
+        GrpoLossStats whole, part;
+        double loss = grpo_loss(d, &whole, lp, old, ref, adv, mask, B, N, &p);
+        GrpoLossParams pm = p;
+        pm.batch_sequences = B;
+        pm.batch_tokens = tokens;
+        const int cuts[] = {0, 3, 4, 7}; /* micro-batches of 3, 1 and 3 rows */
+        double sum = 0, policy = 0, kl = 0, clip = 0, ratio = 0;
+        int n_tokens = 0;
+        for (int k = 0; k < 3; k++) {
+            int b0 = cuts[k], nb = cuts[k + 1] - b0;
+            size_t o = (size_t)b0 * N;
+            sum += grpo_loss(dm + o, &part, lp + o, old + o, ref + o, adv + b0, mask + o, nb, N, &pm);
+            policy += part.policy_loss, kl += part.kl, clip += part.clip_ratio, ratio += part.ratio_mean;
+            n_tokens += part.n_tokens;
+        }
+        assert_float_equal(sum, loss, 1e-9);
+        assert_float_equal(policy, whole.policy_loss, 1e-9);
+        assert_float_equal(kl, whole.kl, 1e-9);
+        assert_float_equal(clip, whole.clip_ratio, 1e-9);
+        assert_float_equal(ratio, whole.ratio_mean, 1e-9);
+        assert_int_equal(n_tokens, whole.n_tokens);
+        for (int i = 0; i < B * N; i++) assert_true(dm[i] == d[i]);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_advantages_scaled_and_unscaled),
@@ -147,6 +189,7 @@ int main(void) {
         cmocka_unit_test(test_identical_rewards_zero_gradient),
         cmocka_unit_test(test_aggregation_modes),
         cmocka_unit_test(test_gradient_matches_finite_differences),
+        cmocka_unit_test(test_micro_batches_add_up),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

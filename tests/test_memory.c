@@ -47,7 +47,7 @@ static void test_estimate(void **state) {
     char buf[256];
     memory_estimate_describe(&e, buf, sizeof buf);
     assert_non_null(strstr(buf, "weights 1 KB"));
-    assert_non_null(strstr(buf, "KV caches 3 MB"));
+    assert_non_null(strstr(buf, "KV cache 3 MB"));
     assert_non_null(strstr(buf, "step buffers 12 B"));
     char small[8]; /* cut short, still terminated */
     memory_estimate_describe(&e, small, sizeof small);

@@ -258,7 +258,8 @@ static void test_resume_continues_like_an_uninterrupted_run(void **state) {
     trainer_free(t);
 }
 
-/* A run too large for the machine is refused before anything is allocated, with the estimate and the keys. */
+/* A run too large for the machine is refused before anything is allocated, with the estimate and the keys. Memory
+ * follows the batch in force (P x G, max_new_tokens), not run.max_batch. */
 static void test_too_large_is_refused_at_once(void **state) {
     (void)state;
     Config c;
@@ -268,11 +269,17 @@ static void test_too_large_is_refused_at_once(void **state) {
     c.run.max_batch = 65536;
     MemoryEstimate e;
     assert_int_equal(trainer_memory_estimate(&c, &e, err, sizeof err), 0);
-    assert_true(memory_estimate_total(&e) > (size_t)1 << 40); /* a billion tokens' activations alone are TBs */
+    size_t modest = memory_estimate_total(&e);
+    assert_true(modest < (size_t)1 << 30); /* the capacity alone costs nothing */
+    c.grpo.prompts_per_step = 1024;
+    c.grpo.group_size = 64;
+    c.sampling.max_new_tokens = 16000;
+    assert_int_equal(trainer_memory_estimate(&c, &e, err, sizeof err), 0);
+    assert_true(memory_estimate_total(&e) > (size_t)1 << 38); /* a billion tokens' KV cache alone is far beyond */
     Trainer *t = trainer_new(&c, NULL, err, sizeof err);
     assert_null(t);
-    const char *want[] = {"needs about", "activations", "is available", "run.max_batch (now 65536)",
-                          "model.max_seq (now 16384)"};
+    const char *want[] = {"needs about", "KV cache", "is available", "grpo.prompts_per_step x grpo.group_size (now 1024 x 64)",
+                          "sampling.max_new_tokens (now 16000)", "run.activation_mb"};
     for (size_t i = 0; i < sizeof want / sizeof *want; i++)
         if (!strstr(err, want[i])) fail_msg("'%s' not in: %s", want[i], err);
 }

@@ -13,7 +13,7 @@
 
 static void usage(FILE *f) {
     fprintf(f, "usage: grpo-studio bench [--model tiny|small] [--steps N] [--warmup N] [--threads N] [--seed N] "
-               "[--json]\n\n"
+               "[--activation-mb MB] [--json]\n\n"
                "Times one GRPO step (16 prompts x G 8, 32 prompt + 96 new tokens, vocab 64) phase by phase: the\n"
                "grpo-step benchmark that /work/shared/bench/torch_grpo_ref.py runs in PyTorch. Medians of --steps\n"
                "(5) after --warmup (1). GFLOP/s use torch_grpo_ref.py's FLOP formulas; 'of sgemm' is the share of\n"
@@ -26,7 +26,11 @@ static void usage(FILE *f) {
                "  --model M         tiny (default) or small\n"
                "  --steps N         timed steps, 1 .. %d\n"
                "  --warmup N        untimed steps first, 0 .. %d\n"
-               "  --json            one JSON line\n", BENCH_MAX_STEPS, BENCH_MAX_STEPS);
+               "  --json            one JSON line\n"
+               "The step runs through the trainer's own code; by default the whole batch's activations fit, so the\n"
+               "update is one micro-batch and reuses the forward generation recorded.\n", BENCH_MAX_STEPS, BENCH_MAX_STEPS);
+    cli_help_key(f, "--activation-mb MB", "the update's activation budget (default: the whole batch)",
+                 "run.activation_mb");
     cli_help_key(f, "--threads N", "threads of the kernels' pool (default one per CPU)", "run.threads");
     cli_help_key(f, "--seed N", "random seed", "run.seed");
 }
@@ -36,7 +40,8 @@ int cmd_bench(int argc, char **argv) {
         {"help", no_argument, NULL, 'h'},         {"json", no_argument, NULL, 'j'},
         {"model", required_argument, NULL, 'm'},  {"steps", required_argument, NULL, 's'},
         {"warmup", required_argument, NULL, 'w'}, {"threads", required_argument, NULL, 't'},
-        {"seed", required_argument, NULL, 'S'},   {NULL, 0, NULL, 0}};
+        {"seed", required_argument, NULL, 'S'},   {"activation-mb", required_argument, NULL, 'a'},
+        {NULL, 0, NULL, 0}};
     BenchParams p;
     bench_defaults(&p);
     int json = 0, o, s;
@@ -52,6 +57,10 @@ int cmd_bench(int argc, char **argv) {
         case 's': bad = cli_parse_int("--steps", optarg, 1, BENCH_MAX_STEPS, &p.steps, err, sizeof err); break;
         case 'w': bad = cli_parse_int("--warmup", optarg, 0, BENCH_MAX_STEPS, &p.warmup, err, sizeof err); break;
         case 't': bad = cli_parse_int_key_range("--threads", optarg, "run.threads", &p.threads, err, sizeof err); break;
+        case 'a':
+            bad = cli_parse_int_key_range("--activation-mb", optarg, "run.activation_mb", &p.activation_mb, err,
+                                          sizeof err);
+            break;
         case 'S':
             bad = cli_parse_int_key_range("--seed", optarg, "run.seed", &s, err, sizeof err);
             if (!bad) p.seed = (uint64_t)s;
@@ -130,6 +139,8 @@ int cmd_bench(int argc, char **argv) {
     const BenchTimes *c = &r.median_cpu;
     printf("process CPU seconds (all threads): gen %.3f, ref fwd %.3f, policy fwd %.3f, bwd %.3f, opt %.4f, "
            "step %.3f\n", c->gen, c->ref_fwd, c->policy_fwd, c->policy_bwd, c->opt, c->step);
+    printf("update: %d micro-batch%s, %s\n", r.micro_batches, r.micro_batches == 1 ? "" : "es",
+           r.recorded ? "first forward recorded by generation" : "forward run by the update");
     printf("last step: loss %+.5f, grad norm %.3f\n", r.last_loss, r.last_grad_norm);
     return 0;
 }

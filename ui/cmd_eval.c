@@ -75,8 +75,7 @@ int cmd_eval(int argc, char **argv) {
     if (checkpoint_load(path, &m, &tok, NULL, NULL, err, sizeof err) != 0) { fprintf(stderr, "grpo-studio eval: %s\n", err); return 1; }
     Task *t = task_new(&c, err, sizeof err);
     if (!t) { fprintf(stderr, "grpo-studio eval: %s\n", err); model_free(&m); return 1; }
-    int B = c.run.max_batch < c.run.eval_samples ? c.run.eval_samples : c.run.max_batch;
-    Evaluator *e = eval_new(&m.cfg, &tok, t, B, m.cfg.max_T);
+    Evaluator *e = eval_new(&m.cfg, &tok, t, eval_rows(c.run.eval_samples), NULL);
     SamplerParams sp = episode_sampler_params(&c);
     EvalResult r;
     int show = isatty(2);

@@ -193,7 +193,7 @@ static int run(int argc, char **argv, int sft) {
     EvalResult ev = {0};
     int evaluated = 0;
     if (!no_eval && !g_stop && c.run.eval_problems > 0) {
-        Evaluator *e = eval_new(&m.cfg, &tok, task, c.run.max_batch, m.cfg.max_T);
+        Evaluator *e = eval_new(&m.cfg, &tok, task, eval_rows(c.run.eval_samples), NULL);
         SamplerParams sp = episode_sampler_params(&c);
         evaluated = e && eval_run(e, &m, c.run.eval_problems, c.run.eval_samples, &sp, (uint64_t)c.run.seed * 1000003u + 17u,
                                   &ev, NULL, NULL, err, sizeof err) == 0;

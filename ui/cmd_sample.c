@@ -57,7 +57,7 @@ static int rejection(const Config *cfg, const char *ckpt, const char *out, int k
     Rejection r = {.max_length = max_length, .per_problem = per_problem, .last_problem = UINT64_MAX};
     r.f = fopen(out, "w");
     int rc = 1;
-    Evaluator *e = eval_new(&m.cfg, &tok, task, c.run.max_batch < k ? k : c.run.max_batch, m.cfg.max_T);
+    Evaluator *e = eval_new(&m.cfg, &tok, task, eval_rows(k), NULL);
     if (!r.f) fprintf(stderr, "grpo-studio sample: cannot write %s\n", out);
     else if (!e) fprintf(stderr, "grpo-studio sample: out of memory\n");
     else {
@@ -193,7 +193,7 @@ int cmd_sample(int argc, char **argv) {
     len += 1;
     if (sp.max_new_tokens > T - len) sp.max_new_tokens = T - len;
     for (int i = 0; i < n; i++) { memcpy(ids + (size_t)i * T, ids, sizeof(int) * len); lens[i] = len; }
-    Sampler *s = sampler_new(&m.cfg, n, T);
+    Sampler *s = sampler_new(&m.cfg, n, len + sp.max_new_tokens); /* sized for this prompt, not the context */
     if (!s) { fprintf(stderr, "grpo-studio sample: out of memory\n"); goto done; }
     sampler_generate(s, &m, &sp, (uint64_t)c.run.seed, ids, lens, T, n, out, olens, fin, NULL, NULL);
     for (int i = 0; i < n; i++) {

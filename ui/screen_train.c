@@ -2,6 +2,7 @@
  * hyperparameter panel, the live trace, the event log, hints; and the hyperparameter editor drawn over it.
  * Also the drawing helpers the other screens share (draw_chart, draw_text). */
 #include "ui/studio_internal.h"
+#include "core/memory.h"
 #include "ui/transcript.h"
 #include <math.h>
 #include <stdio.h>
@@ -419,6 +420,21 @@ void screen_editor_draw(Studio *s) {
         char range[128], line[300];
         config_describe_range(k, range, sizeof range);
         snprintf(line, sizeof line, "allowed: %s", range);
+        char dotted[96], now_s[32], after_s[32];
+        size_t now, after;
+        editor_dotted(e, e->sel, dotted, sizeof dotted);
+        /* keys that size the batch show the run's memory, and what the value being typed would make it */
+        if (s->t && (!strcmp(dotted, "grpo.group_size") || !strcmp(dotted, "grpo.prompts_per_step") ||
+                     !strcmp(dotted, "sampling.max_new_tokens"))) {
+            int ok = trainer_footprint(s->t, dotted, e->typing ? e->buf : "", &now, &after) == 0;
+            memory_format(now, now_s, sizeof now_s);
+            memory_format(after, after_s, sizeof after_s);
+            size_t n = strlen(line);
+            if (e->typing && ok)
+                snprintf(line + n, sizeof line - n, "   memory: about %s -> %s", now_s, after_s);
+            else
+                snprintf(line + n, sizeof line - n, "   memory: about %s", now_s);
+        }
         wattrset(win, theme_attr(TH_LABEL) | A_BOLD);
         put_clipped(win, h - 4, 2, w - 4, line);
         wattrset(win, theme_attr(TH_DIM));
