@@ -113,8 +113,11 @@ int grpo_step_generate(GrpoStep *s, const Model *policy, const SamplerParams *sp
         if (prompt_lens[b] > P) P = prompt_lens[b];
     size_t need = (size_t)B * (P + sp->max_new_tokens);
     sampler_record(s->sampler, need <= s->acts_tokens ? s->acts : NULL);
-    return sampler_generate(s->sampler, policy, sp, seed, prompts, prompt_lens, prompt_stride, B, out, out_lens,
-                            finish, hook, ud);
+    int rc = sampler_generate(s->sampler, policy, sp, seed, prompts, prompt_lens, prompt_stride, B, out, out_lens,
+                              finish, hook, ud);
+    /* the recording stays in acts; other generation on the shared sampler (evaluation) must not touch it */
+    sampler_record(s->sampler, NULL);
+    return rc;
 }
 
 static double wall_now(void) {
