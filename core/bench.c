@@ -208,8 +208,11 @@ int bench_grpo_step(const BenchParams *p, BenchResult *r, char *err, size_t err_
     int nt = kernels_threads();
     size_t mx = cfg.F > cfg.C ? cfg.F : cfg.C, rows = (size_t)B * T / nt + 1;
     size_t per_task = rows * 4 * mx + 4 * mx * mx + 64;
-    /* by default the whole batch's activations fit, so generation records the first update's forward */
-    size_t budget = p->activation_mb > 0 ? (size_t)p->activation_mb << 20 : model_acts_bytes(&cfg, (size_t)B * T, 1);
+    /* by default the whole batch's activations fit, so generation records the first update's forward. The engine
+     * buys (budget - model_acts_bytes(cfg, 0, 1)) / token bytes tokens, and both byte counts round to 2 MiB pages
+     * separately: model_acts_bytes(cfg, B*T, 1) fell 17 tokens short for small (two micro-batches, no recording) */
+    size_t budget = p->activation_mb > 0 ? (size_t)p->activation_mb << 20
+                                         : model_acts_bytes(&cfg, 0, 1) + (size_t)B * T * model_acts_token_bytes(&cfg, 1);
     char rerr[256];
     int ok = model_init(&b.policy, &cfg, p->seed) == 0 && model_init_frozen(&b.ref, &cfg) == 0 &&
              adamw_init(&b.opt, b.policy.n_params) == 0 && (b.engine = grpo_step_new(&cfg, budget)) &&

@@ -150,8 +150,8 @@ int cmd_bench(int argc, char **argv) {
     printf("  %-22s %8.3f s  %27.1f GFLOP/s  %5.1f%% of peak  (optimizer not counted)\n", "whole step", m->step,
            r.gflops_step, 100 * r.gflops_step / peak);
     printf("executed GFLOP/s (the FLOPs this engine runs: one prefill row per distinct prompt, attention's lower\n"
-           "triangle in tiles, %s, the output layer's backward only where dlogp is nonzero):\n",
-           r.recorded ? "no policy forward (generation\nrecorded it)" : "the update's own policy forward");
+           "triangle in tiles, %s,\nthe output layer's backward only where dlogp is nonzero):\n",
+           r.recorded ? "no policy forward (generation recorded it)" : "the update's own policy forward");
     struct { const char *name; double fl, gf, sgemm; } rows[] = {
         {"generation", xf->gen, xg->gen, r.peak_gen},
         {"policy fwd+bwd", xf->policy_fwd_bwd, xg->policy_fwd_bwd, r.peak_policy_fwd_bwd},
