@@ -9,7 +9,10 @@
  * pool dispatch per token; attention computes only the lower triangle; the policy's log-probs of the one
  * iteration serve as the old log-probs (as in PyTorch's detach); the reference forward keeps no activations;
  * generation records the policy's activations over the sampled sequences (model_kv_record), so the policy
- * forward of the update is a check and a re-layout (model_forward_recorded) - its cost is in `gen`. */
+ * forward of the update is a check and a re-layout (model_forward_recorded) - its cost is in `gen`.
+ * So GFLOP/s come two ways: "torch-formula" (bench_flops: the FLOPs PyTorch runs, which make the two programs'
+ * rates comparable) and "executed" (bench_flops_executed: the FLOPs this engine runs, whose rate is the share of
+ * the machine the step really uses). */
 #include "core/bench.h"
 #include "core/config.h"
 #include "core/grpo.h"
@@ -48,11 +51,64 @@ void bench_flops(const ModelConfig *c, int B, int P, int N, double *gen, double 
     *gen = g;
 }
 
+/* Executed FLOPs. Every count is multiply-adds x 2 of what the code runs for the benchmark's step; mm is one row
+ * through one layer's weights (q, k, v, o: 4 C x C; gate, up, down: 3 C x F), head one row through the output
+ * layer (V x C).
+ *
+ * Attention over whole sequences (attention_forward/backward, kernels_tmpl.h) runs per head on query tiles of
+ * KERNELS_ATT_TILE rows: the tile of rows [t0, t1) multiplies against keys [0, t1), so one head of a sequence of T
+ * costs D x A(T) multiply-adds per gemm, A(T) = sum over tiles of (t1 - t0) t1 (T^2 / 2 + T TILE / 2 for
+ * whole tiles; 5/8 of T^2 at T 128). The forward has two gemms (scores q k^T, then P v): 4 C A(T) FLOPs per layer
+ * over the H heads. The backward has five (the scores again, dP = dy v^T, dv += P^T dy, dq += dS k,
+ * dk += dS^T q): 10 C A(T). Decoding one row at position p (attention_decode) reads p + 1 cached keys and values:
+ * 4 C (p + 1); its score loop computes whole blocks of 16 positions, and the lanes it drops are not counted.
+ *
+ * - generation: the prefill runs the forward over one row per distinct prompt (the group's rows share its keys
+ *   and values): prompts x (P mm L + 4 C L A(P)), then the logits of every row's last prompt token (B heads).
+ *   Each of the N - 1 decode steps (positions p = P .. P + N - 2) runs all B rows: B (mm L + head + 4 C L (p+1)).
+ *   Recording the policy's activations copies rows and computes nothing.
+ * - reference forward: B T mm L + B 4 C L A(T), then the log-probs' output layer on all B T rows (token_logprobs
+ *   computes each sequence's last row too, for its normaliser).
+ * - policy forward: the same as the reference's, without its forward when generation recorded it (the log-probs'
+ *   B T output rows run anyway). Micro-batches split rows, not work: the count does not depend on them.
+ * - policy backward: dX and dW of every layer matmul (2 B T mm L), attention 10 C L A(T) per sequence, and the
+ *   output layer only on rows with a nonzero dlogp - the N positions before each completion token: their logits
+ *   again, dX and d lm_head (3 B N head). A row whose dlogp is exactly zero (zero advantage and the policy equal
+ *   to the reference) is skipped by the code but counted here.
+ * - optimizer: BENCH_OPT_FLOPS_PER_PARAM per parameter. */
+static double att_tile_area(int T) {
+    double a = 0;
+    for (int t0 = 0; t0 < T; t0 += KERNELS_ATT_TILE) {
+        int t1 = t0 + KERNELS_ATT_TILE < T ? t0 + KERNELS_ATT_TILE : T;
+        a += (double)(t1 - t0) * t1;
+    }
+    return a;
+}
+
+void bench_flops_executed(const ModelConfig *c, int B, int prompts, int P, int N, int recorded, BenchPhases *out) {
+    assert(B >= 1 && prompts >= 1 && prompts <= B && P >= 1 && N >= 1);
+    double C = c->C, L = c->L, T = P + N;
+    double mm = 2 * (4 * C * C + 3 * C * c->F), head = 2.0 * c->V * C;
+    double att_P = 4 * C * L * att_tile_area(P), att_T = 4 * C * L * att_tile_area(P + N);
+    double g = prompts * (P * mm * L + att_P) + B * head;
+    for (int p = P; p < P + N - 1; p++) g += B * (mm * L + head + 4 * C * L * (p + 1));
+    double fwd = B * (T * mm * L + att_T), logprobs = B * T * head;
+    out->gen = g;
+    out->ref_fwd = fwd + logprobs;
+    out->policy_fwd = (recorded ? 0 : fwd) + logprobs;
+    out->policy_bwd = B * (2 * T * mm * L + 2.5 * att_T) + 3.0 * B * N * head;
+    out->policy_fwd_bwd = out->policy_fwd + out->policy_bwd;
+    out->opt = (double)BENCH_OPT_FLOPS_PER_PARAM * model_n_params(c);
+    out->step = out->gen + out->ref_fwd + out->policy_fwd_bwd + out->opt;
+}
+
 static double cpu_now(void) {
     struct timespec t;
     clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
     return t.tv_sec + t.tv_nsec * 1e-9;
 }
+
+static double gflops(double flops, double seconds) { return seconds > 0 ? flops / seconds / 1e9 : 0; }
 
 static int cmp_double(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
@@ -152,8 +208,11 @@ int bench_grpo_step(const BenchParams *p, BenchResult *r, char *err, size_t err_
     int nt = kernels_threads();
     size_t mx = cfg.F > cfg.C ? cfg.F : cfg.C, rows = (size_t)B * T / nt + 1;
     size_t per_task = rows * 4 * mx + 4 * mx * mx + 64;
-    /* by default the whole batch's activations fit, so generation records the first update's forward */
-    size_t budget = p->activation_mb > 0 ? (size_t)p->activation_mb << 20 : model_acts_bytes(&cfg, (size_t)B * T, 1);
+    /* by default the whole batch's activations fit, so generation records the first update's forward. The engine
+     * buys (budget - model_acts_bytes(cfg, 0, 1)) / token bytes tokens, and both byte counts round to 2 MiB pages
+     * separately: model_acts_bytes(cfg, B*T, 1) fell 17 tokens short for small (two micro-batches, no recording) */
+    size_t budget = p->activation_mb > 0 ? (size_t)p->activation_mb << 20
+                                         : model_acts_bytes(&cfg, 0, 1) + (size_t)B * T * model_acts_token_bytes(&cfg, 1);
     char rerr[256];
     int ok = model_init(&b.policy, &cfg, p->seed) == 0 && model_init_frozen(&b.ref, &cfg) == 0 &&
              adamw_init(&b.opt, b.policy.n_params) == 0 && (b.engine = grpo_step_new(&cfg, budget)) &&
@@ -246,6 +305,16 @@ int bench_grpo_step(const BenchParams *p, BenchResult *r, char *err, size_t err_
     r->gflops_policy_fwd_bwd = r->flops_policy_fwd_bwd / r->median.policy_fwd_bwd / 1e9;
     r->gflops_ref_fwd = r->flops_ref_fwd / r->median.ref_fwd / 1e9;
     r->gflops_step = (r->flops_gen + r->flops_policy_fwd_bwd + r->flops_ref_fwd) / r->median.step / 1e9;
+    bench_flops_executed(&cfg, B, NP, P, N, r->recorded, &r->exec_flops);
+    const BenchPhases *xf = &r->exec_flops, *m = &r->median;
+    BenchPhases *xg = &r->exec_gflops;
+    xg->gen = gflops(xf->gen, m->gen);
+    xg->ref_fwd = gflops(xf->ref_fwd, m->ref_fwd);
+    xg->policy_fwd = gflops(xf->policy_fwd, m->policy_fwd);
+    xg->policy_bwd = gflops(xf->policy_bwd, m->policy_bwd);
+    xg->policy_fwd_bwd = gflops(xf->policy_fwd_bwd, m->policy_fwd_bwd);
+    xg->opt = gflops(xf->opt, m->opt);
+    xg->step = gflops(xf->step, m->step);
 
     /* sgemm at the phases' shapes: decode rows (B / threads) for generation, B*T / threads for training */
     int train_rows = (int)((size_t)B * T / nt), gen_rows = (B + nt - 1) / nt;

@@ -17,7 +17,7 @@ typedef struct {
     uint64_t seed;
 } BenchParams;
 
-/* Seconds per phase of one step. */
+/* One figure per phase of a step: seconds, FLOPs or GFLOP/s. */
 typedef struct {
     double gen;            /* sampling 128 x 96 new tokens with the KV cache */
     double ref_fwd;        /* reference model forward + log-probs */
@@ -26,19 +26,23 @@ typedef struct {
     double policy_fwd_bwd; /* the two above */
     double opt;            /* gradient clipping + AdamW */
     double step;           /* everything, prompts to optimizer */
-} BenchTimes;
+} BenchPhases;
 
 typedef struct {
     ModelConfig cfg;
     int B, P, N;            /* sequences (16 prompts x G 8), prompt tokens, new tokens */
     int threads;
-    BenchTimes median;
-    BenchTimes median_cpu;  /* process CPU seconds per phase (all threads): about threads x wall when both cores
+    BenchPhases median;     /* wall seconds */
+    BenchPhases median_cpu;  /* process CPU seconds per phase (all threads): about threads x wall when both cores
                              * work; on a loaded machine the steadier figure */
-    /* FLOPs of one step per phase, by torch_grpo_ref.py's flops() (full T x T attention as PyTorch executes it) */
+    /* "torch-formula": FLOPs of one step per phase by torch_grpo_ref.py's flops() (full T x T attention, a policy
+     * forward in the update, every prompt prefilled), and GFLOP/s from them; the step's excludes the optimizer */
     double flops_gen, flops_policy_fwd_bwd, flops_ref_fwd;
     double gen_tok_s, train_tok_s;                          /* 128*96 / gen, 128*128 / policy_fwd_bwd */
     double gflops_gen, gflops_policy_fwd_bwd, gflops_ref_fwd, gflops_step;
+    /* "executed": the FLOPs this engine runs in one step (bench_flops_executed, for the update as it ran:
+     * `recorded`), and GFLOP/s from them over the median wall times */
+    BenchPhases exec_flops, exec_gflops;
     /* sgemm GFLOP/s this machine reaches at each phase's main gemm shapes with the same threading (each pool
      * thread on its share of rows), measured by the benchmark itself */
     double peak_gen, peak_policy_fwd_bwd, peak_ref_fwd;
@@ -54,6 +58,19 @@ void bench_defaults(BenchParams *p);
 
 /* torch_grpo_ref.py's flops(): generation, policy forward+backward and reference forward of one step. */
 void bench_flops(const ModelConfig *c, int B, int P, int N, double *gen, double *policy_fwd_bwd, double *ref_fwd);
+
+/* The optimizer's FLOPs per parameter: the gradient norm's multiply-add (2) and AdamW's update (14: the
+ * moments 3 + 4, the step 7 with the square root and the division one each); clipping's scale is not counted. */
+#define BENCH_OPT_FLOPS_PER_PARAM 16
+
+/* The FLOPs (multiply-adds x 2) the engine (core/grpo_step.c) executes in one step of the benchmark's kind: B
+ * sequences of exactly P prompt + N new tokens (no end-of-sequence), whose rows share `prompts` distinct prompts
+ * (B / prompts rows each, a GRPO group), the reference forward, one update iteration and AdamW. recorded: the
+ * update used the forward generation recorded (GrpoUpdateStats.recorded), so it runs no policy forward. Counts
+ * matrix products and attention as the kernels tile them; element-wise work (norms, RoPE, SwiGLU, softmax,
+ * sampling, the loss) is not counted. Fills every field of out (policy_fwd_bwd and step are sums; opt at
+ * BENCH_OPT_FLOPS_PER_PARAM). The formulas are in bench.c. */
+void bench_flops_executed(const ModelConfig *c, int B, int prompts, int P, int N, int recorded, BenchPhases *out);
 
 /* Runs the benchmark. Returns 0, or -1 with a message in err (unknown model, out of memory). Takes seconds
  * (tiny) to a minute (small); allocates everything before the first step. */
