@@ -284,6 +284,40 @@ static void test_too_large_is_refused_at_once(void **state) {
         if (!strstr(err, want[i])) fail_msg("'%s' not in: %s", want[i], err);
 }
 
+/* A live change of the batch is refused, with the figures, when the machine could not hold it; trainer_footprint
+ * shows what a change would cost before it is made, and nothing is refused that fits. */
+static void test_live_change_too_large_is_refused(void **state) {
+    (void)state;
+    Config c;
+    char err[1024] = "";
+    small_config(&c, "growing");
+    c.model.max_seq = 16384;
+    c.run.max_batch = 65536;
+    Trainer *t = trainer_new(&c, NULL, err, sizeof err);
+    if (!t) fail_msg("%s", err);
+    size_t now, after;
+    assert_int_equal(trainer_footprint(t, "grpo.group_size", "8", &now, &after), 0);
+    assert_true(after > now);                                  /* twice the rows */
+    assert_int_equal(trainer_footprint(t, "grpo.group_size", "oops", &now, &after), -1);
+    assert_true(after == now);
+    assert_int_equal(trainer_set(t, "grpo.group_size", "64", err, sizeof err), 0); /* a few MB more: fits */
+    /* then 65536 rows of 16k tokens: the KV cache alone would be half a terabyte */
+    const char *sets[][2] = {{"grpo.prompts_per_step", "1024"}, {"sampling.max_new_tokens", "16000"}};
+    int refused = 0;
+    for (int i = 0; i < 2 && !refused; i++) {
+        assert_int_equal(trainer_footprint(t, sets[i][0], sets[i][1], &now, &after), 0);
+        if (trainer_set(t, sets[i][0], sets[i][1], err, sizeof err) != 0) {
+            refused = 1;
+            assert_true(after - now > memory_available());
+            const char *want[] = {sets[i][0], "would need about", "more is available"};
+            for (size_t k = 0; k < sizeof want / sizeof *want; k++)
+                if (!strstr(err, want[k])) fail_msg("'%s' not in: %s", want[k], err);
+        }
+    }
+    assert_true(refused);
+    trainer_free(t);
+}
+
 #if COUNTS_ALIGNED_BYTES
 /* The estimate is what trainer_new really asks for (within 5%): a buffer added without it would show here. */
 static void test_estimate_matches_allocation(void **state) {
@@ -338,6 +372,7 @@ int main(void) {
         cmocka_unit_test(test_no_allocation_inside_a_step),
         cmocka_unit_test(test_resume_continues_like_an_uninterrupted_run),
         cmocka_unit_test(test_too_large_is_refused_at_once),
+        cmocka_unit_test(test_live_change_too_large_is_refused),
 #if COUNTS_ALIGNED_BYTES
         cmocka_unit_test(test_estimate_matches_allocation),
 #endif
