@@ -258,7 +258,7 @@ int bench_grpo_step(const BenchParams *p, BenchResult *r, char *err, size_t err_
                            b.out_lens, b.finish, NULL, NULL);
         double t1 = now(), c1 = cpu_now();
         for (int i = 0; i < B; i++) b.rewards[i] = (float)rng_below(&rng, 2);
-        grpo_advantages(b.adv, b.rewards, NP, G, 1, 1e-4f);
+        grpo_advantages(b.adv, b.rewards, NP, G, ADV_SCALE_GROUP, 1e-4f);
         for (int i = 0; i < B; i++) {
             memcpy(b.tokens + (size_t)i * T, b.prompts + (size_t)i * P, sizeof(int) * P);
             memcpy(b.tokens + (size_t)i * T + P, b.out + (size_t)i * N, sizeof(int) * N);

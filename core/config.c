@@ -430,6 +430,13 @@ void config_defaults(Config *c) {
     c->grpo.eps_high = 0.2f;
     c->grpo.scale_std = 1;
     c->grpo.aggregation = AGG_SEQUENCE;
+    c->grpo.importance_sampling = IS_TOKEN;
+    c->grpo.loss_type = LOSS_GRPO;
+    c->grpo.delta = 0.0f;
+    c->grpo.advantage_scaling = ADV_SCALE_GROUP;
+    c->grpo.mask_truncated = 0;
+    c->grpo.overlong_buffer = 0;
+    c->grpo.overlong_penalty = 1.0f;
 
     c->sampling.temperature = 1.0f;
     c->sampling.top_p = 1.0f;
@@ -759,6 +766,11 @@ int config_finish(Config *c, char *err, size_t errlen) {
     if (batch > c->run.max_batch) {
         snprintf(err, errlen, "[grpo] prompts_per_step * group_size = %d * %d = %lld exceeds [run] max_batch = %d",
                  c->grpo.prompts_per_step, c->grpo.group_size, batch, c->run.max_batch);
+        return -1;
+    }
+    if (c->grpo.delta != 0.0f && c->grpo.delta <= 1.0f + c->grpo.eps_high) {
+        snprintf(err, errlen, "[grpo] delta = %g must be 0 (off) or above 1 + eps_high = %g", (double)c->grpo.delta,
+                 1.0 + c->grpo.eps_high);
         return -1;
     }
     if (c->sampling.max_new_tokens >= c->model.max_seq) {

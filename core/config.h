@@ -7,6 +7,9 @@
 #include <stddef.h>
 
 enum { AGG_SEQUENCE = 0, AGG_TOKEN = 1, AGG_DR_GRPO = 2 };            /* grpo.aggregation */
+enum { IS_TOKEN = 0, IS_SEQUENCE = 1 };                               /* grpo.importance_sampling */
+enum { LOSS_GRPO = 0, LOSS_CISPO = 1 };                               /* grpo.loss_type */
+enum { ADV_SCALE_GROUP = 0, ADV_SCALE_BATCH = 1, ADV_SCALE_NONE = 2 }; /* grpo.advantage_scaling */
 enum { SCHED_CONSTANT = 0, SCHED_COSINE = 1, SCHED_LINEAR = 2 };       /* optim.schedule */
 enum { MATCH_EXACT = 0, MATCH_NUMERIC = 1 };                          /* task.match */
 
@@ -31,8 +34,15 @@ typedef struct {
     struct {
         int group_size, prompts_per_step, num_iterations;
         float beta, eps_low, eps_high;
-        int scale_std;       /* 0: Dr. GRPO advantages r - mean */
+        int scale_std;       /* 0: Dr. GRPO advantages r - mean, whatever advantage_scaling says */
         int aggregation;     /* AGG_* */
+        int importance_sampling; /* IS_* */
+        int loss_type;       /* LOSS_* */
+        float delta;         /* ratio cap for negative advantages (dual clip); 0 = off */
+        int advantage_scaling; /* ADV_SCALE_*: whose std divides r - mean (when scale_std is 1) */
+        int mask_truncated;  /* 1: completions cut at max_new_tokens are left out of the loss */
+        int overlong_buffer; /* tokens before max_new_tokens over which the overlong penalty ramps; 0 = off */
+        float overlong_penalty; /* the reward taken from a completion that reaches max_new_tokens */
     } grpo;
     struct { float temperature, top_p; int top_k, max_new_tokens; } sampling;
     struct {

@@ -161,11 +161,13 @@ void grpo_step_update(GrpoStep *s, Model *policy, const Model *ref, AdamW *opt, 
     const int N = p->loss.max_new_tokens;
     assert(B >= 1 && B <= s->B_cap && T >= 2 && T <= s->T_cap && N >= 1 && N <= s->T_cap);
     memset(st, 0, sizeof *st);
-    double tokens = 0;
+    double tokens = 0, all_tokens = 0; /* in the loss; generated */
     for (int b = 0; b < B; b++) {
         assert(glens[b] <= N && plens[b] >= 1 && plens[b] + glens[b] <= T);
-        for (int j = 0; j < N; j++) s->mask[(size_t)b * N + j] = j < glens[b] ? 1.0f : 0.0f;
-        tokens += glens[b];
+        int in_loss = !p->row_mask || p->row_mask[b] != 0.0f;
+        for (int j = 0; j < N; j++) s->mask[(size_t)b * N + j] = in_loss && j < glens[b] ? 1.0f : 0.0f;
+        tokens += in_loss ? glens[b] : 0;
+        all_tokens += glens[b];
     }
     const int use_ref = p->loss.beta != 0.0f;
     double w0 = wall_now(), c0 = cpu_now();
@@ -180,7 +182,8 @@ void grpo_step_update(GrpoStep *s, Model *policy, const Model *ref, AdamW *opt, 
     GrpoLossParams lp = p->loss;
     lp.batch_sequences = B;
     lp.batch_tokens = tokens;
-    double ent_sum = 0;
+    double ent_sum = 0, seq_sum = 0;
+    long n_seqs = 0;
     for (int it = 0; it < p->iterations; it++) {
         model_zero_grad(policy);
         for (int b0 = 0; b0 < B; b0 += per) {
@@ -199,7 +202,8 @@ void grpo_step_update(GrpoStep *s, Model *policy, const Model *ref, AdamW *opt, 
             if (it == 0) { /* the old policy is this one: ratios of 1, detached */
                 memcpy(s->logp_old + o, s->logp + o, sizeof(float) * nb * N);
                 gather(s->entropy + o, s->ent_full, pl, gl, nb, T, N);
-                for (size_t i = o; i < o + (size_t)nb * N; i++) ent_sum += s->entropy[i] * s->mask[i];
+                for (int b = 0; b < nb; b++) /* over every generated token, in the loss or not */
+                    for (int j = 0; j < gl[b]; j++) ent_sum += s->entropy[o + (size_t)b * N + j];
             }
             GrpoLossStats part;
             double loss = grpo_loss(s->dlogp + o, &part, s->logp + o, s->logp_old + o,
@@ -208,6 +212,15 @@ void grpo_step_update(GrpoStep *s, Model *policy, const Model *ref, AdamW *opt, 
             st->policy_loss += part.policy_loss;
             st->kl += part.kl;
             st->clip_ratio += part.clip_ratio;
+            st->clip_low += part.clip_low;
+            st->clip_high += part.clip_high;
+            st->clip_delta += part.clip_delta;
+            if (part.n_seqs > 0) {
+                if (n_seqs == 0 || part.seq_ratio_min < st->seq_ratio_min) st->seq_ratio_min = part.seq_ratio_min;
+                if (n_seqs == 0 || part.seq_ratio_max > st->seq_ratio_max) st->seq_ratio_max = part.seq_ratio_max;
+                seq_sum += part.seq_ratio_sum;
+                n_seqs += part.n_seqs;
+            }
             memset(s->dlp_full, 0, sizeof(float) * nb * (T - 1));
             for (int b = 0; b < nb; b++)
                 for (int j = 0; j < gl[b]; j++)
@@ -229,5 +242,9 @@ void grpo_step_update(GrpoStep *s, Model *policy, const Model *ref, AdamW *opt, 
     st->policy_loss /= p->iterations;
     st->kl /= p->iterations;
     st->clip_ratio /= p->iterations;
-    st->entropy = tokens > 0 ? ent_sum / tokens : 0;
+    st->clip_low /= p->iterations;
+    st->clip_high /= p->iterations;
+    st->clip_delta /= p->iterations;
+    st->seq_ratio_mean = n_seqs > 0 ? seq_sum / n_seqs : 0;
+    st->entropy = all_tokens > 0 ? ent_sum / all_tokens : 0;
 }

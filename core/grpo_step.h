@@ -50,13 +50,18 @@ int grpo_step_generate(GrpoStep *s, const Model *policy, const SamplerParams *sp
                        SamplerHook hook, void *ud);
 
 typedef struct {
-    GrpoLossParams loss;   /* beta (0 skips the reference), clip range, aggregation, max_new_tokens */
+    GrpoLossParams loss;   /* beta (0 skips the reference), clip range, aggregation, variants, max_new_tokens */
+    const float *row_mask; /* (B) or NULL: row b's completion tokens enter the loss only when row_mask[b] != 0
+                            * (DAPO's masking of truncated completions); a masked row still counts as a sequence */
     int iterations;        /* mu: updates against the same old log-probs */
     float lr, beta1, beta2, eps, weight_decay, grad_clip; /* AdamW and global-norm clipping (0: off) */
 } GrpoUpdateParams;
 
 typedef struct {
-    double loss, policy_loss, kl, clip_ratio; /* means over the mu updates (loss: the last one's) */
+    double loss, policy_loss, kl; /* means over the mu updates (loss: the last one's) */
+    double clip_ratio, clip_low, clip_high, clip_delta; /* shares of the loss's tokens (grpo.h), means over mu */
+    double seq_ratio_mean, seq_ratio_min, seq_ratio_max; /* sequence ratios (grpo.h) over rows with loss tokens
+                                                          * and all mu updates; 0 when there is none */
     double entropy;        /* mean entropy of the completion tokens under the policy before the update */
     double grad_norm;      /* the last update's, before clipping */
     int micro_batches;     /* per update */

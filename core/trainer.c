@@ -34,7 +34,7 @@
 
 #define MAX_PENDING 64
 #define PROMPT_TEXT 512
-#define MAX_METRICS 48
+#define MAX_METRICS 64
 #define COMP_TEXT(T_max) ((T_max) * 10 + 16) /* bytes of a completion's text: the longest special is 9 characters */
 
 typedef struct { char key[48], old_value[48], new_value[48]; } Change;
@@ -62,6 +62,7 @@ struct Trainer {
     int *gen, *glens, *finish;  /* (B_max, T_max), (B_max), (B_max) */
     int *seq;                   /* (B_max, T_max) prompt + completion, padded */
     float *rewards, *adv;       /* (B_max) */
+    float *row_mask;            /* (B_max) 0: the row is left out of the loss (grpo.mask_truncated) */
     RewardResult *scores;       /* (B_max) */
     Rollout *rollouts;          /* (B_max) */
     char *prompt_text, *comp_text_buf; /* (B_max, PROMPT_TEXT), (B_max, comp_text) */
@@ -175,7 +176,7 @@ static size_t activation_budget(const Config *c) {
 
 /* Per-step buffers (grow_buffers) of B sequences of T_max tokens, comp_text bytes of completion text each. */
 static size_t buffer_bytes(size_t B, size_t T_max, size_t comp_text) {
-    return B * T_max * 4 * sizeof(int) + B * (3 * sizeof(int) + 2 * sizeof(float)) +
+    return B * T_max * 4 * sizeof(int) + B * (3 * sizeof(int) + 3 * sizeof(float)) +
            B * (sizeof(Problem) + sizeof(RewardResult) + sizeof(Rollout) + PROMPT_TEXT + comp_text);
 }
 
@@ -242,10 +243,10 @@ static int grow_buffers(Trainer *t, int B) {
     void **slot[] = {(void **)&t->problems, (void **)&t->prompts, (void **)&t->plens, (void **)&t->gen,
                      (void **)&t->glens, (void **)&t->finish, (void **)&t->seq, (void **)&t->rewards,
                      (void **)&t->adv, (void **)&t->scores, (void **)&t->rollouts, (void **)&t->prompt_text,
-                     (void **)&t->comp_text_buf};
+                     (void **)&t->comp_text_buf, (void **)&t->row_mask};
     size_t bytes[] = {n * sizeof(Problem), BT * sizeof(int), n * sizeof(int), BT * sizeof(int), n * sizeof(int),
                       n * sizeof(int), BT * sizeof(int), n * sizeof(float), n * sizeof(float), n * sizeof(RewardResult),
-                      n * sizeof(Rollout), n * PROMPT_TEXT, n * (size_t)t->comp_text};
+                      n * sizeof(Rollout), n * PROMPT_TEXT, n * (size_t)t->comp_text, n * sizeof(float)};
     enum { N_BUF = sizeof bytes / sizeof bytes[0] };
     void *fresh[N_BUF];
     int ok = 1;
@@ -320,7 +321,7 @@ void trainer_free(Trainer *t) {
     grpo_step_free(t->engine);
     free(t->problems); free(t->prompts); free(t->plens); free(t->gen); free(t->glens); free(t->finish);
     free(t->seq); free(t->rewards); free(t->adv); free(t->scores); free(t->rollouts);
-    free(t->prompt_text); free(t->comp_text_buf);
+    free(t->prompt_text); free(t->comp_text_buf); free(t->row_mask);
     pthread_mutex_destroy(&t->mu);
     pthread_cond_destroy(&t->cv);
     free(t);
@@ -679,17 +680,25 @@ static int grpo_step(Trainer *t) {
 
     /* rewards */
     RewardWeights w = {c->reward.accuracy, c->reward.format, c->reward.language};
-    long gen_tokens = 0;
+    long gen_tokens = 0, masked_tokens = 0;
+    double overlong = 0;
     for (int b = 0; b < B; b++) {
         char *txt = t->comp_text_buf + (size_t)b * t->comp_text;
         episode_decode_completion(&t->tok, t->gen + (size_t)b * N, t->glens[b], txt, t->comp_text);
         reward_score(t->task, &t->problems[b / G], txt, &w, &t->scores[b]);
+        /* DAPO's overlong shaping is part of the total: the reward metric, the rollouts and the advantages see it */
+        float shaping = grpo_overlong_reward(t->glens[b], N, c->grpo.overlong_buffer, c->grpo.overlong_penalty);
+        t->scores[b].total += shaping;
+        overlong += shaping;
         t->rewards[b] = t->scores[b].total;
         gen_tokens += t->glens[b];
+        int masked = c->grpo.mask_truncated && t->finish[b] == FINISH_LENGTH;
+        t->row_mask[b] = masked ? 0.0f : 1.0f;
+        masked_tokens += masked ? t->glens[b] : 0;
     }
     if (t->cb.on_trace)
         t->cb.on_trace(t->cb.ud, step, 2, NULL, t->scores[t->watch_row].total, t->scores[t->watch_row].correct);
-    grpo_advantages(t->adv, t->rewards, P, G, c->grpo.scale_std, 1e-4f);
+    grpo_advantages(t->adv, t->rewards, P, G, c->grpo.scale_std ? c->grpo.advantage_scaling : ADV_SCALE_NONE, 1e-4f);
 
     /* full sequences (prompt + completion, right-padded) */
     int T = 0;
@@ -707,7 +716,9 @@ static int grpo_step(Trainer *t) {
                            c->optim.min_lr_ratio);
     GrpoUpdateParams up = {
         .loss = {.beta = c->grpo.beta, .eps_low = c->grpo.eps_low, .eps_high = c->grpo.eps_high,
-                 .aggregation = c->grpo.aggregation, .max_new_tokens = N},
+                 .aggregation = c->grpo.aggregation, .importance_sampling = c->grpo.importance_sampling,
+                 .loss_type = c->grpo.loss_type, .delta = c->grpo.delta, .max_new_tokens = N},
+        .row_mask = t->row_mask,
         .iterations = c->grpo.num_iterations, .lr = lr, .beta1 = c->optim.beta1, .beta2 = c->optim.beta2,
         .eps = c->optim.eps, .weight_decay = c->optim.weight_decay, .grad_clip = c->optim.grad_clip};
     GrpoUpdateStats st;
@@ -760,6 +771,15 @@ static int grpo_step(Trainer *t) {
     add_metric(t, "kl", st.kl);
     add_metric(t, "entropy", st.entropy);
     add_metric(t, "clip_ratio", st.clip_ratio);
+    add_metric(t, "clip_region", st.clip_ratio); /* clip_ratio's name in TRL's terms; both kept */
+    add_metric(t, "clip_low", st.clip_low);
+    add_metric(t, "clip_high", st.clip_high);
+    add_metric(t, "clip_delta", st.clip_delta);
+    add_metric(t, "seq_ratio_mean", st.seq_ratio_mean);
+    add_metric(t, "seq_ratio_min", st.seq_ratio_min);
+    add_metric(t, "seq_ratio_max", st.seq_ratio_max);
+    add_metric(t, "masked_truncated", gen_tokens > 0 ? (double)masked_tokens / gen_tokens : 0.0);
+    add_metric(t, "reward_overlong", overlong / B);
     add_metric(t, "grad_norm", st.grad_norm);
     add_metric(t, "lr", lr);
     add_metric(t, "reflection_rate", refl / B);

@@ -78,6 +78,8 @@ static void test_live_keys(void **state) {
     static const char *const live[] = {
         "optim.lr", "optim.weight_decay", "optim.grad_clip", "grpo.beta", "grpo.eps_low", "grpo.eps_high",
         "grpo.group_size", "grpo.prompts_per_step", "grpo.num_iterations", "grpo.scale_std", "grpo.aggregation",
+        "grpo.importance_sampling", "grpo.loss_type", "grpo.delta", "grpo.advantage_scaling", "grpo.mask_truncated",
+        "grpo.overlong_buffer", "grpo.overlong_penalty",
         "sampling.temperature", "sampling.top_p", "sampling.top_k", "sampling.max_new_tokens", "reward.accuracy",
         "reward.format", "reward.language", "run.eval_every", "run.checkpoint_every", "run.steps"};
     int n_live = 0;
@@ -102,6 +104,14 @@ static void test_defaults(void **state) {
     assert_string_equal(c.task.prompt_template, "{question}<think>");
     assert_int_equal(c.grpo.aggregation, AGG_SEQUENCE);
     assert_float_equal(c.grpo.eps_high, 0.2, 1e-7);
+    /* the variants are off: the objective is GRPO's as before them */
+    assert_int_equal(c.grpo.importance_sampling, IS_TOKEN);
+    assert_int_equal(c.grpo.loss_type, LOSS_GRPO);
+    assert_true(c.grpo.delta == 0.0f);
+    assert_int_equal(c.grpo.advantage_scaling, ADV_SCALE_GROUP);
+    assert_int_equal(c.grpo.mask_truncated, 0);
+    assert_int_equal(c.grpo.overlong_buffer, 0);
+    assert_float_equal(c.grpo.overlong_penalty, 1.0, 1e-7);
     assert_float_equal(c.optim.lr, 1e-4, 1e-10);
     assert_int_equal(c.optim.schedule, SCHED_CONSTANT);
     assert_int_equal(c.run.max_batch, 256);
@@ -165,6 +175,13 @@ static void test_round_trip(void **state) {
     c.optim.schedule = SCHED_COSINE;
     c.task.match = MATCH_NUMERIC;
     c.grpo.scale_std = 0;
+    c.grpo.importance_sampling = IS_SEQUENCE;
+    c.grpo.loss_type = LOSS_CISPO;
+    c.grpo.delta = 2.5f;
+    c.grpo.advantage_scaling = ADV_SCALE_BATCH;
+    c.grpo.mask_truncated = 1;
+    c.grpo.overlong_buffer = 40;
+    c.grpo.overlong_penalty = 0.5f;
     c.run.seed = 2147483647;
     c.optim.lr = 0.1f;              /* at the top of its range as a float: must read back in range */
     strcpy(c.model.init, "runs/a b/step-50");
@@ -233,6 +250,20 @@ static void test_set(void **state) {
     assert_string_equal(c.run.db, "");
     assert_int_equal(config_set(&c, "grpo.aggregation=dr_grpo", err, sizeof(err)), 0);
     assert_int_equal(c.grpo.aggregation, AGG_DR_GRPO);
+    assert_int_equal(config_set(&c, "grpo.importance_sampling=sequence", err, sizeof(err)), 0);
+    assert_int_equal(c.grpo.importance_sampling, IS_SEQUENCE);
+    assert_int_equal(config_set(&c, "grpo.loss_type=cispo", err, sizeof(err)), 0);
+    assert_int_equal(c.grpo.loss_type, LOSS_CISPO);
+    assert_int_equal(config_set(&c, "grpo.advantage_scaling=none", err, sizeof(err)), 0);
+    assert_int_equal(c.grpo.advantage_scaling, ADV_SCALE_NONE);
+    /* delta must be 0 or above 1 + eps_high: a cross-key check, so a live change that breaks it is refused */
+    Config dc = c;
+    assert_int_equal(config_set(&dc, "grpo.delta=1.1", err, sizeof(err)), 0);
+    assert_int_equal(config_finish(&dc, err, sizeof(err)), -1);
+    assert_contains(err, "[grpo] delta = 1.1");
+    assert_contains(err, "1 + eps_high = 1.2");
+    assert_int_equal(config_set(&dc, "grpo.delta=3", err, sizeof(err)), 0);
+    assert_int_equal(config_finish(&dc, err, sizeof(err)), 0);
 
     Config before = c;
     assert_int_equal(config_set(&c, "grpo.beta=11", err, sizeof(err)), -1);
