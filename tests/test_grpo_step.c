@@ -1,6 +1,7 @@
 /* test_grpo_step.c - the step engine the trainer and the benchmark share: an update in micro-batches equals the
  * whole-batch update (float engine, and the same accumulation in double precision), memory follows the batch
- * (reserve grows, the estimate matches), and generation records the forward only when the batch fits the budget. */
+ * (reserve grows, the estimate matches), generation records the forward only when the batch fits the budget, and
+ * rows masked out of the loss (mask_truncated) count as if they were not in the batch. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -213,11 +214,74 @@ static void test_reserve_grows(void **state) {
     grpo_step_free(s);
 }
 
+/* row_mask (mask_truncated) leaves rows out of the loss: with the per-token mean, the update equals the update on
+ * the batch without those rows (gradient, loss, KL) - whole or in micro-batches - and the new statistics are
+ * consistent. */
+static void test_row_mask_leaves_rows_out(void **state) {
+    (void)state;
+    int seq[B * T], kept_seq[B * T], kept_plen[B], kept_glen[B];
+    float kept_adv[B];
+    build(seq);
+    static const float row_mask[B] = {1, 0, 1, 1, 0, 1};
+    int nk = 0;
+    for (int b = 0; b < B; b++) {
+        if (row_mask[b] == 0.0f) continue;
+        memcpy(kept_seq + nk * T, seq + b * T, sizeof(int) * T);
+        kept_plen[nk] = plen[b], kept_glen[nk] = glen[b], kept_adv[nk] = adv[b];
+        nk++;
+    }
+    GrpoUpdateParams up = UP;
+    up.loss.aggregation = AGG_TOKEN;
+    up.loss.importance_sampling = IS_SEQUENCE;
+    GrpoUpdateParams upm = up;
+    upm.row_mask = row_mask;
+    for (int micro = 0; micro < 2; micro++) {
+        Model pk, pm, ref;
+        models(&pk, &ref);
+        assert_int_equal(model_init(&pm, &MC, 3), 0);
+        model_copy_params(&pm, &pk);
+        AdamW ok, om;
+        assert_int_equal(adamw_init(&ok, pk.n_params), 0);
+        assert_int_equal(adamw_init(&om, pm.n_params), 0);
+        char err[256];
+        GrpoStep *sk = grpo_step_new(&MC, budget_for(B)), *sm = grpo_step_new(&MC, budget_for(micro ? 2 : B));
+        assert_int_equal(grpo_step_reserve(sk, B, T, err, sizeof err), 0);
+        assert_int_equal(grpo_step_reserve(sm, B, T, err, sizeof err), 0);
+        GrpoUpdateStats stk, stm;
+        grpo_step_update(sk, &pk, &ref, &ok, kept_seq, kept_plen, kept_glen, kept_adv, nk, T, &up, &stk);
+        grpo_step_update(sm, &pm, &ref, &om, seq, plen, glen, adv, B, T, &upm, &stm);
+        assert_int_equal(stm.micro_batches, micro ? 3 : 1);
+        double num = 0, den = 0;
+        for (size_t i = 0; i < pk.n_params; i++) {
+            double d = (double)pk.grads_mem[i] - pm.grads_mem[i];
+            num += d * d;
+            den += (double)pk.grads_mem[i] * pk.grads_mem[i];
+        }
+        assert_true(den > 0);
+        assert_true(sqrt(num / den) < 1e-5);
+        assert_float_equal(stm.loss, stk.loss, 1e-6 * fabs(stk.loss) + 1e-9);
+        assert_float_equal(stm.kl, stk.kl, 1e-6 * fabs(stk.kl) + 1e-9);
+        /* the first update is on-policy: every sequence ratio is 1, nothing is clipped */
+        assert_float_equal(stm.seq_ratio_mean, 1.0, 1e-6);
+        assert_float_equal(stm.seq_ratio_min, 1.0, 1e-6);
+        assert_float_equal(stm.seq_ratio_max, 1.0, 1e-6);
+        assert_true(stm.clip_ratio == 0.0 && stm.clip_delta == 0.0);
+        grpo_step_free(sk);
+        grpo_step_free(sm);
+        adamw_free(&ok);
+        adamw_free(&om);
+        model_free(&pk);
+        model_free(&pm);
+        model_free(&ref);
+    }
+}
+
 int main(void) {
     kernels_set_threads(2);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_micro_batches_equal_whole_batch),
         cmocka_unit_test(test_micro_batches_equal_whole_batch_f64),
+        cmocka_unit_test(test_row_mask_leaves_rows_out),
         cmocka_unit_test(test_records_only_what_fits),
         cmocka_unit_test(test_reserve_grows),
     };

@@ -1,6 +1,7 @@
 /* test_trainer.c - the GRPO step loop: steering from another thread (pause, single step, set, stop), no allocation
- * inside a training step, a resumed run that continues exactly where an uninterrupted one goes, and a run whose last
- * checkpoint cannot be written ends failed. */
+ * inside a training step, the loss variants' switches reach the step (overlong shaping, masking of truncated
+ * completions, batch-scaled advantages), a resumed run that continues exactly where an uninterrupted one goes, and a
+ * run whose last checkpoint cannot be written ends failed. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -13,6 +14,8 @@
 #include <string.h>
 #include <unistd.h>
 #include "core/config.h"
+#include "core/grpo.h"
+#include "core/sampler.h"
 #include "core/trainer.h"
 
 /* Counting allocations: every allocation of the process is seen, so a step that allocates is caught, and the bytes
@@ -221,6 +224,74 @@ static void test_no_allocation_inside_a_step(void **state) {
     trainer_free(t);
 }
 
+/* The DAPO switches and batch-level advantage scaling reach the step: every rollout's reward is its weighted
+ * components plus the overlong shaping, the advantages divide by the batch's std, and the metrics say how much
+ * shaping and masking there was. A random model runs to max_new_tokens nearly always, so truncation is seen. */
+typedef struct {
+    int steps, rollouts, truncated;
+    double max_err_reward, max_err_adv, max_err_overlong, max_err_masked;
+} DapoSeen;
+
+static double metric_of(const StepRecord *r, const char *name) {
+    for (int i = 0; i < r->n_metrics; i++)
+        if (!strcmp(r->metrics[i].name, name)) return r->metrics[i].value;
+    fail_msg("no metric %s", name);
+    return 0;
+}
+
+static void on_step_dapo(void *ud, const StepRecord *r) {
+    DapoSeen *s = ud;
+    const int G = 4, N = 24, n = r->n_rollouts;
+    double shaping = 0, mean = 0, var = 0;
+    long tokens = 0, masked = 0;
+    for (int b = 0; b < n; b++) mean += r->rollouts[b].reward;
+    mean /= n;
+    for (int b = 0; b < n; b++) var += (r->rollouts[b].reward - mean) * (r->rollouts[b].reward - mean);
+    double batch_std = sqrt(var / (n - 1));
+    for (int b = 0; b < n; b++) {
+        const Rollout *ro = &r->rollouts[b];
+        float sh = grpo_overlong_reward(ro->length, N, 24, 0.5f);
+        double want = 1.0 * ro->r_accuracy + 0.2 * ro->r_format + 0.0 * ro->r_language + sh;
+        s->max_err_reward = fmax(s->max_err_reward, fabs(ro->reward - want));
+        double gmean = 0;
+        for (int g = 0; g < G; g++) gmean += r->rollouts[b / G * G + g].reward;
+        gmean /= G;
+        s->max_err_adv = fmax(s->max_err_adv, fabs(ro->advantage - (ro->reward - gmean) / (batch_std + 1e-4)));
+        shaping += sh;
+        tokens += ro->length;
+        if (ro->finish == FINISH_LENGTH) masked += ro->length, s->truncated++;
+    }
+    s->max_err_overlong = fmax(s->max_err_overlong, fabs(metric_of(r, "reward_overlong") - shaping / n));
+    s->max_err_masked = fmax(s->max_err_masked, fabs(metric_of(r, "masked_truncated") - (double)masked / tokens));
+    s->rollouts += n;
+    s->steps++;
+}
+
+static void test_dapo_shaping_masking_and_batch_scaling(void **state) {
+    (void)state;
+    Config c;
+    char err[512];
+    small_config(&c, "dapo");
+    const char *sets[] = {"grpo.mask_truncated=1", "grpo.overlong_buffer=24", "grpo.overlong_penalty=0.5",
+                          "grpo.advantage_scaling=batch", "grpo.importance_sampling=sequence", "grpo.delta=2",
+                          "run.steps=2"};
+    for (size_t i = 0; i < sizeof sets / sizeof *sets; i++)
+        if (config_set(&c, sets[i], err, sizeof err) != 0) fail_msg("%s: %s", sets[i], err);
+    assert_int_equal(config_finish(&c, err, sizeof err), 0);
+    DapoSeen s = {0};
+    TrainerCallbacks cb = {.ud = &s, .on_step = on_step_dapo};
+    Trainer *t = trainer_new(&c, &cb, err, sizeof err);
+    assert_non_null(t);
+    assert_int_equal(trainer_run(t), 0);
+    assert_int_equal(s.steps, 2);
+    assert_true(s.truncated > 0);
+    assert_true(s.max_err_reward < 1e-5);
+    assert_true(s.max_err_adv < 1e-4);
+    assert_true(s.max_err_overlong < 1e-6);
+    assert_true(s.max_err_masked < 1e-12);
+    trainer_free(t);
+}
+
 static void test_resume_continues_like_an_uninterrupted_run(void **state) {
     (void)state;
     char err[512];
@@ -370,6 +441,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_steering_from_another_thread),
         cmocka_unit_test(test_no_allocation_inside_a_step),
+        cmocka_unit_test(test_dapo_shaping_masking_and_batch_scaling),
         cmocka_unit_test(test_resume_continues_like_an_uninterrupted_run),
         cmocka_unit_test(test_too_large_is_refused_at_once),
         cmocka_unit_test(test_live_change_too_large_is_refused),
