@@ -227,13 +227,16 @@ static void fd_model(const ModelConfig *cfg, int B, int T, int threads, int patt
         size_t base = (size_t)(ti.data - m.params_mem);
         size_t step = ti.numel > 12 ? ti.numel / 12 : 1;
         for (size_t k = (size_t)i % step; k < ti.numel; k += step) {
-            double *p = &md.params_mem[base + k], orig = *p, h = 3e-6; /* truncation error ~h^2 stays well below the 1e-6 bar */
-            *p = orig + h;
-            double lp = fd_loss(&c);
-            *p = orig - h;
-            double lm = fd_loss(&c);
+            /* five-point central difference: truncation error ~h^4, so h can stay large enough that rounding in
+             * the loss (~1e-16 * |loss| / h) is far below the 1e-6 bar too, whatever the build's arithmetic */
+            double *p = &md.params_mem[base + k], orig = *p, h = 1e-4, f[4];
+            const double at[4] = {-2, -1, 1, 2};
+            for (int q = 0; q < 4; q++) {
+                *p = orig + at[q] * h;
+                f[q] = fd_loss(&c);
+            }
             *p = orig;
-            double fd = (lp - lm) / (2 * h), an = md.grads_mem[base + k];
+            double fd = (f[0] - 8 * f[1] + 8 * f[2] - f[3]) / (12 * h), an = md.grads_mem[base + k];
             double err = fabs(fd - an) / fmax(fmax(fabs(fd), fabs(an)), 1e-3);
             if (err > worst) worst = err;
             if (err > 1e-6) print_error("%s[%zu]: analytic %.10e fd %.10e\n", ti.name, k, an, fd);
