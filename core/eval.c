@@ -69,9 +69,8 @@ void eval_free(Evaluator *e) {
 
 /* A sampler that holds B rows of T tokens: the shared one (grown only where it must), or our own. */
 static int ensure_sampler(Evaluator *e, int B, int T, char *err, size_t errlen) {
-    if (!e->sampler) e->sampler = sampler_new(&e->cfg, B, T);
-    else if (sampler_reserve(e->sampler, B, T) != 0) e = NULL;
-    if (!e || !e->sampler) {
+    int ok = e->sampler ? sampler_reserve(e->sampler, B, T) == 0 : (e->sampler = sampler_new(&e->cfg, B, T)) != NULL;
+    if (!ok) {
         snprintf(err, errlen, "out of memory for an evaluation batch of %d x %d tokens", B, T);
         return -1;
     }

@@ -34,9 +34,16 @@ GrpoStep *grpo_step_new(const ModelConfig *cfg, size_t act_budget) {
     return s;
 }
 
+/* The step's (B_cap, T_cap) arrays, for allocating and freeing them together. */
+static void array_slots(GrpoStep *s, float **a[STEP_ARRAYS]) {
+    float **all[STEP_ARRAYS] = {&s->lp_full, &s->ent_full, &s->dlp_full, &s->logp, &s->logp_old,
+                                &s->ref_logp, &s->entropy, &s->mask, &s->dlogp};
+    memcpy(a, all, sizeof all);
+}
+
 static void free_arrays(GrpoStep *s) {
-    float **a[STEP_ARRAYS] = {&s->lp_full, &s->ent_full, &s->dlp_full, &s->logp, &s->logp_old,
-                              &s->ref_logp, &s->entropy, &s->mask, &s->dlogp};
+    float **a[STEP_ARRAYS];
+    array_slots(s, a);
     for (int i = 0; i < STEP_ARRAYS; i++) {
         free(*a[i]);
         *a[i] = NULL;
@@ -86,9 +93,8 @@ int grpo_step_reserve(GrpoStep *s, int B, int T, char *err, size_t errlen) {
         s->acts = a;
         s->acts_tokens = want;
     }
-    float **a[STEP_ARRAYS] = {&s->lp_full, &s->ent_full, &s->dlp_full, &s->logp, &s->logp_old,
-                              &s->ref_logp, &s->entropy, &s->mask, &s->dlogp};
-    float *fresh[STEP_ARRAYS];
+    float **a[STEP_ARRAYS], *fresh[STEP_ARRAYS];
+    array_slots(s, a);
     int ok = 1;
     for (int i = 0; i < STEP_ARRAYS; i++) ok &= (fresh[i] = calloc((size_t)nB * nT, sizeof(float))) != NULL;
     if (!ok) {
