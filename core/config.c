@@ -31,7 +31,7 @@
 #define CONFIG_MAX_KEYS 256          /* bound for per-key bookkeeping while loading */
 #define CONFIG_MAX_VALUE 4096        /* a value with its continuation pieces, before unescaping */
 #define CONFIG_MAX_FILE (1 << 20)    /* a config file larger than this is not a config file */
-#define CONFIG_MAX_STRING 512        /* the largest string field (checked against the table) */
+#define CONFIG_MAX_STRING 1024       /* the largest string field (checked against the table) */
 #define CONFIG_LINE_WRAP 100         /* config_to_ini: characters of a quoted piece per line */
 
 static const char *const SECTIONS[] = {"model", "task", "reward", "grpo", "sampling", "optim", "run", "pretrain",
@@ -810,8 +810,9 @@ int config_finish(Config *c, char *err, size_t errlen) {
         snprintf(err, errlen, "[task] prompt_template = %s: must contain {question}", c->task.prompt_template);
         return -1;
     }
-    if (strcmp(c->task.name, "jsonl") == 0 && c->task.path[0] == '\0') {
-        snprintf(err, errlen, "[task] name = jsonl needs [task] path (the prompt/answer file)");
+    if ((strcmp(c->task.name, "jsonl") == 0 || strcmp(c->task.name, "gsm8k") == 0 ||
+         strcmp(c->task.name, "math") == 0) && c->task.path[0] == '\0') {
+        snprintf(err, errlen, "[task] name = %s needs [task] path (the JSON-lines file of problems)", c->task.name);
         return -1;
     }
     if (c->model.init[0] == '\0') {

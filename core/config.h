@@ -22,13 +22,13 @@ typedef struct {
         char init[256];      /* checkpoint directory to start from, or "random" */
     } model;
     struct {
-        char name[16];       /* add | mul | countdown | letters | jsonl */
+        char name[16];       /* add | mul | countdown | letters | jsonl | gsm8k | math */
         int digits_min, digits_max;   /* add, mul: operand digits */
         int numbers;         /* countdown: how many numbers */
-        char path[256];      /* jsonl: the user's file */
+        char path[256];      /* jsonl, gsm8k, math: the data file */
         int match;           /* jsonl: MATCH_* */
         int eval_size;       /* held-out problems */
-        char prompt_template[256]; /* {question} is replaced by the problem */
+        char prompt_template[1024]; /* {question} is replaced by the problem */
     } task;
     struct { float accuracy, format, language; } reward;
     struct {

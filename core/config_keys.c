@@ -36,11 +36,14 @@ const ConfigKey CONFIG_KEYS[] = {
     ROW_BOOL(model, tied, FIXED, "1: the output layer is the token embedding"),
     ROW_STRING(model, init, NULL, "checkpoint directory to start from, or \"random\""),
     /* [task] */
-    ROW_STRING(task, name, "add|mul|countdown|letters|jsonl", "the task: add, mul, countdown, letters or jsonl"),
+    ROW_STRING(task, name, "add|mul|countdown|letters|jsonl|gsm8k|math",
+               "the task: add, mul, countdown, letters, jsonl, gsm8k or math"),
     ROW_INT(task, digits_min, 1, 9, FIXED, "add, mul: fewest digits of an operand"),
     ROW_INT(task, digits_max, 1, 9, FIXED, "add, mul: most digits of an operand"),
     ROW_INT(task, numbers, 2, 6, FIXED, "countdown: how many numbers to combine"),
-    ROW_STRING(task, path, NULL, "jsonl: the file of {\"prompt\": ..., \"answer\": ...} lines"),
+    ROW_STRING(task, path, NULL,
+               "jsonl, gsm8k, math: the JSON-lines file ({prompt, answer}; {question, answer with ####}; "
+               "{problem, solution with \\boxed{} or answer})"),
     ROW_ENUM(task, match, "exact|numeric", FIXED, "jsonl: how an answer is compared"),
     ROW_INT(task, eval_size, 1, 1000000, FIXED, "held-out problems, disjoint from training"),
     ROW_STRING(task, prompt_template, NULL, "prompt text; {question} is replaced by the problem"),

@@ -16,7 +16,7 @@ const char *const SOLUTION_STYLE_NAMES[STYLE_COUNT] = {"direct", "scratchpad", "
 #define TASK_MAX_DRAWS 200000
 
 static const TaskOps *const TASKS[] = {&TASK_OPS_ADD, &TASK_OPS_MUL, &TASK_OPS_COUNTDOWN, &TASK_OPS_LETTERS,
-                                       &TASK_OPS_JSONL};
+                                       &TASK_OPS_JSONL, &TASK_OPS_GSM8K, &TASK_OPS_MATH};
 
 int solution_style_from_name(const char *name) {
     for (int i = 0; i < STYLE_COUNT; i++)
@@ -163,7 +163,7 @@ Task *task_new(const Config *c, char *err, size_t errlen) {
     for (size_t i = 0; i < sizeof TASKS / sizeof TASKS[0]; i++)
         if (strcmp(c->task.name, TASKS[i]->name) == 0) ops = TASKS[i];
     if (!ops) {
-        snprintf(err, errlen, "task.name = \"%s\": expected add, mul, countdown, letters or jsonl", c->task.name);
+        snprintf(err, errlen, "task.name = \"%s\": expected add, mul, countdown, letters, jsonl, gsm8k or math", c->task.name);
         return NULL;
     }
     const char *tpl = c->task.prompt_template[0] ? c->task.prompt_template : TASK_DEFAULT_TEMPLATE;

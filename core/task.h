@@ -1,6 +1,8 @@
 /* task.h - verifiable tasks: a seeded problem generator with disjoint train and held-out sets, an answer checker,
  * and a corpus writer that shows a solution in one of several styles (for pretraining and SFT data).
- * Built in: add, mul, countdown, letters, jsonl (the user's own prompt/answer file).
+ * Built in: add, mul, countdown, letters, jsonl (the user's own prompt/answer file), and for real models gsm8k
+ * (JSON lines {"question", "answer"}, the final answer after "####") and math ({"problem", "solution"} or
+ * {"problem", "answer"}, the final answer in \boxed{}), both graded by value (answer.h).
  *
  * The prompt/completion boundary. The prompt template ends by opening the think section ("{question}<think>"),
  * so a completion starts INSIDE <think>: it is "THINKING</think><answer>ANSWER</answer>" and never contains the
@@ -34,8 +36,8 @@ typedef enum {
 } SolutionStyle;
 extern const char *const SOLUTION_STYLE_NAMES[STYLE_COUNT];
 
-#define TASK_QUESTION_MAX 256
-#define TASK_ANSWER_MAX 64
+#define TASK_QUESTION_MAX 1024              /* GSM8K questions run to about 900 bytes */
+#define TASK_ANSWER_MAX 128
 typedef struct {
     uint64_t id;                        /* index within its split */
     char question[TASK_QUESTION_MAX];   /* e.g. "12345+678=" */

@@ -36,11 +36,12 @@ struct Task {
     const TaskOps *ops;
     uint64_t seed;                      /* run.seed: the train stream */
     int digits_min, digits_max, numbers, match, eval_size;
-    char prompt_template[256];
+    char prompt_template[1024];
     void *data;                         /* the task's own state (jsonl: the loaded file) */
 };
 
-extern const TaskOps TASK_OPS_ADD, TASK_OPS_MUL, TASK_OPS_COUNTDOWN, TASK_OPS_LETTERS, TASK_OPS_JSONL;
+extern const TaskOps TASK_OPS_ADD, TASK_OPS_MUL, TASK_OPS_COUNTDOWN, TASK_OPS_LETTERS, TASK_OPS_JSONL, TASK_OPS_GSM8K,
+    TASK_OPS_MATH;
 
 /* Allowed thinking characters of the built-in synthetic tasks: English letters, digits, arithmetic and the usual
  * punctuation, space and newline - what the solution styles write, and what a reasoning trace in one language is

@@ -1,5 +1,12 @@
-/* task_jsonl.c - the user's own problems: a file of JSON lines {"prompt": "...", "answer": "..."} (the answer may
- * also be a JSON number), checked by exact match (surrounding whitespace ignored) or numeric match (task.match).
+/* task_jsonl.c - problems from a file of JSON lines, in three formats:
+ *   jsonl  {"prompt": "...", "answer": "..."} (the answer may also be a JSON number), checked by exact match
+ *          (surrounding whitespace ignored) or numeric match (task.match);
+ *   gsm8k  {"question": "...", "answer": "...worked solution...\n#### 72"}: the answer is what follows "####"; a
+ *          model's answer is right when the last number it writes equals it (commas, "$", "%", fractions allowed);
+ *   math   {"problem": "...", "answer": "..."} or {"problem": "...", "solution": "... \boxed{...}"}: the answer is
+ *          the given one or the solution's last \boxed{}; a model's answer (its own \boxed{} if it writes one) is
+ *          right when both are numbers of equal value, or when the two LaTeX texts agree after normalising.
+ * Other keys on a line are ignored (GSM8K and MATH files carry ids, levels, types).
  *
  * The held-out split is a deterministic subset chosen by a hash of the prompt: the distinct prompts with the
  * smallest hashes, about one in TASK_EVAL_EVERY and at most task.eval_size of them (at least one, and never all).
@@ -7,8 +14,10 @@
  * split in file order. The file has no worked solutions, so every solution style writes the direct answer.
  *
  * Everything that would fail later is refused at load time with the file and line: a NUL byte (a line is text; C
- * strings would silently end at it), and a prompt that, rendered by task.prompt_template and tokenized with <bos>,
- * leaves no room for a completion in model.max_seq tokens. */
+ * strings would silently end at it), a text holding a special token of the prompt format, and (jsonl, which
+ * character models train on) a character the character tokenizer does not know or a prompt that, rendered by
+ * task.prompt_template and tokenized with <bos>, leaves no room for a completion in model.max_seq tokens. */
+#include "core/answer.h"
 #include "core/task_impl.h"
 #include "core/tokenizer.h"
 #include <errno.h>
@@ -46,10 +55,17 @@ static int cmp_u64(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
-/* Checks that every byte of s is one the character tokenizer knows (naming the first that is not) and that s
- * holds no special token text, which would break the prompt/completion format. */
-static int check_chars(const char *s, const char *path, long line, const char *key, char *err, size_t errlen) {
-    for (size_t i = 0; s[i]; i++) {
+typedef enum { FORMAT_JSONL, FORMAT_GSM8K, FORMAT_MATH } Format;
+
+static Format format_of(const Task *t) {
+    return t->ops == &TASK_OPS_GSM8K ? FORMAT_GSM8K : t->ops == &TASK_OPS_MATH ? FORMAT_MATH : FORMAT_JSONL;
+}
+
+/* Checks that s holds no special token text, which would break the prompt/completion format, and with `ascii`
+ * that every byte of s is one the character tokenizer knows (naming the first that is not). */
+static int check_chars(const char *s, int ascii, const char *path, long line, const char *key, char *err,
+                       size_t errlen) {
+    for (size_t i = 0; ascii && s[i]; i++) {
         unsigned char c = (unsigned char)s[i];
         if (!strchr(TOKENIZER_DEFAULT_ALPHABET, c)) {
             char d[8];
@@ -70,41 +86,73 @@ static int check_chars(const char *s, const char *path, long line, const char *k
     return 0;
 }
 
+/* The answer of a line in `fmt` as text into out (size n). Returns 0, or -1 with err naming file, line and key. */
+static int line_answer(json_t *root, Format fmt, const char *path, long line, char *out, size_t n, char *err,
+                       size_t errlen) {
+    const char *key = fmt == FORMAT_MATH && !json_object_get(root, "answer") ? "solution" : "answer";
+    json_t *a = json_object_get(root, key);
+    int number_ok = strcmp(key, "solution") != 0;
+    if (!a || !(json_is_string(a) || (number_ok && json_is_number(a)))) {
+        snprintf(err, errlen, "%s:%ld: \"%s\" %s: expected a string%s", path, line, key,
+                 a ? "has the wrong type" : "is missing", number_ok ? " or a number" : "");
+        return -1;
+    }
+    char num[64];
+    const char *as = num;
+    if (json_is_string(a)) as = json_string_value(a);
+    else if (json_is_integer(a)) snprintf(num, sizeof num, "%lld", (long long)json_integer_value(a));
+    else snprintf(num, sizeof num, "%.17g", json_real_value(a));
+    if (fmt == FORMAT_GSM8K && json_is_string(a)) {
+        if (answer_after_hashes(as, out, n) != 0) {
+            snprintf(err, errlen, "%s:%ld: \"answer\" has no final answer after \"####\" (at most %zu bytes): "
+                     "expected a GSM8K solution ending \"#### 72\"", path, line, n - 1);
+            return -1;
+        }
+        return 0;
+    }
+    if (fmt == FORMAT_MATH && !strcmp(key, "solution")) {
+        if (answer_boxed(as, out, n) != 0) {
+            snprintf(err, errlen, "%s:%ld: \"solution\" has no closed \\boxed{...} of at most %zu bytes: expected "
+                     "the final answer boxed (or an \"answer\" key)", path, line, n - 1);
+            return -1;
+        }
+        return 0;
+    }
+    if (strlen(as) >= n) {
+        snprintf(err, errlen, "%s:%ld: \"%s\" is %zu bytes: expected at most %zu", path, line, key, strlen(as), n - 1);
+        return -1;
+    }
+    snprintf(out, n, "%s", as);
+    return 0;
+}
+
 /* Reads one line's object into e. Returns 0, or -1 with err naming file, line and what is wrong. */
-static int parse_line(const char *text, const char *path, long line, Entry *e, char *err, size_t errlen) {
+static int parse_line(const char *text, Format fmt, const char *path, long line, Entry *e, char *err,
+                      size_t errlen) {
     json_error_t je;
     json_t *root = json_loads(text, JSON_REJECT_DUPLICATES, &je);
     if (!root) {
         snprintf(err, errlen, "%s:%ld: malformed JSON at column %d: %s", path, line, je.column, je.text);
         return -1;
     }
+    static const char *const QUESTION_KEY[] = {"prompt", "question", "problem"};
+    const char *qkey = QUESTION_KEY[fmt];
     int rc = -1;
-    json_t *prompt = json_object_get(root, "prompt"), *answer = json_object_get(root, "answer");
+    json_t *prompt = json_object_get(root, qkey);
     if (!json_is_object(root)) {
-        snprintf(err, errlen, "%s:%ld: expected a JSON object {\"prompt\": ..., \"answer\": ...}", path, line);
+        snprintf(err, errlen, "%s:%ld: expected a JSON object {\"%s\": ..., \"%s\": ...}", path, line, qkey,
+                 fmt == FORMAT_MATH ? "solution" : "answer");
     } else if (!json_is_string(prompt)) {
-        snprintf(err, errlen, "%s:%ld: \"prompt\" %s: expected a string", path, line,
+        snprintf(err, errlen, "%s:%ld: \"%s\" %s: expected a string", path, line, qkey,
                  prompt ? "is not a string" : "is missing");
-    } else if (!answer || !(json_is_string(answer) || json_is_number(answer))) {
-        snprintf(err, errlen, "%s:%ld: \"answer\" %s: expected a string or a number", path, line,
-                 answer ? "has the wrong type" : "is missing");
-    } else {
+    } else if (line_answer(root, fmt, path, line, e->answer, sizeof e->answer, err, errlen) == 0) {
         const char *ps = json_string_value(prompt);
-        char num[64];
-        const char *as = num;
-        if (json_is_string(answer)) as = json_string_value(answer);
-        else if (json_is_integer(answer)) snprintf(num, sizeof num, "%lld", (long long)json_integer_value(answer));
-        else snprintf(num, sizeof num, "%.17g", json_real_value(answer));
         if (strlen(ps) >= sizeof e->prompt || ps[0] == '\0') {
-            snprintf(err, errlen, "%s:%ld: \"prompt\" is %zu bytes: expected 1..%zu", path, line, strlen(ps),
+            snprintf(err, errlen, "%s:%ld: \"%s\" is %zu bytes: expected 1..%zu", path, line, qkey, strlen(ps),
                      sizeof e->prompt - 1);
-        } else if (strlen(as) >= sizeof e->answer) {
-            snprintf(err, errlen, "%s:%ld: \"answer\" is %zu bytes: expected at most %zu", path, line, strlen(as),
-                     sizeof e->answer - 1);
-        } else if (check_chars(ps, path, line, "prompt", err, errlen) == 0 &&
-                   check_chars(as, path, line, "answer", err, errlen) == 0) {
+        } else if (check_chars(ps, fmt == FORMAT_JSONL, path, line, qkey, err, errlen) == 0 &&
+                   check_chars(e->answer, fmt == FORMAT_JSONL, path, line, "answer", err, errlen) == 0) {
             snprintf(e->prompt, sizeof e->prompt, "%s", ps);
-            snprintf(e->answer, sizeof e->answer, "%s", as);
             e->hash = hash_prompt(e->prompt);
             rc = 0;
         }
@@ -159,7 +207,7 @@ static int is_blank(const char *s) {
 static int jsonl_init(Task *t, const Config *c, char *err, size_t errlen) {
     const char *path = c->task.path;
     if (!path[0]) {
-        snprintf(err, errlen, "task.path is empty: the jsonl task needs a file of {\"prompt\", \"answer\"} lines");
+        snprintf(err, errlen, "task.path is empty: the %s task needs a file of JSON lines", t->ops->name);
         return -1;
     }
     if (c->task.match != MATCH_EXACT && c->task.match != MATCH_NUMERIC) {
@@ -200,8 +248,10 @@ static int jsonl_init(Task *t, const Config *c, char *err, size_t errlen) {
             d->entries = ne;
             alloc = na;
         }
-        if (parse_line(line, path, lineno, &d->entries[d->n], err, errlen) != 0) goto done;
-        if (check_prompt_length(t, &tok, &d->entries[d->n], c->model.max_seq, path, lineno, err, errlen) != 0)
+        if (parse_line(line, format_of(t), path, lineno, &d->entries[d->n], err, errlen) != 0) goto done;
+        /* the character tokenizer's length; real models' tokenizers are checked by the trainer */
+        if (format_of(t) == FORMAT_JSONL &&
+            check_prompt_length(t, &tok, &d->entries[d->n], c->model.max_seq, path, lineno, err, errlen) != 0)
             goto done;
         d->n++;
     }
@@ -296,7 +346,24 @@ static int parse_number(const char *s, double *v) {
     return 0;
 }
 
+/* math: the model's \boxed{} if it wrote one, else its whole answer; equal as numbers or as normalised LaTeX */
+static int math_check(const Problem *p, const char *answer) {
+    char boxed[TASK_ANSWER_MAX * 2], a[TASK_ANSWER_MAX * 2], b[TASK_ANSWER_MAX * 2];
+    if (answer_boxed(answer, boxed, sizeof boxed) == 0) answer = boxed;
+    double want, got;
+    if (answer_number(p->answer, &want) == 0) return answer_number(answer, &got) == 0 && answer_numbers_equal(got, want);
+    return answer_normalize_latex(answer, a, sizeof a) >= 0 && answer_normalize_latex(p->answer, b, sizeof b) >= 0 &&
+           strcmp(a, b) == 0;
+}
+
 static int jsonl_check(const Task *t, const Problem *p, const char *answer) {
+    Format fmt = format_of(t);
+    if (fmt == FORMAT_MATH) return math_check(p, answer);
+    if (fmt == FORMAT_GSM8K) {
+        double want, got;
+        return answer_number(p->answer, &want) == 0 && answer_last_number(answer, &got) == 0 &&
+               answer_numbers_equal(got, want);
+    }
     if (t->match == MATCH_NUMERIC) {
         double want, got;
         if (parse_number(p->answer, &want) == 0) {
@@ -325,4 +392,28 @@ const TaskOps TASK_OPS_JSONL = {
     .check = jsonl_check,
     .write_solution = jsonl_write,
     .alphabet = TOKENIZER_DEFAULT_ALPHABET_TEXT,
+};
+
+const TaskOps TASK_OPS_GSM8K = {
+    .name = "gsm8k",
+    .init = jsonl_init,
+    .destroy = jsonl_destroy,
+    .size = jsonl_size,
+    .problem = jsonl_problem,
+    .split_of = jsonl_split_of,
+    .check = jsonl_check,
+    .write_solution = jsonl_write,
+    .alphabet = TOKENIZER_DEFAULT_ALPHABET_TEXT, /* the language reward's script: English */
+};
+
+const TaskOps TASK_OPS_MATH = {
+    .name = "math",
+    .init = jsonl_init,
+    .destroy = jsonl_destroy,
+    .size = jsonl_size,
+    .problem = jsonl_problem,
+    .split_of = jsonl_split_of,
+    .check = jsonl_check,
+    .write_solution = jsonl_write,
+    .alphabet = TOKENIZER_DEFAULT_ALPHABET_TEXT, /* the language reward's script: English */
 };

@@ -414,9 +414,95 @@ static void test_jsonl_errors(void **state) {
     expect_jsonl_error("", "distinct prompts");
     expect_jsonl_error("{\"prompt\": \"a\", \"answer\": \"1\"}\n{\"prompt\": \"a\", \"answer\": \"1\"}\n",
                        "1 distinct prompts");
-    char big[600];
-    snprintf(big, sizeof big, "{\"prompt\": \"%0300d\", \"answer\": \"1\"}\n", 7);
-    expect_jsonl_error(big, ":1: \"prompt\" is 300 bytes");
+    char big[1200];
+    snprintf(big, sizeof big, "{\"prompt\": \"%01100d\", \"answer\": \"1\"}\n", 7);
+    expect_jsonl_error(big, ":1: \"prompt\" is 1100 bytes");
+}
+
+static Task *data_task(const char *name, const char *text, char *e, size_t n) {
+    write_file(text);
+    Config c;
+    base_config(&c, name);
+    snprintf(c.task.path, sizeof c.task.path, "%s", tmp_path);
+    c.task.eval_size = 5;
+    Task *t = task_new(&c, e, n);
+    unlink(tmp_path);
+    return t;
+}
+
+/* The problem whose question is q, from either split. */
+static void find_problem(const Task *t, const char *q, Problem *p) {
+    for (int s = 0; s < 2; s++)
+        for (uint64_t i = 0; i < task_size(t, (TaskSplit)s); i++) {
+            task_problem(t, (TaskSplit)s, i, p);
+            if (strcmp(p->question, q) == 0) return;
+        }
+    fail_msg("no problem \"%s\"", q);
+}
+
+/* gsm8k: the answer after "####"; a model's answer is graded by its last number */
+static void test_gsm8k(void **state) {
+    (void)state;
+    const char *text =
+        "{\"question\": \"Tom has 3 boxes of 4 pens. How many pens?\", \"answer\": \"3*4=<<3*4=12>>12\\n#### 12\"}\n"
+        "{\"question\": \"A car costs $12,500 and a bike $250. Together?\", \"answer\": \"#### 12,750\"}\n"
+        "{\"question\": \"Ann reads 2 pages a day for 5 days. Pages?\", \"answer\": \"2*5=10\\n#### 10\", \"id\": 7}\n";
+    Task *t = data_task("gsm8k", text, err, sizeof err);
+    if (!t) fail_msg("%s", err);
+    assert_int_equal(task_size(t, SPLIT_TRAIN) + task_size(t, SPLIT_EVAL), 3);
+    Problem p;
+    find_problem(t, "A car costs $12,500 and a bike $250. Together?", &p);
+    assert_string_equal(p.answer, "12750");
+    assert_int_equal(task_check(t, &p, "12750"), 1);
+    assert_int_equal(task_check(t, &p, " The total is $12,750."), 1);
+    assert_int_equal(task_check(t, &p, "12,500 + 250 = 12,750"), 1);
+    assert_int_equal(task_check(t, &p, "12,750 dollars, not 12,500"), 0); /* the last number counts */
+    assert_int_equal(task_check(t, &p, "twelve thousand"), 0);
+    find_problem(t, "Tom has 3 boxes of 4 pens. How many pens?", &p);
+    assert_string_equal(p.answer, "12");
+    assert_int_equal(task_check(t, &p, "12.0"), 1);
+    assert_int_equal(task_check(t, &p, "13"), 0);
+    task_free(t);
+    /* non-ASCII text is fine for real models' tasks; special tokens are not */
+    t = data_task("gsm8k", "{\"question\": \"caf\\u00e9 costs \\u20ac3\", \"answer\": \"#### 3\"}\n"
+                           "{\"question\": \"b\", \"answer\": \"#### 4\"}\n", err, sizeof err);
+    if (!t) fail_msg("%s", err);
+    task_free(t);
+    assert_null(data_task("gsm8k", "{\"question\": \"a\", \"answer\": \"no final line\"}\n", err, sizeof err));
+    assert_non_null(strstr(err, ":1: \"answer\" has no final answer after \"####\""));
+    assert_null(data_task("gsm8k", "{\"prompt\": \"a\", \"answer\": \"#### 1\"}\n", err, sizeof err));
+    assert_non_null(strstr(err, ":1: \"question\" is missing"));
+    assert_null(data_task("gsm8k", "{\"question\": \"a<answer>\", \"answer\": \"#### 1\"}\n", err, sizeof err));
+    assert_non_null(strstr(err, "contains <answer>"));
+}
+
+/* math: the given answer or the solution's last \boxed{}; numbers by value, other answers as normalised LaTeX */
+static void test_math(void **state) {
+    (void)state;
+    const char *text =
+        "{\"problem\": \"Compute 1/2 + 1/4.\", \"solution\": \"We get $\\\\boxed{\\\\frac{3}{4}}$.\", \"level\": \"Level 1\"}\n"
+        "{\"problem\": \"Solve x^2=4 for x>0.\", \"answer\": 2}\n"
+        "{\"problem\": \"Give the interval.\", \"answer\": \"\\\\left(0, \\\\dfrac{1}{2}\\\\right]\"}\n";
+    Task *t = data_task("math", text, err, sizeof err);
+    if (!t) fail_msg("%s", err);
+    Problem p;
+    find_problem(t, "Compute 1/2 + 1/4.", &p);
+    assert_string_equal(p.answer, "\\frac{3}{4}");
+    assert_int_equal(task_check(t, &p, "0.75"), 1);
+    assert_int_equal(task_check(t, &p, "so \\boxed{3/4}"), 1);
+    assert_int_equal(task_check(t, &p, "\\boxed{\\dfrac{3}{4}}"), 1);
+    assert_int_equal(task_check(t, &p, "\\boxed{0.7}"), 0);
+    find_problem(t, "Solve x^2=4 for x>0.", &p);
+    assert_int_equal(task_check(t, &p, "$2$"), 1);
+    assert_int_equal(task_check(t, &p, "x = 2"), 0); /* not just a number, and not the same text */
+    find_problem(t, "Give the interval.", &p);
+    assert_int_equal(task_check(t, &p, "\\boxed{(0,\\frac{1}{2}]}"), 1);
+    assert_int_equal(task_check(t, &p, "(0, 1/2)"), 0);
+    task_free(t);
+    assert_null(data_task("math", "{\"problem\": \"a\", \"solution\": \"no box\"}\n", err, sizeof err));
+    assert_non_null(strstr(err, ":1: \"solution\" has no closed \\boxed{"));
+    assert_null(data_task("math", "{\"problem\": \"a\", \"solution\": 3}\n", err, sizeof err));
+    assert_non_null(strstr(err, ":1: \"solution\" has the wrong type: expected a string"));
 }
 
 /* A NUL byte never truncates or hides a line: after the object, inside it, or alone on a line. */
@@ -563,7 +649,7 @@ static void test_prompt(void **state) {
     assert_non_null(t);
     Problem p;
     task_problem(t, SPLIT_TRAIN, 0, &p);
-    char buf[512], want[512];
+    char buf[2048], want[2048];
     snprintf(want, sizeof want, "%s<think>", p.question);
     assert_int_equal(task_format_prompt(t, &p, buf, sizeof buf), (int)strlen(want));
     assert_string_equal(buf, want);
@@ -725,6 +811,8 @@ int main(void) {
         cmocka_unit_test(test_letters),            cmocka_unit_test(test_jsonl_errors),
         cmocka_unit_test(test_jsonl),
         cmocka_unit_test(test_jsonl_nul),
+        cmocka_unit_test(test_gsm8k),
+        cmocka_unit_test(test_math),
         cmocka_unit_test(test_jsonl_prompt_too_long),              cmocka_unit_test(test_prompt),
         cmocka_unit_test(test_styles_add),         cmocka_unit_test(test_styles_mul),
         cmocka_unit_test(test_styles_countdown),   cmocka_unit_test(test_styles_letters),
