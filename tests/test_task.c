@@ -476,6 +476,30 @@ static void test_gsm8k(void **state) {
     assert_non_null(strstr(err, "contains <answer>"));
 }
 
+/* The shipped GSM8K-style problems load, hold out about a tenth, and every answer grades its own value right. */
+static void test_gsm8k_shipped(void **state) {
+    (void)state;
+    Config c;
+    base_config(&c, "gsm8k");
+    snprintf(c.task.path, sizeof c.task.path, "%s/assets/gsm8k-style/problems.jsonl", GRPO_SOURCE_DIR);
+    c.task.eval_size = 200;
+    Task *t = task_new(&c, err, sizeof err);
+    if (!t) fail_msg("%s", err);
+    uint64_t tr = task_size(t, SPLIT_TRAIN), ev = task_size(t, SPLIT_EVAL);
+    assert_int_equal(tr + ev, 400);
+    assert_true(ev >= 30 && ev <= 50);
+    for (int s = 0; s < 2; s++)
+        for (uint64_t i = 0; i < task_size(t, (TaskSplit)s); i++) {
+            Problem p;
+            task_problem(t, (TaskSplit)s, i, &p);
+            char said[160];
+            snprintf(said, sizeof said, "So the answer is %s.", p.answer);
+            assert_int_equal(task_check(t, &p, said), 1);
+            assert_int_equal(task_split_of(t, &p), s);
+        }
+    task_free(t);
+}
+
 /* math: the given answer or the solution's last \boxed{}; numbers by value, other answers as normalised LaTeX */
 static void test_math(void **state) {
     (void)state;
@@ -812,6 +836,7 @@ int main(void) {
         cmocka_unit_test(test_jsonl),
         cmocka_unit_test(test_jsonl_nul),
         cmocka_unit_test(test_gsm8k),
+        cmocka_unit_test(test_gsm8k_shipped),
         cmocka_unit_test(test_math),
         cmocka_unit_test(test_jsonl_prompt_too_long),              cmocka_unit_test(test_prompt),
         cmocka_unit_test(test_styles_add),         cmocka_unit_test(test_styles_mul),
