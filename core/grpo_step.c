@@ -1,5 +1,10 @@
 /* grpo_step.c - one GRPO step's compute (grpo_step.h): generation, reference log-probs in chunks through the
- * shared inference workspace, and the policy update in micro-batches that fit the activation budget. */
+ * shared inference workspace, and the policy update in micro-batches that fit the activation budget.
+ *
+ * Rows are taken longest first, and each chunk (reference) or micro-batch (update) is padded only to its own
+ * longest row: completions of one batch range from a few tokens to max_new_tokens, and padding every row to the
+ * batch's longest would spend most of the forward and backward on padding. Inside the update every per-row and
+ * per-token array is in that sorted order; only the inputs are read through the permutation. */
 #include "core/grpo_step.h"
 #include <assert.h>
 #include <stdio.h>
@@ -17,7 +22,14 @@ struct GrpoStep {
     /* (B_cap, T_cap) each: per position of the full sequences, then per completion token (row stride N) */
     float *lp_full, *ent_full, *dlp_full;
     float *logp, *logp_old, *ref_logp, *entropy, *mask, *dlogp;
+    int *tok;                 /* (B_cap, T_cap): a chunk's rows gathered, each padded to the chunk's longest */
+    int *order, *pl, *gl;     /* (B_cap): rows longest first; their prompt and completion lengths in that order */
+    float *adv;               /* (B_cap): advantages in that order */
 };
+
+/* A micro-batch is closed early, at a row no more than half as long as its first, once it holds this many
+ * tokens: below that the matrix products run short of rows. */
+#define MB_MIN_TOKENS 512
 
 #define STEP_ARRAYS 9
 
@@ -50,11 +62,22 @@ static void free_arrays(GrpoStep *s) {
     }
 }
 
+static void free_rows(GrpoStep *s) {
+    free(s->tok);
+    free(s->order);
+    free(s->pl);
+    free(s->gl);
+    free(s->adv);
+    s->tok = s->order = s->pl = s->gl = NULL;
+    s->adv = NULL;
+}
+
 void grpo_step_free(GrpoStep *s) {
     if (!s) return;
     sampler_free(s->sampler);
     model_acts_free(s->acts);
     free_arrays(s);
+    free_rows(s);
     free(s);
 }
 
@@ -73,7 +96,8 @@ static size_t acts_tokens_for(const ModelConfig *cfg, size_t budget, int B, int 
 void grpo_step_bytes(const ModelConfig *cfg, size_t act_budget, int B, int T, GrpoStepBytes *out) {
     out->kv_cache = sampler_bytes(cfg, B, T);
     out->activations = model_acts_bytes(cfg, acts_tokens_for(cfg, act_budget, B, T), 1);
-    out->buffers = STEP_ARRAYS * (size_t)B * T * sizeof(float) + sizeof(GrpoStep);
+    out->buffers = STEP_ARRAYS * (size_t)B * T * sizeof(float) + (size_t)B * T * sizeof(int) +
+                   (size_t)B * (3 * sizeof(int) + sizeof(float)) + sizeof(GrpoStep);
 }
 
 int grpo_step_reserve(GrpoStep *s, int B, int T, char *err, size_t errlen) {
@@ -97,12 +121,19 @@ int grpo_step_reserve(GrpoStep *s, int B, int T, char *err, size_t errlen) {
     array_slots(s, a);
     int ok = 1;
     for (int i = 0; i < STEP_ARRAYS; i++) ok &= (fresh[i] = calloc((size_t)nB * nT, sizeof(float))) != NULL;
+    int *tok = calloc((size_t)nB * nT, sizeof(int)), *order = calloc(nB, sizeof(int));
+    int *pl = calloc(nB, sizeof(int)), *gl = calloc(nB, sizeof(int));
+    float *adv = calloc(nB, sizeof(float));
+    ok &= tok && order && pl && gl && adv;
     if (!ok) {
         for (int i = 0; i < STEP_ARRAYS; i++) free(fresh[i]);
+        free(tok), free(order), free(pl), free(gl), free(adv);
         goto oom;
     }
     free_arrays(s);
+    free_rows(s);
     for (int i = 0; i < STEP_ARRAYS; i++) *a[i] = fresh[i];
+    s->tok = tok, s->order = order, s->pl = pl, s->gl = gl, s->adv = adv;
     s->B_cap = nB;
     s->T_cap = nT;
     return 0;
@@ -138,26 +169,70 @@ static double cpu_now(void) {
     return t.tv_sec + t.tv_nsec * 1e-9;
 }
 
-/* dst row b (N completion tokens) = src (rows of T-1 positions) from the position that predicts the first
- * completion token, zero beyond the completion */
-static void gather(float *dst, const float *src, const int *plens, const int *glens, int nb, int T, int N) {
-    for (int b = 0; b < nb; b++)
-        for (int j = 0; j < N; j++)
-            dst[(size_t)b * N + j] = j < glens[b] ? src[(size_t)b * (T - 1) + plens[b] + j - 1] : 0.0f;
+/* dst row i (N completion tokens) = the completion's log-probs (or entropies) of sorted row r0 + i, from src
+ * (rows of Tm - 1 positions, in sorted order from r0, or with batch_order in the batch's own order), starting at
+ * the position that predicts the first completion token; zero beyond the completion. */
+static void gather_rows(const GrpoStep *s, float *dst, const float *src, int batch_order, int r0, int nb, int Tm,
+                        int N) {
+    for (int i = 0; i < nb; i++) {
+        const float *row = src + (size_t)(batch_order ? s->order[r0 + i] : i) * (Tm - 1) + s->pl[r0 + i] - 1;
+        for (int j = 0; j < N; j++) dst[(size_t)i * N + j] = j < s->gl[r0 + i] ? row[j] : 0.0f;
+    }
 }
 
-/* the reference model's log-probs of the completions, in chunks of whole sequences through the workspace */
-static void reference_logprobs(GrpoStep *s, const Model *ref, const int *seq, const int *plens, const int *glens,
-                               int B, int T, int N) {
+static int longer_first(const void *x, const void *y) {
+    const int *a = x, *b = y; /* (length, row) pairs; equal lengths keep row order */
+    return a[0] != b[0] ? (a[0] < b[0]) - (a[0] > b[0]) : (a[1] > b[1]) - (a[1] < b[1]);
+}
+
+/* s->order: the B rows longest first, with their lengths and advantages in that order (s->pl, s->gl, s->adv). */
+static void sort_rows(GrpoStep *s, const int *plens, const int *glens, const float *adv, int B) {
+    int *pairs = s->tok; /* scratch: (length, row) pairs, 2B <= B_cap * T_cap ints */
+    for (int b = 0; b < B; b++) {
+        pairs[2 * b] = plens[b] + glens[b];
+        pairs[2 * b + 1] = b;
+    }
+    qsort(pairs, B, 2 * sizeof(int), longer_first);
+    for (int i = 0; i < B; i++) {
+        int b = pairs[2 * i + 1];
+        s->order[i] = b;
+        s->pl[i] = plens[b];
+        s->gl[i] = glens[b];
+        s->adv[i] = adv[b];
+    }
+}
+
+/* The chunk of sorted rows starting at r0 that fits `cap` tokens, each padded to the first's length: returns its
+ * row count and sets *Tm (at least 2). With split, it also ends before a row no more than half as long as the
+ * first, once it holds MB_MIN_TOKENS tokens. */
+static int chunk_rows(const GrpoStep *s, int r0, int B, size_t cap, int split, int *Tm) {
+    int T0 = s->pl[r0] + s->gl[r0];
+    if (T0 < 2) T0 = 2;
+    int n = 1;
+    while (r0 + n < B && (size_t)(n + 1) * T0 <= cap) {
+        int len = s->pl[r0 + n] + s->gl[r0 + n];
+        if (split && 2 * len <= T0 && (size_t)n * T0 >= MB_MIN_TOKENS) break;
+        n++;
+    }
+    *Tm = T0;
+    return n;
+}
+
+/* The chunk's rows of seq (stride T) into s->tok as (n, Tm): every row is at most Tm long and right-padded. */
+static const int *gather_tokens(GrpoStep *s, const int *seq, int T, int r0, int n, int Tm) {
+    for (int i = 0; i < n; i++) memcpy(s->tok + (size_t)i * Tm, seq + (size_t)s->order[r0 + i] * T, sizeof(int) * Tm);
+    return s->tok;
+}
+
+/* the reference model's log-probs of the completions, in chunks through the workspace */
+static void reference_logprobs(GrpoStep *s, const Model *ref, const int *seq, int B, int T, int N) {
     ModelActs *w = sampler_workspace(s->sampler);
-    int per = (int)(model_acts_capacity(w) / (size_t)T);
-    assert(per >= 1);
-    for (int b0 = 0; b0 < B; b0 += per) {
-        int nb = B - b0 < per ? B - b0 : per;
-        const int *tok = seq + (size_t)b0 * T;
-        model_forward(ref, w, tok, nb, T);
-        model_token_logprobs(w, tok, nb, T, s->lp_full, NULL);
-        gather(s->ref_logp + (size_t)b0 * N, s->lp_full, plens + b0, glens + b0, nb, T, N);
+    for (int r0 = 0, n, Tm; r0 < B; r0 += n) {
+        n = chunk_rows(s, r0, B, model_acts_capacity(w), 0, &Tm);
+        const int *tok = gather_tokens(s, seq, T, r0, n, Tm);
+        model_forward(ref, w, tok, n, Tm);
+        model_token_logprobs(w, tok, n, Tm, s->lp_full, NULL);
+        gather_rows(s, s->ref_logp + (size_t)r0 * N, s->lp_full, 0, r0, n, Tm, N);
     }
 }
 
@@ -167,28 +242,32 @@ void grpo_step_update(GrpoStep *s, Model *policy, const Model *ref, AdamW *opt, 
     const int N = p->loss.max_new_tokens;
     assert(B >= 1 && B <= s->B_cap && T >= 2 && T <= s->T_cap && N >= 1 && N <= s->T_cap);
     memset(st, 0, sizeof *st);
+    sort_rows(s, plens, glens, adv, B);
     double tokens = 0, all_tokens = 0; /* in the loss; generated */
-    for (int b = 0; b < B; b++) {
+    for (int i = 0; i < B; i++) {
+        int b = s->order[i];
         assert(glens[b] <= N && plens[b] >= 1 && plens[b] + glens[b] <= T);
         int in_loss = !p->row_mask || p->row_mask[b] != 0.0f;
-        const float *keep = p->token_mask ? p->token_mask + (size_t)b * N : NULL;
+        const float *keep = p->token_mask ? p->token_mask + (size_t)b * N : NULL; /* the caller's row b */
         for (int j = 0; j < N; j++) {
             int m = in_loss && j < glens[b] && (!keep || keep[j] != 0.0f);
-            s->mask[(size_t)b * N + j] = m ? 1.0f : 0.0f;
+            s->mask[(size_t)i * N + j] = m ? 1.0f : 0.0f;
             tokens += m;
         }
         all_tokens += glens[b];
     }
     const int use_ref = p->loss.beta != 0.0f;
     double w0 = wall_now(), c0 = cpu_now();
-    if (use_ref) reference_logprobs(s, ref, seq, plens, glens, B, T, N);
+    if (use_ref) reference_logprobs(s, ref, seq, B, T, N);
     st->t_ref = wall_now() - w0;
     st->c_ref = cpu_now() - c0;
 
-    /* micro-batches of whole sequences, as even as the capacity allows */
-    int per = (int)(s->acts_tokens / (size_t)T), n_mb = (B + per - 1) / per;
-    per = (B + n_mb - 1) / n_mb;
+    /* micro-batches of whole sequences: when the whole batch is one, it may run on the forward that generation
+     * recorded, in the batch's own order */
+    int n_mb = 0, Tm;
+    for (int r0 = 0, n; r0 < B; r0 += n, n_mb++) n = chunk_rows(s, r0, B, s->acts_tokens, 1, &Tm);
     st->micro_batches = n_mb;
+    const int whole = n_mb == 1 && (size_t)B * T <= s->acts_tokens;
     GrpoLossParams lp = p->loss;
     lp.batch_sequences = B;
     lp.batch_tokens = tokens;
@@ -196,28 +275,31 @@ void grpo_step_update(GrpoStep *s, Model *policy, const Model *ref, AdamW *opt, 
     long n_seqs = 0;
     for (int it = 0; it < p->iterations; it++) {
         model_zero_grad(policy);
-        for (int b0 = 0; b0 < B; b0 += per) {
-            int nb = B - b0 < per ? B - b0 : per;
-            const int *tok = seq + (size_t)b0 * T;
-            const int *pl = plens + b0, *gl = glens + b0;
-            size_t o = (size_t)b0 * N;
+        for (int r0 = 0, nb; r0 < B; r0 += nb) {
+            nb = chunk_rows(s, r0, B, s->acts_tokens, 1, &Tm);
+            const int *pl = s->pl + r0, *gl = s->gl + r0;
+            size_t o = (size_t)r0 * N;
             double w = wall_now(), c = cpu_now();
-            /* the first update's forward of a whole batch may have been recorded by generation (same weights) */
-            if (it > 0 || n_mb > 1 || model_forward_recorded(policy, s->acts, tok, nb, T) != 0)
-                model_forward(policy, s->acts, tok, nb, T);
-            else
+            const int *tok;
+            if (whole && it == 0 && model_forward_recorded(policy, s->acts, seq, B, T) == 0) {
+                /* recorded in the batch's order: lay the rows out sorted with the log-probs below */
+                tok = seq, Tm = T;
                 st->recorded = 1;
-            model_token_logprobs(s->acts, tok, nb, T, s->lp_full, it == 0 ? s->ent_full : NULL);
-            gather(s->logp + o, s->lp_full, pl, gl, nb, T, N);
+            } else {
+                tok = gather_tokens(s, seq, T, r0, nb, Tm);
+                model_forward(policy, s->acts, tok, nb, Tm);
+            }
+            model_token_logprobs(s->acts, tok, nb, Tm, s->lp_full, it == 0 ? s->ent_full : NULL);
+            gather_rows(s, s->logp + o, s->lp_full, tok == seq, r0, nb, Tm, N);
             if (it == 0) { /* the old policy is this one: ratios of 1, detached */
                 memcpy(s->logp_old + o, s->logp + o, sizeof(float) * nb * N);
-                gather(s->entropy + o, s->ent_full, pl, gl, nb, T, N);
+                gather_rows(s, s->entropy + o, s->ent_full, tok == seq, r0, nb, Tm, N);
                 for (int b = 0; b < nb; b++) /* over every generated token, in the loss or not */
                     for (int j = 0; j < gl[b]; j++) ent_sum += s->entropy[o + (size_t)b * N + j];
             }
             GrpoLossStats part;
             double loss = grpo_loss(s->dlogp + o, &part, s->logp + o, s->logp_old + o,
-                                    use_ref ? s->ref_logp + o : NULL, adv + b0, s->mask + o, nb, N, &lp);
+                                    use_ref ? s->ref_logp + o : NULL, s->adv + r0, s->mask + o, nb, N, &lp);
             if (it == p->iterations - 1) st->loss += loss;
             st->policy_loss += part.policy_loss;
             st->kl += part.kl;
@@ -231,15 +313,17 @@ void grpo_step_update(GrpoStep *s, Model *policy, const Model *ref, AdamW *opt, 
                 seq_sum += part.seq_ratio_sum;
                 n_seqs += part.n_seqs;
             }
-            memset(s->dlp_full, 0, sizeof(float) * nb * (T - 1));
-            for (int b = 0; b < nb; b++)
-                for (int j = 0; j < gl[b]; j++)
-                    s->dlp_full[(size_t)b * (T - 1) + pl[b] + j - 1] = s->dlogp[o + (size_t)b * N + j];
+            memset(s->dlp_full, 0, sizeof(float) * nb * (Tm - 1));
+            for (int i = 0; i < nb; i++) {
+                int row = tok == seq ? s->order[r0 + i] : i; /* the recorded layout keeps the batch's order */
+                for (int j = 0; j < gl[i]; j++)
+                    s->dlp_full[(size_t)row * (Tm - 1) + pl[i] + j - 1] = s->dlogp[o + (size_t)i * N + j];
+            }
             st->t_fwd += wall_now() - w;
             st->c_fwd += cpu_now() - c;
             w = wall_now(), c = cpu_now();
-            model_logprob_backward(s->acts, tok, s->dlp_full, nb, T);
-            model_backward(policy, s->acts, tok, nb, T);
+            model_logprob_backward(s->acts, tok, s->dlp_full, nb, Tm);
+            model_backward(policy, s->acts, tok, nb, Tm);
             st->t_bwd += wall_now() - w;
             st->c_bwd += cpu_now() - c;
         }

@@ -4,9 +4,11 @@
  * Memory follows the work in hand. grpo_step_reserve sizes the KV cache and the step's buffers for the batch in
  * force (B sequences of up to T tokens) and grows them when a live change asks for more; the compute itself never
  * allocates. The policy update runs in micro-batches whose training activations fit a byte budget, accumulating
- * gradients, so the update equals one whole-batch update (grpo.h: batch_sequences / batch_tokens). When the whole
- * batch fits the budget, generation also records the policy's activations over the sampled sequences, and the
- * first update skips its forward (model.h: model_kv_record). The sampler, the reference forward and an evaluator
+ * gradients, so the update equals one whole-batch update (grpo.h: batch_sequences / batch_tokens). Rows go into
+ * micro-batches (and reference chunks) longest first, each padded only to its own longest row, and a batch of
+ * long and short rows is split where the rows become half as long even when it would fit whole. When the whole
+ * batch fits the budget, generation also records the policy's activations over the sampled sequences, and an
+ * update that runs as one micro-batch skips its first forward (model.h: model_kv_record). The sampler, the reference forward and an evaluator
  * (grpo_step_sampler) share one KV cache and one inference workspace: they all run on the calling thread, one after
  * another. */
 #ifndef GRPO_GRPO_STEP_H

@@ -388,6 +388,83 @@ static void test_generation_entropies_are_the_update_entropies(void **state) {
     model_free(&ref);
 }
 
+/* A batch of long and short rows is split by length (each micro-batch padded to its own longest row) even when it
+ * would fit whole, and the update equals the direct whole-batch computation: one forward of every row padded to
+ * the batch's longest, grpo_loss over the batch, one backward. */
+enum { LB = 48, LT = 32, LN = 25 };
+static void test_length_split_equals_direct(void **state) {
+    (void)state;
+    static int seq[LB * LT], pl[LB], gl[LB];
+    static float ad[LB];
+    for (int b = 0; b < LB; b++) {
+        pl[b] = b % 2 ? 5 : 4;
+        gl[b] = b % 2 ? LN : 4; /* 30 or 8 tokens */
+        ad[b] = sinf(1.7f * b + 0.3f);
+        for (int t = 0; t < LT; t++) seq[b * LT + t] = t < pl[b] + gl[b] ? (b * 5 + t * 3 + 2) % V : 0;
+    }
+    GrpoUpdateParams up = UP;
+    up.loss.max_new_tokens = LN;
+    Model pd, pe, ref;
+    models(&pd, &ref);
+    assert_int_equal(model_init(&pe, &MC, 3), 0);
+    model_copy_params(&pe, &pd);
+
+    /* direct */
+    static float lp_full[LB * (LT - 1)], logp[LB * LN], refl[LB * LN], mask[LB * LN], dl[LB * LN];
+    static float dlp[LB * (LT - 1)];
+    ModelActs *a = model_acts_new(&MC, (size_t)LB * LT), *w = model_acts_new_inference(&MC, (size_t)LB * LT);
+    assert_non_null(a);
+    assert_non_null(w);
+    model_forward(&ref, w, seq, LB, LT);
+    model_token_logprobs(w, seq, LB, LT, lp_full, NULL);
+    for (int b = 0; b < LB; b++)
+        for (int j = 0; j < LN; j++) refl[b * LN + j] = j < gl[b] ? lp_full[b * (LT - 1) + pl[b] + j - 1] : 0.0f;
+    model_zero_grad(&pd);
+    model_forward(&pd, a, seq, LB, LT);
+    model_token_logprobs(a, seq, LB, LT, lp_full, NULL);
+    for (int b = 0; b < LB; b++)
+        for (int j = 0; j < LN; j++) {
+            mask[b * LN + j] = j < gl[b];
+            logp[b * LN + j] = j < gl[b] ? lp_full[b * (LT - 1) + pl[b] + j - 1] : 0.0f;
+        }
+    double loss = grpo_loss(dl, NULL, logp, logp, refl, ad, mask, LB, LN, &up.loss);
+    memset(dlp, 0, sizeof dlp);
+    for (int b = 0; b < LB; b++)
+        for (int j = 0; j < gl[b]; j++) dlp[b * (LT - 1) + pl[b] + j - 1] = dl[b * LN + j];
+    model_logprob_backward(a, seq, dlp, LB, LT);
+    model_backward(&pd, a, seq, LB, LT);
+
+    for (int small = 0; small < 2; small++) {
+        AdamW opt;
+        assert_int_equal(adamw_init(&opt, pe.n_params), 0);
+        char err[256];
+        size_t budget = model_acts_bytes(&MC, small ? 100 : (size_t)LB * LT, 1) + model_acts_token_bytes(&MC, 1) / 2;
+        GrpoStep *s = grpo_step_new(&MC, budget);
+        assert_int_equal(grpo_step_reserve(s, LB, LT, err, sizeof err), 0);
+        GrpoUpdateStats st;
+        grpo_step_update(s, &pe, &ref, &opt, seq, pl, gl, ad, LB, LT, &up, &st);
+        /* whole: the 24 rows of 30 tokens (720 >= 512), then the 24 of 8; small (100 tokens): 3 rows of 30 at a
+         * time, then 12 of 8 */
+        assert_int_equal(st.micro_batches, small ? 8 + 2 : 2);
+        double num = 0, den = 0;
+        for (size_t i = 0; i < pd.n_params; i++) {
+            double d = (double)pd.grads_mem[i] - pe.grads_mem[i];
+            num += d * d;
+            den += (double)pd.grads_mem[i] * pd.grads_mem[i];
+        }
+        assert_true(den > 0);
+        assert_true(sqrt(num / den) < 1e-5);
+        assert_float_equal(st.loss, loss, 1e-5 * fabs(loss) + 1e-9);
+        grpo_step_free(s);
+        adamw_free(&opt);
+    }
+    model_acts_free(a);
+    model_acts_free(w);
+    model_free(&pd);
+    model_free(&pe);
+    model_free(&ref);
+}
+
 int main(void) {
     kernels_set_threads(2);
     const struct CMUnitTest tests[] = {
@@ -398,6 +475,7 @@ int main(void) {
         cmocka_unit_test(test_generation_entropies_are_the_update_entropies),
         cmocka_unit_test(test_records_only_what_fits),
         cmocka_unit_test(test_reserve_grows),
+        cmocka_unit_test(test_length_split_equals_direct),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
