@@ -1,8 +1,8 @@
 /* test_trainer.c - the GRPO step loop: steering from another thread (pause, single step, set, stop), no allocation
  * inside a training step, the loss variants' switches reach the step (overlong shaping, masking of truncated
  * completions, batch-scaled advantages, dynamic sampling within its cap, entropy masking, reference refresh), a
- * resumed run that continues exactly where an uninterrupted one goes, and a
- * run whose last checkpoint cannot be written ends failed. */
+ * resumed run that continues exactly where an uninterrupted one goes, and a run whose last checkpoint cannot be
+ * written ends failed. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
