@@ -752,7 +752,12 @@ static int grpo_step(Trainer *t) {
         if (round > 0) {
             int w = draw_prompts(t, drawn, n);
             if (w < 0) return -1;
-            if (w > W) break; /* nothing of this round is kept */
+            if (w > W) { /* nothing of this round is kept; the next step's width holds the prompt */
+                pthread_mutex_lock(&t->mu);
+                if (w > t->prompt_width) t->prompt_width = w;
+                pthread_mutex_unlock(&t->mu);
+                break;
+            }
         }
         if (generate_round(t, round, drawn, n, N, step) != 0) return 1;
         for (int p = drawn; p < drawn + n; p++) {
