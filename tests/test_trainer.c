@@ -576,18 +576,23 @@ static void test_live_change_too_large_is_refused(void **state) {
 /* The estimate is what trainer_new really asks for (within 5%): a buffer added without it would show here. */
 static void test_estimate_matches_allocation(void **state) {
     (void)state;
-    Config c;
-    char err[512];
-    small_config(&c, "estimate");
-    MemoryEstimate e;
-    assert_int_equal(trainer_memory_estimate(&c, &e, err, sizeof err), 0);
-    size_t before = __atomic_load_n(&g_bytes, __ATOMIC_RELAXED);
-    Trainer *t = trainer_new(&c, NULL, err, sizeof err);
-    if (!t) fail_msg("%s", err);
-    double asked = (double)(__atomic_load_n(&g_bytes, __ATOMIC_RELAXED) - before);
-    double est = (double)memory_estimate_total(&e);
-    trainer_free(t);
-    if (fabs(est - asked) > 0.05 * asked) fail_msg("estimate %.0f bytes, trainer_new asked for %.0f", est, asked);
+    for (int dynamic = 0; dynamic < 2; dynamic++) { /* dynamic sampling: rollout buffers for max_draw_factor x P */
+        Config c;
+        char err[512];
+        small_config(&c, "estimate");
+        c.grpo.dynamic_sampling = dynamic;
+        c.grpo.max_draw_factor = 8;
+        MemoryEstimate e;
+        assert_int_equal(trainer_memory_estimate(&c, &e, err, sizeof err), 0);
+        size_t before = __atomic_load_n(&g_bytes, __ATOMIC_RELAXED);
+        Trainer *t = trainer_new(&c, NULL, err, sizeof err);
+        if (!t) fail_msg("%s", err);
+        double asked = (double)(__atomic_load_n(&g_bytes, __ATOMIC_RELAXED) - before);
+        double est = (double)memory_estimate_total(&e);
+        trainer_free(t);
+        if (fabs(est - asked) > 0.05 * asked)
+            fail_msg("dynamic %d: estimate %.0f bytes, trainer_new asked for %.0f", dynamic, est, asked);
+    }
 }
 
 #endif
