@@ -437,6 +437,11 @@ void config_defaults(Config *c) {
     c->grpo.mask_truncated = 0;
     c->grpo.overlong_buffer = 0;
     c->grpo.overlong_penalty = 1.0f;
+    c->grpo.dynamic_sampling = 0;
+    c->grpo.max_draw_factor = 3;
+    c->grpo.entropy_top_fraction = 1.0f;
+    c->grpo.ref_refresh_every = 0;
+    c->grpo.ref_mix = 1.0f;
 
     c->sampling.temperature = 1.0f;
     c->sampling.top_p = 1.0f;

@@ -43,6 +43,11 @@ typedef struct {
         int mask_truncated;  /* 1: completions cut at max_new_tokens are left out of the loss */
         int overlong_buffer; /* tokens before max_new_tokens over which the overlong penalty ramps; 0 = off */
         float overlong_penalty; /* the reward taken from a completion that reaches max_new_tokens */
+        int dynamic_sampling; /* 1: groups whose rewards are all equal are dropped and more prompts drawn (DAPO) */
+        int max_draw_factor;  /* dynamic sampling draws at most max_draw_factor * prompts_per_step prompts a step */
+        float entropy_top_fraction; /* only this highest-entropy share of loss tokens is learned from; 1 = all */
+        int ref_refresh_every; /* every N steps the reference moves towards the policy; 0 = never */
+        float ref_mix;        /* at a refresh: reference = ref_mix * policy + (1 - ref_mix) * reference */
     } grpo;
     struct { float temperature, top_p; int top_k, max_new_tokens; } sampling;
     struct {

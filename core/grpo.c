@@ -39,6 +39,52 @@ float grpo_overlong_reward(int len, int max_new_tokens, int buffer, float penalt
     return over > 0 ? (float)(-(double)penalty * over / buffer) : 0.0f;
 }
 
+int grpo_group_uniform(const float *rewards, int G) {
+    for (int g = 1; g < G; g++)
+        if (rewards[g] != rewards[0]) return 0;
+    return 1;
+}
+
+/* The k-th largest (k >= 1) of a[0..n-1], reordering a (Hoare's selection; expected linear time). */
+static float kth_largest(float *a, long n, long k) {
+    long lo = 0, hi = n - 1, want = k - 1; /* in descending order */
+    while (lo < hi) {
+        float pivot = a[lo + (hi - lo) / 2];
+        long i = lo, j = hi;
+        while (i <= j) {
+            while (a[i] > pivot) i++;
+            while (a[j] < pivot) j--;
+            if (i <= j) {
+                float x = a[i]; a[i] = a[j]; a[j] = x;
+                i++; j--;
+            }
+        }
+        if (want <= j) hi = j;
+        else if (want >= i) lo = i;
+        else break;
+    }
+    return a[want];
+}
+
+long grpo_entropy_mask(float *keep, const float *entropy, const float *valid, long n, float fraction,
+                       float *scratch) {
+    long count = 0;
+    for (long i = 0; i < n; i++)
+        if (valid[i] != 0.0f) scratch[count++] = entropy[i];
+    float threshold = -INFINITY;
+    if (fraction < 1.0f && count > 0) {
+        long k = (long)ceil((double)fraction * count);
+        if (k < 1) k = 1;
+        threshold = kth_largest(scratch, count, k);
+    }
+    long kept = 0;
+    for (long i = 0; i < n; i++) {
+        keep[i] = valid[i] != 0.0f && entropy[i] >= threshold ? 1.0f : 0.0f;
+        kept += keep[i] != 0.0f;
+    }
+    return kept;
+}
+
 /* The weight each completion token of row b carries in the aggregate (0 for an empty row). */
 static double token_weight(int aggregation, int B, double row_tokens, double all_tokens, int max_new_tokens) {
     switch (aggregation) {

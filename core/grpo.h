@@ -15,6 +15,17 @@ void grpo_advantages(float *adv, const float *rewards, int P, int G, int scaling
  * 0 before (and always when buffer is 0); -penalty at len = max_new_tokens. */
 float grpo_overlong_reward(int len, int max_new_tokens, int buffer, float penalty);
 
+/* 1 when the G rewards of a group are all equal: its advantages are all 0 and it teaches the policy nothing, so
+ * DAPO's dynamic sampling drops it (grpo.dynamic_sampling). */
+int grpo_group_uniform(const float *rewards, int G);
+
+/* Entropy-masked updates ("beyond the 80/20 rule": only the high-entropy minority of tokens is learned from).
+ * Among the n tokens with valid[i] != 0, keeps the ceil(fraction * count) of highest entropy: keep[i] = 1 for
+ * them and 0 for every other token (ties at the threshold are all kept). fraction >= 1 keeps every valid token.
+ * The threshold is the batch's, decided before the update, so micro-batches see the same mask as one batch.
+ * scratch holds n floats (no allocation). Returns the number of tokens kept. */
+long grpo_entropy_mask(float *keep, const float *entropy, const float *valid, long n, float fraction, float *scratch);
+
 typedef struct {
     float beta;           /* k3 KL coefficient; 0: ref_logp unused (may be NULL) */
     float eps_low, eps_high; /* ratio clipped to [1 - eps_low, 1 + eps_high] */

@@ -248,8 +248,12 @@ void grpo_step_update(GrpoStep *s, Model *policy, const Model *ref, AdamW *opt, 
         int b = s->order[i];
         assert(glens[b] <= N && plens[b] >= 1 && plens[b] + glens[b] <= T);
         int in_loss = !p->row_mask || p->row_mask[b] != 0.0f;
-        for (int j = 0; j < N; j++) s->mask[(size_t)i * N + j] = in_loss && j < glens[b] ? 1.0f : 0.0f;
-        tokens += in_loss ? glens[b] : 0;
+        const float *keep = p->token_mask ? p->token_mask + (size_t)b * N : NULL; /* the caller's row b */
+        for (int j = 0; j < N; j++) {
+            int m = in_loss && j < glens[b] && (!keep || keep[j] != 0.0f);
+            s->mask[(size_t)i * N + j] = m ? 1.0f : 0.0f;
+            tokens += m;
+        }
         all_tokens += glens[b];
     }
     const int use_ref = p->loss.beta != 0.0f;

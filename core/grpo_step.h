@@ -55,6 +55,8 @@ typedef struct {
     GrpoLossParams loss;   /* beta (0 skips the reference), clip range, aggregation, variants, max_new_tokens */
     const float *row_mask; /* (B) or NULL: row b's completion tokens enter the loss only when row_mask[b] != 0
                             * (DAPO's masking of truncated completions); a masked row still counts as a sequence */
+    const float *token_mask; /* (B, N = loss.max_new_tokens) or NULL: completion token j of row b enters the loss only
+                            * when token_mask[b * N + j] != 0 (entropy-masked updates, grpo_entropy_mask) */
     int iterations;        /* mu: updates against the same old log-probs */
     float lr, beta1, beta2, eps, weight_decay, grad_clip; /* AdamW and global-norm clipping (0: off) */
 } GrpoUpdateParams;

@@ -126,6 +126,13 @@ void model_copy_params(Model *dst, const Model *src) {
     memcpy(dst->params_mem, src->params_mem, src->n_params * sizeof(float));
 }
 
+void model_mix_params(Model *dst, const Model *src, float alpha) {
+    if (alpha >= 1.0f) { model_copy_params(dst, src); return; }
+    assert(dst->n_params == src->n_params && !memcmp(&dst->cfg, &src->cfg, sizeof dst->cfg));
+    for (size_t i = 0; i < src->n_params; i++)
+        dst->params_mem[i] = alpha * src->params_mem[i] + (1.0f - alpha) * dst->params_mem[i];
+}
+
 int model_tensor_info(const Model *m, int i, ModelTensorInfo *out) {
     const ModelConfig *c = &m->cfg;
     const ModelTensors *p = &m->params;

@@ -69,6 +69,9 @@ void model_free(Model *m);              /* accepts NULL and a zeroed Model */
 void model_zero_grad(Model *m);
 /* Copies parameters of `src` into `dst` (same config). */
 void model_copy_params(Model *dst, const Model *src);
+/* dst = alpha * src + (1 - alpha) * dst, parameter by parameter (same shapes as model_copy_params); alpha = 1
+ * copies (the reference refresh of grpo.ref_mix). */
+void model_mix_params(Model *dst, const Model *src, float alpha);
 
 /* Named tensors, for checkpoints: HF name, shape, pointer. Iterate i = 0.. until it returns 0. A Model whose
  * memory is not allocated yet (only cfg set, the rest zero) gives names and shapes with data NULL. */

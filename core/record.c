@@ -11,6 +11,7 @@ const char *event_kind_name(EventKind k) {
     case EVENT_START: return "start";
     case EVENT_STOP: return "stop";
     case EVENT_EVAL: return "eval";
+    case EVENT_REF_REFRESH: return "ref_refresh";
     }
     return "unknown";
 }

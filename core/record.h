@@ -5,7 +5,9 @@
 #define GRPO_RECORD_H
 #include <limits.h>
 
-enum { ROLLOUT_FLAG_REFLECTION = 1, ROLLOUT_FLAG_SELF_CORRECTION = 2 };
+/* DROPPED: the rollout's group had equal rewards and dynamic sampling (grpo.dynamic_sampling) left it out of the
+ * update */
+enum { ROLLOUT_FLAG_REFLECTION = 1, ROLLOUT_FLAG_SELF_CORRECTION = 2, ROLLOUT_FLAG_DROPPED = 4 };
 
 typedef struct {
     int step;
@@ -37,7 +39,8 @@ typedef struct {
 
 typedef enum {
     EVENT_SET = 1,         /* hyperparameter change: name, old_value, new_value */
-    EVENT_PAUSE, EVENT_RESUME, EVENT_CHECKPOINT, EVENT_ERROR, EVENT_START, EVENT_STOP, EVENT_EVAL
+    EVENT_PAUSE, EVENT_RESUME, EVENT_CHECKPOINT, EVENT_ERROR, EVENT_START, EVENT_STOP, EVENT_EVAL,
+    EVENT_REF_REFRESH      /* the reference moved towards the policy (grpo.ref_refresh_every): detail says how */
 } EventKind;
 
 typedef struct {

@@ -19,7 +19,23 @@ struct Sampler {
     int *lens, *pos, *active, *cur, *sampled; /* (B_max) each */
     Rng *rng;        /* (B_max) */
     ModelActs *rec;  /* sampler_record */
+    float *ent;      /* sampler_entropies: (B, max_new_tokens) or NULL */
 };
+
+void sampler_entropies(Sampler *s, float *ent) { s->ent = ent; }
+
+/* The entropy of softmax(logits), in nats. */
+static float logits_entropy(const float *logits, int V) {
+    float mx = logits[0];
+    for (int i = 1; i < V; i++) if (logits[i] > mx) mx = logits[i];
+    double z = 0, zx = 0;
+    for (int i = 0; i < V; i++) {
+        double x = (double)logits[i] - mx, e = exp(x);
+        z += e;
+        zx += e * x;
+    }
+    return (float)(log(z) - zx / z);
+}
 
 void sampler_record(Sampler *s, ModelActs *a) {
     s->rec = a;
@@ -179,6 +195,7 @@ int sampler_generate(Sampler *s, const Model *m, const SamplerParams *p, uint64_
             int tok = sampler_pick(s->logits + (size_t)b * V, V, p, s->scratch + (size_t)b * 2 * V, &s->rng[b]);
             s->sampled[b] = tok;
             out[(size_t)b * N + t] = tok;
+            if (s->ent) s->ent[(size_t)b * N + t] = logits_entropy(s->logits + (size_t)b * V, V);
             out_lens[b]++;
             if (tok == p->eos_id) {
                 finish[b] = FINISH_EOS;

@@ -51,6 +51,12 @@ int sampler_generate(Sampler *s, const Model *m, const SamplerParams *p, uint64_
  * recording. `a` must outlive the sampler's use. */
 void sampler_record(Sampler *s, ModelActs *a);
 
+/* Makes every later sampler_generate also write the entropy (nats) of the model's distribution (the logits at
+ * temperature 1, before top-k / top-p) at each sampled token into ent: row b, token t at ent[b * max_new_tokens
+ * + t] (B rows of max_new_tokens; positions past a row's end are left alone). NULL stops it. `ent` must outlive
+ * the sampler's use. Costs one pass over the vocabulary per token. */
+void sampler_entropies(Sampler *s, float *ent);
+
 /* Samples one token from logits (V) under p with `rng` (exposed for tests). scratch holds 2*V floats. */
 int sampler_pick(const float *logits, int V, const SamplerParams *p, float *scratch, Rng *rng);
 

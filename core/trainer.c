@@ -61,8 +61,17 @@ struct Trainer {
     int *prompts, *plens;       /* (B_max, T_max), (B_max) */
     int *gen, *glens, *finish;  /* (B_max, T_max), (B_max), (B_max) */
     int *seq;                   /* (B_max, T_max) prompt + completion, padded */
-    float *rewards, *adv;       /* (B_max) */
-    float *row_mask;            /* (B_max) 0: the row is left out of the loss (grpo.mask_truncated) */
+    float *rewards;             /* (B_max) */
+    float *shaping;             /* (B_max) the overlong shaping in each drawn rollout's reward */
+    int *group_kept;            /* (B_max, by group) 0: dropped by dynamic sampling (its rewards all equal) */
+    /* the batch the update learns from: the kept groups' rows (B_max each) */
+    int *batch_row, *batch_plens, *batch_glens; /* the drawn row each comes from; its prompt and completion lengths */
+    float *batch_rewards, *adv; /* rewards, advantages */
+    float *row_mask;            /* 0: the row is left out of the loss (grpo.mask_truncated) */
+    /* entropy-masked updates, (B_max, T_max) each: generation-time entropies of the drawn rows (row stride N), the
+     * batch's entropies, loss tokens and kept tokens (row stride N), selection scratch */
+    float *ent, *tok_ent, *tok_valid, *tok_keep, *ent_scratch;
+    int n_rollouts;             /* drawn this step: rollouts[0 .. n_rollouts) */
     RewardResult *scores;       /* (B_max) */
     Rollout *rollouts;          /* (B_max) */
     char *prompt_text, *comp_text_buf; /* (B_max, PROMPT_TEXT), (B_max, comp_text) */
@@ -176,8 +185,13 @@ static size_t activation_budget(const Config *c) {
 
 /* Per-step buffers (grow_buffers) of B sequences of T_max tokens, comp_text bytes of completion text each. */
 static size_t buffer_bytes(size_t B, size_t T_max, size_t comp_text) {
-    return B * T_max * 4 * sizeof(int) + B * (3 * sizeof(int) + 3 * sizeof(float)) +
+    return B * T_max * (3 * sizeof(int) + 5 * sizeof(float)) + B * (7 * sizeof(int) + 5 * sizeof(float)) +
            B * (sizeof(Problem) + sizeof(RewardResult) + sizeof(Rollout) + PROMPT_TEXT + comp_text);
+}
+
+/* Prompts a step may draw: prompts_per_step, or with dynamic sampling up to max_draw_factor times as many. */
+static int max_draws(const Config *c) {
+    return c->grpo.prompts_per_step * (c->grpo.dynamic_sampling ? c->grpo.max_draw_factor : 1);
 }
 
 /* The run's memory with the config c in force (P x G, max_new_tokens), prompts of prompt_w tokens. */
@@ -194,7 +208,8 @@ static void estimate_for(const Config *c, const ModelConfig *mc, int prompt_w, s
     e->reference = P;
     e->kv_cache = g.kv_cache;
     e->activations = g.activations;
-    e->buffers = g.buffers + buffer_bytes((size_t)B, (size_t)mc->max_T, COMP_TEXT((size_t)mc->max_T)) +
+    size_t rows = (size_t)max_draws(c) * c->grpo.group_size; /* every rollout a step may draw */
+    e->buffers = g.buffers + buffer_bytes(rows, (size_t)mc->max_T, COMP_TEXT((size_t)mc->max_T)) +
                  eval_bytes(mc, B > k ? B : k);
 }
 
@@ -243,10 +258,16 @@ static int grow_buffers(Trainer *t, int B) {
     void **slot[] = {(void **)&t->problems, (void **)&t->prompts, (void **)&t->plens, (void **)&t->gen,
                      (void **)&t->glens, (void **)&t->finish, (void **)&t->seq, (void **)&t->rewards,
                      (void **)&t->adv, (void **)&t->scores, (void **)&t->rollouts, (void **)&t->prompt_text,
-                     (void **)&t->comp_text_buf, (void **)&t->row_mask};
+                     (void **)&t->comp_text_buf, (void **)&t->row_mask, (void **)&t->shaping,
+                     (void **)&t->group_kept, (void **)&t->batch_row, (void **)&t->batch_plens,
+                     (void **)&t->batch_glens, (void **)&t->batch_rewards, (void **)&t->ent, (void **)&t->tok_ent,
+                     (void **)&t->tok_valid, (void **)&t->tok_keep, (void **)&t->ent_scratch};
     size_t bytes[] = {n * sizeof(Problem), BT * sizeof(int), n * sizeof(int), BT * sizeof(int), n * sizeof(int),
                       n * sizeof(int), BT * sizeof(int), n * sizeof(float), n * sizeof(float), n * sizeof(RewardResult),
-                      n * sizeof(Rollout), n * PROMPT_TEXT, n * (size_t)t->comp_text, n * sizeof(float)};
+                      n * sizeof(Rollout), n * PROMPT_TEXT, n * (size_t)t->comp_text, n * sizeof(float),
+                      n * sizeof(float), n * sizeof(int), n * sizeof(int), n * sizeof(int), n * sizeof(int),
+                      n * sizeof(float), BT * sizeof(float), BT * sizeof(float), BT * sizeof(float),
+                      BT * sizeof(float), BT * sizeof(float)};
     enum { N_BUF = sizeof bytes / sizeof bytes[0] };
     void *fresh[N_BUF];
     int ok = 1;
@@ -298,7 +319,7 @@ Trainer *trainer_new(const Config *c, const TrainerCallbacks *cb, char *err, siz
     if (!(t->engine = grpo_step_new(&t->policy.cfg, t->act_budget)) ||
         grpo_step_reserve(t->engine, rows, step_length(c, t->prompt_width, t->T_max), err, errlen) != 0 ||
         !(t->evaluator = eval_new(&t->policy.cfg, &t->tok, t->task, rows, grpo_step_sampler(t->engine))) ||
-        grow_buffers(t, B) != 0) {
+        grow_buffers(t, max_draws(c) * c->grpo.group_size) != 0) {
         snprintf(err, errlen, "out of memory for a batch of %d x %d tokens (grpo.prompts_per_step x grpo.group_size, "
                  "sampling.max_new_tokens)", B, step_length(c, t->prompt_width, t->T_max));
         goto fail;
@@ -321,7 +342,9 @@ void trainer_free(Trainer *t) {
     grpo_step_free(t->engine);
     free(t->problems); free(t->prompts); free(t->plens); free(t->gen); free(t->glens); free(t->finish);
     free(t->seq); free(t->rewards); free(t->adv); free(t->scores); free(t->rollouts);
-    free(t->prompt_text); free(t->comp_text_buf); free(t->row_mask);
+    free(t->prompt_text); free(t->comp_text_buf); free(t->row_mask); free(t->shaping); free(t->group_kept);
+    free(t->batch_row); free(t->batch_plens); free(t->batch_glens); free(t->batch_rewards);
+    free(t->ent); free(t->tok_ent); free(t->tok_valid); free(t->tok_keep); free(t->ent_scratch);
     pthread_mutex_destroy(&t->mu);
     pthread_cond_destroy(&t->cv);
     free(t);
@@ -589,7 +612,7 @@ static int save_checkpoint(Trainer *t) {
 static int gen_hook(void *ud, int pos, const int *tokens) {
     Trainer *t = ud;
     (void)pos;
-    int tok = tokens[t->watch_row];
+    int tok = t->watch_row >= 0 ? tokens[t->watch_row] : -1;
     if (tok >= 0 && tok != TOK_EOS && t->cb.on_trace) {
         char piece[16];
         tokenizer_decode(&t->tok, &tok, 1, piece, sizeof piece);
@@ -623,91 +646,177 @@ static int run_eval(Trainer *t, int at_step) {
     return 0;
 }
 
-/* Generates, scores and learns from one batch. Returns 0, 1 when stopped mid-way (nothing learned), -1 on error. */
-static int grpo_step(Trainer *t) {
-    const Config *c = &t->cfg;
-    const int P = c->grpo.prompts_per_step, G = c->grpo.group_size, B = P * G, step = t->step + 1;
-    const int T_max = t->T_max;
-    double t0 = now_mono();
-    t->n_metrics = 0;
-    if (grow_buffers(t, B) != 0) {
-        snprintf(t->error, sizeof t->error, "out of memory for %d x %d rollouts (grpo.prompts_per_step x "
-                 "grpo.group_size)", P, G);
-        return -1;
-    }
-
-    /* prompts: P problems, each repeated G times */
-    int Tp = 0;
+/* Draws n problems into groups first.. (rows first * G ..), each prompt repeated G times. Returns the longest
+ * prompt in tokens, or -1 with t->error. */
+static int draw_prompts(Trainer *t, int first, int n) {
+    const int G = t->cfg.grpo.group_size, T_max = t->T_max;
     uint64_t n_train = task_size(t->task, SPLIT_TRAIN);
-    for (int p = 0; p < P; p++) {
+    int width = 0;
+    for (int p = first; p < first + n; p++) {
         Problem *pr = &t->problems[p];
         task_problem(t->task, SPLIT_TRAIN, rng_u64(&t->rng) % n_train, pr);
-        int row0 = p * G;
-        int n = episode_encode_prompt(&t->tok, t->task, pr, t->prompts + (size_t)row0 * T_max, T_max,
-                                      t->prompt_text + (size_t)row0 * PROMPT_TEXT, PROMPT_TEXT, t->error,
-                                      sizeof t->error);
-        if (n < 0) return -1;
+        int r0 = p * G;
+        int len = episode_encode_prompt(&t->tok, t->task, pr, t->prompts + (size_t)r0 * T_max, T_max,
+                                        t->prompt_text + (size_t)r0 * PROMPT_TEXT, PROMPT_TEXT, t->error,
+                                        sizeof t->error);
+        if (len < 0) return -1;
         for (int g = 0; g < G; g++) {
-            int row = row0 + g;
-            if (g) memcpy(t->prompts + (size_t)row * T_max, t->prompts + (size_t)row0 * T_max, sizeof(int) * n);
-            t->plens[row] = n;
+            int row = r0 + g;
+            if (g) memcpy(t->prompts + (size_t)row * T_max, t->prompts + (size_t)r0 * T_max, sizeof(int) * len);
+            t->plens[row] = len;
         }
-        if (n > Tp) Tp = n;
+        if (len > width) width = len;
     }
-    int N = c->sampling.max_new_tokens;
-    if (N > T_max - Tp) N = T_max - Tp;
-    if (N < 1) {
-        snprintf(t->error, sizeof t->error, "prompts of %d tokens leave no room in model.max_seq %d", Tp, T_max);
-        return -1;
-    }
-    t->cur_step_N = N;
-    pthread_mutex_lock(&t->mu); /* trainer_footprint reads it */
-    if (Tp > t->prompt_width) t->prompt_width = Tp;
-    pthread_mutex_unlock(&t->mu);
-    /* a batch larger than any before grows the engine, before any work of the step */
-    if (grpo_step_reserve(t->engine, B, Tp + N, t->error, sizeof t->error) != 0) return -1;
+    return width;
+}
 
-    /* generation, the watched rollout streamed */
-    t->watch_row = (int)(rng_u64(&t->rng) % (uint64_t)B);
-    if (t->cb.on_trace) t->cb.on_trace(t->cb.ud, step, 0, t->prompt_text + (size_t)(t->watch_row / G * G) * PROMPT_TEXT, 0, 0);
+/* Generates N completion tokens at most for the n groups drawn at `first` and scores them; round 0 streams the
+ * watched rollout. Returns 0, or 1 when stopped. */
+static int generate_round(Trainer *t, int round, int first, int n, int N, int step) {
+    const Config *c = &t->cfg;
+    const int G = c->grpo.group_size, T_max = t->T_max, row0 = first * G, B = n * G;
+    if (round == 0) {
+        t->watch_row = (int)(rng_u64(&t->rng) % (uint64_t)B);
+        if (t->cb.on_trace)
+            t->cb.on_trace(t->cb.ud, step, 0, t->prompt_text + (size_t)(t->watch_row / G * G) * PROMPT_TEXT, 0, 0);
+    } else {
+        t->watch_row = -1; /* one watched rollout a step */
+    }
     SamplerParams sp = episode_sampler_params(c);
     sp.max_new_tokens = N;
-    uint64_t seed = (uint64_t)c->run.seed * 0x9E3779B97F4A7C15ull + (uint64_t)step;
-    if (grpo_step_generate(t->engine, &t->policy, &sp, seed, t->prompts, t->plens, T_max, B, t->gen, t->glens,
-                           t->finish, gen_hook, t) != 0)
-        return 1;
-    double t1 = now_mono();
+    uint64_t seed = (uint64_t)c->run.seed * 0x9E3779B97F4A7C15ull + (uint64_t)step + ((uint64_t)round << 40);
+    Sampler *smp = grpo_step_sampler(t->engine);
+    if (c->grpo.entropy_top_fraction < 1.0f) sampler_entropies(smp, t->ent + (size_t)row0 * N);
+    int rc = grpo_step_generate(t->engine, &t->policy, &sp, seed, t->prompts + (size_t)row0 * T_max,
+                                t->plens + row0, T_max, B, t->gen + (size_t)row0 * N, t->glens + row0,
+                                t->finish + row0, gen_hook, t);
+    sampler_entropies(smp, NULL); /* the evaluator shares the sampler */
+    if (rc != 0) return 1;
 
-    /* rewards */
+    /* rewards; DAPO's overlong shaping is part of the total: the reward metric, the rollouts and the advantages
+     * see it */
     RewardWeights w = {c->reward.accuracy, c->reward.format, c->reward.language};
-    long gen_tokens = 0, masked_tokens = 0;
-    double overlong = 0;
-    for (int b = 0; b < B; b++) {
+    for (int b = row0; b < row0 + B; b++) {
         char *txt = t->comp_text_buf + (size_t)b * t->comp_text;
         episode_decode_completion(&t->tok, t->gen + (size_t)b * N, t->glens[b], txt, t->comp_text);
         reward_score(t->task, &t->problems[b / G], txt, &w, &t->scores[b]);
-        /* DAPO's overlong shaping is part of the total: the reward metric, the rollouts and the advantages see it */
-        float shaping = grpo_overlong_reward(t->glens[b], N, c->grpo.overlong_buffer, c->grpo.overlong_penalty);
-        t->scores[b].total += shaping;
-        overlong += shaping;
+        t->shaping[b] = grpo_overlong_reward(t->glens[b], N, c->grpo.overlong_buffer, c->grpo.overlong_penalty);
+        t->scores[b].total += t->shaping[b];
         t->rewards[b] = t->scores[b].total;
-        gen_tokens += t->glens[b];
-        int masked = c->grpo.mask_truncated && t->finish[b] == FINISH_LENGTH;
-        t->row_mask[b] = masked ? 0.0f : 1.0f;
-        masked_tokens += masked ? t->glens[b] : 0;
     }
-    if (t->cb.on_trace)
+    if (round == 0 && t->cb.on_trace)
         t->cb.on_trace(t->cb.ud, step, 2, NULL, t->scores[t->watch_row].total, t->scores[t->watch_row].correct);
-    grpo_advantages(t->adv, t->rewards, P, G, c->grpo.scale_std ? c->grpo.advantage_scaling : ADV_SCALE_NONE, 1e-4f);
+    return 0;
+}
+
+/* Generates, scores and learns from one batch. With grpo.dynamic_sampling, groups whose rewards are all equal are
+ * dropped and more prompts drawn (rounds of the groups still missing) until prompts_per_step groups are
+ * informative or max_draw_factor * prompts_per_step prompts have been drawn; the update learns from the
+ * informative groups only (none: no update this step), and every drawn rollout is reported, the dropped ones
+ * flagged ROLLOUT_FLAG_DROPPED. Returns 0, 1 when stopped mid-way (nothing learned), -1 on error. */
+static int grpo_step(Trainer *t) {
+    const Config *c = &t->cfg;
+    const int P = c->grpo.prompts_per_step, G = c->grpo.group_size, D_max = max_draws(c), step = t->step + 1;
+    const int T_max = t->T_max, dynamic = c->grpo.dynamic_sampling;
+    double t0 = now_mono();
+    t->n_metrics = 0;
+    t->n_rollouts = 0;
+    if (grow_buffers(t, D_max * G) != 0) {
+        snprintf(t->error, sizeof t->error, "out of memory for %d x %d rollouts (grpo.prompts_per_step x "
+                 "grpo.group_size, times grpo.max_draw_factor with dynamic sampling)", D_max, G);
+        return -1;
+    }
+
+    /* the first P prompts set the step's widths; with dynamic sampling the widest prompt seen so far does too, so
+     * that later rounds fit the engine reserved now (a longer prompt ends the drawing; the next step holds it) */
+    int Tp = draw_prompts(t, 0, P);
+    if (Tp < 0) return -1;
+    pthread_mutex_lock(&t->mu); /* trainer_footprint reads it */
+    if (Tp > t->prompt_width) t->prompt_width = Tp;
+    int W = dynamic ? t->prompt_width : Tp;
+    pthread_mutex_unlock(&t->mu);
+    int N = c->sampling.max_new_tokens;
+    if (N > T_max - W) N = T_max - W;
+    if (N < 1) {
+        snprintf(t->error, sizeof t->error, "prompts of %d tokens leave no room in model.max_seq %d", W, T_max);
+        return -1;
+    }
+    t->cur_step_N = N;
+    /* a batch larger than any before grows the engine, before any work of the step */
+    if (grpo_step_reserve(t->engine, P * G, W + N, t->error, sizeof t->error) != 0) return -1;
+
+    int drawn = 0, kept = 0;
+    for (int round = 0;; round++) {
+        int n = round == 0 ? P : P - kept;
+        if (n > D_max - drawn) n = D_max - drawn;
+        if (round > 0) {
+            int w = draw_prompts(t, drawn, n);
+            if (w < 0) return -1;
+            if (w > W) { /* nothing of this round is kept; the next step's width holds the prompt */
+                pthread_mutex_lock(&t->mu);
+                if (w > t->prompt_width) t->prompt_width = w;
+                pthread_mutex_unlock(&t->mu);
+                break;
+            }
+        }
+        if (generate_round(t, round, drawn, n, N, step) != 0) return 1;
+        for (int p = drawn; p < drawn + n; p++) {
+            t->group_kept[p] = !dynamic || !grpo_group_uniform(t->rewards + (size_t)p * G, G);
+            kept += t->group_kept[p];
+        }
+        drawn += n;
+        if (!dynamic || kept >= P || drawn >= D_max) break;
+    }
+    double t1 = now_mono();
+    const int B_all = drawn * G, B = kept * G;
+
+    /* the batch: the kept groups, in the order drawn (all of them without dynamic sampling) */
+    long gen_tokens = 0, masked_tokens = 0, loss_tokens = 0;
+    int T = 0;
+    for (int p = 0, q = 0; p < drawn; p++) {
+        if (!t->group_kept[p]) continue;
+        for (int g = 0; g < G; g++) {
+            int src = p * G + g, b = q * G + g;
+            t->batch_row[b] = src;
+            t->batch_plens[b] = t->plens[src];
+            t->batch_glens[b] = t->glens[src];
+            t->batch_rewards[b] = t->rewards[src];
+            int masked = c->grpo.mask_truncated && t->finish[src] == FINISH_LENGTH;
+            t->row_mask[b] = masked ? 0.0f : 1.0f;
+            masked_tokens += masked ? t->glens[src] : 0;
+            loss_tokens += masked ? 0 : t->glens[src];
+            if (t->plens[src] + t->glens[src] > T) T = t->plens[src] + t->glens[src];
+        }
+        q++;
+    }
+    for (int b = 0; b < B_all; b++) gen_tokens += t->glens[b];
+    if (B > 0)
+        grpo_advantages(t->adv, t->batch_rewards, kept, G,
+                        c->grpo.scale_std ? c->grpo.advantage_scaling : ADV_SCALE_NONE, 1e-4f);
 
     /* full sequences (prompt + completion, right-padded) */
-    int T = 0;
-    for (int b = 0; b < B; b++) if (t->plens[b] + t->glens[b] > T) T = t->plens[b] + t->glens[b];
     for (int b = 0; b < B; b++) {
-        int *s = t->seq + (size_t)b * T;
-        memcpy(s, t->prompts + (size_t)b * T_max, sizeof(int) * t->plens[b]);
-        memcpy(s + t->plens[b], t->gen + (size_t)b * N, sizeof(int) * t->glens[b]);
-        for (int i = t->plens[b] + t->glens[b]; i < T; i++) s[i] = TOK_PAD;
+        int src = t->batch_row[b], *s = t->seq + (size_t)b * T;
+        memcpy(s, t->prompts + (size_t)src * T_max, sizeof(int) * t->plens[src]);
+        memcpy(s + t->plens[src], t->gen + (size_t)src * N, sizeof(int) * t->glens[src]);
+        for (int i = t->plens[src] + t->glens[src]; i < T; i++) s[i] = TOK_PAD;
+    }
+
+    /* entropy-masked updates: the batch's threshold over the generation-time entropies (the old policy's, the same
+     * distribution the update's first forward sees), decided before the update so micro-batches agree */
+    const int ent_mask = c->grpo.entropy_top_fraction < 1.0f && B > 0;
+    long ent_kept = 0;
+    if (ent_mask) {
+        for (int b = 0; b < B; b++) {
+            int src = t->batch_row[b];
+            for (int j = 0; j < N; j++) {
+                size_t i = (size_t)b * N + j;
+                t->tok_valid[i] = t->row_mask[b] != 0.0f && j < t->glens[src] ? 1.0f : 0.0f;
+                t->tok_ent[i] = j < t->glens[src] ? t->ent[(size_t)src * N + j] : 0.0f;
+            }
+        }
+        ent_kept = grpo_entropy_mask(t->tok_keep, t->tok_ent, t->tok_valid, (long)B * N,
+                                     c->grpo.entropy_top_fraction, t->ent_scratch);
     }
 
     /* reference log-probs, then mu policy updates against fixed old log-probs */
@@ -718,54 +827,69 @@ static int grpo_step(Trainer *t) {
         .loss = {.beta = c->grpo.beta, .eps_low = c->grpo.eps_low, .eps_high = c->grpo.eps_high,
                  .aggregation = c->grpo.aggregation, .importance_sampling = c->grpo.importance_sampling,
                  .loss_type = c->grpo.loss_type, .delta = c->grpo.delta, .max_new_tokens = N},
-        .row_mask = t->row_mask,
+        .row_mask = t->row_mask, .token_mask = ent_mask ? t->tok_keep : NULL,
         .iterations = c->grpo.num_iterations, .lr = lr, .beta1 = c->optim.beta1, .beta2 = c->optim.beta2,
         .eps = c->optim.eps, .weight_decay = c->optim.weight_decay, .grad_clip = c->optim.grad_clip};
     GrpoUpdateStats st;
+    memset(&st, 0, sizeof st);
     double t2 = now_mono();
-    grpo_step_update(t->engine, &t->policy, &t->ref, &t->opt, t->seq, t->plens, t->glens, t->adv, B, T, &up, &st);
+    if (B > 0) /* every group dropped: nothing to learn from this step */
+        grpo_step_update(t->engine, &t->policy, &t->ref, &t->opt, t->seq, t->batch_plens, t->batch_glens, t->adv,
+                         B, T, &up, &st);
     double t4 = now_mono(), t3 = t2 + st.t_ref;
     const int mu = c->grpo.num_iterations;
     t->step = step;
 
-    /* rollouts and metrics */
+    /* reference refresh: after this step's update, so the next step's KL is to the new reference */
+    int refreshed = c->grpo.ref_refresh_every > 0 && step % c->grpo.ref_refresh_every == 0;
+    if (refreshed) {
+        model_mix_params(&t->ref, &t->policy, c->grpo.ref_mix);
+        char detail[128];
+        snprintf(detail, sizeof detail, "reference = %g * policy + %g * reference", (double)c->grpo.ref_mix,
+                 1.0 - c->grpo.ref_mix);
+        emit(t, EVENT_REF_REFRESH, step, "reference", NULL, NULL, detail);
+    }
+
+    /* rollouts (every one drawn) and metrics */
     double rsum = 0, rsq = 0, acc = 0, fmt = 0, lang = 0, ok = 0, fmt_ok = 0, refl = 0, selfc = 0, trunc = 0;
+    double overlong = 0;
     int lmin = N + 1, lmax = 0, zero_std = 0;
-    for (int b = 0; b < B; b++) {
+    for (int b = 0, q = 0; b < B_all; b++) {
         const RewardResult *r = &t->scores[b];
         Rollout *ro = &t->rollouts[b];
+        int kept_row = t->group_kept[b / G];
         *ro = (Rollout){.step = step, .prompt_index = b / G, .sample_index = b % G, .task = task_name(t->task),
                         .prompt = t->prompt_text + (size_t)(b / G * G) * PROMPT_TEXT,
                         .completion = t->comp_text_buf + (size_t)b * t->comp_text,
                         .answer = t->problems[b / G].answer, .reward = r->total, .r_accuracy = r->accuracy,
-                        .r_format = r->format, .r_language = r->language, .advantage = t->adv[b],
-                        .length = t->glens[b], .finish = t->finish[b], .correct = r->correct, .flags = r->flags};
+                        .r_format = r->format, .r_language = r->language, .advantage = kept_row ? t->adv[q] : 0.0f,
+                        .length = t->glens[b], .finish = t->finish[b], .correct = r->correct,
+                        .flags = r->flags | (kept_row ? 0u : (unsigned)ROLLOUT_FLAG_DROPPED)};
+        q += kept_row;
         rsum += r->total; rsq += (double)r->total * r->total;
         acc += r->accuracy; fmt += r->format; lang += r->language; ok += r->correct; fmt_ok += r->format >= 1.0f;
         refl += (r->flags & ROLLOUT_FLAG_REFLECTION) != 0;
         selfc += (r->flags & ROLLOUT_FLAG_SELF_CORRECTION) != 0;
         trunc += t->finish[b] == FINISH_LENGTH;
+        overlong += t->shaping[b];
         if (t->glens[b] < lmin) lmin = t->glens[b];
         if (t->glens[b] > lmax) lmax = t->glens[b];
     }
-    for (int p = 0; p < P; p++) {
-        int same = 1;
-        for (int g = 1; g < G; g++) same &= t->rewards[p * G + g] == t->rewards[p * G];
-        zero_std += same;
-    }
-    double mean = rsum / B;
+    t->n_rollouts = B_all;
+    for (int p = 0; p < drawn; p++) zero_std += grpo_group_uniform(t->rewards + (size_t)p * G, G);
+    double mean = rsum / B_all;
     add_metric(t, "reward", mean);
-    add_metric(t, "reward_std", sqrt(fmax(0.0, rsq / B - mean * mean)));
-    add_metric(t, "reward_accuracy", acc / B);
-    add_metric(t, "reward_format", fmt / B);
-    add_metric(t, "reward_language", lang / B);
-    add_metric(t, "accuracy", ok / B);
-    add_metric(t, "format_rate", fmt_ok / B);
-    add_metric(t, "completion_length", (double)gen_tokens / B);
+    add_metric(t, "reward_std", sqrt(fmax(0.0, rsq / B_all - mean * mean)));
+    add_metric(t, "reward_accuracy", acc / B_all);
+    add_metric(t, "reward_format", fmt / B_all);
+    add_metric(t, "reward_language", lang / B_all);
+    add_metric(t, "accuracy", ok / B_all);
+    add_metric(t, "format_rate", fmt_ok / B_all);
+    add_metric(t, "completion_length", (double)gen_tokens / B_all);
     add_metric(t, "completion_length_min", lmin);
     add_metric(t, "completion_length_max", lmax);
-    add_metric(t, "truncated_ratio", trunc / B);
-    add_metric(t, "frac_reward_zero_std", (double)zero_std / P);
+    add_metric(t, "truncated_ratio", trunc / B_all);
+    add_metric(t, "frac_reward_zero_std", (double)zero_std / drawn);
     add_metric(t, "loss", st.loss);
     add_metric(t, "policy_loss", st.policy_loss);
     add_metric(t, "kl", st.kl);
@@ -778,12 +902,17 @@ static int grpo_step(Trainer *t) {
     add_metric(t, "seq_ratio_mean", st.seq_ratio_mean);
     add_metric(t, "seq_ratio_min", st.seq_ratio_min);
     add_metric(t, "seq_ratio_max", st.seq_ratio_max);
-    add_metric(t, "masked_truncated", gen_tokens > 0 ? (double)masked_tokens / gen_tokens : 0.0);
-    add_metric(t, "reward_overlong", overlong / B);
+    long batch_tokens = loss_tokens + masked_tokens;
+    add_metric(t, "masked_truncated", batch_tokens > 0 ? (double)masked_tokens / batch_tokens : 0.0);
+    add_metric(t, "entropy_masked", ent_mask && loss_tokens > 0 ? 1.0 - (double)ent_kept / loss_tokens : 0.0);
+    add_metric(t, "reward_overlong", overlong / B_all);
+    add_metric(t, "prompts_drawn", drawn);
+    add_metric(t, "frac_groups_dropped", (double)(drawn - kept) / drawn);
+    add_metric(t, "ref_refresh", refreshed);
     add_metric(t, "grad_norm", st.grad_norm);
     add_metric(t, "lr", lr);
-    add_metric(t, "reflection_rate", refl / B);
-    add_metric(t, "self_correction_rate", selfc / B);
+    add_metric(t, "reflection_rate", refl / B_all);
+    add_metric(t, "self_correction_rate", selfc / B_all);
     add_metric(t, "gen_tokens_per_s", gen_tokens / fmax(t1 - t0, 1e-9));
     add_metric(t, "train_tokens_per_s", (double)B * T * (mu + use_ref) / fmax(t4 - t2, 1e-9));
     add_metric(t, "gen_time", t1 - t0);
@@ -802,8 +931,7 @@ static void publish_step(Trainer *t) {
     t->shown_step = t->step;
     pthread_mutex_unlock(&t->mu);
     if (!t->cb.on_step) return;
-    const int B = t->cfg.grpo.prompts_per_step * t->cfg.grpo.group_size;
-    StepRecord rec = {.step = t->step, .wall_time = now_wall(), .n_rollouts = B, .rollouts = t->rollouts,
+    StepRecord rec = {.step = t->step, .wall_time = now_wall(), .n_rollouts = t->n_rollouts, .rollouts = t->rollouts,
                       .n_metrics = t->n_metrics, .metrics = t->metrics};
     t->cb.on_step(t->cb.ud, &rec);
 }

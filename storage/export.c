@@ -82,6 +82,7 @@ static json_t *rollout_json(const QueryRollout *r, const char *run_name) {
     bad |= json_object_set_new(o, "correct", json_boolean(r->correct));
     bad |= json_object_set_new(fl, "reflection", json_boolean(r->flags & ROLLOUT_FLAG_REFLECTION));
     bad |= json_object_set_new(fl, "self_correction", json_boolean(r->flags & ROLLOUT_FLAG_SELF_CORRECTION));
+    bad |= json_object_set_new(fl, "dropped", json_boolean(r->flags & ROLLOUT_FLAG_DROPPED));
     bad |= json_object_set_new(o, "flags", fl);
     if (bad) { json_decref(o); return NULL; }
     return o;

@@ -77,6 +77,12 @@ T send-keys -t studio '?'
 wait_for 'help: every key binding' 5 || fail "? did not open help"
 T send-keys -t studio Escape
 wait_for 'Spc pause' 5 || fail "Esc did not return from help"
+# the variant chart: v cycles the length panel (80x24 has no second chart row) to the clip view, V back
+T send-keys -t studio 'v'
+wait_for '─ clip_low [^ ]+ . clip_high' 5 || fail "v did not show the clip_low / clip_high chart"
+T send-keys -t studio 'V'
+wait_for '─ length [^ ]+ \[' 5 || fail "V did not return to the length chart"
+echo "ok: v / V cycle the variant chart"
 
 # 2. Space pauses: PAUSED shown and the step count stops
 T send-keys -t studio ' '

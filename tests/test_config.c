@@ -79,7 +79,8 @@ static void test_live_keys(void **state) {
         "optim.lr", "optim.weight_decay", "optim.grad_clip", "grpo.beta", "grpo.eps_low", "grpo.eps_high",
         "grpo.group_size", "grpo.prompts_per_step", "grpo.num_iterations", "grpo.scale_std", "grpo.aggregation",
         "grpo.importance_sampling", "grpo.loss_type", "grpo.delta", "grpo.advantage_scaling", "grpo.mask_truncated",
-        "grpo.overlong_buffer", "grpo.overlong_penalty",
+        "grpo.overlong_buffer", "grpo.overlong_penalty", "grpo.dynamic_sampling", "grpo.max_draw_factor",
+        "grpo.entropy_top_fraction", "grpo.ref_refresh_every", "grpo.ref_mix",
         "sampling.temperature", "sampling.top_p", "sampling.top_k", "sampling.max_new_tokens", "reward.accuracy",
         "reward.format", "reward.language", "run.eval_every", "run.checkpoint_every", "run.steps"};
     int n_live = 0;

@@ -56,7 +56,7 @@ static int setup(void **state) {
                 r->advantage = (float)g - 1.f;
                 r->length = 10 * (g + 1);
                 r->finish = g == 2 ? 2 : 1;
-                r->flags = (unsigned)g;
+                r->flags = (unsigned)g | (step == 3 ? ROLLOUT_FLAG_DROPPED : 0u); /* step 3: a dropped group */
             }
         }
         StepRecord rec = {.step = step, .n_rollouts = P * G, .rollouts = &g_r[(step - 1) * P * G]};
@@ -140,6 +140,7 @@ static void check_fields(json_t *o, void *ud) {
     assert_int_equal(json_is_true(json_object_get(o, "correct")), r->correct);
     assert_int_equal(json_is_true(json_object_get(fl, "reflection")), (r->flags & 1) != 0);
     assert_int_equal(json_is_true(json_object_get(fl, "self_correction")), (r->flags & 2) != 0);
+    assert_int_equal(json_is_true(json_object_get(fl, "dropped")), (r->flags & ROLLOUT_FLAG_DROPPED) != 0);
 }
 
 static const char *out_path(const char *name) {

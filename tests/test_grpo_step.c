@@ -1,7 +1,9 @@
 /* test_grpo_step.c - the step engine the trainer and the benchmark share: an update in micro-batches equals the
  * whole-batch update (float engine, and the same accumulation in double precision), memory follows the batch
  * (reserve grows, the estimate matches), generation records the forward only when the batch fits the budget, and
- * rows masked out of the loss (mask_truncated) count as if they were not in the batch. */
+ * rows masked out of the loss (mask_truncated) count as if they were not in the batch; an entropy mask decided
+ * before the update gives the same update whole or in micro-batches, and the sampler's generation-time entropies are
+ * the ones the update's first forward sees. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -276,6 +278,116 @@ static void test_row_mask_leaves_rows_out(void **state) {
     }
 }
 
+/* Entropy-masked updates: the token mask grpo_entropy_mask makes from the batch's entropies before the update gives
+ * the same gradient in micro-batches as in one batch, a gradient unlike the unmasked one, and a loss and KL over the
+ * kept tokens only. */
+static void test_entropy_mask_micro_batches_equal_whole_batch(void **state) {
+    (void)state;
+    int seq[B * T];
+    build(seq);
+    float ent[B * N], valid[B * N], keep[B * N], scratch[B * N];
+    for (int b = 0; b < B; b++)
+        for (int j = 0; j < N; j++) {
+            ent[b * N + j] = 1.0f + sinf(1.9f * (b * N + j));
+            valid[b * N + j] = j < glen[b] ? 1.0f : 0.0f;
+        }
+    long kept = grpo_entropy_mask(keep, ent, valid, B * N, 0.2f, scratch);
+    assert_int_equal(kept, (long)ceil(0.2 * (9 + 5 + 7 + 3 + 8 + 6)));
+    for (int agg = 0; agg < 3; agg++) {
+        GrpoUpdateParams up = UP;
+        up.loss.aggregation = agg;
+        up.token_mask = keep;
+        GrpoUpdateParams all = UP;
+        all.loss.aggregation = agg;
+        Model pw, pm, pa, ref;
+        models(&pw, &ref);
+        assert_int_equal(model_init(&pm, &MC, 3), 0);
+        assert_int_equal(model_init(&pa, &MC, 3), 0);
+        model_copy_params(&pm, &pw);
+        model_copy_params(&pa, &pw);
+        AdamW ow, om, oa;
+        assert_int_equal(adamw_init(&ow, pw.n_params), 0);
+        assert_int_equal(adamw_init(&om, pm.n_params), 0);
+        assert_int_equal(adamw_init(&oa, pa.n_params), 0);
+        char err[256];
+        GrpoStep *sw = grpo_step_new(&MC, budget_for(B)), *sm = grpo_step_new(&MC, budget_for(2)),
+                 *sa = grpo_step_new(&MC, budget_for(B));
+        assert_int_equal(grpo_step_reserve(sw, B, T, err, sizeof err), 0);
+        assert_int_equal(grpo_step_reserve(sm, B, T, err, sizeof err), 0);
+        assert_int_equal(grpo_step_reserve(sa, B, T, err, sizeof err), 0);
+        GrpoUpdateStats stw, stm, sta;
+        grpo_step_update(sw, &pw, &ref, &ow, seq, plen, glen, adv, B, T, &up, &stw);
+        grpo_step_update(sm, &pm, &ref, &om, seq, plen, glen, adv, B, T, &up, &stm);
+        grpo_step_update(sa, &pa, &ref, &oa, seq, plen, glen, adv, B, T, &all, &sta);
+        assert_int_equal(stw.micro_batches, 1);
+        assert_int_equal(stm.micro_batches, 3);
+        double num = 0, den = 0, diff = 0;
+        for (size_t i = 0; i < pw.n_params; i++) {
+            double d = (double)pw.grads_mem[i] - pm.grads_mem[i], e = (double)pw.grads_mem[i] - pa.grads_mem[i];
+            num += d * d;
+            diff += e * e;
+            den += (double)pw.grads_mem[i] * pw.grads_mem[i];
+        }
+        assert_true(den > 0);
+        assert_true(sqrt(num / den) < 1e-5);
+        assert_true(sqrt(diff / den) > 1e-2); /* the mask matters */
+        assert_float_equal(stm.loss, stw.loss, 1e-6 * fabs(stw.loss) + 1e-9);
+        assert_float_equal(stm.kl, stw.kl, 1e-6 * fabs(stw.kl) + 1e-9);
+        assert_true(fabs(stw.kl - sta.kl) > 1e-6 * fabs(sta.kl)); /* KL over the kept tokens only */
+        assert_float_equal(stw.entropy, sta.entropy, 1e-12); /* the entropy metric is over every generated token */
+        grpo_step_free(sw);
+        grpo_step_free(sm);
+        grpo_step_free(sa);
+        adamw_free(&ow);
+        adamw_free(&om);
+        adamw_free(&oa);
+        model_free(&pw);
+        model_free(&pm);
+        model_free(&pa);
+        model_free(&ref);
+    }
+}
+
+/* The entropies the sampler writes at generation time (sampler_entropies), which the trainer's entropy mask uses,
+ * are the policy's before the update: their mean is the update's entropy metric (its first forward's). */
+static void test_generation_entropies_are_the_update_entropies(void **state) {
+    (void)state;
+    Model policy, ref;
+    models(&policy, &ref);
+    int prompts[B * 8], lens[B], out[B * N], olens[B], fin[B], seq[B * (4 + N)];
+    float ent[B * N];
+    for (int b = 0; b < B; b++) {
+        lens[b] = 4;
+        for (int t = 0; t < 8; t++) prompts[b * 8 + t] = (b / 2 * 5 + t) % V;
+    }
+    SamplerParams sp = {.temperature = 1.0f, .top_k = 0, .top_p = 1.0f, .max_new_tokens = N, .eos_id = -1};
+    AdamW opt;
+    assert_int_equal(adamw_init(&opt, policy.n_params), 0);
+    char err[256];
+    GrpoStep *s = grpo_step_new(&MC, budget_for(2));
+    assert_int_equal(grpo_step_reserve(s, B, 4 + N, err, sizeof err), 0);
+    sampler_entropies(grpo_step_sampler(s), ent);
+    assert_int_equal(grpo_step_generate(s, &policy, &sp, 7, prompts, lens, 8, B, out, olens, fin, NULL, NULL), 0);
+    sampler_entropies(grpo_step_sampler(s), NULL);
+    double sum = 0;
+    for (int b = 0; b < B; b++) {
+        assert_int_equal(olens[b], N);
+        memcpy(seq + b * (4 + N), prompts + b * 8, sizeof(int) * 4);
+        memcpy(seq + b * (4 + N) + 4, out + b * N, sizeof(int) * N);
+        for (int j = 0; j < N; j++) {
+            assert_true(ent[b * N + j] > 0.0f && ent[b * N + j] <= logf((float)V) + 1e-5f);
+            sum += ent[b * N + j];
+        }
+    }
+    GrpoUpdateStats st;
+    grpo_step_update(s, &policy, &ref, &opt, seq, lens, olens, adv, B, 4 + N, &UP, &st);
+    assert_float_equal(st.entropy, sum / (B * N), 1e-5);
+    grpo_step_free(s);
+    adamw_free(&opt);
+    model_free(&policy);
+    model_free(&ref);
+}
+
 /* A batch of long and short rows is split by length (each micro-batch padded to its own longest row) even when it
  * would fit whole, and the update equals the direct whole-batch computation: one forward of every row padded to
  * the batch's longest, grpo_loss over the batch, one backward. */
@@ -359,6 +471,8 @@ int main(void) {
         cmocka_unit_test(test_micro_batches_equal_whole_batch),
         cmocka_unit_test(test_micro_batches_equal_whole_batch_f64),
         cmocka_unit_test(test_row_mask_leaves_rows_out),
+        cmocka_unit_test(test_entropy_mask_micro_batches_equal_whole_batch),
+        cmocka_unit_test(test_generation_entropies_are_the_update_entropies),
         cmocka_unit_test(test_records_only_what_fits),
         cmocka_unit_test(test_reserve_grows),
         cmocka_unit_test(test_length_split_equals_direct),

@@ -15,6 +15,8 @@ static void test_dispatch(void **state) {
     assert_int_equal(keymap_lookup(KC_TRAIN, 'e'), ACT_EDIT);
     assert_int_equal(keymap_lookup(KC_TRAIN, KEY_F(2)), ACT_EDIT);
     assert_int_equal(keymap_lookup(KC_TRAIN, 'c'), ACT_CHECKPOINT);
+    assert_int_equal(keymap_lookup(KC_TRAIN, 'v'), ACT_CHART_NEXT);
+    assert_int_equal(keymap_lookup(KC_TRAIN, 'V'), ACT_CHART_PREV);
     /* screens fall back to the global bindings */
     assert_int_equal(keymap_lookup(KC_TRAIN, 'q'), ACT_QUIT);
     assert_int_equal(keymap_lookup(KC_TRAIN, '?'), ACT_HELP);

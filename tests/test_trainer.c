@@ -1,7 +1,8 @@
 /* test_trainer.c - the GRPO step loop: steering from another thread (pause, single step, set, stop), no allocation
  * inside a training step, the loss variants' switches reach the step (overlong shaping, masking of truncated
- * completions, batch-scaled advantages), a resumed run that continues exactly where an uninterrupted one goes, and a
- * run whose last checkpoint cannot be written ends failed. */
+ * completions, batch-scaled advantages, dynamic sampling within its cap, entropy masking, reference refresh), a
+ * resumed run that continues exactly where an uninterrupted one goes, and a run whose last checkpoint cannot be
+ * written ends failed. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -292,6 +293,188 @@ static void test_dapo_shaping_masking_and_batch_scaling(void **state) {
     trainer_free(t);
 }
 
+/* Dynamic sampling, watched step by step: every drawn rollout is reported; the groups not flagged dropped are the
+ * informative ones (rewards not all equal) and are at most P; the drawing stops when P are informative or at the cap
+ * (max_draw_factor x P prompts); dropped rollouts carry no advantage; the metrics say how many were drawn and what
+ * share dropped; and a step allocates nothing once the buffers hold the cap. */
+typedef struct {
+    int P, G, cap, steps, filled_after_rounds, capped, dropped_groups, bad;
+    int all_uniform;          /* the config makes every reward equal */
+    long allocs_at_step[16];
+    double grad_norm[16], loss[16];
+} DynSeen;
+
+static void on_step_dynamic(void *ud, const StepRecord *r) {
+    DynSeen *s = ud;
+    const int G = s->G;
+    if (r->n_rollouts % G != 0) s->bad |= 1;
+    int drawn = r->n_rollouts / G, kept = 0;
+    for (int p = 0; p < drawn; p++) {
+        const Rollout *ro = r->rollouts + (size_t)p * G;
+        int uniform = 1, dropped = (ro->flags & ROLLOUT_FLAG_DROPPED) != 0;
+        double adv_sum = 0;
+        for (int g = 0; g < G; g++) {
+            if (ro[g].reward != ro[0].reward) uniform = 0;
+            if (((ro[g].flags & ROLLOUT_FLAG_DROPPED) != 0) != dropped) s->bad |= 2;
+            if (dropped && ro[g].advantage != 0.0f) s->bad |= 4;
+            if (ro[g].prompt_index != p) s->bad |= 8;
+            adv_sum += ro[g].advantage;
+        }
+        if (uniform != dropped) s->bad |= 16;
+        if (!dropped && fabs(adv_sum) > 1e-3) s->bad |= 32;
+        kept += !dropped;
+        s->dropped_groups += dropped;
+    }
+    if (kept > s->P || drawn > s->cap) s->bad |= 64;
+    if (kept < s->P && drawn != s->cap) s->bad |= 128; /* stopped early without reason */
+    if (kept == s->P && drawn > s->P) s->filled_after_rounds++;
+    if (drawn == s->cap) s->capped++;
+    if (metric_of(r, "prompts_drawn") != drawn) s->bad |= 256;
+    if (fabs(metric_of(r, "frac_groups_dropped") - (double)(drawn - kept) / drawn) > 1e-12) s->bad |= 512;
+    if (r->step < 16) {
+        s->allocs_at_step[r->step] = __atomic_load_n(&g_allocs, __ATOMIC_RELAXED);
+        s->grad_norm[r->step] = metric_of(r, "grad_norm");
+        s->loss[r->step] = metric_of(r, "loss");
+    }
+    s->steps++;
+}
+
+static void dynamic_config(Config *c, const char *name, int uniform) {
+    char err[512];
+    small_config(c, name);
+    /* rewards from the completion's length only (the overlong ramp over the whole width), or none at all */
+    const char *sets[] = {"grpo.dynamic_sampling=1", "grpo.max_draw_factor=3", "reward.accuracy=0",
+                          "reward.format=0", "reward.language=0", "grpo.overlong_penalty=1", "run.steps=6",
+                          uniform ? "grpo.overlong_buffer=0" : "grpo.overlong_buffer=24",
+                          "sampling.temperature=3"};
+    for (size_t i = 0; i < sizeof sets / sizeof *sets; i++)
+        if (config_set(c, sets[i], err, sizeof err) != 0) fail_msg("%s: %s", sets[i], err);
+    assert_int_equal(config_finish(c, err, sizeof err), 0);
+}
+
+static void test_dynamic_sampling_fills_the_batch_within_the_cap(void **state) {
+    (void)state;
+    Config c;
+    char err[512];
+    dynamic_config(&c, "dynamic", 0);
+    DynSeen s = {.P = 4, .G = 4, .cap = 12};
+    TrainerCallbacks cb = {.ud = &s, .on_step = on_step_dynamic};
+    Trainer *t = trainer_new(&c, &cb, err, sizeof err);
+    if (!t) fail_msg("%s", err);
+    assert_int_equal(trainer_run(t), 0);
+    trainer_free(t);
+    assert_int_equal(s.steps, 6);
+    if (s.bad) fail_msg("dynamic sampling broke invariant bits %#x", s.bad);
+    assert_true(s.dropped_groups > 0);     /* there was something to drop ... */
+    assert_true(s.filled_after_rounds > 0); /* ... and more prompts filled the batch */
+    assert_int_equal(s.allocs_at_step[6] - s.allocs_at_step[2], 0);
+}
+
+/* Every group uniform: the cap's worth of prompts is drawn every step, all dropped, and nothing is learned. */
+static void test_dynamic_sampling_all_uniform_stops_at_the_cap(void **state) {
+    (void)state;
+    Config c;
+    char err[512];
+    dynamic_config(&c, "uniform", 1);
+    c.run.steps = 3;
+    DynSeen s = {.P = 4, .G = 4, .cap = 12};
+    TrainerCallbacks cb = {.ud = &s, .on_step = on_step_dynamic};
+    Trainer *t = trainer_new(&c, &cb, err, sizeof err);
+    if (!t) fail_msg("%s", err);
+    assert_int_equal(trainer_run(t), 0);
+    trainer_free(t);
+    if (s.bad) fail_msg("dynamic sampling broke invariant bits %#x", s.bad);
+    assert_int_equal(s.steps, 3);
+    assert_int_equal(s.capped, 3);
+    assert_int_equal(s.dropped_groups, 3 * 12);
+    for (int step = 1; step <= 3; step++) assert_true(s.grad_norm[step] == 0.0 && s.loss[step] == 0.0);
+}
+
+/* Entropy-masked updates in the loop: the share of loss tokens masked is what the fraction leaves out. */
+typedef struct { int steps; double max_err; } EntSeen;
+static void on_step_entropy(void *ud, const StepRecord *r) {
+    EntSeen *s = ud;
+    long n = 0;
+    for (int b = 0; b < r->n_rollouts; b++) n += r->rollouts[b].length;
+    double want = 1.0 - ceil(0.2 * n) / n;
+    s->max_err = fmax(s->max_err, fabs(metric_of(r, "entropy_masked") - want));
+    s->steps++;
+}
+
+static void test_entropy_masked_updates_in_the_loop(void **state) {
+    (void)state;
+    Config c;
+    char err[512];
+    small_config(&c, "entropy");
+    assert_int_equal(config_set(&c, "grpo.entropy_top_fraction=0.2", err, sizeof err), 0);
+    c.run.steps = 2;
+    EntSeen s = {0};
+    TrainerCallbacks cb = {.ud = &s, .on_step = on_step_entropy};
+    Trainer *t = trainer_new(&c, &cb, err, sizeof err);
+    if (!t) fail_msg("%s", err);
+    assert_int_equal(trainer_run(t), 0);
+    trainer_free(t);
+    assert_int_equal(s.steps, 2);
+    assert_true(s.max_err < 0.01); /* ties at the threshold may keep a token more */
+}
+
+/* Reference refresh: with ref_mix = 1 every step, each step starts with the reference equal to the policy, so the
+ * first update's KL is ~0; with ref_mix = 0.5 it is between that and the KL to the never-refreshed reference. Each
+ * refresh is an event and a metric. */
+typedef struct { int steps, events; double kl[8], refresh[8]; } RefSeen;
+static void on_step_ref(void *ud, const StepRecord *r) {
+    RefSeen *s = ud;
+    if (r->step < 8) s->kl[r->step] = metric_of(r, "kl"), s->refresh[r->step] = metric_of(r, "ref_refresh");
+    s->steps++;
+}
+static void on_event_ref(void *ud, const Event *ev) {
+    RefSeen *s = ud;
+    if (ev->kind == EVENT_REF_REFRESH) s->events++;
+}
+
+static void run_ref(RefSeen *s, const char *name, int every, float mix) {
+    Config c;
+    char err[512];
+    small_config(&c, name);
+    c.run.steps = 3;
+    c.grpo.beta = 0.04f;
+    c.optim.lr = 1e-2f;
+    c.grpo.ref_refresh_every = every;
+    c.grpo.ref_mix = mix;
+    c.grpo.overlong_buffer = 24; /* rewards that differ (a random model's are otherwise all 0): the policy moves */
+    c.sampling.temperature = 3.0f;
+    assert_int_equal(config_finish(&c, err, sizeof err), 0);
+    TrainerCallbacks cb = {.ud = s, .on_step = on_step_ref, .on_event = on_event_ref};
+    Trainer *t = trainer_new(&c, &cb, err, sizeof err);
+    if (!t) fail_msg("%s", err);
+    assert_int_equal(trainer_run(t), 0);
+    trainer_free(t);
+    assert_int_equal(s->steps, 3);
+}
+
+static void test_reference_refresh_moves_the_kl(void **state) {
+    (void)state;
+    RefSeen none = {0}, full = {0}, half = {0};
+    run_ref(&none, "ref-never", 0, 1.0f);
+    run_ref(&full, "ref-replace", 1, 1.0f);
+    run_ref(&half, "ref-mix", 1, 0.5f);
+    /* step 1 is the same in all three: nothing refreshed yet */
+    assert_float_equal(full.kl[1], none.kl[1], 1e-9);
+    assert_float_equal(half.kl[1], none.kl[1], 1e-9);
+    for (int step = 2; step <= 3; step++) {
+        print_message("step %d: kl never %.3g, replaced %.3g, mixed %.3g\n", step, none.kl[step], full.kl[step],
+                      half.kl[step]);
+        assert_true(none.kl[step] > 1e-5);
+        assert_true(full.kl[step] < 1e-3 * none.kl[step]);
+        assert_true(half.kl[step] > full.kl[step] && half.kl[step] < none.kl[step]);
+    }
+    /* k3 is quadratic near 0: halfway to the policy leaves about a quarter of the KL the step after (measured 0.23) */
+    assert_true(half.kl[2] > 0.15 * none.kl[2] && half.kl[2] < 0.4 * none.kl[2]);
+    assert_int_equal(none.events, 0);
+    assert_int_equal(full.events, 3);
+    assert_true(full.refresh[1] == 1.0 && none.refresh[1] == 0.0);
+}
+
 static void test_resume_continues_like_an_uninterrupted_run(void **state) {
     (void)state;
     char err[512];
@@ -393,18 +576,23 @@ static void test_live_change_too_large_is_refused(void **state) {
 /* The estimate is what trainer_new really asks for (within 5%): a buffer added without it would show here. */
 static void test_estimate_matches_allocation(void **state) {
     (void)state;
-    Config c;
-    char err[512];
-    small_config(&c, "estimate");
-    MemoryEstimate e;
-    assert_int_equal(trainer_memory_estimate(&c, &e, err, sizeof err), 0);
-    size_t before = __atomic_load_n(&g_bytes, __ATOMIC_RELAXED);
-    Trainer *t = trainer_new(&c, NULL, err, sizeof err);
-    if (!t) fail_msg("%s", err);
-    double asked = (double)(__atomic_load_n(&g_bytes, __ATOMIC_RELAXED) - before);
-    double est = (double)memory_estimate_total(&e);
-    trainer_free(t);
-    if (fabs(est - asked) > 0.05 * asked) fail_msg("estimate %.0f bytes, trainer_new asked for %.0f", est, asked);
+    for (int dynamic = 0; dynamic < 2; dynamic++) { /* dynamic sampling: rollout buffers for max_draw_factor x P */
+        Config c;
+        char err[512];
+        small_config(&c, "estimate");
+        c.grpo.dynamic_sampling = dynamic;
+        c.grpo.max_draw_factor = 8;
+        MemoryEstimate e;
+        assert_int_equal(trainer_memory_estimate(&c, &e, err, sizeof err), 0);
+        size_t before = __atomic_load_n(&g_bytes, __ATOMIC_RELAXED);
+        Trainer *t = trainer_new(&c, NULL, err, sizeof err);
+        if (!t) fail_msg("%s", err);
+        double asked = (double)(__atomic_load_n(&g_bytes, __ATOMIC_RELAXED) - before);
+        double est = (double)memory_estimate_total(&e);
+        trainer_free(t);
+        if (fabs(est - asked) > 0.05 * asked)
+            fail_msg("dynamic %d: estimate %.0f bytes, trainer_new asked for %.0f", dynamic, est, asked);
+    }
 }
 
 #endif
@@ -442,6 +630,10 @@ int main(void) {
         cmocka_unit_test(test_steering_from_another_thread),
         cmocka_unit_test(test_no_allocation_inside_a_step),
         cmocka_unit_test(test_dapo_shaping_masking_and_batch_scaling),
+        cmocka_unit_test(test_dynamic_sampling_fills_the_batch_within_the_cap),
+        cmocka_unit_test(test_dynamic_sampling_all_uniform_stops_at_the_cap),
+        cmocka_unit_test(test_entropy_masked_updates_in_the_loop),
+        cmocka_unit_test(test_reference_refresh_moves_the_kl),
         cmocka_unit_test(test_resume_continues_like_an_uninterrupted_run),
         cmocka_unit_test(test_too_large_is_refused_at_once),
         cmocka_unit_test(test_live_change_too_large_is_refused),

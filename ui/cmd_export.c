@@ -19,7 +19,7 @@ static void usage(FILE *f) {
         "Writes the rollouts of a run database as JSON Lines, one object per rollout:\n"
         "  run, step, prompt_index, sample_index, task, prompt, completion, answer, reward,\n"
         "  rewards{accuracy,format,language}, advantage, length, finish (eos|length|aborted), correct,\n"
-        "  flags{reflection,self_correction}\n"
+        "  flags{reflection,self_correction,dropped}  (dropped: left out of the update by dynamic sampling)\n"
         "With --sft, writes the rejection-sampling SFT set instead: correct completions with a format reward of 1,\n"
         "as {\"prompt\": ..., \"completion\": ...} lines (the input of `grpo-studio sft`).\n\n"
         "  --jsonl OUT        output file ('-' for standard output)\n"

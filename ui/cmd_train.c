@@ -83,6 +83,12 @@ static void print_step(TrainCtx *x, const StepRecord *r) {
                    metric(r, "completion_length", NAN), metric(r, "kl", NAN), metric(r, "entropy", NAN),
                    metric(r, "reflection_rate", NAN), metric(r, "gen_tokens_per_s", NAN),
                    metric(r, "train_tokens_per_s", NAN), metric(r, "step_time", NAN));
+        /* the variants that change what a step learns from say how much (only when they do) */
+        double drawn = metric(r, "prompts_drawn", NAN), dropped = metric(r, "frac_groups_dropped", 0);
+        double ent_masked = metric(r, "entropy_masked", 0);
+        if (r->n_rollouts > 0 && (dropped > 0 || ent_masked > 0))
+            printf("      drawn %.0f prompts, %.0f%% of groups dropped (equal rewards), %.0f%% of loss tokens masked "
+                   "by entropy\n", drawn, 100 * dropped, 100 * ent_masked);
         double p1 = metric(r, "eval_pass1", NAN);
         if (!isnan(p1))
             printf("eval at step %d: pass@1 %.3f  cons@%.0f %.3f  (%.0f held-out problems, mean length %.1f)\n",

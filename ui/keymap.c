@@ -26,6 +26,9 @@ const KeyBinding KEYMAP[] = {
     {KC_TRAIN, 'e', ACT_EDIT, "e", "edit hyperparameters (live keys)", "edit"},
     {KC_TRAIN, KEY_F(2), ACT_EDIT, "F2", "edit hyperparameters", NULL},
     {KC_TRAIN, 'c', ACT_CHECKPOINT, "c", "save a checkpoint now", "ckpt"},
+    {KC_TRAIN, 'v', ACT_CHART_NEXT, "v", "variant chart: entropy, clip low/high, sequence ratios, dynamic sampling, "
+                                        "masked tokens, overlong reward", "chart"},
+    {KC_TRAIN, 'V', ACT_CHART_PREV, "V", "variant chart: the previous view", NULL},
     {KC_TRAIN, '2', ACT_SCREEN_ROLLOUTS, "2", "browse rollouts", "rollouts"},
 
     /* Rollouts list */

@@ -25,8 +25,9 @@ void screen_group_draw(Studio *s, unsigned d) {
     for (int i = 0; i < g->n; i++) { mean += g->items[i].reward; n_ok += g->items[i].correct; }
     mean /= g->n;
     char title[200];
-    snprintf(title, sizeof title, "group: step %d prompt %d  G=%d  mean reward %.3f  %d/%d correct", first->step,
-             first->prompt_index, g->n, mean, n_ok, g->n);
+    snprintf(title, sizeof title, "group: step %d prompt %d  G=%d  mean reward %.3f  %d/%d correct%s", first->step,
+             first->prompt_index, g->n, mean, n_ok, g->n,
+             first->flags & ROLLOUT_FLAG_DROPPED ? "  dropped (equal rewards: not learned from)" : "");
     theme_box(b, title);
     /* the prompt (last line of it) and the reference answer */
     int y = 1;

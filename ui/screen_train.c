@@ -164,8 +164,9 @@ static void draw_reward(Studio *s, WINDOW *w, int with_accuracy) {
     draw_chart(s, w, &sp);
 }
 
+/* suffix: more title text after the values, or NULL */
 static void draw_series_chart(Studio *s, WINDOW *w, const char *name, int m, int m_lo, int m_hi, int m2,
-                              int fixed01) {
+                              int fixed01, const char *suffix) {
     const History *h = &s->hist;
     ChartSpec sp = base_spec(s);
     sp.n_series = m2 >= 0 ? 2 : 1;
@@ -185,8 +186,40 @@ static void draw_series_chart(Studio *s, WINDOW *w, const char *name, int m, int
         snprintf(title + l, sizeof title - l, " %s %s %s", s->utf8 ? "\xc2\xb7" : "|", STUDIO_METRIC_NAMES[m2],
                  tv(latest(s, m2), 5, c, sizeof c));
     }
+    if (suffix) {
+        size_t l = strlen(title);
+        snprintf(title + l, sizeof title - l, "%s", suffix);
+    }
     theme_box(w, title);
     draw_chart(s, w, &sp);
+}
+
+/* The variant chart's views beyond the panel's own (CHART_VIEWS - 1 of them): a series (with a min..max band), a
+ * second series on the same axis, and a metric shown only in the title. */
+typedef struct { const char *name; int m, m_lo, m_hi, m2, m_title; int fixed01; } ChartView;
+static const ChartView VIEWS[CHART_VIEWS - 1] = {
+    {"clip_low", M_CLIP_LOW, -1, -1, M_CLIP_HIGH, M_CLIP_DELTA, 0},
+    {"seq ratio", M_SEQ_RATIO_MEAN, M_SEQ_RATIO_MIN, M_SEQ_RATIO_MAX, -1, -1, 0},
+    {"groups dropped", M_GROUPS_DROPPED, -1, -1, -1, M_PROMPTS_DRAWN, 1},
+    {"entropy_masked", M_ENTROPY_MASKED, -1, -1, M_MASKED_TRUNCATED, -1, 1},
+    {"reward_overlong", M_REWARD_OVERLONG, -1, -1, -1, M_TRUNCATED, 0},
+};
+
+/* The variant chart: the panel's own (view 0) or one of VIEWS, its title saying which view of how many. */
+static void draw_variant_chart(Studio *s, WINDOW *w, int own_entropy) {
+    if (s->chart_view == 0) {
+        if (own_entropy) draw_series_chart(s, w, "entropy", M_ENTROPY, -1, -1, M_CLIP, 0, NULL);
+        else draw_series_chart(s, w, "length", M_LENGTH, M_LENGTH_MIN, M_LENGTH_MAX, -1, 0, NULL);
+        return;
+    }
+    const ChartView *v = &VIEWS[s->chart_view - 1];
+    char extra[96], a[16];
+    int n = 0;
+    if (v->m_title >= 0)
+        n = snprintf(extra, sizeof extra, " %s %s %s", s->utf8 ? "\xc2\xb7" : "|", STUDIO_METRIC_NAMES[v->m_title],
+                     tv(latest(s, v->m_title), 5, a, sizeof a));
+    snprintf(extra + n, sizeof extra - n, "  (v %d/%d)", s->chart_view + 1, CHART_VIEWS);
+    draw_series_chart(s, w, v->name, v->m, v->m_lo, v->m_hi, v->m2, v->fixed01, extra);
 }
 
 /* ---- metrics and hyperparameters ------------------------------------------------------------------------------ */
@@ -200,6 +233,8 @@ static void draw_metrics(Studio *s, WINDOW *w) {
         {"reward", M_REWARD}, {"accuracy", M_ACCURACY}, {"format", M_FORMAT_RATE}, {"loss", M_POLICY_LOSS},
         {"truncated", M_TRUNCATED}, {"zero std", M_ZERO_STD}, {"self-corr", M_SELF_CORRECTION},
         {"gen tok/s", M_GEN_TPS}, {"train tok/s", M_TRAIN_TPS}, {"step s", M_STEP_TIME},
+        {"clip lo", M_CLIP_LOW}, {"clip hi", M_CLIP_HIGH}, {"seq ratio", M_SEQ_RATIO_MEAN},
+        {"dropped", M_GROUPS_DROPPED}, {"drawn", M_PROMPTS_DRAWN}, {"ent masked", M_ENTROPY_MASKED},
     };
     const int n_rows = (int)(sizeof small / sizeof small[0]);
     werase(w);
@@ -348,16 +383,21 @@ void screen_train_draw(Studio *s, unsigned d) {
             werase(w); draw_reward(s, w, !sep_acc); wnoutrefresh(w);
         }
         if ((w = studio_win(s, W_TRAIN0 + TP_ACCURACY, L.r[TP_ACCURACY]))) {
-            werase(w); draw_series_chart(s, w, "accuracy", M_ACCURACY, -1, -1, M_FORMAT_RATE, 1); wnoutrefresh(w);
+            werase(w); draw_series_chart(s, w, "accuracy", M_ACCURACY, -1, -1, M_FORMAT_RATE, 1, NULL); wnoutrefresh(w);
         }
+        /* the variant chart (`v`) is the entropy panel, or the length panel when there is no second chart row */
+        int own_entropy = rect_visible(L.r[TP_ENTROPY]);
         if ((w = studio_win(s, W_TRAIN0 + TP_LENGTH, L.r[TP_LENGTH]))) {
-            werase(w); draw_series_chart(s, w, "length", M_LENGTH, M_LENGTH_MIN, M_LENGTH_MAX, -1, 0); wnoutrefresh(w);
+            werase(w);
+            if (own_entropy) draw_series_chart(s, w, "length", M_LENGTH, M_LENGTH_MIN, M_LENGTH_MAX, -1, 0, NULL);
+            else draw_variant_chart(s, w, 0);
+            wnoutrefresh(w);
         }
         if ((w = studio_win(s, W_TRAIN0 + TP_KL, L.r[TP_KL]))) {
-            werase(w); draw_series_chart(s, w, "kl", M_KL, -1, -1, -1, 0); wnoutrefresh(w);
+            werase(w); draw_series_chart(s, w, "kl", M_KL, -1, -1, -1, 0, NULL); wnoutrefresh(w);
         }
         if ((w = studio_win(s, W_TRAIN0 + TP_ENTROPY, L.r[TP_ENTROPY]))) {
-            werase(w); draw_series_chart(s, w, "entropy", M_ENTROPY, -1, -1, M_CLIP, 0); wnoutrefresh(w);
+            werase(w); draw_variant_chart(s, w, 1); wnoutrefresh(w);
         }
     }
     if ((d & D_METRICS) && (w = studio_win(s, W_TRAIN0 + TP_METRICS, L.r[TP_METRICS]))) {

@@ -31,7 +31,9 @@ const char *const STUDIO_METRIC_NAMES[M_COUNT] = {
     "reward", "reward_std", "reward_accuracy", "reward_format", "reward_language", "accuracy", "format_rate",
     "completion_length", "completion_length_min", "completion_length_max", "truncated_ratio", "frac_reward_zero_std",
     "policy_loss", "kl", "entropy", "clip_ratio", "grad_norm", "lr", "reflection_rate", "self_correction_rate",
-    "gen_tokens_per_s", "train_tokens_per_s", "step_time", "eval_pass1", "eval_consk"};
+    "gen_tokens_per_s", "train_tokens_per_s", "step_time", "eval_pass1", "eval_consk",
+    "clip_low", "clip_high", "clip_delta", "seq_ratio_mean", "seq_ratio_min", "seq_ratio_max", "masked_truncated",
+    "reward_overlong", "prompts_drawn", "frac_groups_dropped", "entropy_masked"};
 
 int studio_metric_id(const char *name) {
     for (int i = 0; i < M_COUNT; i++)
@@ -580,6 +582,11 @@ static void train_action(Studio *s, Action a) {
             if (s->t) { trainer_get(s->t, d, v, sizeof v); if (v[0]) editor_set_current(s->ed, s->ed->keys[i], v); }
         }
         s->dirty = D_ALL;
+        break;
+    case ACT_CHART_NEXT:
+    case ACT_CHART_PREV:
+        s->chart_view = (s->chart_view + (a == ACT_CHART_NEXT ? 1 : CHART_VIEWS - 1)) % CHART_VIEWS;
+        s->dirty |= D_CHARTS;
         break;
     case ACT_CHECKPOINT:
         if (!training_alive(s)) { set_flash(s, "training has finished"); break; }

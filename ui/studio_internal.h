@@ -18,8 +18,15 @@ typedef enum {
     M_REWARD = 0, M_REWARD_STD, M_REWARD_ACCURACY, M_REWARD_FORMAT, M_REWARD_LANGUAGE, M_ACCURACY, M_FORMAT_RATE,
     M_LENGTH, M_LENGTH_MIN, M_LENGTH_MAX, M_TRUNCATED, M_ZERO_STD, M_POLICY_LOSS, M_KL, M_ENTROPY, M_CLIP,
     M_GRAD_NORM, M_LR, M_REFLECTION, M_SELF_CORRECTION, M_GEN_TPS, M_TRAIN_TPS, M_STEP_TIME, M_EVAL_PASS1,
-    M_EVAL_CONSK, M_COUNT
+    M_EVAL_CONSK,
+    /* the loss variants' (grpo.c, trainer.c) */
+    M_CLIP_LOW, M_CLIP_HIGH, M_CLIP_DELTA, M_SEQ_RATIO_MEAN, M_SEQ_RATIO_MIN, M_SEQ_RATIO_MAX, M_MASKED_TRUNCATED,
+    M_REWARD_OVERLONG, M_PROMPTS_DRAWN, M_GROUPS_DROPPED, M_ENTROPY_MASKED, M_COUNT
 } MetricId;
+
+/* The views of the Train screen's variant chart (the entropy panel, or the length panel when the terminal is too
+ * small for a second chart row), cycled with `v`: view 0 is the panel's own chart. */
+enum { CHART_VIEWS = 6 };
 extern const char *const STUDIO_METRIC_NAMES[M_COUNT];
 int studio_metric_id(const char *name);   /* -1 when unknown */
 
@@ -109,6 +116,7 @@ struct Studio {
 
     /* screen state */
     int screen;
+    int chart_view;          /* 0 .. CHART_VIEWS-1: what the variant chart shows */
     int back[8];             /* screens to return to with Esc */
     int n_back;
     int rows, cols;
