@@ -599,8 +599,8 @@ static int parse_model(Ctx *c, BpeTokenizer *t, const json_t *m, int max_added_i
             const char *which = ia < 0 ? a : ib < 0 ? b : cat.p;
             size_t wn = ia < 0 ? an : ib < 0 ? bn : cat.n;
             json_t *w = json_stringn(which, wn);
-            char sb[128];
-            fail(c, "%s = %s: %s is not in the vocabulary", path, show(mi, sb, sizeof sb), w ? json_string_value(w) : "?");
+            char sb[128], wb[128];
+            fail(c, "%s = %s: %s is not in the vocabulary", path, show(mi, sb, sizeof sb), show(w, wb, sizeof wb));
             json_decref(w);
             buf_free(&cat);
             return -1;
@@ -650,7 +650,7 @@ static int finish_added(Ctx *c, BpeTokenizer *t) {
 }
 
 /* The file read whole, then parsed from memory (jansson's file reader goes a character at a time). */
-static json_t *load_json(const char *path, json_error_t *je) {
+static json_t *load_json(const char *path, size_t flags, json_error_t *je) {
     FILE *f = fopen(path, "rb");
     if (!f) return json_load_file(path, 0, je);      /* its message names the failure */
     Buf b = {0};
@@ -661,7 +661,7 @@ static json_t *load_json(const char *path, json_error_t *je) {
     bad |= ferror(f);
     fclose(f);
     if (bad) { buf_free(&b); return json_load_file(path, 0, je); }
-    json_t *root = json_loadb(b.p ? b.p : "", b.n, JSON_ALLOW_NUL, je);
+    json_t *root = json_loadb(b.p ? b.p : "", b.n, flags, je);
     buf_free(&b);
     return root;
 }
@@ -670,7 +670,7 @@ BpeTokenizer *bpe_load(const char *path, char *err, size_t errlen) {
     Ctx c = {path, err, errlen};
     bpe_byte_map_init();
     json_error_t je;
-    json_t *root = load_json(path, &je);
+    json_t *root = load_json(path, JSON_ALLOW_NUL, &je);
     if (!root) {
         if (je.line > 0) fail(&c, "line %d column %d: %s", je.line, je.column, je.text);
         else fail(&c, "%s", je.text);
@@ -750,7 +750,7 @@ static int config_token(Ctx *c, BpeTokenizer *t, json_t *root, const char *key, 
 int bpe_load_config(BpeTokenizer *t, const char *path, char *err, size_t errlen) {
     Ctx c = {path, err, errlen};
     json_error_t je;
-    json_t *root = load_json(path, &je);
+    json_t *root = load_json(path, JSON_DECODE_INT_AS_REAL, &je);   /* model_max_length can be 1e30 */
     if (!root) {
         if (je.line > 0) return fail(&c, "line %d column %d: %s", je.line, je.column, je.text);
         return fail(&c, "%s", je.text);
