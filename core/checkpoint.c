@@ -123,6 +123,44 @@ static int write_json(const char *dir, const char *name, json_t *j, char *err, s
     return rc;
 }
 
+/* Copies the file at src into dir/name (fsync'd). missing_ok: a src that does not exist is no error. */
+static int copy_file(const char *src, const char *dir, const char *name, int missing_ok, char *err, size_t errlen) {
+    FILE *f = fopen(src, "rb");
+    if (!f) return missing_ok && errno == ENOENT ? 0 : fail(err, errlen, "%s: cannot open: %s", src, strerror(errno));
+    char *buf = NULL;
+    size_t n = 0, cap = 0;
+    for (;;) {
+        if (n == cap) {
+            size_t nc = cap ? cap * 2 : 1 << 20;
+            char *nb = realloc(buf, nc);
+            if (!nb) {
+                free(buf);
+                fclose(f);
+                return fail(err, errlen, "%s: out of memory reading it", src);
+            }
+            buf = nb, cap = nc;
+        }
+        size_t got = fread(buf + n, 1, cap - n, f);
+        n += got;
+        if (got == 0) break;
+    }
+    int bad = ferror(f);
+    fclose(f);
+    int rc = bad ? fail(err, errlen, "%s: read error", src) : write_file(dir, name, &(Piece){buf, n}, 1, err, errlen);
+    free(buf);
+    return rc;
+}
+
+/* A Hugging Face tokenizer goes into a checkpoint as the files it came from: tokenizer.json and, when it had one,
+ * the tokenizer_config.json beside it. */
+static int copy_hf_tokenizer(const char *dir, const Tokenizer *tok, char *err, size_t errlen) {
+    char cfg[PATH_MAX];
+    const char *slash = strrchr(tok->source, '/');
+    snprintf(cfg, sizeof cfg, "%.*stokenizer_config.json", slash ? (int)(slash - tok->source + 1) : 0, tok->source);
+    if (copy_file(tok->source, dir, "tokenizer.json", 0, err, errlen) != 0) return -1;
+    return copy_file(cfg, dir, "tokenizer_config.json", 1, err, errlen);
+}
+
 /* fsync of a directory, so that the names in it survive a crash. Some file systems refuse (EINVAL): nothing
  * more can be done there. */
 static int fsync_dir(const char *dir) {
@@ -231,17 +269,19 @@ done:
     return rc;
 }
 
-static json_t *config_json(const ModelConfig *c) {
-    return json_pack("{s:[s], s:s, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:f, s:f, s:b, s:s, s:s,"
+static json_t *config_json(const ModelConfig *c, const Tokenizer *tok) {
+    json_t *j = json_pack("{s:[s], s:s, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:f, s:f, s:b, s:s, s:s,"
                      " s:i, s:i, s:i, s:b, s:b, s:f}",
                      "architectures", "LlamaForCausalLM", "model_type", "llama", "vocab_size", c->V,
                      "hidden_size", c->C, "intermediate_size", c->F, "num_hidden_layers", c->L,
                      "num_attention_heads", c->H, "num_key_value_heads", c->H, "head_dim", c->C / c->H,
                      "max_position_embeddings", c->max_T, "rms_norm_eps", float_for_json(c->norm_eps),
                      "rope_theta", float_for_json(c->rope_theta), "tie_word_embeddings", c->tied ? 1 : 0,
-                     "hidden_act", "silu", "torch_dtype", "float32", "bos_token_id", TOK_BOS,
-                     "eos_token_id", TOK_EOS, "pad_token_id", TOK_PAD, "attention_bias", 0, "mlp_bias", 0,
+                     "hidden_act", "silu", "torch_dtype", "float32", "bos_token_id", tok->bos,
+                     "eos_token_id", tok->eos, "pad_token_id", tok->pad, "attention_bias", 0, "mlp_bias", 0,
                      "initializer_range", 0.02);
+    if (j && tok->bos < 0) json_object_set_new(j, "bos_token_id", json_null()); /* prompts start without one */
+    return j;
 }
 
 static json_t *tokenizer_json(const Tokenizer *t) {
@@ -306,8 +346,9 @@ int checkpoint_save(const char *dir_in, const Model *m, const Tokenizer *tok, co
     if (mkdir(tmp, 0755) != 0) return fail(err, errlen, "%s: cannot create directory: %s", tmp, strerror(errno));
 
     int rc = save_safetensors(tmp, m, err, errlen);
-    if (rc == 0) rc = write_json(tmp, "config.json", config_json(&m->cfg), err, errlen);
-    if (rc == 0) rc = write_json(tmp, "tokenizer.json", tokenizer_json(tok), err, errlen);
+    if (rc == 0) rc = write_json(tmp, "config.json", config_json(&m->cfg, tok), err, errlen);
+    if (rc == 0 && tok->kind == TOKENIZER_CHAR) rc = write_json(tmp, "tokenizer.json", tokenizer_json(tok), err, errlen);
+    if (rc == 0 && tok->kind == TOKENIZER_BPE) rc = copy_hf_tokenizer(tmp, tok, err, errlen);
     if (rc == 0 && opt) rc = save_optimizer(tmp, opt, err, errlen);
     if (rc == 0 && st) {
         json_t *j = trainer_json(st);
@@ -452,11 +493,12 @@ static int read_model_config(const char *dir, ModelConfig *cfg, char *err, size_
         json_t *bv = json_object_get(j, no_bias[b]);
         if (bv && !json_is_false(bv)) { fail(err, errlen, "%s: \"%s\" must be false", path, no_bias[b]); goto done; }
     }
-    static const struct { const char *key; int id; } ids[] = {
-        {"bos_token_id", TOK_BOS}, {"eos_token_id", TOK_EOS}, {"pad_token_id", TOK_PAD}};
-    for (int k = 0; k < 3; k++)
-        if (json_object_get(j, ids[k].key) && get_int(path, j, ids[k].key, ids[k].id, ids[k].id, &x, err, errlen))
-            goto done;
+    /* token ids: null (none) or an id of the vocabulary; the tokenizer's own are what the run uses */
+    static const char *const ids[] = {"bos_token_id", "eos_token_id", "pad_token_id"};
+    for (int k = 0; k < 3; k++) {
+        json_t *idv = json_object_get(j, ids[k]);
+        if (idv && !json_is_null(idv) && get_int(path, j, ids[k], 0, V - 1, &x, err, errlen)) goto done;
+    }
     memset(cfg, 0, sizeof(*cfg));
     cfg->V = (int)V;
     cfg->C = (int)C;
@@ -476,6 +518,7 @@ done:
 static int read_tokenizer(const char *dir, Tokenizer *tok, char *err, size_t errlen) {
     char path[PATH_MAX], alphabet[TOKENIZER_MAX_CHARS + 1], why[256];
     path_join(path, sizeof(path), dir, "tokenizer.json");
+    if (tokenizer_is_hf(path)) return tokenizer_load_hf(tok, path, err, errlen);
     json_t *j = load_json(path, err, errlen), *v;
     if (!j) return -1;
     int rc = -1;
@@ -536,10 +579,15 @@ int checkpoint_read_config(const char *dir, ModelConfig *cfg, Tokenizer *tok, ch
     Tokenizer t;
     if (read_model_config(dir, &c, err, errlen) != 0) return -1;
     if (read_tokenizer(dir, &t, err, errlen) != 0) return -1;
-    if (c.V != t.V)
-        return fail(err, errlen, "%s/config.json: vocab_size = %d but tokenizer.json has %d tokens", dir, c.V, t.V);
+    /* a Hugging Face model's embedding may have rows beyond the tokenizer's ids (padded for speed) */
+    if (t.kind == TOKENIZER_CHAR ? c.V != t.V : c.V < t.V) {
+        fail(err, errlen, "%s/config.json: vocab_size = %d but tokenizer.json has %d tokens", dir, c.V, t.V);
+        tokenizer_free(&t);
+        return -1;
+    }
     if (cfg) *cfg = c;
     if (tok) *tok = t;
+    else tokenizer_free(&t);
     return 0;
 }
 
@@ -928,6 +976,7 @@ int checkpoint_check(const char *dir, ModelConfig *cfg, Tokenizer *tok, char *er
     safetensors_close(&f);
     if (cfg) *cfg = c;
     if (tok) *tok = t;
+    else tokenizer_free(&t);
     return 0;
 }
 
@@ -941,6 +990,7 @@ int checkpoint_load(const char *dir, Model *m, Tokenizer *tok, AdamW *opt, Train
     if (open_checked(dir, &cfg, &t, &f, err, errlen) != 0) return -1;
     if (model_init(m, &cfg, 0) != 0) {
         safetensors_close(&f);
+        tokenizer_free(&t);
         return fail(err, errlen, "%s: out of memory for the model (%zu parameters)", dir, model_n_params(&cfg));
     }
     int read_rc = safetensors_read(&f, m, err, errlen);
@@ -966,12 +1016,14 @@ int checkpoint_load(const char *dir, Model *m, Tokenizer *tok, AdamW *opt, Train
         *st = s;
     }
     if (tok) *tok = t;
+    else tokenizer_free(&t);
     return 0;
 fail_opt:
     if (opt) adamw_free(opt);
 fail_model:
     model_free(m);
     memset(m, 0, sizeof(*m));
+    tokenizer_free(&t);
     return -1;
 }
 

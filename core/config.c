@@ -820,6 +820,11 @@ int config_finish(Config *c, char *err, size_t errlen) {
         snprintf(err, errlen, "[task] name = %s needs [task] path (the JSON-lines file of problems)", c->task.name);
         return -1;
     }
+    if (c->model.tokenizer[0] && strcmp(c->model.init, "random") != 0) {
+        snprintf(err, errlen, "[model] tokenizer = %s is for a random model: model.init = %s brings its own tokenizer",
+                 c->model.tokenizer, c->model.init);
+        return -1;
+    }
     if (c->model.init[0] == '\0') {
         snprintf(err, errlen, "[model] init is empty: expected a checkpoint directory or \"random\"");
         return -1;

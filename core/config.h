@@ -20,6 +20,7 @@ typedef struct {
         float rope_theta, norm_eps;
         int tied;
         char init[256];      /* checkpoint directory to start from, or "random" */
+        char tokenizer[256]; /* a random model's: "" = the character tokenizer, or a Hugging Face tokenizer.json */
     } model;
     struct {
         char name[16];       /* add | mul | countdown | letters | jsonl | gsm8k | math */

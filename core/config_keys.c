@@ -35,6 +35,9 @@ const ConfigKey CONFIG_KEYS[] = {
     ROW_FLOAT(model, norm_eps, 1e-12, 1e-2, FIXED, "RMSNorm epsilon"),
     ROW_BOOL(model, tied, FIXED, "1: the output layer is the token embedding"),
     ROW_STRING(model, init, NULL, "checkpoint directory to start from, or \"random\""),
+    ROW_STRING(model, tokenizer, NULL,
+               "a random model's tokenizer: \"\" = the character tokenizer, or a Hugging Face tokenizer.json (or "
+               "its folder); a checkpoint brings its own"),
     /* [task] */
     ROW_STRING(task, name, "add|mul|countdown|letters|jsonl|gsm8k|math",
                "the task: add, mul, countdown, letters, jsonl, gsm8k or math"),

@@ -4,7 +4,7 @@
 
 int episode_encode_prompt(const Tokenizer *tok, const Task *task, const Problem *p, int *ids, int cap,
                           char *text, size_t textcap, char *err, size_t errlen) {
-    char buf[TASK_QUESTION_MAX * 2];
+    char buf[TASK_QUESTION_MAX + 1024 + 64]; /* the question in the template (task.prompt_template) */
     if (task_format_prompt(task, p, buf, sizeof buf) < 0) {
         snprintf(err, errlen, "prompt for problem %llu does not fit %zu bytes", (unsigned long long)p->id,
                  sizeof buf);
@@ -12,20 +12,28 @@ int episode_encode_prompt(const Tokenizer *tok, const Task *task, const Problem 
     }
     if (text) snprintf(text, textcap, "%s", buf);
     if (cap < 1) return -2;
-    ids[0] = TOK_BOS;
-    int n = tokenizer_encode(tok, buf, ids + 1, cap - 1, err, errlen);
-    return n < 0 ? -1 : n + 1;
+    int k = tokenizer_put_bos(tok, ids);
+    int n = tokenizer_encode(tok, buf, ids + k, cap - k, err, errlen);
+    return n < 0 ? -1 : n + k;
 }
 
 int episode_decode_completion(const Tokenizer *tok, const int *ids, int n, char *text, size_t cap) {
     int len = 0;
-    while (len < n && ids[len] != TOK_EOS) len++;
+    while (len < n && ids[len] != tok->eos) len++;
     return tokenizer_decode(tok, ids, len, text, cap);
 }
 
-SamplerParams episode_sampler_params(const Config *c) {
+SamplerParams episode_sampler_params(const Config *c, const Tokenizer *tok) {
     SamplerParams sp = {.temperature = c->sampling.temperature, .top_k = c->sampling.top_k,
                         .top_p = c->sampling.top_p, .max_new_tokens = c->sampling.max_new_tokens,
-                        .eos_id = TOK_EOS};
+                        .eos_id = tok->eos};
     return sp;
+}
+
+int episode_tokenizer(const Config *c, Tokenizer *tok, char *err, size_t errlen) {
+    if (!c->model.tokenizer[0]) return tokenizer_init(tok, TOKENIZER_DEFAULT_ALPHABET, err, errlen);
+    char why[512];
+    if (tokenizer_load_hf(tok, c->model.tokenizer, why, sizeof why) == 0) return 0;
+    snprintf(err, errlen, "model.tokenizer = %s: %s", c->model.tokenizer, why);
+    return -1;
 }

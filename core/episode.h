@@ -1,6 +1,6 @@
 /* episode.h - how a problem becomes model input and a sampled completion becomes text, in one place for the
- * trainer, evaluation, pretraining and SFT: a prompt is <bos> + the task's prompt text; a completion is the tokens
- * after it, ending at <eos> (not part of the text). */
+ * trainer, evaluation, pretraining and SFT: a prompt is the tokenizer's bos (when it has one) + the task's prompt
+ * text; a completion is the tokens after it, ending at the tokenizer's eos (not part of the text). */
 #ifndef GRPO_EPISODE_H
 #define GRPO_EPISODE_H
 #include "core/config.h"
@@ -16,7 +16,12 @@ int episode_encode_prompt(const Tokenizer *tok, const Task *task, const Problem 
 /* Decodes completion tokens up to (not including) the first <eos> into text. Returns the text length. */
 int episode_decode_completion(const Tokenizer *tok, const int *ids, int n, char *text, size_t cap);
 
-/* The sampling of c's [sampling] section (temperature, top-k, top-p, max_new_tokens), stopping at <eos>. */
-SamplerParams episode_sampler_params(const Config *c);
+/* The sampling of c's [sampling] section (temperature, top-k, top-p, max_new_tokens), stopping at tok's eos. */
+SamplerParams episode_sampler_params(const Config *c, const Tokenizer *tok);
+
+/* The tokenizer of a random model (model.init = random): model.tokenizer's Hugging Face tokenizer, or the
+ * character tokenizer when it is empty. Returns 0 or -1 with err naming the key and the file. Pair with
+ * tokenizer_free. */
+int episode_tokenizer(const Config *c, Tokenizer *tok, char *err, size_t errlen);
 
 #endif

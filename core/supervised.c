@@ -145,8 +145,8 @@ int supervised_pretrain(Model *m, AdamW *opt, const Tokenizer *tok, const Task *
             SolutionStyle style = supervised_draw_style(c, step, &rng);
             int len = supervised_corpus_document(task, &p, style, &rng, text, 8192);
             int *row = rows + (size_t)r * T_max;
-            row[0] = TOK_BOS;
-            int n = len < 0 ? -2 : tokenizer_encode(tok, text, row + 1, T_max - 2, err, errlen);
+            int k = tokenizer_put_bos(tok, row);
+            int n = len < 0 ? -2 : tokenizer_encode(tok, text, row + k, T_max - 1 - k, err, errlen);
             if (n == -1) { rc = -1; goto done; }
             if (n < 0) { /* a document longer than seq_len: draw another */
                 if (++too_long > 1000) { /* a thousand in a row: the corpus cannot fit */
@@ -158,10 +158,10 @@ int supervised_pretrain(Model *m, AdamW *opt, const Tokenizer *tok, const Task *
                 continue;
             }
             too_long = 0;
-            row[n + 1] = TOK_EOS;
-            b.lens[r] = n + 2;
+            row[n + k] = tok->eos;
+            b.lens[r] = n + k + 1;
             from[r] = 0;
-            tokens += n + 2;
+            tokens += n + k + 1;
         }
         float lr = lr_schedule(step, c->pretrain.lr, c->pretrain.warmup_steps, c->pretrain.steps, SCHED_COSINE,
                                c->optim.min_lr_ratio);
@@ -228,15 +228,15 @@ static int read_sft(const char *path, const Tokenizer *tok, int T_max, SftExampl
             ids = ni;
             ids_cap = (int)need;
         }
-        ids[0] = TOK_BOS;
-        int a = tokenizer_encode(tok, prompt, ids + 1, ids_cap - 2, e2, sizeof e2);
-        int b = a < 0 ? a : tokenizer_encode(tok, comp, ids + 1 + a, ids_cap - 2 - a, e2, sizeof e2);
+        int k = tokenizer_put_bos(tok, ids);
+        int a = tokenizer_encode(tok, prompt, ids + k, ids_cap - 1 - k, e2, sizeof e2);
+        int b = a < 0 ? a : tokenizer_encode(tok, comp, ids + k + a, ids_cap - 1 - k - a, e2, sizeof e2);
         json_decref(o);
         if (a < 0 || b < 0) {
             snprintf(err, errlen, "%s:%ld: %s", path, lineno, a == -2 || b == -2 ? "does not tokenize" : e2);
             goto fail;
         }
-        int len = a + b + 2;
+        int len = k + a + b + 1;
         if (len > T_max) {
             if (rep->n_listed < SFT_REPORT_LINES) {
                 rep->line[rep->n_listed] = lineno;
@@ -245,7 +245,7 @@ static int read_sft(const char *path, const Tokenizer *tok, int T_max, SftExampl
             rep->skipped++;
             continue;
         }
-        ids[1 + a + b] = TOK_EOS;
+        ids[k + a + b] = tok->eos;
         if (n == cap) {
             SftExample *ne = realloc(ex, sizeof *ex * (size_t)cap * 2);
             if (!ne) goto oom;
@@ -253,7 +253,7 @@ static int read_sft(const char *path, const Tokenizer *tok, int T_max, SftExampl
             cap *= 2;
         }
         ex[n].n = len;
-        ex[n].prompt_n = a + 1;
+        ex[n].prompt_n = a + k;
         ex[n].ids = malloc(sizeof(int) * len);
         if (!ex[n].ids) goto oom;
         memcpy(ex[n].ids, ids, sizeof(int) * len);

@@ -33,9 +33,10 @@
 #include <time.h>
 
 #define MAX_PENDING 64
-#define PROMPT_TEXT 512
+#define PROMPT_TEXT (TASK_QUESTION_MAX + 1024 + 64) /* a question in task.prompt_template */
 #define MAX_METRICS 64
-#define COMP_TEXT(T_max) ((T_max) * 10 + 16) /* bytes of a completion's text: the longest special is 9 characters */
+/* bytes of a completion's text: T_max tokens of at most token_bytes each (tokenizer_max_token_bytes) */
+#define COMP_TEXT(T_max, token_bytes) ((T_max) * (token_bytes) + 16)
 
 typedef struct { char key[48], old_value[48], new_value[48]; } Change;
 
@@ -44,6 +45,7 @@ struct Trainer {
     TrainerCallbacks cb;
     Model policy, ref;
     Tokenizer tok;
+    TokenizerStream *trace;     /* the watched rollout's text as it is generated */
     Task *task;
     AdamW opt;
     GrpoStep *engine;           /* generation, reference, micro-batched updates; its sampler serves evaluation too */
@@ -149,7 +151,7 @@ static void model_config_from(ModelConfig *mc, const Config *c, int V) {
 static int run_model_config(const Config *c, ModelConfig *mc, Tokenizer *tok, char *err, size_t errlen) {
     if (strcmp(c->model.init, "random") != 0 && c->model.init[0])
         return checkpoint_check(c->model.init, mc, tok, err, errlen);
-    if (tokenizer_init(tok, TOKENIZER_DEFAULT_ALPHABET, err, errlen) != 0) return -1;
+    if (episode_tokenizer(c, tok, err, errlen) != 0) return -1;
     model_config_from(mc, c, tok->V);
     return 0;
 }
@@ -195,7 +197,8 @@ static int max_draws(const Config *c) {
 }
 
 /* The run's memory with the config c in force (P x G, max_new_tokens), prompts of prompt_w tokens. */
-static void estimate_for(const Config *c, const ModelConfig *mc, int prompt_w, size_t budget, MemoryEstimate *e) {
+static void estimate_for(const Config *c, const ModelConfig *mc, int token_bytes, int prompt_w, size_t budget,
+                         MemoryEstimate *e) {
     size_t P = model_params_bytes(mc);
     int B = c->grpo.prompts_per_step * c->grpo.group_size, k = c->run.eval_samples;
     int T = step_length(c, prompt_w, mc->max_T);
@@ -209,7 +212,7 @@ static void estimate_for(const Config *c, const ModelConfig *mc, int prompt_w, s
     e->kv_cache = g.kv_cache;
     e->activations = g.activations;
     size_t rows = (size_t)max_draws(c) * c->grpo.group_size; /* every rollout a step may draw */
-    e->buffers = g.buffers + buffer_bytes(rows, (size_t)mc->max_T, COMP_TEXT((size_t)mc->max_T)) +
+    e->buffers = g.buffers + buffer_bytes(rows, (size_t)mc->max_T, COMP_TEXT((size_t)mc->max_T, token_bytes)) +
                  eval_bytes(mc, B > k ? B : k);
 }
 
@@ -221,15 +224,16 @@ int trainer_memory_estimate(const Config *c, MemoryEstimate *e, char *err, size_
     if (!task) return -1;
     int w = prompt_width(&tok, task, mc.max_T, err, errlen);
     task_free(task);
-    if (w < 0) return -1;
-    estimate_for(c, &mc, w, activation_budget(c), e);
-    return 0;
+    if (w >= 0) estimate_for(c, &mc, tokenizer_max_token_bytes(&tok), w, activation_budget(c), e);
+    tokenizer_free(&tok);
+    return w < 0 ? -1 : 0;
 }
 
 /* Refuses, with the estimate and the keys that size it, a run that would not fit in the memory available. */
-static int check_fits(const Config *c, const ModelConfig *mc, int prompt_w, size_t budget, char *err, size_t errlen) {
+static int check_fits(const Config *c, const ModelConfig *mc, int token_bytes, int prompt_w, size_t budget, char *err,
+                      size_t errlen) {
     MemoryEstimate e;
-    estimate_for(c, mc, prompt_w, budget, &e);
+    estimate_for(c, mc, token_bytes, prompt_w, budget, &e);
     size_t need = memory_estimate_total(&e), avail = memory_available();
     if (!avail || need <= avail) return 0;
     char parts[512], need_s[32], avail_s[32], keys[320];
@@ -295,16 +299,17 @@ Trainer *trainer_new(const Config *c, const TrainerCallbacks *cb, char *err, siz
     pthread_cond_init(&t->cv, NULL);
 
     ModelConfig run_mc;
-    Tokenizer run_tok;
-    if (run_model_config(c, &run_mc, &run_tok, err, errlen) != 0) goto fail;
+    /* the tokenizer and the model's shape first (no weights read), to size and check the run */
+    if (run_model_config(c, &run_mc, &t->tok, err, errlen) != 0) goto fail;
     if (!(t->task = task_new(c, err, errlen))) goto fail;
-    if ((t->prompt_width = prompt_width(&run_tok, t->task, run_mc.max_T, err, errlen)) < 0) goto fail;
+    if ((t->prompt_width = prompt_width(&t->tok, t->task, run_mc.max_T, err, errlen)) < 0) goto fail;
     t->act_budget = activation_budget(c);
-    if (check_fits(c, &run_mc, t->prompt_width, t->act_budget, err, errlen) != 0) goto fail;
+    if (check_fits(c, &run_mc, tokenizer_max_token_bytes(&t->tok), t->prompt_width, t->act_budget, err, errlen) != 0)
+        goto fail;
     if (strcmp(c->model.init, "random") != 0 && c->model.init[0]) {
+        tokenizer_free(&t->tok);
         if (checkpoint_load(c->model.init, &t->policy, &t->tok, NULL, NULL, err, errlen) != 0) goto fail;
     } else {
-        if (tokenizer_init(&t->tok, TOKENIZER_DEFAULT_ALPHABET, err, errlen) != 0) goto fail;
         ModelConfig mc;
         model_config_from(&mc, c, t->tok.V);
         if (model_init(&t->policy, &mc, (uint64_t)c->run.seed) != 0) { snprintf(err, errlen, "out of memory"); goto fail; }
@@ -314,7 +319,8 @@ Trainer *trainer_new(const Config *c, const TrainerCallbacks *cb, char *err, siz
     if (adamw_init(&t->opt, t->policy.n_params) != 0) { snprintf(err, errlen, "out of memory"); goto fail; }
 
     t->T_max = t->policy.cfg.max_T;
-    t->comp_text = COMP_TEXT(t->T_max);
+    t->comp_text = COMP_TEXT(t->T_max, tokenizer_max_token_bytes(&t->tok));
+    if (!(t->trace = tokenizer_stream_new(&t->tok))) { snprintf(err, errlen, "out of memory"); goto fail; }
     int B = c->grpo.prompts_per_step * c->grpo.group_size, rows = B > c->run.eval_samples ? B : c->run.eval_samples;
     if (!(t->engine = grpo_step_new(&t->policy.cfg, t->act_budget)) ||
         grpo_step_reserve(t->engine, rows, step_length(c, t->prompt_width, t->T_max), err, errlen) != 0 ||
@@ -345,6 +351,8 @@ void trainer_free(Trainer *t) {
     free(t->prompt_text); free(t->comp_text_buf); free(t->row_mask); free(t->shaping); free(t->group_kept);
     free(t->batch_row); free(t->batch_plens); free(t->batch_glens); free(t->batch_rewards);
     free(t->ent); free(t->tok_ent); free(t->tok_valid); free(t->tok_keep); free(t->ent_scratch);
+    tokenizer_stream_free(t->trace);
+    tokenizer_free(&t->tok);
     pthread_mutex_destroy(&t->mu);
     pthread_cond_destroy(&t->cv);
     free(t);
@@ -385,11 +393,13 @@ int trainer_restore(Trainer *t, const char *dir, char *err, size_t errlen) {
     snprintf(t->last_ckpt, sizeof t->last_ckpt, "%s", dir);
     model_free(&m);
     adamw_free(&opt);
+    tokenizer_free(&tok);
     free(st.config_ini);
     return 0;
 fail:
     model_free(&m);
     adamw_free(&opt);
+    tokenizer_free(&tok);
     free(st.config_ini);
     return -1;
 }
@@ -438,7 +448,7 @@ void trainer_stop(Trainer *t) {
 /* The estimated footprint of the run with config c in force. Called with mu held (prompt_width). */
 static size_t footprint(Trainer *t, const Config *c) {
     MemoryEstimate e;
-    estimate_for(c, &t->policy.cfg, t->prompt_width, t->act_budget, &e);
+    estimate_for(c, &t->policy.cfg, tokenizer_max_token_bytes(&t->tok), t->prompt_width, t->act_budget, &e);
     return memory_estimate_total(&e);
 }
 
@@ -613,10 +623,9 @@ static int gen_hook(void *ud, int pos, const int *tokens) {
     Trainer *t = ud;
     (void)pos;
     int tok = t->watch_row >= 0 ? tokens[t->watch_row] : -1;
-    if (tok >= 0 && tok != TOK_EOS && t->cb.on_trace) {
-        char piece[16];
-        tokenizer_decode(&t->tok, &tok, 1, piece, sizeof piece);
-        t->cb.on_trace(t->cb.ud, t->step + 1, 1, piece, 0.0f, 0);
+    if (tok >= 0 && tok != t->tok.eos && t->cb.on_trace) {
+        const char *piece = tokenizer_stream_feed(t->trace, tok);
+        if (piece && piece[0]) t->cb.on_trace(t->cb.ud, t->step + 1, 1, piece, 0.0f, 0);
     }
     return wait_while_paused(t, 0);
 }
@@ -627,7 +636,7 @@ static void add_metric(Trainer *t, const char *name, double v) {
 
 /* Evaluation on the held-out set; adds eval_* metrics. Returns 0, or 1 when stopped. */
 static int run_eval(Trainer *t, int at_step) {
-    SamplerParams sp = episode_sampler_params(&t->cfg);
+    SamplerParams sp = episode_sampler_params(&t->cfg, &t->tok);
     EvalResult r;
     char err[256];
     int rc = eval_run(t->evaluator, &t->policy, t->cfg.run.eval_problems, t->cfg.run.eval_samples, &sp,
@@ -677,12 +686,13 @@ static int generate_round(Trainer *t, int round, int first, int n, int N, int st
     const int G = c->grpo.group_size, T_max = t->T_max, row0 = first * G, B = n * G;
     if (round == 0) {
         t->watch_row = (int)(rng_u64(&t->rng) % (uint64_t)B);
+        tokenizer_stream_reset(t->trace);
         if (t->cb.on_trace)
             t->cb.on_trace(t->cb.ud, step, 0, t->prompt_text + (size_t)(t->watch_row / G * G) * PROMPT_TEXT, 0, 0);
     } else {
         t->watch_row = -1; /* one watched rollout a step */
     }
-    SamplerParams sp = episode_sampler_params(c);
+    SamplerParams sp = episode_sampler_params(c, &t->tok);
     sp.max_new_tokens = N;
     uint64_t seed = (uint64_t)c->run.seed * 0x9E3779B97F4A7C15ull + (uint64_t)step + ((uint64_t)round << 40);
     Sampler *smp = grpo_step_sampler(t->engine);
@@ -799,7 +809,7 @@ static int grpo_step(Trainer *t) {
         int src = t->batch_row[b], *s = t->seq + (size_t)b * T;
         memcpy(s, t->prompts + (size_t)src * T_max, sizeof(int) * t->plens[src]);
         memcpy(s + t->plens[src], t->gen + (size_t)src * N, sizeof(int) * t->glens[src]);
-        for (int i = t->plens[src] + t->glens[src]; i < T; i++) s[i] = TOK_PAD;
+        for (int i = t->plens[src] + t->glens[src]; i < T; i++) s[i] = t->tok.pad;
     }
 
     /* entropy-masked updates: the batch's threshold over the generation-time entropies (the old policy's, the same

@@ -74,9 +74,9 @@ int cmd_eval(int argc, char **argv) {
     Tokenizer tok;
     if (checkpoint_load(path, &m, &tok, NULL, NULL, err, sizeof err) != 0) { fprintf(stderr, "grpo-studio eval: %s\n", err); return 1; }
     Task *t = task_new(&c, err, sizeof err);
-    if (!t) { fprintf(stderr, "grpo-studio eval: %s\n", err); model_free(&m); return 1; }
+    if (!t) { fprintf(stderr, "grpo-studio eval: %s\n", err); model_free(&m); tokenizer_free(&tok); return 1; }
     Evaluator *e = eval_new(&m.cfg, &tok, t, eval_rows(c.run.eval_samples), NULL);
-    SamplerParams sp = episode_sampler_params(&c);
+    SamplerParams sp = episode_sampler_params(&c, &tok);
     EvalResult r;
     int show = isatty(2);
     int rc = e ? eval_run(e, &m, c.run.eval_problems, c.run.eval_samples, &sp, (uint64_t)c.run.seed * 1000003u + 17u,
@@ -92,5 +92,6 @@ int cmd_eval(int argc, char **argv) {
     eval_free(e);
     task_free(t);
     model_free(&m);
+    tokenizer_free(&tok);
     return rc == 0 ? 0 : 1;
 }

@@ -156,11 +156,20 @@ static int run(int argc, char **argv, int sft) {
             return 1;
         }
     } else {
-        tokenizer_init(&tok, TOKENIZER_DEFAULT_ALPHABET, err, sizeof err);
+        if (episode_tokenizer(&c, &tok, err, sizeof err) != 0) {
+            fprintf(stderr, "grpo-studio %s: %s\n", cmd, err);
+            task_free(task);
+            return 1;
+        }
         ModelConfig mc = {.V = tok.V, .C = c.model.d_model, .L = c.model.n_layers, .H = c.model.n_heads,
                           .F = c.model.ffn_hidden, .max_T = c.model.max_seq, .rope_theta = c.model.rope_theta,
                           .norm_eps = c.model.norm_eps, .tied = c.model.tied};
-        if (model_init(&m, &mc, (uint64_t)c.run.seed) != 0) { fprintf(stderr, "grpo-studio %s: out of memory\n", cmd); task_free(task); return 1; }
+        if (model_init(&m, &mc, (uint64_t)c.run.seed) != 0) {
+            fprintf(stderr, "grpo-studio %s: out of memory\n", cmd);
+            task_free(task);
+            tokenizer_free(&tok);
+            return 1;
+        }
     }
     if (adamw_init(&opt, m.n_params) != 0) { fprintf(stderr, "grpo-studio %s: out of memory\n", cmd); goto done; }
     char desc[160];
@@ -194,7 +203,7 @@ static int run(int argc, char **argv, int sft) {
     int evaluated = 0;
     if (!no_eval && !g_stop && c.run.eval_problems > 0) {
         Evaluator *e = eval_new(&m.cfg, &tok, task, eval_rows(c.run.eval_samples), NULL);
-        SamplerParams sp = episode_sampler_params(&c);
+        SamplerParams sp = episode_sampler_params(&c, &tok);
         evaluated = e && eval_run(e, &m, c.run.eval_problems, c.run.eval_samples, &sp, (uint64_t)c.run.seed * 1000003u + 17u,
                                   &ev, NULL, NULL, err, sizeof err) == 0;
         eval_free(e);
@@ -235,6 +244,7 @@ static int run(int argc, char **argv, int sft) {
     rc = 0;
 done:
     model_free(&m);
+    tokenizer_free(&tok);
     adamw_free(&opt);
     task_free(task);
     return rc;

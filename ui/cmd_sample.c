@@ -53,7 +53,7 @@ static int rejection(const Config *cfg, const char *ckpt, const char *out, int k
     Tokenizer tok;
     if (checkpoint_load(path, &m, &tok, NULL, NULL, err, sizeof err) != 0) { fprintf(stderr, "grpo-studio sample: %s\n", err); return 1; }
     Task *task = task_new(&c, err, sizeof err);
-    if (!task) { fprintf(stderr, "grpo-studio sample: %s\n", err); model_free(&m); return 1; }
+    if (!task) { fprintf(stderr, "grpo-studio sample: %s\n", err); model_free(&m); tokenizer_free(&tok); return 1; }
     Rejection r = {.max_length = max_length, .per_problem = per_problem, .last_problem = UINT64_MAX};
     r.f = fopen(out, "w");
     int rc = 1;
@@ -61,7 +61,7 @@ static int rejection(const Config *cfg, const char *ckpt, const char *out, int k
     if (!r.f) fprintf(stderr, "grpo-studio sample: cannot write %s\n", out);
     else if (!e) fprintf(stderr, "grpo-studio sample: out of memory\n");
     else {
-        SamplerParams sp = episode_sampler_params(&c);
+        SamplerParams sp = episode_sampler_params(&c, &tok);
         EvalResult res;
         if (eval_sample(e, &m, SPLIT_TRAIN, 0, problems, k, &sp, (uint64_t)c.run.seed * 7777u + 3u, &res, NULL,
                         keep_sample, &r, err, sizeof err) != 0)
@@ -76,6 +76,7 @@ static int rejection(const Config *cfg, const char *ckpt, const char *out, int k
     eval_free(e);
     task_free(task);
     model_free(&m);
+    tokenizer_free(&tok);
     return rc;
 }
 
@@ -168,7 +169,6 @@ int cmd_sample(int argc, char **argv) {
         return 1;
     }
     if (rej_out) return rejection(&c, ckpt, rej_out, n, problems, max_length, per_problem);
-    SamplerParams sp = episode_sampler_params(&c);
     char path[PATH_MAX];
     if (cli_resolve(path, sizeof path, ckpt, "checkpoint", err, sizeof err) != 0) {
         fprintf(stderr, "grpo-studio sample: %s\n", err);
@@ -178,26 +178,28 @@ int cmd_sample(int argc, char **argv) {
     memset(&m, 0, sizeof m);
     Tokenizer tok;
     if (checkpoint_load(path, &m, &tok, NULL, NULL, err, sizeof err) != 0) { fprintf(stderr, "grpo-studio sample: %s\n", err); return 1; }
+    SamplerParams sp = episode_sampler_params(&c, &tok);
     const int T = m.cfg.max_T;
     size_t text_n = strlen(prompt) + sizeof "<think>";
     char *text = malloc(text_n);
     int *ids = malloc(sizeof(int) * T * n), *lens = malloc(sizeof(int) * n), *out = malloc(sizeof(int) * T * n);
     int *olens = malloc(sizeof(int) * n), *fin = malloc(sizeof(int) * n);
-    char *comp = malloc((size_t)T * 10 + 16);
+    size_t comp_n = (size_t)T * tokenizer_max_token_bytes(&tok) + 16;
+    char *comp = malloc(comp_n);
     int rc = 1;
     if (!text || !ids || !lens || !out || !olens || !fin || !comp) { fprintf(stderr, "grpo-studio sample: out of memory\n"); goto done; }
     snprintf(text, text_n, raw ? "%s" : "%s<think>", prompt);
-    ids[0] = TOK_BOS;
-    int len = tokenizer_encode(&tok, text, ids + 1, T - 2, err, sizeof err);
+    int k = tokenizer_put_bos(&tok, ids);
+    int len = tokenizer_encode(&tok, text, ids + k, T - 1 - k, err, sizeof err);
     if (len < 0) { fprintf(stderr, "grpo-studio sample: prompt: %s\n", len == -2 ? "longer than the model's context" : err); goto done; }
-    len += 1;
+    len += k;
     if (sp.max_new_tokens > T - len) sp.max_new_tokens = T - len;
     for (int i = 0; i < n; i++) { memcpy(ids + (size_t)i * T, ids, sizeof(int) * len); lens[i] = len; }
     Sampler *s = sampler_new(&m.cfg, n, len + sp.max_new_tokens); /* sized for this prompt, not the context */
     if (!s) { fprintf(stderr, "grpo-studio sample: out of memory\n"); goto done; }
     sampler_generate(s, &m, &sp, (uint64_t)c.run.seed, ids, lens, T, n, out, olens, fin, NULL, NULL);
     for (int i = 0; i < n; i++) {
-        episode_decode_completion(&tok, out + (size_t)i * sp.max_new_tokens, olens[i], comp, (size_t)T * 10 + 16);
+        episode_decode_completion(&tok, out + (size_t)i * sp.max_new_tokens, olens[i], comp, comp_n);
         if (n > 1) printf("--- sample %d\n", i + 1);
         printf("%s%s%s\n", text, comp, fin[i] == FINISH_LENGTH ? "  [max_new_tokens reached]" : "");
     }
@@ -206,5 +208,6 @@ int cmd_sample(int argc, char **argv) {
 done:
     free(text); free(ids); free(lens); free(out); free(olens); free(fin); free(comp);
     model_free(&m);
+    tokenizer_free(&tok);
     return rc;
 }

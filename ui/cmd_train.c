@@ -451,8 +451,7 @@ int cmd_train(int argc, char **argv) {
         } else {
             char *ini = config_to_ini(&cfg), desc[160];
             ModelConfig mc;
-            Tokenizer tok;
-            if (strcmp(cfg.model.init, "random") != 0 && checkpoint_read_config(cfg.model.init, &mc, &tok, err, sizeof err) == 0)
+            if (strcmp(cfg.model.init, "random") != 0 && checkpoint_read_config(cfg.model.init, &mc, NULL, err, sizeof err) == 0)
                 cli_model_desc(&mc, 0, desc, sizeof desc);
             else
                 snprintf(desc, sizeof desc, "llama C%d L%d H%d F%d T%d", cfg.model.d_model, cfg.model.n_layers,
