@@ -161,6 +161,16 @@ static void test_shipped_configs(void **state) {
     assert_string_equal(c.model.init, "random");
     assert_int_equal(c.run.eval_every, 0);
     assert_int_equal(c.run.checkpoint_every, 5);
+
+    /* the Hugging Face recipe: its template, written over three quoted pieces, is the model's chat format opening
+     * <think> */
+    config_defaults(&c);
+    if (config_load_file(&c, GRPO_SOURCE_DIR "/configs/hf-gsm8k.ini", err, sizeof(err)) != 0) fail_msg("%s", err);
+    if (config_finish(&c, err, sizeof(err)) != 0) fail_msg("%s", err);
+    assert_string_equal(c.task.name, "gsm8k");
+    const char *tpl = c.task.prompt_template, *end = "<|im_end|>\n<|im_start|>assistant\n<think>";
+    assert_non_null(strstr(tpl, "<|im_start|>user\n{question}<|im_end|>"));
+    assert_true(strlen(tpl) > strlen(end) && strcmp(tpl + strlen(tpl) - strlen(end), end) == 0);
 }
 
 static void test_round_trip(void **state) {
