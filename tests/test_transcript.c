@@ -81,6 +81,18 @@ static void test_wrap(void **state) {
     assert_int_equal(n, 2);
     assert_int_equal(L[0].len, 6);
     assert_int_equal(transcript_wrap(hard, 10, 1, NULL, 0), 10);   /* counting only */
+    /* wide characters take two columns (a BPE model's Chinese), combining marks none */
+    const char *cjk = "\xe4\xbd\xa0\xe5\xa5\xbd\xe4\xb8\x96\xe7\x95\x8c\xe4\xbd\xa0\xe5\xa5\xbd"; /* 6 chars, 12 cols */
+    n = transcript_wrap(cjk, strlen(cjk), 5, L, 16);
+    assert_int_equal(n, 3);
+    assert_int_equal(L[0].len, 6);                      /* two characters: a third would make 6 columns */
+    const char *mix = "ab\xe4\xbd\xa0";
+    n = transcript_wrap(mix, strlen(mix), 3, L, 16);
+    assert_int_equal(n, 2);                             /* "ab" (2) + a wide one would be 4 */
+    assert_int_equal(L[0].len, 2);
+    const char *comb = "e\xcc\x81" "e\xcc\x81" "e\xcc\x81"; /* e + combining acute, three times: 3 columns */
+    assert_int_equal(transcript_wrap(comb, strlen(comb), 3, L, 16), 1);
+    assert_int_equal(transcript_wrap(cjk, strlen(cjk), 1, NULL, 0), 6); /* one wide character per line */
 }
 
 int main(void) {

@@ -3,6 +3,7 @@
 #include "core/reward.h"
 #include <ctype.h>
 #include <string.h>
+#include <utf8proc.h>
 
 static int starts_with(const char *s, size_t avail, const char *tag) {
     size_t n = strlen(tag);
@@ -81,13 +82,16 @@ int transcript_wrap(const char *text, size_t len, int width, TextLine *lines, in
         size_t start = i, last_space = none;
         int cols = 0;
         while (i < len && text[i] != '\n') {
-            unsigned char c = (unsigned char)text[i];
-            if ((c & 0xC0) != 0x80) {          /* a new character */
-                if (cols == width) break;
-                cols++;
-            }
-            if (c == ' ') last_space = i;
-            i++;
+            /* one character: its bytes and the columns a terminal gives it (CJK and most emoji take two,
+             * combining marks none); a byte that starts no valid character takes one */
+            utf8proc_int32_t cp;
+            utf8proc_ssize_t k = utf8proc_iterate((const utf8proc_uint8_t *)text + i, (utf8proc_ssize_t)(len - i), &cp);
+            int w = k > 0 ? utf8proc_charwidth(cp) : 1;
+            if (k <= 0) k = 1;
+            if (w > 0 && cols + w > width && cols > 0) break;
+            cols += w;
+            if (text[i] == ' ') last_space = i;
+            i += (size_t)k;
         }
         size_t end = i;
         if (i < len && text[i] != '\n') {     /* full: break at a space when there is one */
