@@ -67,10 +67,10 @@ void bench_flops(const ModelConfig *c, int B, int P, int N, double *gen, double 
  *   and values): prompts x (P mm L + 4 C L A(P)), then the logits of every row's last prompt token (B heads).
  *   Each of the N - 1 decode steps (positions p = P .. P + N - 2) runs all B rows: B (mm L + head + 4 C L (p+1)).
  *   Recording the policy's activations copies rows and computes nothing.
- * - reference forward: B T mm L + B 4 C L A(T), then the log-probs' output layer on all B T rows (token_logprobs
- *   computes each sequence's last row too, for its normaliser).
+ * - reference forward: B T mm L + B 4 C L A(T), then the log-probs' output layer on the N positions before each
+ *   completion token only (model_token_logprobs_rows: B N heads; the prompt's positions need none).
  * - policy forward: the same as the reference's, without its forward when generation recorded it (the log-probs'
- *   B T output rows run anyway). Micro-batches split rows, not work: the count does not depend on them.
+ *   B N output rows run anyway). Micro-batches split rows, not work: the count does not depend on them.
  * - policy backward: dX and dW of every layer matmul (2 B T mm L), attention 10 C L A(T) per sequence, and the
  *   output layer only on rows with a nonzero dlogp - the N positions before each completion token: their logits
  *   again, dX and d lm_head (3 B N head). A row whose dlogp is exactly zero (zero advantage and the policy equal
@@ -92,7 +92,7 @@ void bench_flops_executed(const ModelConfig *c, int B, int prompts, int P, int N
     double att_P = 4 * C * L * att_tile_area(P), att_T = 4 * C * L * att_tile_area(P + N);
     double g = prompts * (P * mm * L + att_P) + B * head;
     for (int p = P; p < P + N - 1; p++) g += B * (mm * L + head + 4 * C * L * (p + 1));
-    double fwd = B * (T * mm * L + att_T), logprobs = B * T * head;
+    double fwd = B * (T * mm * L + att_T), logprobs = B * N * head;
     out->gen = g;
     out->ref_fwd = fwd + logprobs;
     out->policy_fwd = (recorded ? 0 : fwd) + logprobs;

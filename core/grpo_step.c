@@ -23,6 +23,7 @@ struct GrpoStep {
     float *lp_full, *ent_full, *dlp_full;
     float *logp, *logp_old, *ref_logp, *entropy, *mask, *dlogp;
     int *tok;                 /* (B_cap, T_cap): a chunk's rows gathered, each padded to the chunk's longest */
+    int *pos;                 /* (B_cap, T_cap): a chunk's completion positions, whose log-probs are computed */
     int *order, *pl, *gl;     /* (B_cap): rows longest first; their prompt and completion lengths in that order */
     float *adv;               /* (B_cap): advantages in that order */
 };
@@ -64,11 +65,12 @@ static void free_arrays(GrpoStep *s) {
 
 static void free_rows(GrpoStep *s) {
     free(s->tok);
+    free(s->pos);
     free(s->order);
     free(s->pl);
     free(s->gl);
     free(s->adv);
-    s->tok = s->order = s->pl = s->gl = NULL;
+    s->tok = s->pos = s->order = s->pl = s->gl = NULL;
     s->adv = NULL;
 }
 
@@ -96,7 +98,7 @@ static size_t acts_tokens_for(const ModelConfig *cfg, size_t budget, int B, int 
 void grpo_step_bytes(const ModelConfig *cfg, size_t act_budget, int B, int T, GrpoStepBytes *out) {
     out->kv_cache = sampler_bytes(cfg, B, T);
     out->activations = model_acts_bytes(cfg, acts_tokens_for(cfg, act_budget, B, T), 1);
-    out->buffers = STEP_ARRAYS * (size_t)B * T * sizeof(float) + (size_t)B * T * sizeof(int) +
+    out->buffers = STEP_ARRAYS * (size_t)B * T * sizeof(float) + 2 * (size_t)B * T * sizeof(int) +
                    (size_t)B * (3 * sizeof(int) + sizeof(float)) + sizeof(GrpoStep);
 }
 
@@ -121,19 +123,20 @@ int grpo_step_reserve(GrpoStep *s, int B, int T, char *err, size_t errlen) {
     array_slots(s, a);
     int ok = 1;
     for (int i = 0; i < STEP_ARRAYS; i++) ok &= (fresh[i] = calloc((size_t)nB * nT, sizeof(float))) != NULL;
-    int *tok = calloc((size_t)nB * nT, sizeof(int)), *order = calloc(nB, sizeof(int));
+    int *tok = calloc((size_t)nB * nT, sizeof(int)), *pos = calloc((size_t)nB * nT, sizeof(int));
+    int *order = calloc(nB, sizeof(int));
     int *pl = calloc(nB, sizeof(int)), *gl = calloc(nB, sizeof(int));
     float *adv = calloc(nB, sizeof(float));
-    ok &= tok && order && pl && gl && adv;
+    ok &= tok && pos && order && pl && gl && adv;
     if (!ok) {
         for (int i = 0; i < STEP_ARRAYS; i++) free(fresh[i]);
-        free(tok), free(order), free(pl), free(gl), free(adv);
+        free(tok), free(pos), free(order), free(pl), free(gl), free(adv);
         goto oom;
     }
     free_arrays(s);
     free_rows(s);
     for (int i = 0; i < STEP_ARRAYS; i++) *a[i] = fresh[i];
-    s->tok = tok, s->order = order, s->pl = pl, s->gl = gl, s->adv = adv;
+    s->tok = tok, s->pos = pos, s->order = order, s->pl = pl, s->gl = gl, s->adv = adv;
     s->B_cap = nB;
     s->T_cap = nT;
     return 0;
@@ -224,6 +227,17 @@ static const int *gather_tokens(GrpoStep *s, const int *seq, int T, int r0, int 
     return s->tok;
 }
 
+/* The positions b*Tm + t (t predicting a completion token) of the chunk's rows into s->pos, b the row's place in
+ * the forward (its place in the chunk, or with batch_order in the batch). Returns their count. */
+static int completion_positions(GrpoStep *s, int batch_order, int r0, int nb, int Tm) {
+    int n = 0;
+    for (int i = 0; i < nb; i++) {
+        int b = batch_order ? s->order[r0 + i] : i, t0 = s->pl[r0 + i] - 1;
+        for (int j = 0; j < s->gl[r0 + i]; j++) s->pos[n++] = b * Tm + t0 + j;
+    }
+    return n;
+}
+
 /* the reference model's log-probs of the completions, in chunks through the workspace */
 static void reference_logprobs(GrpoStep *s, const Model *ref, const int *seq, int B, int T, int N) {
     ModelActs *w = sampler_workspace(s->sampler);
@@ -231,7 +245,7 @@ static void reference_logprobs(GrpoStep *s, const Model *ref, const int *seq, in
         n = chunk_rows(s, r0, B, model_acts_capacity(w), 0, &Tm);
         const int *tok = gather_tokens(s, seq, T, r0, n, Tm);
         model_forward(ref, w, tok, n, Tm);
-        model_token_logprobs(w, tok, n, Tm, s->lp_full, NULL);
+        model_token_logprobs_rows(w, tok, n, Tm, s->pos, completion_positions(s, 0, r0, n, Tm), s->lp_full, NULL);
         gather_rows(s, s->ref_logp + (size_t)r0 * N, s->lp_full, 0, r0, n, Tm, N);
     }
 }
@@ -289,7 +303,8 @@ void grpo_step_update(GrpoStep *s, Model *policy, const Model *ref, AdamW *opt, 
                 tok = gather_tokens(s, seq, T, r0, nb, Tm);
                 model_forward(policy, s->acts, tok, nb, Tm);
             }
-            model_token_logprobs(s->acts, tok, nb, Tm, s->lp_full, it == 0 ? s->ent_full : NULL);
+            model_token_logprobs_rows(s->acts, tok, nb, Tm, s->pos, completion_positions(s, tok == seq, r0, nb, Tm),
+                                      s->lp_full, it == 0 ? s->ent_full : NULL);
             gather_rows(s, s->logp + o, s->lp_full, tok == seq, r0, nb, Tm, N);
             if (it == 0) { /* the old policy is this one: ratios of 1, detached */
                 memcpy(s->logp_old + o, s->logp + o, sizeof(float) * nb * N);

@@ -214,6 +214,11 @@ void model_token_logprobs(ModelActs *a, const int *tokens, int B, int T, float *
     mt_token_logprobs_f32(a, tokens, B, T, logp, entropy);
 }
 
+void model_token_logprobs_rows(ModelActs *a, const int *tokens, int B, int T, const int *rows, int n, float *logp,
+                               float *entropy) {
+    mt_token_logprobs_rows_f32(a, tokens, B, T, rows, n, logp, entropy);
+}
+
 void model_logprob_backward(ModelActs *a, const int *tokens, const float *dlogp, int B, int T) {
     mt_logprob_backward_f32(a, tokens, dlogp, B, T);
 }
@@ -260,6 +265,10 @@ void model_f64_logits_rows(ModelActsF64 *a, const int *rows, int n, double *out)
 }
 void model_f64_token_logprobs(ModelActsF64 *a, const int *tokens, int B, int T, double *logp, double *entropy) {
     mt_token_logprobs_f64(a, tokens, B, T, logp, entropy);
+}
+void model_f64_token_logprobs_rows(ModelActsF64 *a, const int *tokens, int B, int T, const int *rows, int n,
+                                   double *logp, double *entropy) {
+    mt_token_logprobs_rows_f64(a, tokens, B, T, rows, n, logp, entropy);
 }
 void model_f64_logprob_backward(ModelActsF64 *a, const int *tokens, const double *dlogp, int B, int T) {
     mt_logprob_backward_f64(a, tokens, dlogp, B, T);

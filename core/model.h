@@ -118,6 +118,12 @@ void model_logits_rows(ModelActs *a, const int *rows, int n, float *out);
  * the entropy of the distribution at position t into entropy (B, T-1). logp may be NULL too. Keeps each row's
  * log-normaliser for the backward. */
 void model_token_logprobs(ModelActs *a, const int *tokens, int B, int T, float *logp, float *entropy);
+/* As model_token_logprobs for n chosen positions only, rows[i] = b*T + t with t < T-1 (a completion's, the prompt
+ * left out): logp and entropy are written at b*(T-1) + t and left untouched elsewhere, for n rows of the output
+ * layer instead of B*T (with a vocabulary of 150k tokens the output layer is most of a small model's forward). A
+ * gradient set after it (model_logprob_backward) must be zero outside the chosen positions. */
+void model_token_logprobs_rows(ModelActs *a, const int *tokens, int B, int T, const int *rows, int n, float *logp,
+                               float *entropy);
 /* Sets d loss / d logp (B, T-1) for the same tokens (copied; the backward turns it into the logit gradient
  * dlogp * (onehot - p)). Positions with dlogp == 0 (prompt, padding) cost nothing in the backward. */
 void model_logprob_backward(ModelActs *a, const int *tokens, const float *dlogp, int B, int T);
@@ -188,13 +194,15 @@ typedef struct ModelActsF64 ModelActsF64;
  * Pair with model_f64_free (accepts NULL and a zeroed ModelF64). */
 int model_f64_init(ModelF64 *m, const Model *src);
 void model_f64_free(ModelF64 *m);
-/* As model_acts_new / model_forward / model_logits_rows / model_token_logprobs / model_logprob_backward /
+/* As model_acts_new / model_forward / model_logits_rows / model_token_logprobs(_rows) / model_logprob_backward /
  * model_backward, in double. */
 ModelActsF64 *model_f64_acts_new(const ModelConfig *cfg, size_t max_tokens);
 void model_f64_acts_free(ModelActsF64 *a);
 void model_f64_forward(const ModelF64 *m, ModelActsF64 *a, const int *tokens, int B, int T);
 void model_f64_logits_rows(ModelActsF64 *a, const int *rows, int n, double *out);
 void model_f64_token_logprobs(ModelActsF64 *a, const int *tokens, int B, int T, double *logp, double *entropy);
+void model_f64_token_logprobs_rows(ModelActsF64 *a, const int *tokens, int B, int T, const int *rows, int n,
+                                   double *logp, double *entropy);
 void model_f64_logprob_backward(ModelActsF64 *a, const int *tokens, const double *dlogp, int B, int T);
 void model_f64_backward(ModelF64 *m, ModelActsF64 *a, const int *tokens, int B, int T);
 

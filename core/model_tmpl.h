@@ -299,6 +299,18 @@ static void MFN(logprobs_task)(void *ctx, int task) {
     size_t T = a->T, V = a->cfg.V, c0, c1;
     real *lg = a->out_logits + (size_t)task * MODEL_OUT_ROWS * V;
     MFN(chunk_range)(j, task, &c0, &c1);
+    if (j->rows) { /* chosen positions only */
+        for (size_t ch = c0; ch < c1; ch++) {
+            size_t i0 = ch * MODEL_OUT_ROWS, i1 = i0 + MODEL_OUT_ROWS < j->n_rows ? i0 + MODEL_OUT_ROWS : j->n_rows;
+            MFN(out_logits)(a, lg, task, j->rows + i0, 0, (int)(i1 - i0));
+            for (size_t i = i0; i < i1; i++) {
+                size_t r = (size_t)j->rows[i], k = r / T * (T - 1) + r % T;
+                KFN(logprob_forward)(j->logp ? j->logp + k : NULL, j->entropy ? j->entropy + k : NULL, a->lse + r,
+                                     lg + (i - i0) * V, j->tokens + r + 1, 1, (int)V);
+            }
+        }
+        return;
+    }
     for (size_t ch = c0; ch < c1; ch++) {
         size_t r0 = ch * MODEL_OUT_ROWS, r1 = r0 + MODEL_OUT_ROWS < j->n_rows ? r0 + MODEL_OUT_ROWS : j->n_rows;
         MFN(out_logits)(a, lg, task, NULL, r0, (int)(r1 - r0));
@@ -327,6 +339,16 @@ static void MFN(token_logprobs)(struct ACTS *a, const int *tokens, int B, int T,
     MFN(LpJob) j = {a, tokens, NULL, logp, entropy, NULL, n, chunks, MFN(chunk_tasks)(a, chunks)};
     kernels_parallel(j.n_tasks, MFN(logprobs_task), &j);
     a->lse_valid = 1;
+}
+
+static void MFN(token_logprobs_rows)(struct ACTS *a, const int *tokens, int B, int T, const int *rows, int n,
+                                     real *logp, real *entropy) {
+    assert(B == a->B && T == a->T && T >= 2 && n >= 0);
+    for (int i = 0; i < n; i++) assert(rows[i] >= 0 && rows[i] < B * T && rows[i] % T < T - 1);
+    size_t chunks = ((size_t)n + MODEL_OUT_ROWS - 1) / MODEL_OUT_ROWS;
+    MFN(LpJob) j = {a, tokens, rows, logp, entropy, NULL, (size_t)n, chunks, MFN(chunk_tasks)(a, chunks)};
+    if (n > 0) kernels_parallel(j.n_tasks, MFN(logprobs_task), &j);
+    a->lse_valid = 1; /* for these rows: the backward asks for no other */
 }
 
 static void MFN(logits_rows_task)(void *ctx, int task) {

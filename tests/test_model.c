@@ -401,6 +401,24 @@ static void test_chunked_logprobs(void **state) {
                 for (int v = 0; v < V; v++)
                     assert_true(fabsf(some[i * V + v] - lg[(size_t)rows[i] * V + v]) <
                                 1e-5f * (1 + fabsf(some[i * V + v])));
+            /* chosen positions only (a completion's): the same values there, nothing written elsewhere */
+            int pos[CAP], np = 0;
+            for (int r = 0; r < B * T; r++)
+                if (r % T < T - 1 && (r * 7 + k) % 3 != 0) pos[np++] = r;
+            float lpr[CAP], entr[CAP];
+            for (int i = 0; i < CAP; i++) lpr[i] = entr[i] = -12345.0f;
+            model_token_logprobs_rows(ai, tok, B, T, pos, np, lpr, entr);
+            int chosen[CAP] = {0};
+            for (int i = 0; i < np; i++) chosen[pos[i] / T * (T - 1) + pos[i] % T] = 1;
+            for (int i = 0; i < B * (T - 1); i++) {
+                if (!chosen[i]) {
+                    assert_true(lpr[i] == -12345.0f && entr[i] == -12345.0f);
+                    continue;
+                }
+                if (!(fabsf(lpr[i] - lpi[i]) < 1e-5f && fabsf(entr[i] - enti[i]) < 1e-5f))
+                    fail_msg("rows: B %d T %d position %d: %g %g against %g %g", B, T, i, lpr[i], entr[i], lpi[i],
+                             enti[i]);
+            }
             free(lg);
         }
         model_acts_free(a);
