@@ -147,7 +147,8 @@ void screen_rollouts_draw(Studio *s, unsigned d) {
     if ((w = studio_win(s, W_ROLL0 + RP_FILTER, L.r[RP_FILTER]))) draw_filter_line(s, w);
     werase(list);
     char title[160];
-    snprintf(title, sizeof title, "rollouts%s%s", s->br.run_name[0] ? " of " : "", s->br.run_name);
+    if (s->br.run_id > 0) snprintf(title, sizeof title, "rollouts of run #%lld %s", (long long)s->br.run_id, s->br.run_name);
+    else snprintf(title, sizeof title, "rollouts");
     theme_box(list, title);
     wattrset(list, theme_attr(TH_LABEL) | A_BOLD);
     char head[160];

@@ -345,8 +345,11 @@ void studio_status_line(Studio *s, WINDOW *w) {
     wattrset(w, theme_attr(TH_STATUS));
     char buf[1200];
     if (s->browse_only) {
-        snprintf(buf, sizeof buf, " GRPO Studio  browse %s  run %s", s->db_path,
-                 s->br.run_name[0] ? s->br.run_name : "-");
+        if (s->br.run_id > 0)
+            snprintf(buf, sizeof buf, " GRPO Studio  browse %s  run #%lld %s", s->db_path, (long long)s->br.run_id,
+                     s->br.run_name);
+        else
+            snprintf(buf, sizeof buf, " GRPO Studio  browse %s  run -", s->db_path);
         put_clipped(w, 0, 0, W, buf);
         wnoutrefresh(w);
         return;
@@ -376,12 +379,13 @@ void studio_status_line(Studio *s, WINDOW *w) {
         snprintf(rss, sizeof rss, "  RSS %s", mem);
     }
     /* when the line is too long, drop the program name first, then the resident memory, then the checkpoint */
-    char left[256], right[1024];
-    snprintf(left, sizeof left, " GRPO Studio  run %s  step %d/%d ", s->cfg.run.name, s->step, s->cfg.run.steps);
+    char left[256], right[1024], id[32] = "";
+    if (s->run_id > 0) snprintf(id, sizeof id, "#%lld ", (long long)s->run_id);
+    snprintf(left, sizeof left, " GRPO Studio  run %s%s  step %d/%d ", id, s->cfg.run.name, s->step, s->cfg.run.steps);
     snprintf(right, sizeof right, " %s  %s tok/s  %s%s", el, tps, ck, rss);
     int fixed = (int)strlen(st);
     if (fixed + (int)(strlen(left) + strlen(right)) > W)
-        snprintf(left, sizeof left, " %s  step %d/%d ", s->cfg.run.name, s->step, s->cfg.run.steps);
+        snprintf(left, sizeof left, " %s%s  step %d/%d ", id, s->cfg.run.name, s->step, s->cfg.run.steps);
     if (fixed + (int)(strlen(left) + strlen(right)) > W) snprintf(right, sizeof right, " %s  %s tok/s  %s", el, tps, ck);
     if (fixed + (int)(strlen(left) + strlen(right)) > W) snprintf(right, sizeof right, " %s  %s tok/s", el, tps);
     put_clipped(w, 0, 0, W, left);
@@ -507,7 +511,7 @@ static void ensure_browser(Studio *s) {
         snprintf(s->br_err, sizeof s->br_err, "this run has no database (run.db = none): nothing to browse");
         return;
     }
-    if (browser_open(&s->br, s->db_path, 0) != 0 && !s->br.q) {
+    if (browser_open(&s->br, s->db_path, s->run_id) != 0 && !s->br.q) {
         snprintf(s->br_err, sizeof s->br_err, "%s", s->br.err);
         return;
     }
@@ -1099,6 +1103,8 @@ static int run_ui(Studio *s) {
     return 0;
 }
 
+void studio_set_run_id(Studio *s, int64_t run_id) { s->run_id = run_id; }
+
 int studio_run(Studio *s, Trainer *t) {
     s->t = t;
     s->browse_only = 0;
@@ -1110,8 +1116,8 @@ int studio_run(Studio *s, Trainer *t) {
     }
     char last[PATH_MAX] = "";
     if (t) trainer_last_checkpoint(t, last, sizeof last);
-    printf("grpo-studio: run %s stopped after step %d%s%s\n", s->cfg.run.name, t ? trainer_step(t) : s->step,
-           last[0] ? "; checkpoint " : "", last);
+    printf("grpo-studio: run #%lld %s stopped after step %d%s%s\n", (long long)s->run_id, s->cfg.run.name,
+           t ? trainer_step(t) : s->step, last[0] ? "; checkpoint " : "", last);
     return 0;
 }
 

@@ -21,6 +21,7 @@
 #include "core/record.h"
 #include "core/trainer.h"
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct Studio Studio;
 
@@ -29,6 +30,10 @@ typedef struct Studio Studio;
  * copied. Touches no terminal. NULL when out of memory. Pair with studio_free. */
 Studio *studio_new(const Config *c, const char *config_path, const char *db_path);
 void studio_free(Studio *s);
+
+/* The id of the run being trained (its row in the run database; 0: no database): shown in the status bar, and the
+ * run the Rollouts screen reads. Call before studio_run. */
+void studio_set_run_id(Studio *s, int64_t run_id);
 
 /* Trainer callbacks (ud = the Studio). Thread-safe; callable before studio_run (queued) and after it (ignored). */
 void studio_on_step(void *studio, const StepRecord *rec);

@@ -75,6 +75,7 @@ struct Studio {
     char config_path[512];
     char db_path[512];
     Trainer *t;              /* NULL in browse-only mode */
+    int64_t run_id;          /* the run trained (its id in the database), 0 when none (--db none) */
     int browse_only;
 
     Inbox in;
