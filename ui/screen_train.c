@@ -20,6 +20,9 @@ static attr_t chart_attr(int kind) {
     case CHART_SERIES1: return theme_attr(TH_SERIES1);
     case CHART_SERIES2: return theme_attr(TH_SERIES2);
     case CHART_MARK: return theme_attr(TH_MARK);
+    case CHART_SERIES3: return theme_attr(TH_SERIES3);
+    case CHART_SERIES4: return theme_attr(TH_SERIES4);
+    case CHART_SERIES5: return theme_attr(TH_SERIES5);
     default: return A_NORMAL;
     }
 }

@@ -78,6 +78,7 @@ void studio_free(Studio *s) {
     free(s->marks);
     query_rollout_free(&s->tx);
     query_rollouts_free(&s->group);
+    if (s->runs_open) runs_close(&s->runs);
     chart_free(&s->grid);
     free(s->ed);
     free(s);
@@ -344,6 +345,13 @@ void studio_status_line(Studio *s, WINDOW *w) {
     werase(w);
     wattrset(w, theme_attr(TH_STATUS));
     char buf[1200];
+    if (s->browse_only && s->screen == SCR_RUNS) {
+        snprintf(buf, sizeof buf, " GRPO Studio  browse  %d run%s in %d database%s", s->runs.n, s->runs.n == 1 ? "" : "s",
+                 s->runs.n_dbs, s->runs.n_dbs == 1 ? "" : "s");
+        put_clipped(w, 0, 0, W, buf);
+        wnoutrefresh(w);
+        return;
+    }
     if (s->browse_only) {
         if (s->br.run_id > 0)
             snprintf(buf, sizeof buf, " GRPO Studio  browse %s  run #%lld %s", s->db_path, (long long)s->br.run_id,
@@ -503,6 +511,61 @@ static void go_back(Studio *s) {
     else if (!s->browse_only) s->screen = SCR_TRAIN;
     else s->screen = SCR_ROLLOUTS;
     s->full_redraw = 1;
+}
+
+/* Opens the Runs screen's table on the run database (the studio's) when it is not open yet. */
+static void ensure_runs(Studio *s) {
+    if (s->runs_open || s->runs_err[0]) return;
+    if (!s->db_path[0]) {
+        snprintf(s->runs_err, sizeof s->runs_err, "this run has no database (run.db = none): no runs to list");
+        return;
+    }
+    const char *paths[] = {s->db_path};
+    if (runs_open(&s->runs, paths, 1) != 0) { snprintf(s->runs_err, sizeof s->runs_err, "%s", s->runs.err); return; }
+    s->runs_open = 1;
+    for (int i = 0; i < s->runs.n; i++)   /* start on the run being trained */
+        if (s->runs.items[i].run.id == s->run_id) s->runs_sel = i;
+}
+
+static void runs_action(Studio *s, Action a) {
+    if (a == ACT_BACK) { go_back(s); return; }
+    if (!s->runs_open || s->runs.n == 0) return;
+    int n = s->runs.n, page = s->rows / 3 > 1 ? s->rows / 3 : 1;
+    switch (a) {
+    case ACT_UP: s->runs_sel--; break;
+    case ACT_DOWN: s->runs_sel++; break;
+    case ACT_PAGE_UP: s->runs_sel -= page; break;
+    case ACT_PAGE_DOWN: s->runs_sel += page; break;
+    case ACT_TOP: s->runs_sel = 0; break;
+    case ACT_BOTTOM: s->runs_sel = n - 1; break;
+    case ACT_MARK: {
+        int slot = runs_toggle_mark(&s->runs, s->runs_sel);
+        if (slot < 0) set_flash(s, "at most 6 runs overlaid: unmark one first (Space)");
+        else if (slot > 0 && runs_load_curves(&s->runs, s->runs_sel) != 0) set_flash(s, s->runs.err);
+        break;
+    }
+    case ACT_OPEN: {
+        const RunsEntry *e = &s->runs.items[s->runs_sel];
+        const char *path = s->runs.paths[e->db];
+        if (s->br_open) browser_close(&s->br);
+        memset(&s->br, 0, sizeof s->br);
+        s->br_open = 0;
+        s->br_err[0] = 0;
+        if (browser_open(&s->br, path, e->run.id) != 0 && !s->br.q) {
+            snprintf(s->br_err, sizeof s->br_err, "%s", s->br.err);
+            set_flash(s, s->br_err);
+            return;
+        }
+        s->br_open = 1;
+        if (s->browse_only) snprintf(s->db_path, sizeof s->db_path, "%s", path);
+        go_screen(s, SCR_ROLLOUTS);
+        return;
+    }
+    default: return;
+    }
+    if (s->runs_sel < 0) s->runs_sel = 0;
+    if (s->runs_sel > n - 1) s->runs_sel = n - 1;
+    s->dirty |= D_BODY;
 }
 
 static void ensure_browser(Studio *s) {
@@ -690,6 +753,7 @@ KeyContext studio_context(const Studio *s) {
     case SCR_TRANSCRIPT: return KC_TRANSCRIPT;
     case SCR_GROUP: return KC_GROUP;
     case SCR_HELP: return KC_HELP;
+    case SCR_RUNS: return KC_RUNS;
     default: return KC_TRAIN;
     }
 }
@@ -786,6 +850,11 @@ static void handle_key(Studio *s, int key) {
         else set_flash(s, "browse mode: no training here");
         return;
     case ACT_SCREEN_ROLLOUTS: ensure_browser(s); go_screen(s, SCR_ROLLOUTS); return;
+    case ACT_SCREEN_RUNS:
+        ensure_runs(s);
+        if (s->runs_open) go_screen(s, SCR_RUNS);
+        else set_flash(s, s->runs_err);
+        return;
     case ACT_SCREEN_GROUP:
         ensure_browser(s);
         if (s->screen == SCR_GROUP) return;
@@ -812,6 +881,7 @@ static void handle_key(Studio *s, int key) {
     case SCR_TRANSCRIPT: transcript_action(s, a); break;
     case SCR_GROUP: group_action(s, a); break;
     case SCR_HELP: help_action(s, a); break;
+    case SCR_RUNS: runs_action(s, a); break;
     }
 }
 
@@ -907,6 +977,7 @@ static void draw(Studio *s, int urgent) {
     case SCR_TRANSCRIPT: screen_transcript_draw(s, d); break;
     case SCR_GROUP: screen_group_draw(s, d); break;
     case SCR_HELP: screen_help_draw(s, d); break;
+    case SCR_RUNS: screen_runs_draw(s, d); break;
     }
     if (s->quitting) {
         const char *l[] = {"Stopping at the next safe point and saving a checkpoint...", "",
@@ -999,6 +1070,14 @@ static void on_timer(uv_timer_t *h) {
     if (s->br_open && now - s->br_polled > 1.0 && (s->screen == SCR_ROLLOUTS || s->browse_only)) {
         s->br_polled = now;
         if (!s->prompt && browser_poll(&s->br)) s->dirty |= D_BODY | D_STATUS;
+    }
+    if (s->runs_open && s->screen == SCR_RUNS && now - s->runs_polled > 1.0) {
+        s->runs_polled = now;
+        int rc = runs_poll(&s->runs);
+        if (rc > 0) {
+            if (s->runs_sel >= s->runs.n) s->runs_sel = s->runs.n ? s->runs.n - 1 : 0;
+            s->dirty |= D_BODY | D_STATUS;
+        } else if (rc < 0) set_flash(s, s->runs.err);
     }
     draw(s, 0);
     maybe_exit(s);
@@ -1121,12 +1200,25 @@ int studio_run(Studio *s, Trainer *t) {
     return 0;
 }
 
-int studio_browse(const char *db_path) {
-    Studio *s = studio_new(NULL, NULL, db_path);
+int studio_browse(const char *const *db_paths, int n_paths) {
+    Studio *s = studio_new(NULL, NULL, db_paths[0]);
     if (!s) { fprintf(stderr, "grpo-studio browse: out of memory\n"); return 1; }
     s->browse_only = 1;
-    s->screen = SCR_ROLLOUTS;
-    if (browser_open(&s->br, db_path, 0) != 0) {
+    if (runs_open(&s->runs, db_paths, n_paths) != 0) {
+        fprintf(stderr, "grpo-studio browse: %s\n", s->runs.err);
+        studio_free(s);
+        return 1;
+    }
+    s->runs_open = 1;
+    /* Several runs: open on the Runs screen, the newest selected. One run (or none yet: a run just starting): its
+     * rollouts, as before; 4 shows the Runs screen. */
+    s->runs_sel = s->runs.n ? s->runs.n - 1 : 0;
+    int64_t run_id = 0;
+    const char *path = db_paths[0];
+    if (s->runs.n == 1) { run_id = s->runs.items[0].run.id; path = s->runs.paths[s->runs.items[0].db]; }
+    snprintf(s->db_path, sizeof s->db_path, "%s", path);
+    s->screen = s->runs.n > 1 ? SCR_RUNS : SCR_ROLLOUTS;
+    if (browser_open(&s->br, path, run_id) != 0) {
         fprintf(stderr, "grpo-studio browse: %s\n", s->br.err);
         browser_close(&s->br);
         studio_free(s);

@@ -56,7 +56,8 @@ int studio_check_terminal(char *err, size_t n);
  * not be opened (message on stderr after the terminal is restored). */
 int studio_run(Studio *s, Trainer *t);
 
-/* The rollouts browser alone on a run database (live or finished): the `browse` command. Returns an exit status. */
-int studio_browse(const char *db_path);
+/* The browser alone on one or more run databases (live or finished): the `browse` command. Opens on the Runs screen
+ * when they hold several runs, else on the rollouts of the one run. Returns an exit status. */
+int studio_browse(const char *const *db_paths, int n_paths);
 
 #endif

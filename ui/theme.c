@@ -72,6 +72,9 @@ int theme_init(void) {
         {TH_BAND, COLOR_GREEN, -2, A_DIM},
         {TH_AXIS, COLOR_BLUE, -2, 0},
         {TH_MARK, COLOR_MAGENTA, -2, A_BOLD},
+        {TH_SERIES3, COLOR_CYAN, -2, A_BOLD},
+        {TH_SERIES4, COLOR_RED, -2, A_BOLD},
+        {TH_SERIES5, COLOR_WHITE, -2, A_BOLD},
     };
     for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++) {
         short pair = (short)(i + 1);

@@ -28,6 +28,7 @@ typedef enum {
     TH_BAD,          /* wrong, negative advantage */
     TH_SELECTED,     /* the selected row */
     TH_SERIES0, TH_SERIES1, TH_SERIES2, TH_BAND, TH_AXIS, TH_MARK,
+    TH_SERIES3, TH_SERIES4, TH_SERIES5,   /* more runs overlaid */
     TH_COUNT
 } ThemeRole;
 
