@@ -192,6 +192,44 @@ static void draw_series_chart(Studio *s, WINDOW *w, const char *name, int m, int
     draw_chart(s, w, &sp);
 }
 
+/* The held-out evaluations: pass@1 (mean over k samples) and cons@k (majority vote) at the steps that evaluated,
+ * joined point to point (the history holds NaN at the steps between evaluations, which would draw lone dots). */
+static double *g_ex, *g_ep, *g_ec;
+static int g_eval_cap;
+static void draw_eval(Studio *s, WINDOW *w) {
+    const History *h = &s->hist;
+    int n = 0;
+    if (h->n > g_eval_cap) {
+        int cap = h->n * 2;
+        double *x = realloc(g_ex, (size_t)cap * sizeof *x);
+        if (x) g_ex = x;
+        double *p = x ? realloc(g_ep, (size_t)cap * sizeof *p) : NULL;
+        if (p) g_ep = p;
+        double *c = p ? realloc(g_ec, (size_t)cap * sizeof *c) : NULL;
+        if (c) { g_ec = c; g_eval_cap = cap; }
+    }
+    for (int i = 0; i < h->n && i < g_eval_cap; i++) {
+        if (!isfinite(h->v[M_EVAL_PASS1][i])) continue;
+        g_ex[n] = h->step[i];
+        g_ep[n] = h->v[M_EVAL_PASS1][i];
+        g_ec[n] = h->v[M_EVAL_CONSK][i];
+        n++;
+    }
+    ChartSpec sp = base_spec(s);
+    sp.n_series = 2;
+    sp.series[0] = (ChartSeries){g_ex, g_ep, NULL, NULL, n};
+    sp.series[1] = (ChartSeries){g_ex, g_ec, NULL, NULL, n};
+    sp.fixed_range = 1;
+    sp.ymin = 0;
+    sp.ymax = 1;
+    char title[128], a[16], b[16];
+    snprintf(title, sizeof title, "held-out pass@1 %s %s cons@%d %s", tv(s->last_eval_pass1, 5, a, sizeof a),
+             s->utf8 ? "\xc2\xb7" : "|", s->cfg.run.eval_samples, tv(s->last_eval_consk, 5, b, sizeof b));
+    if (n == 0 && s->cfg.run.eval_every <= 0) snprintf(title, sizeof title, "held-out: off (run.eval_every = 0)");
+    theme_box(w, title);
+    draw_chart(s, w, &sp);
+}
+
 /* ---- metrics and hyperparameters ------------------------------------------------------------------------------ */
 
 typedef struct { const char *label; int m; } MetricRow;
@@ -361,6 +399,9 @@ void screen_train_draw(Studio *s, unsigned d) {
         }
         if ((w = studio_win(s, W_TRAIN0 + TP_ENTROPY, L.r[TP_ENTROPY]))) {
             werase(w); draw_series_chart(s, w, "entropy", M_ENTROPY, -1, -1, M_CLIP, 0); wnoutrefresh(w);
+        }
+        if ((w = studio_win(s, W_TRAIN0 + TP_EVAL, L.r[TP_EVAL]))) {
+            werase(w); draw_eval(s, w); wnoutrefresh(w);
         }
     }
     if ((d & D_METRICS) && (w = studio_win(s, W_TRAIN0 + TP_METRICS, L.r[TP_METRICS]))) {
