@@ -86,12 +86,15 @@ static void test_train_larger_gets_more_panels(void **state) {
     assert_int_equal(L.r[TP_EVAL].y, L.r[TP_KL].y);
     assert_int_equal(L.r[TP_KL].w + L.r[TP_ENTROPY].w + L.r[TP_EVAL].w, 160);
     assert_true(L.r[TP_TRACE].h > 12);
-    layout_train(30, 140, &L);   /* wide but short: accuracy and held-out charts in the first row, no second row */
-    assert_true(rect_visible(L.r[TP_ACCURACY]));
+    layout_train(30, 140, &L);   /* wide but short: the held-out chart in the first row, no second row */
+    assert_false(rect_visible(L.r[TP_ACCURACY]));
     assert_true(rect_visible(L.r[TP_EVAL]));
     assert_int_equal(L.r[TP_EVAL].y, L.r[TP_REWARD].y);
-    assert_int_equal(L.r[TP_REWARD].w + L.r[TP_ACCURACY].w + L.r[TP_LENGTH].w + L.r[TP_EVAL].w, 140);
+    assert_int_equal(L.r[TP_REWARD].w + L.r[TP_LENGTH].w + L.r[TP_EVAL].w, 140);
     assert_false(rect_visible(L.r[TP_KL]));
+    layout_train(30, 170, &L);   /* wider: accuracy has a chart of its own too */
+    assert_true(rect_visible(L.r[TP_ACCURACY]));
+    assert_int_equal(L.r[TP_REWARD].w + L.r[TP_ACCURACY].w + L.r[TP_LENGTH].w + L.r[TP_EVAL].w, 170);
     layout_train(50, 100, &L);   /* tall but narrow: the held-out chart as a second row, the event log under the trace */
     assert_true(rect_visible(L.r[TP_EVAL]));
     assert_int_equal(L.r[TP_EVAL].w, 100);

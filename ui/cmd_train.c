@@ -462,6 +462,14 @@ int cmd_train(int argc, char **argv) {
         printf("# memory: about %s (%s)\n", total, parts);
         fflush(stdout);
     }
+    if (!headless) {   /* the studio opens once the model is built: say what the first seconds are spent on */
+        char total[32] = "";
+        if (trainer_memory_estimate(&cfg, &mem, err, sizeof err) == 0)
+            memory_format(memory_estimate_total(&mem), total, sizeof total);
+        printf("grpo-studio: loading %s and allocating%s%s for run '%s'; the studio opens when it is ready...\n",
+               resume ? ckpt : cfg.model.init, total[0] ? " about " : "", total, cfg.run.name);
+        fflush(stdout);
+    }
     Trainer *t = trainer_new(&cfg, &cb, err, sizeof err);
     if (!t) { fprintf(stderr, "grpo-studio train: %s\n", err); store_close(store); return 1; }
     x.t = t;

@@ -7,7 +7,8 @@
  *   [hparams   ][               ]                 [metrics][trace    ][events]
  *   hints                                         [hparams][          ][     ]
  *                                                 hints
- * Wide but short: [reward][accuracy][length][held-out] in the first row. Tall but narrow: the held-out chart is
+ * Wide but short: [reward+acc][length][held-out] in the first row (from 160 columns [reward][accuracy][length]
+ * [held-out]). Tall but narrow: the held-out chart is
  * a second chart row. Held-out is pass@1 and cons@k over steps. */
 #include "ui/layout.h"
 #include <string.h>
@@ -48,7 +49,12 @@ void layout_train(int rows, int cols, TrainLayout *L) {
     if (c1 < 9) c1 = 9;
     int xs[3], ws[3];
     int xs4[4], ws4[4];
-    if (wide && !tall) {
+    if (wide && !tall && cols < 160) {   /* three charts keep their titles whole: accuracy joins the reward chart */
+        split(0, cols, 3, xs, ws);
+        L->r[TP_REWARD] = rect(y, xs[0], c1, ws[0]);
+        L->r[TP_LENGTH] = rect(y, xs[1], c1, ws[1]);
+        L->r[TP_EVAL] = rect(y, xs[2], c1, ws[2]);
+    } else if (wide && !tall) {
         split(0, cols, 4, xs4, ws4);
         L->r[TP_REWARD] = rect(y, xs4[0], c1, ws4[0]);
         L->r[TP_ACCURACY] = rect(y, xs4[1], c1, ws4[1]);

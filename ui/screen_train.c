@@ -342,8 +342,24 @@ static void draw_trace(Studio *s, WINDOW *w) {
         if (3 + (int)strlen(head) + 12 < getmaxx(w)) put_clipped(w, 0, 3 + (int)strlen(head), getmaxx(w) - 6, r);
         wattrset(w, A_NORMAL);
     }
-    if (!t->text) return;
     int ih = getmaxy(w) - 2, iw = getmaxx(w) - 2;
+    if (!t->text) {   /* the first seconds: say what the trainer is doing */
+        char what[256];
+        const Config *c = &s->cfg;
+        if (s->worker_done) snprintf(what, sizeof what, "no rollout was generated");
+        else if (s->log_n == 0) snprintf(what, sizeof what, "starting: the trainer thread is setting up%s",
+                                         theme_glyph_more());
+        else if (s->step == 0 && c->run.eval_every > 0 && s->last_eval_step < 0)
+            snprintf(what, sizeof what, "evaluating the base model: %d held-out problems x %d samples (pass@1, "
+                     "cons@k) before the first step%s", c->run.eval_problems, c->run.eval_samples, theme_glyph_more());
+        else snprintf(what, sizeof what, "generating the first step: %d prompts x %d samples, up to %d new tokens "
+                      "each%s", c->grpo.prompts_per_step, c->grpo.group_size, c->sampling.max_new_tokens,
+                      theme_glyph_more());
+        wattrset(w, theme_attr(TH_DIM));
+        draw_text(w, 1, 1, ih, iw, what, strlen(what), 0, NULL, 0);
+        wattrset(w, A_NORMAL);
+        return;
+    }
     int total = transcript_wrap(t->text, t->len, iw, NULL, 0);
     int skip = total > ih ? total - ih : 0;   /* follow the end as tokens arrive */
     draw_text(w, 1, 1, ih, iw, t->text, t->len, t->prompt_len, NULL, skip);

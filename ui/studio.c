@@ -279,11 +279,13 @@ static void drain(Studio *s) {
     }
     if (n_steps) s->dirty |= D_CHARTS | D_METRICS | D_STATUS;
     for (int i = 0; i < n_events; i++) log_event(s, &events[i]);
+    if (n_events && !s->trace.text) s->dirty |= D_TRACE;   /* the empty trace panel says what the trainer is doing */
     free(steps);
     free(events);
 
     if (done && !s->worker_done) {
         s->worker_done = 1;
+        s->t_end = studio_now();
         s->worker_rc = rc;
         if (rc != 0) {
             s->failed = 1;
@@ -368,7 +370,7 @@ void studio_status_line(Studio *s, WINDOW *w) {
     snprintf(st, sizeof st, " %s ", state);
     for (char *p = st; *p; p++) *p = (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
     char el[32], tps[32], ck[64], val[64];
-    fmt_elapsed(studio_now() - s->t_start, el, sizeof el);
+    fmt_elapsed((s->t_end > 0 ? s->t_end : studio_now()) - s->t_start, el, sizeof el);
     fmt_rate(s->hist.n ? s->hist.v[M_GEN_TPS][s->hist.n - 1] : NAN, tps, sizeof tps);
     int every = 0, steps = 0;
     if (s->t) {
@@ -427,7 +429,9 @@ void studio_hints_line(Studio *s, WINDOW *w, KeyContext ctx) {
         return;
     }
     char buf[512];
-    keymap_hints(ctx, W - 2, buf, sizeof buf);
+    if (ctx == KC_TRAIN && s->t && s->worker_done)   /* nothing to pause, step, edit or save any more */
+        snprintf(buf, sizeof buf, "2 rollouts  4 runs  ? help  q quit");
+    else keymap_hints(ctx, W - 2, buf, sizeof buf);
     /* keys bold: each pair is "KEY label", pairs separated by two spaces */
     int x = 1;
     char *p = buf;
@@ -640,6 +644,12 @@ static void train_action(Studio *s, Action a) {
         set_flash(s, "running one step, then pausing");
         break;
     case ACT_EDIT:
+        if (s->t && s->worker_done) {
+            snprintf(msg, sizeof msg, "the run is finished (%d/%d steps): nothing to change. To go on: train --resume "
+                     "%.120s --set run.steps=N", s->step, s->cfg.run.steps, s->db_path[0] ? s->db_path : "RUN.db");
+            set_flash(s, msg);
+            break;
+        }
         s->editing = 1;
         for (int i = 0; i < s->ed->n; i++) {   /* fresh values from the trainer */
             char d[96], v[EDITOR_VALUE_MAX];
@@ -802,8 +812,9 @@ static void editor_key_press(Studio *s, int key) {
     if (r == EDITOR_SUBMIT) {
         char dotted[96], value[EDITOR_VALUE_MAX], err[256] = "";
         editor_pending(s->ed, dotted, sizeof dotted, value, sizeof value);
-        int ok = s->t && trainer_set(s->t, dotted, value, err, sizeof err) == 0;
+        int ok = s->t && !s->worker_done && trainer_set(s->t, dotted, value, err, sizeof err) == 0;
         if (!s->t) snprintf(err, sizeof err, "no trainer");
+        else if (s->worker_done) snprintf(err, sizeof err, "the run is finished: a change would never apply");
         editor_applied(s->ed, ok, err);
         if (ok) set_flash(s, s->ed->msg);
     }

@@ -102,6 +102,7 @@ struct Studio {
     int step;                /* steps completed */
     TrainerStatus status;
     double t_start;          /* monotonic seconds when the studio opened */
+    double t_end;            /* when training ended (the clock stops there); 0 while it goes on */
     int last_elapsed;
     size_t rss;              /* bytes resident (memory_resident), read about once a second; 0 until known */
     double rss_read;         /* when rss was last read */
