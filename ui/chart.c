@@ -337,6 +337,27 @@ int chart_render(ChartGrid *g, int w, int h, const ChartSpec *sp) {
         int la = (int)strlen(a), lb = (int)strlen(b);
         if (la + 1 <= plot_w) put_str(g, plot_h, plot_x, a, CHART_LABEL);
         if (xmax > xmin && la + 1 + lb <= plot_w) put_str(g, plot_h, w - lb, b, CHART_LABEL);
+        /* ticks between the ends: round steps (1, 2 or 5 x 10^k) about three label widths apart, each label centred
+         * on its column, kept where it touches neither end label nor the tick before it */
+        int lw = (la > lb ? la : lb) + 1;
+        int room = plot_w - la - lb - 2;
+        if (has_y && xmax > xmin && room > lw + 2) {
+            int want = room / (3 * lw);
+            if (want < 1) want = 1;
+            double raw = (xmax - xmin) / (want + 1), mag = pow(10, floor(log10(raw))), r = raw / mag;
+            double step = mag * (r <= 1 ? 1 : r <= 2 ? 2 : r <= 5 ? 5 : 10);
+            if (step < 1) step = 1;   /* steps are whole */
+            int used = plot_x + la;   /* first free column after the left label */
+            for (double t = ceil(xmin / step) * step; t < xmax; t += step) {
+                if (t <= xmin) continue;
+                char lab[24];
+                chart_format(t, 10, lab, sizeof lab);
+                int l = (int)strlen(lab), col = plot_x + DOT_COL(t) / dx, start = col - l / 2;
+                if (start <= used + 1 || start + l >= w - lb - 1) continue;
+                put_str(g, plot_h, start, lab, CHART_LABEL);
+                used = start + l;
+            }
+        }
     }
 
     /* marks: a dotted line through empty plot cells and a marker on the axis row */

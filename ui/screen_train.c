@@ -141,16 +141,37 @@ static int ensure_band(int n) {
     return 0;
 }
 
+/* The rewards a rollout can get with the weights in force: accuracy, format and language components are each in
+ * [0, 1] (weights are >= 0), and overlong shaping can take up to the penalty away. */
+static void reward_bounds(Studio *s, double *lo, double *hi) {
+    static const char *const W[] = {"reward.accuracy", "reward.format", "reward.language"};
+    char v[64];
+    *hi = 0;
+    for (int i = 0; i < 3; i++) {
+        if (s->t) trainer_get(s->t, W[i], v, sizeof v);
+        else v[0] = 0;
+        double x = v[0] ? atof(v) : i == 0 ? s->cfg.reward.accuracy : i == 1 ? s->cfg.reward.format : s->cfg.reward.language;
+        if (x > 0) *hi += x;
+    }
+    *lo = 0;
+    if (s->t) {
+        trainer_get(s->t, "grpo.overlong_buffer", v, sizeof v);
+        if (atoi(v) > 0) { trainer_get(s->t, "grpo.overlong_penalty", v, sizeof v); *lo = -fabs(atof(v)); }
+    } else if (s->cfg.grpo.overlong_buffer > 0) *lo = -fabs(s->cfg.grpo.overlong_penalty);
+}
+
 static void draw_reward(Studio *s, WINDOW *w, int with_accuracy) {
     const History *h = &s->hist;
     ChartSpec sp = base_spec(s);
     char title[128], a[16], b[16], c[16];
     int have_band = h->n && ensure_band(h->n) == 0;
-    if (have_band)
+    double rlo, rhi;
+    reward_bounds(s, &rlo, &rhi);
+    if (have_band)   /* mean +- std, clipped to the rewards that are possible: the band never promises more */
         for (int i = 0; i < h->n; i++) {
             double m = h->v[M_REWARD][i], sd = h->v[M_REWARD_STD][i];
-            g_lo[i] = isfinite(sd) ? m - sd : NAN;
-            g_hi[i] = isfinite(sd) ? m + sd : NAN;
+            g_lo[i] = isfinite(sd) ? fmax(m - sd, fmin(rlo, m)) : NAN;
+            g_hi[i] = isfinite(sd) ? fmin(m + sd, fmax(rhi, m)) : NAN;
         }
     sp.n_series = with_accuracy ? 2 : 1;
     sp.series[0] = (ChartSeries){h->step, h->v[M_REWARD], have_band ? g_lo : NULL, have_band ? g_hi : NULL, h->n};

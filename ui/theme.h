@@ -45,6 +45,9 @@ const char *theme_glyph_ok(void);
 const char *theme_glyph_bad(void);
 const char *theme_glyph_more(void);
 
+/* title fitted into cols columns: whole when it fits, else cut before a blank (words and numbers are never cut in
+ * the middle) with an ellipsis ("~" without UTF-8). Writes out (n bytes); returns its length. Pure. */
+size_t theme_fit_title(const char *title, int cols, char *out, size_t n);
 /* Draws a box around w with a title in it (at column 2), in the theme's border and title attributes; ASCII
  * corners when the locale is not UTF-8. */
 void theme_box(WINDOW *w, const char *title);
