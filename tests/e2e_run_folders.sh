@@ -5,7 +5,8 @@
 #     also after the second run and after `--resume` of the second (which continues in run-2);
 #   - `--db` elsewhere moves the checkpoints with it (x.db -> x/run-1), leaving runs/ alone;
 #   - a database deleted and started again (run id 1 once more) never writes into the old run-1: it takes run-1-2;
-#   - headless output names the run id and its folder; export keys every line by run id.
+#   - headless output names the run id and its folder (--json: every line has run_id); export keys every line by
+#     run id.
 # The two runs use different seeds, so that one overwriting the other would change the checksums.
 # Usage: e2e_run_folders.sh GRPO_STUDIO_BINARY SOURCE_DIR
 set -u
@@ -72,6 +73,9 @@ train again --set run.seed=4
   "1 runs/test-fast/run-1-2/step-000002 runs/test-fast/run-1-2/step-000004" ] \
     || fail "a new database's run 1 did not get a folder of its own: $(q $DB "SELECT path FROM checkpoints;")"
 [ "$(check_sums old.db "after a new database in the same place")" = 5 ] || fail "the old runs' checkpoints changed"
+
+"$BIN" train "$CFG" --headless --json --db json.db --set run.steps=2 >json.log 2>&1 || fail "--json run failed"
+[ "$(grep -c '"run_id":1,' json.log)" -ge 3 ] || fail "--json lines do not carry the run id"
 
 "$BIN" export old.db --jsonl old.jsonl >export.log 2>&1 || fail "export failed"
 ids=$(grep -o '"run_id":[0-9]*' old.jsonl | sort -u | tr '\n' ' ')

@@ -35,6 +35,7 @@
 typedef struct {
     int json;
     int total_steps;
+    int64_t run_id;           /* the run's id in its database (0: none), in every JSON line */
     StoreWriter *writer;
     Studio *studio;
     Trainer *t;
@@ -68,6 +69,7 @@ static void end_output(TrainCtx *x) {
 static void print_step(TrainCtx *x, const StepRecord *r) {
     if (x->json) {
         json_t *o = json_object();
+        if (x->run_id > 0) json_object_set_new(o, "run_id", json_integer(x->run_id));
         json_object_set_new(o, "step", json_integer(r->step));
         json_object_set_new(o, "time", json_real(r->wall_time));
         for (int i = 0; i < r->n_metrics; i++)
@@ -98,6 +100,7 @@ static void print_event(TrainCtx *x, const Event *ev) {
     if (x->json) {
         json_t *o = json_pack("{s:s,s:i,s:f}", "event", event_kind_name(ev->kind), "step", ev->step, "time",
                               ev->wall_time);
+        if (x->run_id > 0) json_object_set_new(o, "run_id", json_integer(x->run_id));
         if (ev->name[0]) json_object_set_new(o, "name", json_string(ev->name));
         if (ev->old_value[0]) json_object_set_new(o, "old", json_string(ev->old_value));
         if (ev->new_value[0]) json_object_set_new(o, "new", json_string(ev->new_value));
@@ -542,6 +545,7 @@ int cmd_train(int argc, char **argv) {
         }
     }
     int64_t run_id = use_db ? store_run_id(store) : 0;
+    x.run_id = run_id;
     if (!resume && !(ckpt_lock = take_run_folder(t, &cfg, NULL, use_db ? db_path : NULL, run_id, ckpt_dir,
                                                  sizeof ckpt_dir, err, sizeof err))) {
         fprintf(stderr, "grpo-studio train: %s\n", err);
