@@ -8,7 +8,8 @@
 #     each run in its own colour (the captured escape sequences carry two distinct series colours);
 #   - the held-out pass@1 chart of a finished run is drawn (its title carries the last pass@1 and cons@k);
 #   - Enter browses the selected run's rollouts (its id in the title), Esc comes back to the list;
-#   - `browse` on a database holding one run opens on its rollouts as before, and 4 shows the Runs screen.
+#   - `browse` on a database holding one run opens on its rollouts as before, and 4 shows the Runs screen;
+#   - in the live studio, 4 lists the run being trained; a finished run marked there is overlaid on the Train charts.
 # Usage: e2e_runs_screen.sh GRPO_STUDIO_BINARY SOURCE_DIR
 set -u
 BIN=$(readlink -f "$1")
@@ -72,4 +73,18 @@ wait_for 'rollouts of run #1 other' 20 || fail "browse on one run did not open o
 T send-keys -t runs 4
 wait_for 'runs \(1\)' 5 || fail "4 did not show the Runs screen"
 echo "ok: one run opens on its rollouts; 4 shows the run list"
+T kill-session -t runs 2>/dev/null
+
+# A live run on a.db: 4 lists it beside the two finished runs; a finished run marked there is overlaid on the Train
+# screen's charts, named in a legend on the reward chart's bottom border.
+T new-session -d -s runs -x 120 -y 30 "'$BIN' train '$SRC/configs/test-fast.ini' --db a.db --set run.steps=1000000 \
+    --set run.checkpoint_every=0; sleep 600"
+wait_for 'run #3 test-fast +step [0-9]+/1000000' 30 || fail "the live run is not run 3 of a.db"
+T send-keys -t runs 4
+wait_for '^. +3 test-fast .* running ' 10 || fail "the Runs screen does not list the live run"
+T send-keys -t runs g ' ' 1
+wait_for '^└─ . #1 test-fast ' 10 || fail "no legend of the overlaid run on the Train screen's reward chart"
+echo "ok: a finished run overlaid on the live Train screen, with its legend"
+T send-keys -t runs q y   # quit cleanly: the final checkpoint is written before the folder is removed
+wait_for 'run #3 test-fast stopped after step' 60 || fail "the live studio did not quit"
 echo "e2e_runs_screen: ok"

@@ -125,6 +125,48 @@ static ChartSpec base_spec(const Studio *s) {
     return sp;
 }
 
+/* ---- other runs overlaid (marked on the Runs screen) ----------------------------------------------------------- */
+
+enum { OVERLAY_FIRST = 3, OVERLAY_MAX = CHART_MAX_SERIES - OVERLAY_FIRST };
+
+/* The marked runs other than the one being trained, in mark order (at most OVERLAY_MAX). */
+static int overlay_runs(const Studio *s, int *idx) {
+    if (!s->runs_open) return 0;
+    int n = 0;
+    for (int k = 1; k <= RUNS_MAX_MARKED && n < OVERLAY_MAX; k++)
+        for (int i = 0; i < s->runs.n && n < OVERLAY_MAX; i++) {
+            const RunsEntry *e = &s->runs.items[i];
+            int self = e->run.id == s->run_id && !strcmp(s->runs.paths[e->db], s->db_path);
+            if (e->marked == k && !self && e->curves_loaded) idx[n++] = i;
+        }
+    return n;
+}
+
+/* Adds the marked runs' curve c to sp as series OVERLAY_FIRST.. (their own colours). */
+static void add_overlays(const Studio *s, ChartSpec *sp, int c) {
+    int idx[OVERLAY_MAX], n = overlay_runs(s, idx);
+    for (int k = 0; k < n; k++) {
+        const RunsCurve *cv = &s->runs.items[idx[k]].curve[c];
+        sp->series[OVERLAY_FIRST + k] = (ChartSeries){cv->x, cv->y, NULL, NULL, cv->n};
+    }
+    if (n) sp->n_series = OVERLAY_FIRST + n;
+}
+
+/* The legend of the overlaid runs on the bottom border of w: "■ #1 name" in each run's colour. */
+static void overlay_legend(const Studio *s, WINDOW *w) {
+    static const ThemeRole ROLE[OVERLAY_MAX] = {TH_SERIES3, TH_SERIES4, TH_SERIES5};
+    int idx[OVERLAY_MAX], n = overlay_runs(s, idx), W = getmaxx(w), x = 2;
+    for (int k = 0; k < n && x < W - 4; k++) {
+        const RunsEntry *e = &s->runs.items[idx[k]];
+        char item[96];
+        snprintf(item, sizeof item, " %s #%lld %s ", s->utf8 ? "\xe2\x96\xa0" : "#", (long long)e->run.id, e->run.name);
+        wattrset(w, theme_attr(ROLE[k]) | A_BOLD);
+        put_clipped(w, getmaxy(w) - 1, x, W - 2 - x, item);
+        x += (int)strlen(item) - (s->utf8 ? 2 : 0);
+    }
+    wattrset(w, A_NORMAL);
+}
+
 /* Band arrays (mean +- std, min .. max) live in scratch buffers that grow with the history. */
 static double *g_lo, *g_hi;
 static int g_band_cap;
@@ -176,6 +218,7 @@ static void draw_reward(Studio *s, WINDOW *w, int with_accuracy) {
     sp.n_series = with_accuracy ? 2 : 1;
     sp.series[0] = (ChartSeries){h->step, h->v[M_REWARD], have_band ? g_lo : NULL, have_band ? g_hi : NULL, h->n};
     if (with_accuracy) sp.series[1] = (ChartSeries){h->step, h->v[M_ACCURACY], NULL, NULL, h->n};
+    add_overlays(s, &sp, RUNS_CURVE_REWARD);
     snprintf(title, sizeof title, "reward %s %s%s%s", tv(latest(s, M_REWARD), 6, a, sizeof a),
              s->utf8 ? "\xc2\xb1" : "+-", tv(latest(s, M_REWARD_STD), 5, b, sizeof b),
              with_accuracy ? "" : "");
@@ -186,6 +229,7 @@ static void draw_reward(Studio *s, WINDOW *w, int with_accuracy) {
     }
     theme_box(w, title);
     draw_chart(s, w, &sp);
+    overlay_legend(s, w);
 }
 
 static void draw_series_chart(Studio *s, WINDOW *w, const char *name, int m, int m_lo, int m_hi, int m2,
@@ -197,6 +241,8 @@ static void draw_series_chart(Studio *s, WINDOW *w, const char *name, int m, int
                                  h->n};
     if (m2 >= 0) sp.series[1] = (ChartSeries){h->step, h->v[m2], NULL, NULL, h->n};
     if (fixed01) { sp.fixed_range = 1; sp.ymin = 0; sp.ymax = 1; }
+    if (m == M_LENGTH) add_overlays(s, &sp, RUNS_CURVE_LENGTH);
+    if (m == M_ACCURACY) add_overlays(s, &sp, RUNS_CURVE_ACCURACY);
     char title[128], a[16], b[16], c[16];
     title_value(title, sizeof title, name, latest(s, m));
     if (m_lo >= 0 && m_hi >= 0) {
@@ -243,6 +289,7 @@ static void draw_eval(Studio *s, WINDOW *w) {
     sp.fixed_range = 1;
     sp.ymin = 0;
     sp.ymax = 1;
+    add_overlays(s, &sp, RUNS_CURVE_PASS1);
     char title[128], a[16], b[16];
     snprintf(title, sizeof title, "held-out pass@1 %s %s cons@%d %s", tv(s->last_eval_pass1, 5, a, sizeof a),
              s->utf8 ? "\xc2\xb7" : "|", s->cfg.run.eval_samples, tv(s->last_eval_consk, 5, b, sizeof b));

@@ -73,7 +73,7 @@ int theme_init(void) {
         {TH_BAND, COLOR_CYAN, -2, A_DIM},   /* the spread apart from the mean (green) */
         {TH_AXIS, COLOR_BLUE, -2, 0},
         {TH_MARK, COLOR_MAGENTA, -2, A_BOLD},
-        {TH_SERIES3, COLOR_CYAN, -2, A_BOLD},
+        {TH_SERIES3, COLOR_BLUE, -2, A_BOLD},
         {TH_SERIES4, COLOR_RED, -2, A_BOLD},
         {TH_SERIES5, COLOR_WHITE, -2, A_BOLD},
     };
