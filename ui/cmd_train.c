@@ -5,7 +5,8 @@
  *
  * Every run has an id (its row in the database) and a checkpoint folder of its own (claim_run_folder: next to the
  * database by default, runs/default.db -> runs/default/run-<id>/step-N), so no run ever overwrites another's.
- * One writer per run: the database (store_open's "<db>.lock") and the checkpoint folder ("<folder>/.lock") are locked, an existing database before the model is even built, and a second writer is refused by name and pid.
+ * One writer per run: the database (store_open's "<db>.lock") and the checkpoint folder ("<folder>/.lock") are
+ * locked, an existing database before the model is even built, and a second writer is refused by name and pid.
  * Everything that can fail is checked before anything is created or changed. A write that fails later (the database
  * writer's callback, a checkpoint's error event) is reported when it happens: headless stops, the studio pauses, and
  * the run ends "failed" with a non-zero exit. */
@@ -308,18 +309,18 @@ static int resume_folder(const char *ckpt, char *dir, size_t n, char *err, size_
     return 0;
 }
 
-/* Picks and creates a new run's checkpoint folder, one no other run has used:
- *  - with a database and run.out_dir left at its default, next to the database (runs/default.db ->
- *    runs/default/run-<id>), so a database and its checkpoints travel together and --db elsewhere moves both;
- *  - with run.out_dir set, <out_dir>/<name>/run-<id>; with no database, <out_dir>/<name>/run-<UTC time>.
- * The leaf is made with one mkdir, which fails when it exists (another database's run of the same id, a deleted
- * database's run): then "-2", "-3", ... are tried, so two runs never share a folder. Returns 0 or -1 with err. */
 /* "root/x" in buf: mkdirs_for of it creates root. */
 static const char *probe_of(const char *root, char *buf, size_t n) {
     snprintf(buf, n, "%s/x", root);
     return buf;
 }
 
+/* Picks and creates a new run's checkpoint folder, one no other run has used:
+ *  - with a database and run.out_dir left at its default, next to the database (runs/default.db ->
+ *    runs/default/run-<id>), so a database and its checkpoints travel together and --db elsewhere moves both;
+ *  - with run.out_dir set, <out_dir>/<name>/run-<id>; with no database, <out_dir>/<name>/run-<UTC time>.
+ * The leaf is made with one mkdir, which fails when it exists (another database's run of the same id, a deleted
+ * database's run): then "-2", "-3", ... are tried, so two runs never share a folder. Returns 0 or -1 with err. */
 static int claim_run_folder(const Config *c, const char *db, int64_t run_id, char *dir, size_t n,
                             char *err, size_t errlen) {
     Config d;
@@ -469,8 +470,10 @@ int cmd_train(int argc, char **argv) {
         char total[32] = "";
         if (trainer_memory_estimate(&cfg, &mem, err, sizeof err) == 0)
             memory_format(memory_estimate_total(&mem), total, sizeof total);
-        printf("grpo-studio: loading %s and allocating%s%s for run '%s'; the studio opens when it is ready...\n",
-               resume ? ckpt : cfg.model.init, total[0] ? " about " : "", total, cfg.run.name);
+        int fresh = !resume && !strcmp(cfg.model.init, "random");
+        printf("grpo-studio: %s%s and allocating%s%s for run '%s'; the studio opens when it is ready...\n",
+               fresh ? "building a model from random weights" : "loading ", fresh ? "" : resume ? ckpt : cfg.model.init,
+               total[0] ? " about " : "", total, cfg.run.name);
         fflush(stdout);
     }
     Trainer *t = trainer_new(&cfg, &cb, err, sizeof err);
