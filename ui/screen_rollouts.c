@@ -109,9 +109,14 @@ static void draw_filter_line(Studio *s, WINDOW *w) {
     }
     char desc[400], line[512];
     browser_describe(&s->br, desc, sizeof desc);
+    /* a live run: say whether new rows are followed or the list holds still under the cursor (browser_reload) */
+    const char *live = "";
+    if (s->t && !s->worker_done)
+        live = s->br.at_start && s->br.cursor == 0 ? "  | following new rows" : "  | held still (Home: follow new rows)";
     if (s->br.count >= 0)
-        snprintf(line, sizeof line, " %s  %lld rollout%s", desc, (long long)s->br.count, s->br.count == 1 ? "" : "s");
-    else snprintf(line, sizeof line, " %s", desc);
+        snprintf(line, sizeof line, " %s  %lld rollout%s%s", desc, (long long)s->br.count, s->br.count == 1 ? "" : "s",
+                 live);
+    else snprintf(line, sizeof line, " %s%s", desc, live);
     wattrset(w, theme_attr(TH_TITLE));
     put_clipped(w, 0, 0, W, line);
     wattrset(w, A_NORMAL);
