@@ -62,7 +62,7 @@ typedef struct {
         int max_batch;       /* the most prompts_per_step * group_size may reach while the run lives */
         int activation_mb;   /* memory for the policy update's activations (micro-batches fit it); 0 = automatic */
         char db[256];        /* run database; "" = runs/<name>.db; "none" = no database */
-        char out_dir[512];   /* checkpoints go to <out_dir>/<name>/step-N; longer is refused at load */
+        char out_dir[512];   /* train: <out_dir>/<name>/run-<id>/step-N (ui/cmd_train.c); longer is refused at load */
     } run;
     struct {
         int steps, batch_size, seq_len, warmup_steps;

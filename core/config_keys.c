@@ -100,7 +100,7 @@ const ConfigKey CONFIG_KEYS[] = {
     ROW_INT(optim, warmup_steps, 0, 10000000, FIXED, "linear warmup steps"),
     ROW_ENUM(optim, schedule, "constant|cosine|linear", FIXED, "learning-rate schedule after warmup"),
     /* [run] */
-    ROW_STRING(run, name, NULL, "run name: checkpoints under out_dir/name, database runs/name.db"),
+    ROW_STRING(run, name, NULL, "run name: database <out_dir>/<name>.db, checkpoints beside it in <name>/run-<id>"),
     ROW_INT(run, steps, 0, 100000000, LIVE, "training steps"),
     ROW_INT(run, seed, 0, 2147483647, FIXED, "random seed (problems, sampling, initialisation)"),
     ROW_INT(run, threads, 1, 64, FIXED, "threads of the kernels' pool (results depend on seed and thread count)"),
@@ -112,7 +112,7 @@ const ConfigKey CONFIG_KEYS[] = {
     ROW_INT(run, activation_mb, 0, 16777216, FIXED,
             "MB for the policy update's activations (micro-batches fit it); 0 = a quarter of free memory, <= 512"),
     ROW_STRING(run, db, NULL, "run database; \"\" = runs/<name>.db, \"none\" = no database"),
-    ROW_STRING(run, out_dir, NULL, "checkpoints go to <out_dir>/<name>/step-N"),
+    ROW_STRING(run, out_dir, NULL, "where runs go: <out_dir>/<name>.db and <out_dir>/<name>/run-<id>/step-N"),
     /* [pretrain] */
     ROW_INT(pretrain, steps, 0, 100000000, FIXED, "pretraining steps"),
     ROW_INT(pretrain, batch_size, 1, 4096, FIXED, "sequences per pretraining step"),

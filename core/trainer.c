@@ -92,6 +92,7 @@ struct Trainer {
     int n_changes;
     char error[PATH_MAX + 256];
     char last_ckpt[PATH_MAX];
+    char ckpt_dir[PATH_MAX - 64];  /* this run's checkpoint folder: step-N go inside (trainer_set_checkpoint_dir) */
     int shown_step;             /* trainer_step's answer */
 };
 
@@ -295,6 +296,7 @@ Trainer *trainer_new(const Config *c, const TrainerCallbacks *cb, char *err, siz
     t->pending = *c;
     if (cb) t->cb = *cb;
     t->saved_step = -1;
+    snprintf(t->ckpt_dir, sizeof t->ckpt_dir, "%s/%s", c->run.out_dir, c->run.name);   /* bounded at config load */
     pthread_mutex_init(&t->mu, NULL);
     pthread_cond_init(&t->cv, NULL);
 
@@ -530,6 +532,16 @@ void trainer_get(Trainer *t, const char *dotted, char *buf, size_t n) {
     pthread_mutex_unlock(&t->mu);
 }
 
+int trainer_set_checkpoint_dir(Trainer *t, const char *dir, char *err, size_t errlen) {
+    if (!dir[0] || strlen(dir) >= sizeof t->ckpt_dir) {
+        snprintf(err, errlen, "checkpoint folder '%.200s%s' is %s (expected 1 to %zu characters)", dir,
+                 strlen(dir) > 200 ? "..." : "", dir[0] ? "too long" : "empty", sizeof t->ckpt_dir - 1);
+        return -1;
+    }
+    snprintf(t->ckpt_dir, sizeof t->ckpt_dir, "%s", dir);
+    return 0;
+}
+
 void trainer_last_checkpoint(Trainer *t, char *buf, size_t n) {
     pthread_mutex_lock(&t->mu);
     snprintf(buf, n, "%s", t->last_ckpt);
@@ -585,10 +597,10 @@ static int mkdir_p(const char *path) {
 /* Writes a checkpoint of the current step. On failure the error is emitted (EVENT_ERROR, name "checkpoint") and kept
  * in t->error; returns -1. */
 static int save_checkpoint(Trainer *t) {
-    /* The config bounds run.out_dir and run.name (sizeof each, checked at load), so these never truncate, and the
-     * path fits Event.detail and every path buffer after it. */
+    /* ckpt_dir is bounded (trainer_set_checkpoint_dir, or run.out_dir and run.name checked at load), so these never
+     * truncate, and the path fits Event.detail and every path buffer after it. */
     char dir[PATH_MAX], parent[PATH_MAX - 32], err[PATH_MAX + 128];
-    snprintf(parent, sizeof parent, "%s/%s", t->cfg.run.out_dir, t->cfg.run.name);
+    snprintf(parent, sizeof parent, "%s", t->ckpt_dir);
     snprintf(dir, sizeof dir, "%s/step-%06d", parent, t->step);
     if (mkdir_p(parent) != 0) {
         snprintf(err, sizeof err, "cannot create %s: %s", parent, strerror(errno));

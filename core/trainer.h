@@ -68,6 +68,10 @@ TrainerStatus trainer_status(Trainer *t);
 int trainer_step(Trainer *t);               /* steps completed */
 /* The current value of a key as text (thread-safe). */
 void trainer_get(Trainer *t, const char *dotted_key, char *buf, size_t n);
+/* Where this run's checkpoints go: dir/step-NNNNNN (default: <run.out_dir>/<run.name>). The caller picks a folder
+ * no other run writes (ui/cmd_train.c: one per run id). Call before trainer_run. Returns 0, or -1 with err when dir
+ * is empty or too long for a checkpoint path. */
+int trainer_set_checkpoint_dir(Trainer *t, const char *dir, char *err, size_t errlen);
 /* Path of the last checkpoint written ("" if none); copied into buf. */
 void trainer_last_checkpoint(Trainer *t, char *buf, size_t n);
 

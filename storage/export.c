@@ -63,6 +63,7 @@ static json_t *rollout_json(const QueryRollout *r, const char *run_name) {
     json_t *o = json_object(), *rw = json_object(), *fl = json_object();
     if (!o || !rw || !fl) { json_decref(o); json_decref(rw); json_decref(fl); return NULL; }
     int bad = 0;
+    bad |= json_object_set_new(o, "run_id", json_integer(r->run_id));
     bad |= json_object_set_new(o, "run", jtext(run_name));
     bad |= json_object_set_new(o, "step", json_integer(r->step));
     bad |= json_object_set_new(o, "prompt_index", json_integer(r->prompt_index));

@@ -1,7 +1,8 @@
 /* export.h - rollouts of a run database as JSON Lines (for analysis, or as a rejection-sampling SFT set).
  *
  * Rollout lines (export_jsonl), one object per rollout, keys in this order:
- *   run (string, run name), step, prompt_index, sample_index (integers), task, prompt, completion, answer (strings),
+ *   run_id (integer, the run's id in the database: unique, unlike names), run (string, run name), step,
+ *   prompt_index, sample_index (integers), task, prompt, completion, answer (strings),
  *   reward (number), rewards {accuracy, format, language} (numbers), advantage (number), length (integer, completion
  *   tokens), finish ("eos" | "length" | "aborted"), correct (boolean), flags {reflection, self_correction} (booleans).
  * SFT lines (export_sft): {"prompt": ..., "completion": ...} - the format `grpo-studio sft` reads. */

@@ -2,7 +2,7 @@
 """check_safetensors.py - an independent check of checkpoint directories written by core/checkpoint.c.
 
 Not part of the test suite (it needs torch): run it by hand on one or more checkpoint directories,
-    python3 tests/check_safetensors.py runs/default/step-000050
+    python3 tests/check_safetensors.py runs/default/run-1/step-000050
 It reads model.safetensors the way the safetensors specification (and the Rust crate's validation) does - 8-byte
 little-endian header length, a JSON header starting with '{', "__metadata__" {"format": "pt"}, byte ranges that
 tile the data exactly - checks every tensor's name, dtype and shape against config.json as Hugging Face's

@@ -25,8 +25,9 @@ SETS=(--set model.init=random --set "model.tokenizer=$TOK" --set model.preset=cu
       --set run.out_dir=out --set run.name=bpe)
 "$BIN" train "$SRC/configs/default.ini" --headless "${SETS[@]}" --set run.steps=2 --db run.db >train.log 2>&1 \
     || fail "train exited $?"
-CK=out/bpe/step-000002
-[ -d "$CK" ] || fail "no checkpoint $CK"
+CK=$(sed -n 's/^# last checkpoint //p' train.log)
+[ -n "$CK" ] && [ -d "$CK" ] || fail "no checkpoint (\"$CK\")"
+case "$CK" in */step-000002) ;; *) fail "last checkpoint $CK is not step 2's" ;; esac
 cmp -s "$TOK" "$CK/tokenizer.json" || fail "the checkpoint's tokenizer.json differs from the one trained with"
 n=$(sqlite3 run.db "select count(*) from rollouts where step = 2")
 [ "$n" = 8 ] || fail "step 2 has $n rollouts, expected 8"

@@ -24,7 +24,7 @@ NAME=$(printf 'n%.0s' $(seq 60))
 DB=$WORK/run.db
 "$BIN" train "$CFG" --headless --db "$DB" --set run.out_dir="$OUT" --set run.name="$NAME" --set run.steps=4 \
     --set run.checkpoint_every=2 >"$WORK/first.log" 2>&1 || fail "a run with a ${#OUT}-character out_dir failed"
-want="$OUT/$NAME/step-000004"
+want="$OUT/$NAME/run-1/step-000004"
 [ -f "$want/model.safetensors" ] || fail "no checkpoint at $want"
 [ "$(q "SELECT path FROM checkpoints ORDER BY step DESC LIMIT 1;")" = "$want" ] \
     || fail "the checkpoint row holds a different path than $want (${#want} characters)"
@@ -34,7 +34,7 @@ want="$OUT/$NAME/step-000004"
 "$BIN" train --resume "$DB" --headless --set run.steps=6 >"$WORK/resume.log" 2>&1 || fail "--resume failed"
 grep -qF "resumed from $want" "$WORK/resume.log" || fail "the resume did not start from $want"
 [ "$(q "SELECT last_step || ' ' || status FROM runs;")" = "6 done" ] || fail "after resume: $(q "SELECT last_step, status FROM runs;")"
-[ -f "$OUT/$NAME/step-000006/model.safetensors" ] || fail "no checkpoint after the resumed steps"
+[ -f "$OUT/$NAME/run-1/step-000006/model.safetensors" ] || fail "no checkpoint after the resumed steps"
 
 # Longer than the config holds: refused by name, before anything exists.
 long=$OUT/$seg/$seg

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # e2e_one_writer.sh - one writer per run. While a headless run writes RUN.db and its checkpoint folder:
-#   - a second `train` on the same database, a second `train --resume` of it, and a run of the same name and
-#     out_dir on another database are refused, naming the lock file and the pid of the writer, and write nothing
-#     (no run row, no checkpoint folder, no database file);
+#   - a second `train` on the same database and a second `train --resume` of it are refused, naming the lock file
+#     and the pid of the writer, and write nothing (no run row, no checkpoint folder);
+#   - a run of the same name and out_dir on another database (run id 1 as well) trains in a folder of its own;
 #   - readers keep working (sqlite3, export).
 # Then the writer is SIGKILLed: its lock file stays behind but holds no lock, and `--resume` continues the run;
 # a clean exit leaves no lock file.
@@ -45,8 +45,13 @@ runs_before=$(q "SELECT count(*) FROM runs;")
 expect_refused second "$DB.lock" "$BIN" train "$CFG" --headless --db "$DB" --set run.out_dir="$OUT" --set run.name=second
 [ -e "$OUT/second" ] && fail "the refused run created its checkpoint folder"
 expect_refused resume "$DB.lock" "$BIN" train --resume "$DB" --headless
-expect_refused same_dir "$OUT/test-fast/.lock" "$BIN" train "$CFG" --headless --db "$WORK/other.db" --set run.out_dir="$OUT"
-ls "$WORK"/other.db* >/dev/null 2>&1 && fail "the refused run left a database behind: $(ls "$WORK"/other.db*)"
+"$BIN" train "$CFG" --headless --db "$WORK/other.db" --set run.out_dir="$OUT" --set run.steps=2 >"$WORK/same_dir.log" \
+    2>&1 || fail "same_dir: a run of the same name and out_dir on another database failed"
+other=$(sqlite3 -batch -noheader "$WORK/other.db" "SELECT path FROM checkpoints;")
+[ "$other" = "$OUT/test-fast/run-1-2/step-000002" ] || fail "same_dir: its checkpoint went to '$other', expected a folder of its own"
+first=$(q "SELECT path || ' ' || sha256 FROM checkpoints WHERE step = 2;")
+[ "$(sha256sum <"${first% *}/model.safetensors" | cut -d' ' -f1)" = "${first#* }" ] \
+    || fail "same_dir: the first run's checkpoint ${first% *} no longer has the checksum its database recorded"
 [ "$(q "SELECT count(*) FROM runs;")" = "$runs_before" ] || fail "a refused writer added a run row"
 [ "$(q "SELECT status FROM runs;")" = running ] || fail "a refused writer changed the run's status"
 
@@ -70,5 +75,5 @@ PID=
 [ "$rc" = 0 ] || fail "the resumed run stopped with exit status $rc"
 [ "$(q "SELECT status FROM runs;")" = stopped ] || fail "status after SIGTERM: $(q "SELECT status FROM runs;")"
 [ -e "$DB.lock" ] && fail "a clean exit left $DB.lock"
-[ -e "$OUT/test-fast/.lock" ] && fail "a clean exit left $OUT/test-fast/.lock"
-echo "e2e_one_writer: ok (refused: same database, resume, same checkpoint folder; readers work; stale lock ignored)"
+[ -e "$OUT/test-fast/run-1/.lock" ] && fail "a clean exit left $OUT/test-fast/run-1/.lock"
+echo "e2e_one_writer: ok (refused: same database, resume; same out_dir on another database: own folder; readers work; stale lock ignored)"

@@ -45,15 +45,15 @@ OUT=$WORK/out
 before=$(sqlite3 -batch -noheader "$DB" "SELECT status || ' ' || end_time FROM runs;")
 [ "${before%% *}" = done ] || fail "the first run ended '$before'"
 
-exec 9>"$OUT/test-fast/.lock"          # this shell holds the checkpoint folder's lock, as another writer would
+exec 9>"$OUT/test-fast/run-1/.lock"          # this shell holds the checkpoint folder's lock, as another writer would
 flock -n 9 || fail "cannot take the lock for the test"
 "$BIN" train --resume "$DB" --headless >"$WORK/held.log" 2>&1 && fail "resume succeeded while its checkpoint folder was held"
 exec 9>&-
-grep -qF "$OUT/test-fast/.lock" "$WORK/held.log" || fail "held: the message does not name the lock file"
+grep -qF "$OUT/test-fast/run-1/.lock" "$WORK/held.log" || fail "held: the message does not name the lock file"
 [ "$(sqlite3 -batch -noheader "$DB" "SELECT status || ' ' || end_time FROM runs;")" = "$before" ] \
     || fail "a refused resume rewrote status/end_time: '$before' became '$(sqlite3 -batch -noheader "$DB" "SELECT status || ' ' || end_time FROM runs;")'"
 
-rm -rf "$OUT/test-fast"/step-*
+rm -rf "$OUT/test-fast/run-1"/step-*
 "$BIN" train --resume "$DB" --headless >"$WORK/gone.log" 2>&1 && fail "resume succeeded without its checkpoint"
 [ "$(sqlite3 -batch -noheader "$DB" "SELECT status || ' ' || end_time FROM runs;")" = "$before" ] \
     || fail "a failed resume rewrote status/end_time"

@@ -155,8 +155,8 @@ wait_for '^-?icanon -?echo' 10 || fail "no stty line after the exit"
 screen | grep -q 'EXIT=0' || fail "exit status is not 0"
 screen | grep -Eq '^icanon echo' || fail "the terminal is not restored (stty: $(screen | grep -E 'icanon'))"
 screen | grep -q 'Spc pause' && fail "the studio's screen is still shown after exit"
-ls -d "$OUT"/test-fast/step-* >/dev/null 2>&1 || fail "no checkpoint written under $OUT"
-echo "ok: exit 0, checkpoint $(ls -d "$OUT"/test-fast/step-* | tail -1 | xargs basename), terminal restored"
+ls -d "$OUT"/test-fast/run-1/step-* >/dev/null 2>&1 || fail "no checkpoint written under $OUT"
+echo "ok: exit 0, checkpoint $(ls -d "$OUT"/test-fast/run-1/step-* | tail -1 | xargs basename), terminal restored"
 
 # 7. key latency measured in a pseudo-terminal (tmux capture-pane itself takes tens of milliseconds)
 if command -v python3 >/dev/null; then

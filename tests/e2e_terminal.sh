@@ -28,7 +28,7 @@ check_headless() {
     grep -q '^step .*/10 ' "$LOG" || fail "$name: no progress lines"
     [ "$(q "$d/run.db" "select count(*) || ' ' || max(status) from runs")" = "1 done" ] ||
         fail "$name: the database holds '$(q "$d/run.db" "select count(*), group_concat(status) from runs")', expected one run, done"
-    [ -f "$d/out/test-fast/step-000010/model.safetensors" ] || fail "$name: no final checkpoint"
+    [ -f "$d/out/test-fast/run-1/step-000010/model.safetensors" ] || fail "$name: no final checkpoint"
     echo "ok: $name: headless, said '$reason', run done with its checkpoint"
 }
 # the arguments of a 10-step test-fast run in $TMP/$1. Every run is under `timeout`: a studio that did start

@@ -47,14 +47,16 @@ err_step=$(sed -n 's/^# error at step \([0-9]*\): .*full\.db.*/\1/p' "$WORK/full
 last_step=$(sed -n 's/^step *\([0-9]*\)\/.*/\1/p' "$WORK/full.log" | tail -1)
 [ "$last_step" -le $((err_step + 1)) ] || fail "disk full: trained on to step $last_step after the failed write at step $err_step"
 
-# 2. A checkpoint cannot be written: a regular file stands where the step-5 checkpoint goes.
+# 2. A checkpoint cannot be written: a regular file stands where the step-5 checkpoint goes. A new run's folder is
+#    always new (nothing can stand in it), so the run is made first and resumed into its folder with the obstacle.
 DB=$WORK/ckpt.db
-mkdir -p "$WORK/out2/test-fast"
-: >"$WORK/out2/test-fast/step-000005"
-run_until_exit ckpt "$BIN" train "$CFG" --headless --db "$DB" --set run.out_dir="$WORK/out2" --set run.steps=100000 \
-    --set run.checkpoint_every=5
+"$BIN" train "$CFG" --headless --db "$DB" --set run.out_dir="$WORK/out2" --set run.steps=2 >"$WORK/ckpt0.log" 2>&1 \
+    || fail "failed checkpoint: the first two steps failed"
+[ -d "$WORK/out2/test-fast/run-1/step-000002" ] || fail "failed checkpoint: no run-1/step-000002 after the first steps"
+: >"$WORK/out2/test-fast/run-1/step-000005"
+run_until_exit ckpt "$BIN" train --resume "$DB" --headless --set run.steps=100000 --set run.checkpoint_every=5
 [ "$RC" != 0 ] || fail "failed checkpoint: exit status 0"
-grep -q "checkpoint" "$WORK/ckpt.err" && grep -qF "$WORK/out2/test-fast/step-000005" "$WORK/ckpt.err" \
+grep -q "checkpoint" "$WORK/ckpt.err" && grep -qF "$WORK/out2/test-fast/run-1/step-000005" "$WORK/ckpt.err" \
     || fail "failed checkpoint: the message does not say which checkpoint failed"
 status=$(sqlite3 -batch -noheader "$DB" "SELECT status || ' ' || (end_time IS NOT NULL) || ' ' || last_step FROM runs;")
 read -r st has_end steps <<<"$status"

@@ -223,15 +223,31 @@ static void test_live_refresh(void **state) {
     assert_int_equal(browser_poll(&b), 1);
     assert_int_equal(browser_selected(&b)->step, 21);
     assert_int_equal(b.count, 21 * P * G);
+    /* the cursor moved down within the first page: new rows do not move the list under it (the same rows on the
+     * same lines, the same one selected); back on the first row, the list follows again */
+    browser_move(&b, ACT_DOWN);
+    browser_move(&b, ACT_DOWN);
+    int64_t first = b.rows.items[0].id, chosen = browser_selected(&b)->id;
+    write_steps(st, 22, 22);
+    assert_int_equal(browser_poll(&b), 1);
+    assert_int_equal(b.cursor, 2);
+    assert_int_equal(browser_selected(&b)->id, chosen);
+    assert_int_equal(b.rows.items[0].id, first);
+    assert_int_equal(b.count, 22 * P * G);
+    browser_move(&b, ACT_TOP);
+    assert_int_equal(browser_selected(&b)->step, 22);
+    write_steps(st, 23, 23);
+    assert_int_equal(browser_poll(&b), 1);
+    assert_int_equal(browser_selected(&b)->step, 23);
     /* further down: the selected row stays selected */
     browser_move(&b, ACT_PAGE_DOWN);
     browser_move(&b, ACT_PAGE_DOWN);
     int64_t id = browser_selected(&b)->id;
-    write_steps(st, 22, 22);
+    write_steps(st, 24, 24);
     assert_int_equal(browser_poll(&b), 1);
     assert_int_equal(browser_selected(&b)->id, id);
     browser_move(&b, ACT_TOP);
-    assert_int_equal(browser_selected(&b)->step, 22);
+    assert_int_equal(browser_selected(&b)->step, 24);
     browser_close(&b);
 }
 

@@ -320,9 +320,46 @@ static void test_nice_labels(void **state) {
     chart_free(&g);
 }
 
+/* Ticks between the ends of the x axis: round steps, at their columns, never over the end labels. */
+static void test_x_ticks(void **state) {
+    (void)state;
+    double x[201], y[201];
+    for (int i = 0; i <= 200; i++) { x[i] = i; y[i] = i % 7; }
+    ChartGrid g = {0};
+    ChartSpec sp = {.utf8 = 0, .n_series = 1};
+    sp.series[0] = (ChartSeries){.x = x, .y = y, .n = 201};
+    assert_int_equal(chart_render(&g, 64, 8, &sp), 0);
+    char axis[128];
+    int k = 0;
+    for (int c = 0; c < g.w; c++) k += snprintf(axis + k, sizeof axis - (size_t)k, "%s", chart_cell(&g, g.plot_h, c)->text);
+    /* "0" at the left, "200" at the right, and round steps between them */
+    assert_non_null(strstr(axis, "+0"));
+    assert_int_equal(strcmp(axis + strlen(axis) - 3, "200"), 0);
+    int ticks = 0;
+    for (int t = 20; t < 200; t += 10) {
+        char lab[8];
+        snprintf(lab, sizeof lab, "%d", t);
+        const char *at = strstr(axis, lab);
+        if (!at || (at[strlen(lab)] >= '0' && at[strlen(lab)] <= '9')) continue;
+        ticks++;
+        /* the label sits on the column of its step (centred, within a cell of rounding) */
+        int col = (int)(at - axis) + (int)strlen(lab) / 2;
+        int want = g.plot_x + (int)lround((t - g.xmin) / (g.xmax - g.xmin) * (g.plot_w * 2 - 1)) / 2;
+        assert_true(abs(col - want) <= 1);
+    }
+    assert_true(ticks >= 2);
+    /* a narrow chart keeps just the ends */
+    assert_int_equal(chart_render(&g, 11, 8, &sp), 0);
+    k = 0;
+    for (int c = 0; c < g.w; c++) k += snprintf(axis + k, sizeof axis - (size_t)k, "%s", chart_cell(&g, g.plot_h, c)->text);
+    assert_null(strstr(axis, "100"));
+    chart_free(&g);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_empty_series),
+        cmocka_unit_test(test_x_ticks),
         cmocka_unit_test(test_all_nan_is_empty),
         cmocka_unit_test(test_constant_series_is_a_flat_line_in_the_middle),
         cmocka_unit_test(test_constant_zero),

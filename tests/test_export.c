@@ -102,12 +102,13 @@ static int parse_lines(const char *path, void (*fn)(json_t *, void *), void *ud)
 
 static void check_fields(json_t *o, void *ud) {
     int *seen_bad = ud;
-    const char *keys[] = {"run", "step", "prompt_index", "sample_index", "task", "prompt", "completion", "answer",
+    const char *keys[] = {"run_id", "run", "step", "prompt_index", "sample_index", "task", "prompt", "completion", "answer",
                           "reward", "rewards", "advantage", "length", "finish", "correct", "flags"};
-    assert_int_equal(json_object_size(o), 15);
-    for (int i = 0; i < 15; i++)
+    assert_int_equal(json_object_size(o), 16);
+    for (int i = 0; i < 16; i++)
         if (!json_object_get(o, keys[i])) fail_msg("missing key %s", keys[i]);
     assert_string_equal(json_string_value(json_object_get(o, "run")), "exp-run");
+    assert_int_equal(json_integer_value(json_object_get(o, "run_id")), 1);
     assert_true(json_is_integer(json_object_get(o, "step")));
     assert_true(json_is_boolean(json_object_get(o, "correct")));
     json_t *rw = json_object_get(o, "rewards"), *fl = json_object_get(o, "flags");
@@ -273,11 +274,45 @@ static void test_cmd_export(void **state) {
     assert_int_equal(cmd_export(2, argv7), 0);
 }
 
+typedef struct { int n; long long ids[8]; int lines[8]; } RunIds;
+static void collect_run_id(json_t *o, void *ud) {
+    RunIds *r = ud;
+    assert_string_equal(json_string_value(json_object_get(o, "run")), "default");
+    long long id = json_integer_value(json_object_get(o, "run_id"));
+    int i = 0;
+    while (i < r->n && r->ids[i] != id) i++;
+    if (i == r->n) { assert_true(r->n < 8); r->ids[r->n++] = id; }
+    r->lines[i]++;
+}
+
+/* Two runs of the same name in one database: every line says which run it came from by id, so they stay apart. */
+static void test_runs_keyed_by_id(void **state) {
+    char err[512], db[160];
+    snprintf(db, sizeof db, "%s/two.db", g_dir);
+    Store *s = store_open(db, err, sizeof err);
+    assert_non_null(s);
+    StoreRunInfo info = {.name = "default"};
+    for (int run = 1; run <= 2; run++) {
+        assert_int_equal(store_begin_run(s, &info, err, sizeof err), run);
+        StepRecord rec = {.step = 1, .n_rollouts = run * 2, .rollouts = g_r};   /* run 1: 2 rollouts, run 2: 4 */
+        assert_int_equal(store_write_step(s, &rec, err, sizeof err), 0);
+    }
+    store_close(s);
+    const char *path = out_path("two.jsonl");
+    char *argv[] = {"export", db, "--jsonl", (char *)path, NULL};
+    assert_int_equal(cmd_export(4, argv), 0);
+    RunIds ids = {0};
+    assert_int_equal(parse_lines(path, collect_run_id, &ids), 6);
+    assert_int_equal(ids.n, 2);
+    for (int i = 0; i < 2; i++) assert_int_equal(ids.lines[i], 2 * (int)ids.ids[i]);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_jsonl_every_field),
         cmocka_unit_test(test_sft),
         cmocka_unit_test(test_cmd_export),
+        cmocka_unit_test(test_runs_keyed_by_id),
     };
     return cmocka_run_group_tests_name("export", tests, setup, teardown);
 }

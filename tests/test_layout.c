@@ -68,6 +68,7 @@ static void test_train_minimum_is_compact(void **state) {
     assert_false(rect_visible(L.r[TP_ACCURACY]));
     assert_false(rect_visible(L.r[TP_EVENTS]));
     assert_false(rect_visible(L.r[TP_KL]));
+    assert_false(rect_visible(L.r[TP_EVAL]));
     assert_int_equal(L.r[TP_REWARD].w + L.r[TP_LENGTH].w, 80);
     /* 2 x 4 metrics fit inside the border */
     assert_true(L.r[TP_METRICS].h >= 6);
@@ -81,11 +82,22 @@ static void test_train_larger_gets_more_panels(void **state) {
     assert_true(rect_visible(L.r[TP_EVENTS]));
     assert_true(rect_visible(L.r[TP_KL]));
     assert_true(rect_visible(L.r[TP_ENTROPY]));
+    assert_true(rect_visible(L.r[TP_EVAL]));
+    assert_int_equal(L.r[TP_EVAL].y, L.r[TP_KL].y);
+    assert_int_equal(L.r[TP_KL].w + L.r[TP_ENTROPY].w + L.r[TP_EVAL].w, 160);
     assert_true(L.r[TP_TRACE].h > 12);
-    layout_train(30, 140, &L);   /* wide but short: a third chart, no second row */
-    assert_true(rect_visible(L.r[TP_ACCURACY]));
+    layout_train(30, 140, &L);   /* wide but short: the held-out chart in the first row, no second row */
+    assert_false(rect_visible(L.r[TP_ACCURACY]));
+    assert_true(rect_visible(L.r[TP_EVAL]));
+    assert_int_equal(L.r[TP_EVAL].y, L.r[TP_REWARD].y);
+    assert_int_equal(L.r[TP_REWARD].w + L.r[TP_LENGTH].w + L.r[TP_EVAL].w, 140);
     assert_false(rect_visible(L.r[TP_KL]));
-    layout_train(50, 100, &L);   /* tall but narrow: the event log under the trace */
+    layout_train(30, 170, &L);   /* wider: accuracy has a chart of its own too */
+    assert_true(rect_visible(L.r[TP_ACCURACY]));
+    assert_int_equal(L.r[TP_REWARD].w + L.r[TP_ACCURACY].w + L.r[TP_LENGTH].w + L.r[TP_EVAL].w, 170);
+    layout_train(50, 100, &L);   /* tall but narrow: the held-out chart as a second row, the event log under the trace */
+    assert_true(rect_visible(L.r[TP_EVAL]));
+    assert_int_equal(L.r[TP_EVAL].w, 100);
     assert_false(rect_visible(L.r[TP_ACCURACY]));
     assert_true(rect_visible(L.r[TP_EVENTS]));
     assert_true(L.r[TP_EVENTS].y > L.r[TP_TRACE].y);

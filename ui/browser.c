@@ -118,7 +118,9 @@ int browser_reload(Browser *b) {
     int old_cursor = b->cursor;
     QueryRolloutList l = {0, NULL};
     int rc;
-    if (b->at_start || b->rows.n == 0) {
+    /* Follow the newest rows only while the cursor is on the first one; once the user has moved, the window keeps its
+     * first row, so new rows never move the list under the cursor (Home / < goes back to following). */
+    if (b->rows.n == 0 || (b->at_start && b->cursor == 0)) {
         rc = page(b, NULL, +1, b->height, &l);
     } else {
         /* from the current first row, inclusive: the row before it is the anchor */

@@ -37,8 +37,9 @@ void browser_close(Browser *b);
 
 /* Sets the window height (screen rows for the list) and refills around the cursor. */
 void browser_set_height(Browser *b, int height);
-/* Refetches the window from the first row (or from the top when at_start) and the count; keeps the cursor on the
- * same rollout when it is still there. Returns 0 or -1 (b->err). */
+/* Refetches the window from its first row and the count; keeps the cursor on the same rollout when it is still
+ * there. At the top with the cursor on the first row, the window follows new rows (they appear on top); once the
+ * cursor has moved, rows that arrive never move the list under it. Returns 0 or -1 (b->err). */
 int browser_reload(Browser *b);
 /* Reloads when another connection committed since the last look. Returns 1 when it reloaded, else 0. */
 int browser_poll(Browser *b);

@@ -11,7 +11,7 @@
 #include <string.h>
 
 /* Layers in a dot: a bit per layer, so a cell knows which layers it contains. */
-enum { L_BAND = 1, L_S0 = 2, L_S1 = 4, L_S2 = 8 };
+enum { L_BAND = 1, L_S0 = 2, L_S1 = 4, L_S2 = 8, L_S3 = 16, L_S4 = 32, L_S5 = 64 };
 
 typedef struct {
     int dw, dh;                /* dots */
@@ -259,7 +259,7 @@ int chart_render(ChartGrid *g, int w, int h, const ChartSpec *sp) {
                     if (!utf8 || ((r & 1) == 0 && (c & 1) == 0)) canvas_set(&cv, c, r, L_BAND);
             free(span);
         }
-        static const unsigned char layer_of[CHART_MAX_SERIES] = {L_S0, L_S1, L_S2};
+        static const unsigned char layer_of[CHART_MAX_SERIES] = {L_S0, L_S1, L_S2, L_S3, L_S4, L_S5};
         for (int s = 0; s < sp->n_series; s++) {
             const ChartSeries *se = &sp->series[s];
             if (!se->y) continue;
@@ -306,8 +306,12 @@ int chart_render(ChartGrid *g, int w, int h, const ChartSpec *sp) {
                     if (l) { layers |= l; bits |= utf8 ? braille_bit[yy][xx] : 1; }
                 }
             if (!layers) continue;
-            int kind = (layers & L_S0) ? CHART_SERIES0 : (layers & L_S1) ? CHART_SERIES1
-                     : (layers & L_S2) ? CHART_SERIES2 : CHART_BAND;
+            /* the lowest series drawn in the cell wins; its index picks the ASCII glyph */
+            static const unsigned char kind_of[CHART_MAX_SERIES] = {CHART_SERIES0, CHART_SERIES1, CHART_SERIES2,
+                                                                    CHART_SERIES3, CHART_SERIES4, CHART_SERIES5};
+            int si = 0;
+            while (si < CHART_MAX_SERIES && !(layers & (L_S0 << si))) si++;
+            int kind = si < CHART_MAX_SERIES ? kind_of[si] : CHART_BAND;
             char text[8];
             if (utf8) {
                 unsigned cp = 0x2800 + bits; /* U+2800..U+28FF: 3 bytes of UTF-8 */
@@ -316,8 +320,8 @@ int chart_render(ChartGrid *g, int w, int h, const ChartSpec *sp) {
                 text[2] = (char)(0x80 | (cp & 0x3F));
                 text[3] = 0;
             } else {
-                static const char glyph[] = {'.', '*', 'o', '+'};
-                text[0] = glyph[kind == CHART_BAND ? 0 : kind - CHART_SERIES0 + 1];
+                static const char glyph[] = {'.', '*', 'o', '+', '#', 'x', '%'};
+                text[0] = glyph[kind == CHART_BAND ? 0 : si + 1];
                 text[1] = 0;
             }
             put(g, row, plot_x + col, text, kind);
@@ -333,6 +337,27 @@ int chart_render(ChartGrid *g, int w, int h, const ChartSpec *sp) {
         int la = (int)strlen(a), lb = (int)strlen(b);
         if (la + 1 <= plot_w) put_str(g, plot_h, plot_x, a, CHART_LABEL);
         if (xmax > xmin && la + 1 + lb <= plot_w) put_str(g, plot_h, w - lb, b, CHART_LABEL);
+        /* ticks between the ends: round steps (1, 2 or 5 x 10^k) about three label widths apart, each label centred
+         * on its column, kept where it touches neither end label nor the tick before it */
+        int lw = (la > lb ? la : lb) + 1;
+        int room = plot_w - la - lb - 2;
+        if (has_y && xmax > xmin && room > lw + 2) {
+            int want = room / (3 * lw);
+            if (want < 1) want = 1;
+            double raw = (xmax - xmin) / (want + 1), mag = pow(10, floor(log10(raw))), r = raw / mag;
+            double step = mag * (r <= 1 ? 1 : r <= 2 ? 2 : r <= 5 ? 5 : 10);
+            if (step < 1) step = 1;   /* steps are whole */
+            int used = plot_x + la;   /* first free column after the left label */
+            for (double t = ceil(xmin / step) * step; t < xmax; t += step) {
+                if (t <= xmin) continue;
+                char lab[24];
+                chart_format(t, 10, lab, sizeof lab);
+                int l = (int)strlen(lab), col = plot_x + DOT_COL(t) / dx, start = col - l / 2;
+                if (start <= used + 1 || start + l >= w - lb - 1) continue;
+                put_str(g, plot_h, start, lab, CHART_LABEL);
+                used = start + l;
+            }
+        }
     }
 
     /* marks: a dotted line through empty plot cells and a marker on the axis row */

@@ -10,7 +10,7 @@
 #define GRPO_UI_CHART_H
 #include <stddef.h>
 
-enum { CHART_MAX_SERIES = 3 };
+enum { CHART_MAX_SERIES = 6 };
 
 typedef enum {
     CHART_EMPTY = 0,   /* blank */
@@ -20,7 +20,10 @@ typedef enum {
     CHART_SERIES0,     /* series 0 (on top of its band) */
     CHART_SERIES1,
     CHART_SERIES2,
-    CHART_MARK         /* hyperparameter change marks */
+    CHART_MARK,        /* hyperparameter change marks */
+    CHART_SERIES3,     /* series 3..5: more runs overlaid (the Runs screen) */
+    CHART_SERIES4,
+    CHART_SERIES5
 } ChartCellKind;
 
 typedef struct {

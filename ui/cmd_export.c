@@ -17,7 +17,7 @@ static void usage(FILE *f) {
     fprintf(f,
         "usage: grpo-studio export RUN.db --jsonl OUT [--sft] [filters]\n\n"
         "Writes the rollouts of a run database as JSON Lines, one object per rollout:\n"
-        "  run, step, prompt_index, sample_index, task, prompt, completion, answer, reward,\n"
+        "  run_id, run, step, prompt_index, sample_index, task, prompt, completion, answer, reward,\n"
         "  rewards{accuracy,format,language}, advantage, length, finish (eos|length|aborted), correct,\n"
         "  flags{reflection,self_correction,dropped}  (dropped: left out of the update by dynamic sampling)\n"
         "With --sft, writes the rejection-sampling SFT set instead: correct completions with a format reward of 1,\n"

@@ -3,8 +3,10 @@
  * while the main thread waits for Ctrl-C / SIGTERM / SIGHUP to stop it cleanly. --resume RUN.db continues a run
  * from its last checkpoint, rolling back the steps logged after it.
  *
- * One writer per run: the database (store_open's "<db>.lock") and the checkpoint folder ("<out_dir>/<name>/.lock")
- * are locked, an existing database before the model is even built, and a second writer is refused by name and pid.
+ * Every run has an id (its row in the database) and a checkpoint folder of its own (claim_run_folder: next to the
+ * database by default, runs/default.db -> runs/default/run-<id>/step-N), so no run ever overwrites another's.
+ * One writer per run: the database (store_open's "<db>.lock") and the checkpoint folder ("<folder>/.lock") are
+ * locked, an existing database before the model is even built, and a second writer is refused by name and pid.
  * Everything that can fail is checked before anything is created or changed. A write that fails later (the database
  * writer's callback, a checkpoint's error event) is reported when it happens: headless stops, the studio pauses, and
  * the run ends "failed" with a non-zero exit. */
@@ -34,6 +36,7 @@
 typedef struct {
     int json;
     int total_steps;
+    int64_t run_id;           /* the run's id in its database (0: none), in every JSON line */
     StoreWriter *writer;
     Studio *studio;
     Trainer *t;
@@ -67,6 +70,7 @@ static void end_output(TrainCtx *x) {
 static void print_step(TrainCtx *x, const StepRecord *r) {
     if (x->json) {
         json_t *o = json_object();
+        if (x->run_id > 0) json_object_set_new(o, "run_id", json_integer(x->run_id));
         json_object_set_new(o, "step", json_integer(r->step));
         json_object_set_new(o, "time", json_real(r->wall_time));
         for (int i = 0; i < r->n_metrics; i++)
@@ -103,6 +107,7 @@ static void print_event(TrainCtx *x, const Event *ev) {
     if (x->json) {
         json_t *o = json_pack("{s:s,s:i,s:f}", "event", event_kind_name(ev->kind), "step", ev->step, "time",
                               ev->wall_time);
+        if (x->run_id > 0) json_object_set_new(o, "run_id", json_integer(x->run_id));
         if (ev->name[0]) json_object_set_new(o, "name", json_string(ev->name));
         if (ev->old_value[0]) json_object_set_new(o, "old", json_string(ev->old_value));
         if (ev->new_value[0]) json_object_set_new(o, "new", json_string(ev->new_value));
@@ -204,7 +209,9 @@ static void usage(FILE *f) {
             "  --json                with --headless: one JSON object per step and per event\n"
             "  --set SECTION.KEY=V   override a config value (repeatable), e.g. --set optim.lr=3e-4; checked\n"
             "                        against the key's range at once (run.threads also sets the thread pool)\n"
-            "  --db FILE             the run database (default: run.db, or runs/<run.name>.db; 'none': no database)\n"
+            "  --db FILE             the run database (default: run.db, or <run.out_dir>/<run.name>.db; 'none': no\n"
+            "                        database). Each run's checkpoints go to a folder of its own next to it:\n"
+            "                        runs/default.db -> runs/default/run-<id>/step-N\n"
             "  --resume RUN.db       continue the newest run in RUN.db from its last checkpoint, with the config\n"
             "                        stored there (no CONFIG or --db; --set changes live keys)\n"
             "  -h, --help            this help\n\n"
@@ -297,6 +304,77 @@ static int resume_info(const char *db, Config *c, char *ckpt, size_t ckn, int *c
     return rc;
 }
 
+/* The folder of the checkpoint a resumed run continues from: the run keeps writing there. Returns 0 or -1. */
+static int resume_folder(const char *ckpt, char *dir, size_t n, char *err, size_t errlen) {
+    const char *slash = strrchr(ckpt, '/');
+    if (!slash || slash == ckpt || (size_t)(slash - ckpt) >= n) {
+        snprintf(err, errlen, "checkpoint path '%s': expected FOLDER/step-N", ckpt);
+        return -1;
+    }
+    snprintf(dir, n, "%.*s", (int)(slash - ckpt), ckpt);
+    return 0;
+}
+
+/* "root/x" in buf: mkdirs_for of it creates root. */
+static const char *probe_of(const char *root, char *buf, size_t n) {
+    snprintf(buf, n, "%s/x", root);
+    return buf;
+}
+
+/* Picks and creates a new run's checkpoint folder, one no other run has used:
+ *  - with a database and run.out_dir left at its default, next to the database (runs/default.db ->
+ *    runs/default/run-<id>), so a database and its checkpoints travel together and --db elsewhere moves both;
+ *  - with run.out_dir set, <out_dir>/<name>/run-<id>; with no database, <out_dir>/<name>/run-<UTC time>.
+ * The leaf is made with one mkdir, which fails when it exists (another database's run of the same id, a deleted
+ * database's run): then "-2", "-3", ... are tried, so two runs never share a folder. Returns 0 or -1 with err. */
+static int claim_run_folder(const Config *c, const char *db, int64_t run_id, char *dir, size_t n,
+                            char *err, size_t errlen) {
+    Config d;
+    config_defaults(&d);
+    char root[PATH_MAX], leaf[64];
+    size_t dl = db ? strlen(db) : 0;
+    if (db && !strcmp(c->run.out_dir, d.run.out_dir))
+        snprintf(root, sizeof root, "%.*s", (int)(dl > 3 && !strcmp(db + dl - 3, ".db") ? dl - 3 : dl), db);
+    else
+        snprintf(root, sizeof root, "%s/%s", c->run.out_dir, c->run.name);
+    if (db && !strcmp(root, db)) snprintf(root + strlen(root), sizeof root - strlen(root), ".ckpt");
+    if (run_id > 0) snprintf(leaf, sizeof leaf, "run-%lld", (long long)run_id);
+    else {
+        time_t now = time(NULL);
+        struct tm tm;
+        gmtime_r(&now, &tm);
+        strftime(leaf, sizeof leaf, "run-%Y%m%d-%H%M%S", &tm);
+    }
+    if (mkdirs_for(probe_of(root, dir, n)) != 0) {
+        snprintf(err, errlen, "%s: cannot create the checkpoint folder: %s", root, strerror(errno));
+        return -1;
+    }
+    for (int i = 1; i <= 1000; i++) {
+        int w = i == 1 ? snprintf(dir, n, "%s/%s", root, leaf) : snprintf(dir, n, "%s/%s-%d", root, leaf, i);
+        if (w < 0 || (size_t)w + sizeof "/step-000000.tmp-0000000" >= n) {
+            snprintf(err, errlen, "checkpoint folder %s/%s: the path is too long (at most %zu characters)", root,
+                     leaf, n - sizeof "/step-000000.tmp-0000000");
+            return -1;
+        }
+        if (mkdir(dir, 0755) == 0) return 0;
+        if (errno != EEXIST) break;
+    }
+    snprintf(err, errlen, "%s: cannot create the run's checkpoint folder: %s", dir, strerror(errno));
+    return -1;
+}
+
+/* The run's checkpoint folder, set on the trainer and locked (one writer per folder): resume_from's folder when
+ * continuing a run, else a new one (claim_run_folder). Returns the lock, or NULL with err. */
+static FileLock *take_run_folder(Trainer *t, const Config *c, const char *resume_from, const char *db, int64_t run_id,
+                                 char *dir, size_t n, char *err, size_t errlen) {
+    int rc = resume_from ? resume_folder(resume_from, dir, n, err, errlen)
+                         : claim_run_folder(c, db, run_id, dir, n, err, errlen);
+    if (rc != 0 || trainer_set_checkpoint_dir(t, dir, err, errlen) != 0) return NULL;
+    char lock_path[PATH_MAX];
+    snprintf(lock_path, sizeof lock_path, "%s/.lock", dir);
+    return filelock_take(lock_path, "the run's checkpoint folder", err, errlen);
+}
+
 int cmd_train(int argc, char **argv) {
     static const struct option LONG[] = {
         {"help", no_argument, NULL, 'h'},        {"headless", no_argument, NULL, 'H'},
@@ -375,7 +453,7 @@ int cmd_train(int argc, char **argv) {
         }
         if (db_arg) snprintf(db_path, sizeof db_path, "%s", db_arg);
         else if (cfg.run.db[0]) snprintf(db_path, sizeof db_path, "%s", cfg.run.db);
-        else snprintf(db_path, sizeof db_path, "runs/%s.db", cfg.run.name);
+        else snprintf(db_path, sizeof db_path, "%s/%s.db", cfg.run.out_dir, cfg.run.name);
     }
     int use_db = strcmp(db_path, "none") != 0;
     /* An existing database is locked now, before the model is built, so a second writer hears at once. */
@@ -392,6 +470,16 @@ int cmd_train(int argc, char **argv) {
         memory_format(memory_estimate_total(&mem), total, sizeof total);
         memory_estimate_describe(&mem, parts, sizeof parts);
         printf("# memory: about %s (%s)\n", total, parts);
+        fflush(stdout);
+    }
+    if (!headless) {   /* the studio opens once the model is built: say what the first seconds are spent on */
+        char total[32] = "";
+        if (trainer_memory_estimate(&cfg, &mem, err, sizeof err) == 0)
+            memory_format(memory_estimate_total(&mem), total, sizeof total);
+        int fresh = !resume && !strcmp(cfg.model.init, "random");
+        printf("grpo-studio: %s%s and allocating%s%s for run '%s'; the studio opens when it is ready...\n",
+               fresh ? "building a model from random weights" : "loading ", fresh ? "" : resume ? ckpt : cfg.model.init,
+               total[0] ? " about " : "", total, cfg.run.name);
         fflush(stdout);
     }
     Trainer *t = trainer_new(&cfg, &cb, err, sizeof err);
@@ -428,22 +516,16 @@ int cmd_train(int argc, char **argv) {
             return 1;
         }
     }
-    /* One writer per checkpoint folder too: two runs of the same name and out_dir would write the same step-N. */
-    char lock_path[PATH_MAX];
-    snprintf(lock_path, sizeof lock_path, "%s/%s/.lock", cfg.run.out_dir, cfg.run.name);
+    /* The run's own checkpoint folder, locked: on --resume the folder it continues in, taken before the run's
+     * status is touched (a refused resume leaves the run as it was); a new run's, named by its id, below. */
+    char ckpt_dir[PATH_MAX - 64] = "";
     FileLock *ckpt_lock = NULL;
-    if (mkdirs_for(lock_path) != 0)
-        snprintf(err, sizeof err, "%s: cannot create the checkpoint folder: %s", lock_path, strerror(errno));
-    else
-        ckpt_lock = filelock_take(lock_path, "the run's checkpoint folder", err, sizeof err);
-    if (!ckpt_lock) {
+    if (resume && !(ckpt_lock = take_run_folder(t, &cfg, ckpt, NULL, 0, ckpt_dir, sizeof ckpt_dir, err, sizeof err))) {
         fprintf(stderr, "grpo-studio train: %s\n", err);
         store_close(store);
-        if (new_db) remove_db_files(db_path);
         trainer_free(t);
         return 1;
     }
-
     if (use_db) {
         int ok;
         if (resume) {
@@ -461,29 +543,53 @@ int cmd_train(int argc, char **argv) {
             ok = store_begin_run(store, &info, err, sizeof err) > 0;
             free(ini);
         }
-        if (ok) ok = (x.writer = store_writer_start(store, on_store_error, &x, err, sizeof err)) != NULL;
         if (!ok) {
             fprintf(stderr, "grpo-studio train: run database %s: %s\n", db_path, err);
             store_close(store);
+            if (new_db) remove_db_files(db_path);
             filelock_release(ckpt_lock);
             trainer_free(t);
             return 1;
         }
     }
+    int64_t run_id = use_db ? store_run_id(store) : 0;
+    x.run_id = run_id;
+    if (!resume && !(ckpt_lock = take_run_folder(t, &cfg, NULL, use_db ? db_path : NULL, run_id, ckpt_dir,
+                                                 sizeof ckpt_dir, err, sizeof err))) {
+        fprintf(stderr, "grpo-studio train: %s\n", err);
+        if (use_db) store_set_status(store, "failed", 0, err, sizeof err);
+        store_close(store);
+        if (new_db) remove_db_files(db_path);
+        trainer_free(t);
+        return 1;
+    }
+    if (use_db && !(x.writer = store_writer_start(store, on_store_error, &x, err, sizeof err))) {
+        fprintf(stderr, "grpo-studio train: run database %s: %s\n", db_path, err);
+        store_close(store);
+        filelock_release(ckpt_lock);
+        trainer_free(t);
+        return 1;
+    }
 
     int rc;
     if (headless) {
         if (!json) {
-            printf("# run %s: %d steps of %d prompts x %d samples, %s%s%s\n", cfg.run.name, cfg.run.steps,
+            char id[32] = "";
+            if (run_id > 0) snprintf(id, sizeof id, "%lld ", (long long)run_id);
+            printf("# run %s'%s': %d steps of %d prompts x %d samples, %s%s%s\n", id, cfg.run.name, cfg.run.steps,
                    cfg.grpo.prompts_per_step, cfg.grpo.group_size, resume ? "resumed from " : "from ",
                    resume ? ckpt : cfg.model.init, use_db ? "" : " (no database)");
-            if (use_db) printf("# database %s\n", db_path);
+            if (use_db) printf("# database %s (run id %lld)\n", db_path, (long long)run_id);
+            printf("# checkpoints %s\n", ckpt_dir);
         }
         rc = run_headless(t) == 0 ? 0 : 1;
     } else {
         x.studio = studio_new(&cfg, config_path ? config_path : "configs/default.ini", use_db ? db_path : NULL);
         if (!x.studio) { fprintf(stderr, "grpo-studio train: out of memory\n"); rc = 1; }
-        else rc = studio_run(x.studio, t);
+        else {
+            studio_set_run_id(x.studio, run_id);
+            rc = studio_run(x.studio, t);
+        }
     }
 
     TrainerStatus st = trainer_status(t);

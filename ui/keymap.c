@@ -18,6 +18,7 @@ const KeyBinding KEYMAP[] = {
     {KC_GLOBAL, '1', ACT_SCREEN_TRAIN, "1", "Train screen", NULL},
     {KC_GLOBAL, '2', ACT_SCREEN_ROLLOUTS, "2", "Rollouts screen", NULL},
     {KC_GLOBAL, '3', ACT_SCREEN_GROUP, "3", "Group screen (the group of the selected rollout)", NULL},
+    {KC_GLOBAL, '4', ACT_SCREEN_RUNS, "4", "Runs screen: every run of the database(s), curves overlaid", NULL},
     {KC_GLOBAL, CTRL('l'), ACT_REDRAW, "Ctrl-L", "redraw the screen", NULL},
 
     /* Train */
@@ -57,6 +58,24 @@ const KeyBinding KEYMAP[] = {
     {KC_ROLLOUTS, 's', ACT_CYCLE_SORT, "s", "sort by step / reward / length / advantage", "sort"},
     {KC_ROLLOUTS, 'r', ACT_REVERSE, "r", "reverse the order", NULL},
     {KC_ROLLOUTS, '1', ACT_SCREEN_TRAIN, "1", "Train screen", "train"},
+
+    /* Runs */
+    {KC_RUNS, KEY_UP, ACT_UP, "Up", "previous run", NULL},
+    {KC_RUNS, 'k', ACT_UP, "k", "previous run", NULL},
+    {KC_RUNS, KEY_DOWN, ACT_DOWN, "Down", "next run", NULL},
+    {KC_RUNS, 'j', ACT_DOWN, "j", "next run", NULL},
+    {KC_RUNS, KEY_PPAGE, ACT_PAGE_UP, "PgUp", "page up", NULL},
+    {KC_RUNS, KEY_NPAGE, ACT_PAGE_DOWN, "PgDn", "page down", NULL},
+    {KC_RUNS, KEY_HOME, ACT_TOP, "Home", "first run", NULL},
+    {KC_RUNS, 'g', ACT_TOP, "g", "first run", NULL},
+    {KC_RUNS, KEY_END, ACT_BOTTOM, "End", "last run", NULL},
+    {KC_RUNS, 'G', ACT_BOTTOM, "G", "last run", NULL},
+    {KC_RUNS, ' ', ACT_MARK, "Space", "mark / unmark the run: marked runs' curves are overlaid, one colour each",
+     "mark"},
+    {KC_RUNS, '\n', ACT_OPEN, "Enter", "browse this run's rollouts", "rollouts"},
+    {KC_RUNS, '\r', ACT_OPEN, NULL, NULL, NULL},
+    {KC_RUNS, KEY_ENTER, ACT_OPEN, NULL, NULL, NULL},
+    {KC_RUNS, ESC, ACT_BACK, "Esc", "back", NULL},
 
     /* Transcript */
     {KC_TRANSCRIPT, KEY_UP, ACT_UP, "Up", "scroll up", NULL},
@@ -180,7 +199,7 @@ Action keymap_lookup(KeyContext ctx, int key) {
 
 const char *keymap_context_name(KeyContext ctx) {
     static const char *names[KC_COUNT] = {
-        [KC_GLOBAL] = "Everywhere", [KC_TRAIN] = "Train screen", [KC_ROLLOUTS] = "Rollouts list",
+        [KC_GLOBAL] = "Everywhere", [KC_TRAIN] = "Train screen", [KC_ROLLOUTS] = "Rollouts list", [KC_RUNS] = "Runs screen",
         [KC_TRANSCRIPT] = "Transcript", [KC_GROUP] = "Group view", [KC_HELP] = "Help",
         [KC_EDITOR] = "Hyperparameter editor", [KC_EDIT_VALUE] = "Typing a value",
         [KC_PROMPT] = "Typing a search or filter", [KC_CONFIRM] = "Quit confirmation",

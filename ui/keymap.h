@@ -18,6 +18,7 @@ typedef enum {
     KC_ROLLOUTS,     /* the rollout list */
     KC_TRANSCRIPT,   /* one rollout's full text */
     KC_GROUP,        /* the G answers to one prompt */
+    KC_RUNS,         /* every run of the database(s): marks for overlaid curves */
     KC_HELP,
     KC_EDITOR,       /* modal: the hyperparameter list in edit mode */
     KC_EDIT_VALUE,   /* modal: typing a value */
@@ -38,6 +39,8 @@ typedef enum {
     /* rollouts */
     ACT_GROUP, ACT_SEARCH, ACT_NEXT_MATCH, ACT_PREV_MATCH, ACT_FILTER, ACT_CYCLE_CORRECT, ACT_CYCLE_AHA,
     ACT_CLEAR_FILTERS, ACT_CYCLE_SORT, ACT_REVERSE,
+    /* runs */
+    ACT_SCREEN_RUNS, ACT_MARK,
     /* modal */
     ACT_APPLY, ACT_CANCEL, ACT_CONFIRM, ACT_ERASE, ACT_CLEAR_LINE, ACT_LEFT, ACT_RIGHT,
     ACT_COUNT

@@ -3,10 +3,13 @@
  * Train screen, 80 x 24 (the minimum):          larger (>= 120 x 40):
  *   status                                        status
  *   [reward+acc chart][length chart]              [reward][accuracy][length]
- *   [metrics   ][trace          ]                 [kl     ][entropy        ]
+ *   [metrics   ][trace          ]                 [kl     ][entropy ][held-out]
  *   [hparams   ][               ]                 [metrics][trace    ][events]
  *   hints                                         [hparams][          ][     ]
- *                                                 hints                          */
+ *                                                 hints
+ * Wide but short: [reward+acc][length][held-out] in the first row (from 160 columns [reward][accuracy][length]
+ * [held-out]). Tall but narrow: the held-out chart is
+ * a second chart row. Held-out is pass@1 and cons@k over steps. */
 #include "ui/layout.h"
 #include <string.h>
 
@@ -45,7 +48,19 @@ void layout_train(int rows, int cols, TrainLayout *L) {
     if (tall) c1 = body * 3 / 10;
     if (c1 < 9) c1 = 9;
     int xs[3], ws[3];
-    if (wide) {
+    int xs4[4], ws4[4];
+    if (wide && !tall && cols < 160) {   /* three charts keep their titles whole: accuracy joins the reward chart */
+        split(0, cols, 3, xs, ws);
+        L->r[TP_REWARD] = rect(y, xs[0], c1, ws[0]);
+        L->r[TP_LENGTH] = rect(y, xs[1], c1, ws[1]);
+        L->r[TP_EVAL] = rect(y, xs[2], c1, ws[2]);
+    } else if (wide && !tall) {
+        split(0, cols, 4, xs4, ws4);
+        L->r[TP_REWARD] = rect(y, xs4[0], c1, ws4[0]);
+        L->r[TP_ACCURACY] = rect(y, xs4[1], c1, ws4[1]);
+        L->r[TP_LENGTH] = rect(y, xs4[2], c1, ws4[2]);
+        L->r[TP_EVAL] = rect(y, xs4[3], c1, ws4[3]);
+    } else if (wide) {
         split(0, cols, 3, xs, ws);
         L->r[TP_REWARD] = rect(y, xs[0], c1, ws[0]);
         L->r[TP_ACCURACY] = rect(y, xs[1], c1, ws[1]);
@@ -57,12 +72,17 @@ void layout_train(int rows, int cols, TrainLayout *L) {
     }
     y += c1;
 
-    if (wide && tall) { /* second chart row */
+    if (tall) { /* second chart row */
         int c2 = body / 5;
         if (c2 < 8) c2 = 8;
-        split(0, cols, 2, xs, ws);
-        L->r[TP_KL] = rect(y, xs[0], c2, ws[0]);
-        L->r[TP_ENTROPY] = rect(y, xs[1], c2, ws[1]);
+        if (wide) {
+            split(0, cols, 3, xs, ws);
+            L->r[TP_KL] = rect(y, xs[0], c2, ws[0]);
+            L->r[TP_ENTROPY] = rect(y, xs[1], c2, ws[1]);
+            L->r[TP_EVAL] = rect(y, xs[2], c2, ws[2]);
+        } else {
+            L->r[TP_EVAL] = rect(y, 0, c2, cols);
+        }
         y += c2;
     }
 

@@ -24,6 +24,7 @@ typedef enum {
     TP_HPARAMS,      /* hyperparameter panel / editor */
     TP_TRACE,        /* the watched rollout */
     TP_EVENTS,       /* event log (tall terminals) */
+    TP_EVAL,         /* held-out pass@1 and cons@k (wide or tall terminals) */
     TP_COUNT
 } TrainPanel;
 

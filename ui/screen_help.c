@@ -10,7 +10,7 @@ typedef struct { int heading; char text[200]; } HelpLine;
 static int build(HelpLine *out, int max) {
     int n = 0;
     static const KeyContext order[] = {KC_GLOBAL, KC_TRAIN, KC_EDITOR, KC_EDIT_VALUE, KC_ROLLOUTS, KC_PROMPT,
-                                       KC_TRANSCRIPT, KC_GROUP, KC_HELP, KC_CONFIRM, KC_TOO_SMALL};
+                                       KC_TRANSCRIPT, KC_GROUP, KC_RUNS, KC_HELP, KC_CONFIRM, KC_TOO_SMALL};
     for (size_t o = 0; o < sizeof order / sizeof order[0]; o++) {
         KeyContext c = order[o];
         if (n < max) { out[n].heading = 1; snprintf(out[n].text, sizeof out[n].text, "%s", keymap_context_name(c)); n++; }

@@ -109,9 +109,14 @@ static void draw_filter_line(Studio *s, WINDOW *w) {
     }
     char desc[400], line[512];
     browser_describe(&s->br, desc, sizeof desc);
+    /* a live run: say whether new rows are followed or the list holds still under the cursor (browser_reload) */
+    const char *live = "";
+    if (s->t && !s->worker_done)
+        live = s->br.at_start && s->br.cursor == 0 ? "  | following new rows" : "  | held still (Home: follow new rows)";
     if (s->br.count >= 0)
-        snprintf(line, sizeof line, " %s  %lld rollout%s", desc, (long long)s->br.count, s->br.count == 1 ? "" : "s");
-    else snprintf(line, sizeof line, " %s", desc);
+        snprintf(line, sizeof line, " %s  %lld rollout%s%s", desc, (long long)s->br.count, s->br.count == 1 ? "" : "s",
+                 live);
+    else snprintf(line, sizeof line, " %s%s", desc, live);
     wattrset(w, theme_attr(TH_TITLE));
     put_clipped(w, 0, 0, W, line);
     wattrset(w, A_NORMAL);
@@ -147,7 +152,8 @@ void screen_rollouts_draw(Studio *s, unsigned d) {
     if ((w = studio_win(s, W_ROLL0 + RP_FILTER, L.r[RP_FILTER]))) draw_filter_line(s, w);
     werase(list);
     char title[160];
-    snprintf(title, sizeof title, "rollouts%s%s", s->br.run_name[0] ? " of " : "", s->br.run_name);
+    if (s->br.run_id > 0) snprintf(title, sizeof title, "rollouts of run #%lld %s", (long long)s->br.run_id, s->br.run_name);
+    else snprintf(title, sizeof title, "rollouts");
     theme_box(list, title);
     wattrset(list, theme_attr(TH_LABEL) | A_BOLD);
     char head[160];

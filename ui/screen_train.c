@@ -20,6 +20,9 @@ static attr_t chart_attr(int kind) {
     case CHART_SERIES1: return theme_attr(TH_SERIES1);
     case CHART_SERIES2: return theme_attr(TH_SERIES2);
     case CHART_MARK: return theme_attr(TH_MARK);
+    case CHART_SERIES3: return theme_attr(TH_SERIES3);
+    case CHART_SERIES4: return theme_attr(TH_SERIES4);
+    case CHART_SERIES5: return theme_attr(TH_SERIES5);
     default: return A_NORMAL;
     }
 }
@@ -122,6 +125,48 @@ static ChartSpec base_spec(const Studio *s) {
     return sp;
 }
 
+/* ---- other runs overlaid (marked on the Runs screen) ----------------------------------------------------------- */
+
+enum { OVERLAY_FIRST = 3, OVERLAY_MAX = CHART_MAX_SERIES - OVERLAY_FIRST };
+
+/* The marked runs other than the one being trained, in mark order (at most OVERLAY_MAX). */
+static int overlay_runs(const Studio *s, int *idx) {
+    if (!s->runs_open) return 0;
+    int n = 0;
+    for (int k = 1; k <= RUNS_MAX_MARKED && n < OVERLAY_MAX; k++)
+        for (int i = 0; i < s->runs.n && n < OVERLAY_MAX; i++) {
+            const RunsEntry *e = &s->runs.items[i];
+            int self = e->run.id == s->run_id && !strcmp(s->runs.paths[e->db], s->db_path);
+            if (e->marked == k && !self && e->curves_loaded) idx[n++] = i;
+        }
+    return n;
+}
+
+/* Adds the marked runs' curve c to sp as series OVERLAY_FIRST.. (their own colours). */
+static void add_overlays(const Studio *s, ChartSpec *sp, int c) {
+    int idx[OVERLAY_MAX], n = overlay_runs(s, idx);
+    for (int k = 0; k < n; k++) {
+        const RunsCurve *cv = &s->runs.items[idx[k]].curve[c];
+        sp->series[OVERLAY_FIRST + k] = (ChartSeries){cv->x, cv->y, NULL, NULL, cv->n};
+    }
+    if (n) sp->n_series = OVERLAY_FIRST + n;
+}
+
+/* The legend of the overlaid runs on the bottom border of w: "■ #1 name" in each run's colour. */
+static void overlay_legend(const Studio *s, WINDOW *w) {
+    static const ThemeRole ROLE[OVERLAY_MAX] = {TH_SERIES3, TH_SERIES4, TH_SERIES5};
+    int idx[OVERLAY_MAX], n = overlay_runs(s, idx), W = getmaxx(w), x = 2;
+    for (int k = 0; k < n && x < W - 4; k++) {
+        const RunsEntry *e = &s->runs.items[idx[k]];
+        char item[96];
+        snprintf(item, sizeof item, " %s #%lld %s ", s->utf8 ? "\xe2\x96\xa0" : "#", (long long)e->run.id, e->run.name);
+        wattrset(w, theme_attr(ROLE[k]) | A_BOLD);
+        put_clipped(w, getmaxy(w) - 1, x, W - 2 - x, item);
+        x += (int)strlen(item) - (s->utf8 ? 2 : 0);
+    }
+    wattrset(w, A_NORMAL);
+}
+
 /* Band arrays (mean +- std, min .. max) live in scratch buffers that grow with the history. */
 static double *g_lo, *g_hi;
 static int g_band_cap;
@@ -138,20 +183,42 @@ static int ensure_band(int n) {
     return 0;
 }
 
+/* The rewards a rollout can get with the weights in force: accuracy, format and language components are each in
+ * [0, 1] (weights are >= 0), and overlong shaping can take up to the penalty away. */
+static void reward_bounds(Studio *s, double *lo, double *hi) {
+    static const char *const W[] = {"reward.accuracy", "reward.format", "reward.language"};
+    char v[64];
+    *hi = 0;
+    for (int i = 0; i < 3; i++) {
+        if (s->t) trainer_get(s->t, W[i], v, sizeof v);
+        else v[0] = 0;
+        double x = v[0] ? atof(v) : i == 0 ? s->cfg.reward.accuracy : i == 1 ? s->cfg.reward.format : s->cfg.reward.language;
+        if (x > 0) *hi += x;
+    }
+    *lo = 0;
+    if (s->t) {
+        trainer_get(s->t, "grpo.overlong_buffer", v, sizeof v);
+        if (atoi(v) > 0) { trainer_get(s->t, "grpo.overlong_penalty", v, sizeof v); *lo = -fabs(atof(v)); }
+    } else if (s->cfg.grpo.overlong_buffer > 0) *lo = -fabs(s->cfg.grpo.overlong_penalty);
+}
+
 static void draw_reward(Studio *s, WINDOW *w, int with_accuracy) {
     const History *h = &s->hist;
     ChartSpec sp = base_spec(s);
     char title[128], a[16], b[16], c[16];
     int have_band = h->n && ensure_band(h->n) == 0;
-    if (have_band)
+    double rlo, rhi;
+    reward_bounds(s, &rlo, &rhi);
+    if (have_band)   /* mean +- std, clipped to the rewards that are possible: the band never promises more */
         for (int i = 0; i < h->n; i++) {
             double m = h->v[M_REWARD][i], sd = h->v[M_REWARD_STD][i];
-            g_lo[i] = isfinite(sd) ? m - sd : NAN;
-            g_hi[i] = isfinite(sd) ? m + sd : NAN;
+            g_lo[i] = isfinite(sd) ? fmax(m - sd, fmin(rlo, m)) : NAN;
+            g_hi[i] = isfinite(sd) ? fmin(m + sd, fmax(rhi, m)) : NAN;
         }
     sp.n_series = with_accuracy ? 2 : 1;
     sp.series[0] = (ChartSeries){h->step, h->v[M_REWARD], have_band ? g_lo : NULL, have_band ? g_hi : NULL, h->n};
     if (with_accuracy) sp.series[1] = (ChartSeries){h->step, h->v[M_ACCURACY], NULL, NULL, h->n};
+    add_overlays(s, &sp, RUNS_CURVE_REWARD);
     snprintf(title, sizeof title, "reward %s %s%s%s", tv(latest(s, M_REWARD), 6, a, sizeof a),
              s->utf8 ? "\xc2\xb1" : "+-", tv(latest(s, M_REWARD_STD), 5, b, sizeof b),
              with_accuracy ? "" : "");
@@ -162,6 +229,7 @@ static void draw_reward(Studio *s, WINDOW *w, int with_accuracy) {
     }
     theme_box(w, title);
     draw_chart(s, w, &sp);
+    overlay_legend(s, w);
 }
 
 /* suffix: more title text after the values, or NULL */
@@ -174,6 +242,8 @@ static void draw_series_chart(Studio *s, WINDOW *w, const char *name, int m, int
                                  h->n};
     if (m2 >= 0) sp.series[1] = (ChartSeries){h->step, h->v[m2], NULL, NULL, h->n};
     if (fixed01) { sp.fixed_range = 1; sp.ymin = 0; sp.ymax = 1; }
+    if (m == M_LENGTH) add_overlays(s, &sp, RUNS_CURVE_LENGTH);
+    if (m == M_ACCURACY) add_overlays(s, &sp, RUNS_CURVE_ACCURACY);
     char title[128], a[16], b[16], c[16];
     title_value(title, sizeof title, name, latest(s, m));
     if (m_lo >= 0 && m_hi >= 0) {
@@ -220,6 +290,45 @@ static void draw_variant_chart(Studio *s, WINDOW *w, int own_entropy) {
                      tv(latest(s, v->m_title), 5, a, sizeof a));
     snprintf(extra + n, sizeof extra - n, "  (v %d/%d)", s->chart_view + 1, CHART_VIEWS);
     draw_series_chart(s, w, v->name, v->m, v->m_lo, v->m_hi, v->m2, v->fixed01, extra);
+}
+
+/* The held-out evaluations: pass@1 (mean over k samples) and cons@k (majority vote) at the steps that evaluated,
+ * joined point to point (the history holds NaN at the steps between evaluations, which would draw lone dots). */
+static double *g_ex, *g_ep, *g_ec;
+static int g_eval_cap;
+static void draw_eval(Studio *s, WINDOW *w) {
+    const History *h = &s->hist;
+    int n = 0;
+    if (h->n > g_eval_cap) {
+        int cap = h->n * 2;
+        double *x = realloc(g_ex, (size_t)cap * sizeof *x);
+        if (x) g_ex = x;
+        double *p = x ? realloc(g_ep, (size_t)cap * sizeof *p) : NULL;
+        if (p) g_ep = p;
+        double *c = p ? realloc(g_ec, (size_t)cap * sizeof *c) : NULL;
+        if (c) { g_ec = c; g_eval_cap = cap; }
+    }
+    for (int i = 0; i < h->n && i < g_eval_cap; i++) {
+        if (!isfinite(h->v[M_EVAL_PASS1][i])) continue;
+        g_ex[n] = h->step[i];
+        g_ep[n] = h->v[M_EVAL_PASS1][i];
+        g_ec[n] = h->v[M_EVAL_CONSK][i];
+        n++;
+    }
+    ChartSpec sp = base_spec(s);
+    sp.n_series = 2;
+    sp.series[0] = (ChartSeries){g_ex, g_ep, NULL, NULL, n};
+    sp.series[1] = (ChartSeries){g_ex, g_ec, NULL, NULL, n};
+    sp.fixed_range = 1;
+    sp.ymin = 0;
+    sp.ymax = 1;
+    add_overlays(s, &sp, RUNS_CURVE_PASS1);
+    char title[128], a[16], b[16];
+    snprintf(title, sizeof title, "held-out pass@1 %s %s cons@%d %s", tv(s->last_eval_pass1, 5, a, sizeof a),
+             s->utf8 ? "\xc2\xb7" : "|", s->cfg.run.eval_samples, tv(s->last_eval_consk, 5, b, sizeof b));
+    if (n == 0 && s->cfg.run.eval_every <= 0) snprintf(title, sizeof title, "held-out: off (run.eval_every = 0)");
+    theme_box(w, title);
+    draw_chart(s, w, &sp);
 }
 
 /* ---- metrics and hyperparameters ------------------------------------------------------------------------------ */
@@ -336,8 +445,24 @@ static void draw_trace(Studio *s, WINDOW *w) {
         if (3 + (int)strlen(head) + 12 < getmaxx(w)) put_clipped(w, 0, 3 + (int)strlen(head), getmaxx(w) - 6, r);
         wattrset(w, A_NORMAL);
     }
-    if (!t->text) return;
     int ih = getmaxy(w) - 2, iw = getmaxx(w) - 2;
+    if (!t->text) {   /* the first seconds: say what the trainer is doing */
+        char what[256];
+        const Config *c = &s->cfg;
+        if (s->worker_done) snprintf(what, sizeof what, "no rollout was generated");
+        else if (s->log_n == 0) snprintf(what, sizeof what, "starting: the trainer thread is setting up%s",
+                                         theme_glyph_more());
+        else if (s->step == 0 && c->run.eval_every > 0 && s->last_eval_step < 0)
+            snprintf(what, sizeof what, "evaluating the base model: %d held-out problems x %d samples (pass@1, "
+                     "cons@k) before the first step%s", c->run.eval_problems, c->run.eval_samples, theme_glyph_more());
+        else snprintf(what, sizeof what, "generating the first step: %d prompts x %d samples, up to %d new tokens "
+                      "each%s", c->grpo.prompts_per_step, c->grpo.group_size, c->sampling.max_new_tokens,
+                      theme_glyph_more());
+        wattrset(w, theme_attr(TH_DIM));
+        draw_text(w, 1, 1, ih, iw, what, strlen(what), 0, NULL, 0);
+        wattrset(w, A_NORMAL);
+        return;
+    }
     int total = transcript_wrap(t->text, t->len, iw, NULL, 0);
     int skip = total > ih ? total - ih : 0;   /* follow the end as tokens arrive */
     draw_text(w, 1, 1, ih, iw, t->text, t->len, t->prompt_len, NULL, skip);
@@ -398,6 +523,9 @@ void screen_train_draw(Studio *s, unsigned d) {
         }
         if ((w = studio_win(s, W_TRAIN0 + TP_ENTROPY, L.r[TP_ENTROPY]))) {
             werase(w); draw_variant_chart(s, w, 1); wnoutrefresh(w);
+        }
+        if ((w = studio_win(s, W_TRAIN0 + TP_EVAL, L.r[TP_EVAL]))) {
+            werase(w); draw_eval(s, w); wnoutrefresh(w);
         }
     }
     if ((d & D_METRICS) && (w = studio_win(s, W_TRAIN0 + TP_METRICS, L.r[TP_METRICS]))) {

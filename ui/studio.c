@@ -80,6 +80,7 @@ void studio_free(Studio *s) {
     free(s->marks);
     query_rollout_free(&s->tx);
     query_rollouts_free(&s->group);
+    if (s->runs_open) runs_close(&s->runs);
     chart_free(&s->grid);
     free(s->ed);
     free(s);
@@ -280,11 +281,13 @@ static void drain(Studio *s) {
     }
     if (n_steps) s->dirty |= D_CHARTS | D_METRICS | D_STATUS;
     for (int i = 0; i < n_events; i++) log_event(s, &events[i]);
+    if (n_events && !s->trace.text) s->dirty |= D_TRACE;   /* the empty trace panel says what the trainer is doing */
     free(steps);
     free(events);
 
     if (done && !s->worker_done) {
         s->worker_done = 1;
+        s->t_end = studio_now();
         s->worker_rc = rc;
         if (rc != 0) {
             s->failed = 1;
@@ -346,9 +349,19 @@ void studio_status_line(Studio *s, WINDOW *w) {
     werase(w);
     wattrset(w, theme_attr(TH_STATUS));
     char buf[1200];
+    if (s->browse_only && s->screen == SCR_RUNS) {
+        snprintf(buf, sizeof buf, " GRPO Studio  browse  %d run%s in %d database%s", s->runs.n, s->runs.n == 1 ? "" : "s",
+                 s->runs.n_dbs, s->runs.n_dbs == 1 ? "" : "s");
+        put_clipped(w, 0, 0, W, buf);
+        wnoutrefresh(w);
+        return;
+    }
     if (s->browse_only) {
-        snprintf(buf, sizeof buf, " GRPO Studio  browse %s  run %s", s->db_path,
-                 s->br.run_name[0] ? s->br.run_name : "-");
+        if (s->br.run_id > 0)
+            snprintf(buf, sizeof buf, " GRPO Studio  browse %s  run #%lld %s", s->db_path, (long long)s->br.run_id,
+                     s->br.run_name);
+        else
+            snprintf(buf, sizeof buf, " GRPO Studio  browse %s  run -", s->db_path);
         put_clipped(w, 0, 0, W, buf);
         wnoutrefresh(w);
         return;
@@ -359,7 +372,7 @@ void studio_status_line(Studio *s, WINDOW *w) {
     snprintf(st, sizeof st, " %s ", state);
     for (char *p = st; *p; p++) *p = (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
     char el[32], tps[32], ck[64], val[64];
-    fmt_elapsed(studio_now() - s->t_start, el, sizeof el);
+    fmt_elapsed((s->t_end > 0 ? s->t_end : studio_now()) - s->t_start, el, sizeof el);
     fmt_rate(s->hist.n ? s->hist.v[M_GEN_TPS][s->hist.n - 1] : NAN, tps, sizeof tps);
     int every = 0, steps = 0;
     if (s->t) {
@@ -378,12 +391,13 @@ void studio_status_line(Studio *s, WINDOW *w) {
         snprintf(rss, sizeof rss, "  RSS %s", mem);
     }
     /* when the line is too long, drop the program name first, then the resident memory, then the checkpoint */
-    char left[256], right[1024];
-    snprintf(left, sizeof left, " GRPO Studio  run %s  step %d/%d ", s->cfg.run.name, s->step, s->cfg.run.steps);
+    char left[256], right[1024], id[32] = "";
+    if (s->run_id > 0) snprintf(id, sizeof id, "#%lld ", (long long)s->run_id);
+    snprintf(left, sizeof left, " GRPO Studio  run %s%s  step %d/%d ", id, s->cfg.run.name, s->step, s->cfg.run.steps);
     snprintf(right, sizeof right, " %s  %s tok/s  %s%s", el, tps, ck, rss);
     int fixed = (int)strlen(st);
     if (fixed + (int)(strlen(left) + strlen(right)) > W)
-        snprintf(left, sizeof left, " %s  step %d/%d ", s->cfg.run.name, s->step, s->cfg.run.steps);
+        snprintf(left, sizeof left, " %s%s  step %d/%d ", id, s->cfg.run.name, s->step, s->cfg.run.steps);
     if (fixed + (int)(strlen(left) + strlen(right)) > W) snprintf(right, sizeof right, " %s  %s tok/s  %s", el, tps, ck);
     if (fixed + (int)(strlen(left) + strlen(right)) > W) snprintf(right, sizeof right, " %s  %s tok/s", el, tps);
     put_clipped(w, 0, 0, W, left);
@@ -417,7 +431,9 @@ void studio_hints_line(Studio *s, WINDOW *w, KeyContext ctx) {
         return;
     }
     char buf[512];
-    keymap_hints(ctx, W - 2, buf, sizeof buf);
+    if (ctx == KC_TRAIN && s->t && s->worker_done)   /* nothing to pause, step, edit or save any more */
+        snprintf(buf, sizeof buf, "2 rollouts  4 runs  ? help  q quit");
+    else keymap_hints(ctx, W - 2, buf, sizeof buf);
     /* keys bold: each pair is "KEY label", pairs separated by two spaces */
     int x = 1;
     char *p = buf;
@@ -503,13 +519,68 @@ static void go_back(Studio *s) {
     s->full_redraw = 1;
 }
 
+/* Opens the Runs screen's table on the run database (the studio's) when it is not open yet. */
+static void ensure_runs(Studio *s) {
+    if (s->runs_open || s->runs_err[0]) return;
+    if (!s->db_path[0]) {
+        snprintf(s->runs_err, sizeof s->runs_err, "this run has no database (run.db = none): no runs to list");
+        return;
+    }
+    const char *paths[] = {s->db_path};
+    if (runs_open(&s->runs, paths, 1) != 0) { snprintf(s->runs_err, sizeof s->runs_err, "%s", s->runs.err); return; }
+    s->runs_open = 1;
+    for (int i = 0; i < s->runs.n; i++)   /* start on the run being trained */
+        if (s->runs.items[i].run.id == s->run_id) s->runs_sel = i;
+}
+
+static void runs_action(Studio *s, Action a) {
+    if (a == ACT_BACK) { go_back(s); return; }
+    if (!s->runs_open || s->runs.n == 0) return;
+    int n = s->runs.n, page = s->rows / 3 > 1 ? s->rows / 3 : 1;
+    switch (a) {
+    case ACT_UP: s->runs_sel--; break;
+    case ACT_DOWN: s->runs_sel++; break;
+    case ACT_PAGE_UP: s->runs_sel -= page; break;
+    case ACT_PAGE_DOWN: s->runs_sel += page; break;
+    case ACT_TOP: s->runs_sel = 0; break;
+    case ACT_BOTTOM: s->runs_sel = n - 1; break;
+    case ACT_MARK: {
+        int slot = runs_toggle_mark(&s->runs, s->runs_sel);
+        if (slot < 0) set_flash(s, "at most 6 runs overlaid: unmark one first (Space)");
+        else if (slot > 0 && runs_load_curves(&s->runs, s->runs_sel) != 0) set_flash(s, s->runs.err);
+        break;
+    }
+    case ACT_OPEN: {
+        const RunsEntry *e = &s->runs.items[s->runs_sel];
+        const char *path = s->runs.paths[e->db];
+        if (s->br_open) browser_close(&s->br);
+        memset(&s->br, 0, sizeof s->br);
+        s->br_open = 0;
+        s->br_err[0] = 0;
+        if (browser_open(&s->br, path, e->run.id) != 0 && !s->br.q) {
+            snprintf(s->br_err, sizeof s->br_err, "%s", s->br.err);
+            set_flash(s, s->br_err);
+            return;
+        }
+        s->br_open = 1;
+        if (s->browse_only) snprintf(s->db_path, sizeof s->db_path, "%s", path);
+        go_screen(s, SCR_ROLLOUTS);
+        return;
+    }
+    default: return;
+    }
+    if (s->runs_sel < 0) s->runs_sel = 0;
+    if (s->runs_sel > n - 1) s->runs_sel = n - 1;
+    s->dirty |= D_BODY;
+}
+
 static void ensure_browser(Studio *s) {
     if (s->br_open || s->br_err[0]) return;
     if (!s->db_path[0]) {
         snprintf(s->br_err, sizeof s->br_err, "this run has no database (run.db = none): nothing to browse");
         return;
     }
-    if (browser_open(&s->br, s->db_path, 0) != 0 && !s->br.q) {
+    if (browser_open(&s->br, s->db_path, s->run_id) != 0 && !s->br.q) {
         snprintf(s->br_err, sizeof s->br_err, "%s", s->br.err);
         return;
     }
@@ -575,6 +646,12 @@ static void train_action(Studio *s, Action a) {
         set_flash(s, "running one step, then pausing");
         break;
     case ACT_EDIT:
+        if (s->t && s->worker_done) {
+            snprintf(msg, sizeof msg, "the run is finished (%d/%d steps): nothing to change. To go on: train --resume "
+                     "%.120s --set run.steps=N", s->step, s->cfg.run.steps, s->db_path[0] ? s->db_path : "RUN.db");
+            set_flash(s, msg);
+            break;
+        }
         s->editing = 1;
         for (int i = 0; i < s->ed->n; i++) {   /* fresh values from the trainer */
             char d[96], v[EDITOR_VALUE_MAX];
@@ -693,6 +770,7 @@ KeyContext studio_context(const Studio *s) {
     case SCR_TRANSCRIPT: return KC_TRANSCRIPT;
     case SCR_GROUP: return KC_GROUP;
     case SCR_HELP: return KC_HELP;
+    case SCR_RUNS: return KC_RUNS;
     default: return KC_TRAIN;
     }
 }
@@ -741,8 +819,9 @@ static void editor_key_press(Studio *s, int key) {
     if (r == EDITOR_SUBMIT) {
         char dotted[96], value[EDITOR_VALUE_MAX], err[256] = "";
         editor_pending(s->ed, dotted, sizeof dotted, value, sizeof value);
-        int ok = s->t && trainer_set(s->t, dotted, value, err, sizeof err) == 0;
+        int ok = s->t && !s->worker_done && trainer_set(s->t, dotted, value, err, sizeof err) == 0;
         if (!s->t) snprintf(err, sizeof err, "no trainer");
+        else if (s->worker_done) snprintf(err, sizeof err, "the run is finished: a change would never apply");
         editor_applied(s->ed, ok, err);
         if (ok) set_flash(s, s->ed->msg);
     }
@@ -789,6 +868,11 @@ static void handle_key(Studio *s, int key) {
         else set_flash(s, "browse mode: no training here");
         return;
     case ACT_SCREEN_ROLLOUTS: ensure_browser(s); go_screen(s, SCR_ROLLOUTS); return;
+    case ACT_SCREEN_RUNS:
+        ensure_runs(s);
+        if (s->runs_open) go_screen(s, SCR_RUNS);
+        else set_flash(s, s->runs_err);
+        return;
     case ACT_SCREEN_GROUP:
         ensure_browser(s);
         if (s->screen == SCR_GROUP) return;
@@ -815,6 +899,7 @@ static void handle_key(Studio *s, int key) {
     case SCR_TRANSCRIPT: transcript_action(s, a); break;
     case SCR_GROUP: group_action(s, a); break;
     case SCR_HELP: help_action(s, a); break;
+    case SCR_RUNS: runs_action(s, a); break;
     }
 }
 
@@ -910,6 +995,7 @@ static void draw(Studio *s, int urgent) {
     case SCR_TRANSCRIPT: screen_transcript_draw(s, d); break;
     case SCR_GROUP: screen_group_draw(s, d); break;
     case SCR_HELP: screen_help_draw(s, d); break;
+    case SCR_RUNS: screen_runs_draw(s, d); break;
     }
     if (s->quitting) {
         const char *l[] = {"Stopping at the next safe point and saving a checkpoint...", "",
@@ -1002,6 +1088,14 @@ static void on_timer(uv_timer_t *h) {
     if (s->br_open && now - s->br_polled > 1.0 && (s->screen == SCR_ROLLOUTS || s->browse_only)) {
         s->br_polled = now;
         if (!s->prompt && browser_poll(&s->br)) s->dirty |= D_BODY | D_STATUS;
+    }
+    if (s->runs_open && s->screen == SCR_RUNS && now - s->runs_polled > 1.0) {
+        s->runs_polled = now;
+        int rc = runs_poll(&s->runs);
+        if (rc > 0) {
+            if (s->runs_sel >= s->runs.n) s->runs_sel = s->runs.n ? s->runs.n - 1 : 0;
+            s->dirty |= D_BODY | D_STATUS;
+        } else if (rc < 0) set_flash(s, s->runs.err);
     }
     draw(s, 0);
     maybe_exit(s);
@@ -1106,6 +1200,8 @@ static int run_ui(Studio *s) {
     return 0;
 }
 
+void studio_set_run_id(Studio *s, int64_t run_id) { s->run_id = run_id; }
+
 int studio_run(Studio *s, Trainer *t) {
     s->t = t;
     s->browse_only = 0;
@@ -1117,17 +1213,30 @@ int studio_run(Studio *s, Trainer *t) {
     }
     char last[PATH_MAX] = "";
     if (t) trainer_last_checkpoint(t, last, sizeof last);
-    printf("grpo-studio: run %s stopped after step %d%s%s\n", s->cfg.run.name, t ? trainer_step(t) : s->step,
-           last[0] ? "; checkpoint " : "", last);
+    printf("grpo-studio: run #%lld %s stopped after step %d%s%s\n", (long long)s->run_id, s->cfg.run.name,
+           t ? trainer_step(t) : s->step, last[0] ? "; checkpoint " : "", last);
     return 0;
 }
 
-int studio_browse(const char *db_path) {
-    Studio *s = studio_new(NULL, NULL, db_path);
+int studio_browse(const char *const *db_paths, int n_paths) {
+    Studio *s = studio_new(NULL, NULL, db_paths[0]);
     if (!s) { fprintf(stderr, "grpo-studio browse: out of memory\n"); return 1; }
     s->browse_only = 1;
-    s->screen = SCR_ROLLOUTS;
-    if (browser_open(&s->br, db_path, 0) != 0) {
+    if (runs_open(&s->runs, db_paths, n_paths) != 0) {
+        fprintf(stderr, "grpo-studio browse: %s\n", s->runs.err);
+        studio_free(s);
+        return 1;
+    }
+    s->runs_open = 1;
+    /* Several runs: open on the Runs screen, the newest selected. One run (or none yet: a run just starting): its
+     * rollouts, as before; 4 shows the Runs screen. */
+    s->runs_sel = s->runs.n ? s->runs.n - 1 : 0;
+    int64_t run_id = 0;
+    const char *path = db_paths[0];
+    if (s->runs.n == 1) { run_id = s->runs.items[0].run.id; path = s->runs.paths[s->runs.items[0].db]; }
+    snprintf(s->db_path, sizeof s->db_path, "%s", path);
+    s->screen = s->runs.n > 1 ? SCR_RUNS : SCR_ROLLOUTS;
+    if (browser_open(&s->br, path, run_id) != 0) {
         fprintf(stderr, "grpo-studio browse: %s\n", s->br.err);
         browser_close(&s->br);
         studio_free(s);

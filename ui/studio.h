@@ -21,6 +21,7 @@
 #include "core/record.h"
 #include "core/trainer.h"
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct Studio Studio;
 
@@ -29,6 +30,10 @@ typedef struct Studio Studio;
  * copied. Touches no terminal. NULL when out of memory. Pair with studio_free. */
 Studio *studio_new(const Config *c, const char *config_path, const char *db_path);
 void studio_free(Studio *s);
+
+/* The id of the run being trained (its row in the run database; 0: no database): shown in the status bar, and the
+ * run the Rollouts screen reads. Call before studio_run. */
+void studio_set_run_id(Studio *s, int64_t run_id);
 
 /* Trainer callbacks (ud = the Studio). Thread-safe; callable before studio_run (queued) and after it (ignored). */
 void studio_on_step(void *studio, const StepRecord *rec);
@@ -51,7 +56,8 @@ int studio_check_terminal(char *err, size_t n);
  * not be opened (message on stderr after the terminal is restored). */
 int studio_run(Studio *s, Trainer *t);
 
-/* The rollouts browser alone on a run database (live or finished): the `browse` command. Returns an exit status. */
-int studio_browse(const char *db_path);
+/* The browser alone on one or more run databases (live or finished): the `browse` command. Opens on the Runs screen
+ * when they hold several runs, else on the rollouts of the one run. Returns an exit status. */
+int studio_browse(const char *const *db_paths, int n_paths);
 
 #endif

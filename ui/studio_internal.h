@@ -9,6 +9,7 @@
 #include "ui/editor.h"
 #include "ui/keymap.h"
 #include "ui/layout.h"
+#include "ui/runs.h"
 #include "ui/theme.h"
 #include <curses.h>
 #include <uv.h>
@@ -63,7 +64,7 @@ typedef struct {
     int async_ready;     /* the loop's uv_async is initialised and open */
 } Inbox;
 
-enum { SCR_TRAIN = 0, SCR_ROLLOUTS, SCR_TRANSCRIPT, SCR_GROUP, SCR_HELP, SCR_COUNT };
+enum { SCR_TRAIN = 0, SCR_ROLLOUTS, SCR_TRANSCRIPT, SCR_GROUP, SCR_HELP, SCR_RUNS, SCR_COUNT };
 
 /* Dirty bits: what to redraw at the next frame. */
 enum {
@@ -73,7 +74,7 @@ enum {
 
 /* Windows, one per panel of every screen, kept while their rectangle stays the same. */
 enum { W_TRAIN0 = 0, W_ROLL0 = TP_COUNT, W_FULL_STATUS = W_ROLL0 + RP_COUNT, W_FULL_BODY, W_FULL_HINTS,
-       W_OVERLAY, W_COUNT };
+       W_OVERLAY, W_RUNS_TABLE, W_RUNS_CHART0, W_RUNS_CHART1, W_RUNS_CHART2, W_COUNT };
 
 enum { EVENT_LOG = 256 };
 
@@ -82,6 +83,7 @@ struct Studio {
     char config_path[512];
     char db_path[512];
     Trainer *t;              /* NULL in browse-only mode */
+    int64_t run_id;          /* the run trained (its id in the database), 0 when none (--db none) */
     int browse_only;
 
     Inbox in;
@@ -107,6 +109,7 @@ struct Studio {
     int step;                /* steps completed */
     TrainerStatus status;
     double t_start;          /* monotonic seconds when the studio opened */
+    double t_end;            /* when training ended (the clock stops there); 0 while it goes on */
     int last_elapsed;
     size_t rss;              /* bytes resident (memory_resident), read about once a second; 0 until known */
     double rss_read;         /* when rss was last read */
@@ -156,6 +159,13 @@ struct Studio {
     int64_t group_for;       /* id of the rollout the group was opened from */
     int help_scroll;
 
+    /* runs (the Runs screen) */
+    RunsTable runs;
+    int runs_open;
+    char runs_err[600];
+    int runs_sel, runs_scroll;
+    double runs_polled;      /* when the runs table last looked for changes */
+
     ChartGrid grid;          /* scratch for chart rendering */
     int exit_code;
 };
@@ -187,6 +197,7 @@ void screen_rollouts_draw(Studio *s, unsigned dirty);
 void screen_transcript_draw(Studio *s, unsigned dirty);
 void screen_group_draw(Studio *s, unsigned dirty);
 void screen_help_draw(Studio *s, unsigned dirty);
+void screen_runs_draw(Studio *s, unsigned dirty);
 int screen_help_lines(void);   /* how many lines the help text has */
 void screen_editor_draw(Studio *s);
 /* A rollout as one list row: "  12  3.5  1.50  +  42 R-  first words" into buf, width columns. */

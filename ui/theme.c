@@ -2,6 +2,7 @@
 #include "ui/theme.h"
 #include <langinfo.h>
 #include <locale.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -69,9 +70,12 @@ int theme_init(void) {
         {TH_SERIES0, COLOR_GREEN, -2, A_BOLD},
         {TH_SERIES1, COLOR_YELLOW, -2, 0},
         {TH_SERIES2, COLOR_MAGENTA, -2, 0},
-        {TH_BAND, COLOR_GREEN, -2, A_DIM},
+        {TH_BAND, COLOR_CYAN, -2, A_DIM},   /* the spread apart from the mean (green) */
         {TH_AXIS, COLOR_BLUE, -2, 0},
         {TH_MARK, COLOR_MAGENTA, -2, A_BOLD},
+        {TH_SERIES3, COLOR_BLUE, -2, A_BOLD},
+        {TH_SERIES4, COLOR_RED, -2, A_BOLD},
+        {TH_SERIES5, COLOR_WHITE, -2, A_BOLD},
     };
     for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++) {
         short pair = (short)(i + 1);
@@ -89,6 +93,31 @@ const char *theme_glyph_ok(void) { return g_utf8 ? "\xe2\x9c\x93" : "+"; }      
 const char *theme_glyph_bad(void) { return g_utf8 ? "\xe2\x9c\x97" : "x"; }     /* ✗ */
 const char *theme_glyph_more(void) { return g_utf8 ? "\xe2\x80\xa6" : "~"; }    /* … */
 
+/* Columns of UTF-8 text (continuation bytes take none). */
+static int text_cols(const char *s, size_t n) {
+    int c = 0;
+    for (size_t i = 0; i < n && s[i]; i++) c += ((unsigned char)s[i] & 0xC0) != 0x80;
+    return c;
+}
+
+size_t theme_fit_title(const char *title, int cols, char *out, size_t n) {
+    size_t len = strlen(title);
+    if (cols <= 0 || n == 0) { if (n) out[0] = 0; return 0; }
+    if (text_cols(title, len) <= cols) { snprintf(out, n, "%s", title); return strlen(out); }
+    const char *more = g_utf8 ? "\xe2\x80\xa6" : "~";
+    /* the longest prefix that ends before a blank and leaves a column for the ellipsis: words and numbers whole */
+    size_t cut = 0;
+    for (size_t i = 1; i < len; i++)
+        if (title[i] == ' ' && title[i - 1] != ' ' && text_cols(title, i) + 1 <= cols) cut = i;
+    if (cut == 0) {   /* one long word: cut it at a character boundary */
+        size_t i = 0;
+        while (i < len && text_cols(title, i + 1) <= cols - 1) { i++; while (i < len && ((unsigned char)title[i] & 0xC0) == 0x80) i++; }
+        cut = i;
+    }
+    snprintf(out, n, "%.*s%s", (int)cut, title, more);
+    return strlen(out);
+}
+
 void theme_box(WINDOW *w, const char *title) {
     wattron(w, theme_attr(TH_BORDER));
     if (g_utf8) box(w, 0, 0);
@@ -96,9 +125,11 @@ void theme_box(WINDOW *w, const char *title) {
     wattroff(w, theme_attr(TH_BORDER));
     if (title && *title) {
         int maxw = getmaxx(w) - 4;
-        if (maxw > 0) {
+        if (maxw > 2) {
+            char fit[512];
+            theme_fit_title(title, maxw - 2, fit, sizeof fit);
             wattron(w, theme_attr(TH_TITLE));
-            mvwprintw(w, 0, 2, " %.*s ", maxw - 2 > 0 ? maxw - 2 : 0, title);
+            mvwprintw(w, 0, 2, " %s ", fit);
             wattroff(w, theme_attr(TH_TITLE));
         }
     }

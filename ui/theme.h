@@ -28,6 +28,7 @@ typedef enum {
     TH_BAD,          /* wrong, negative advantage */
     TH_SELECTED,     /* the selected row */
     TH_SERIES0, TH_SERIES1, TH_SERIES2, TH_BAND, TH_AXIS, TH_MARK,
+    TH_SERIES3, TH_SERIES4, TH_SERIES5,   /* more runs overlaid */
     TH_COUNT
 } ThemeRole;
 
@@ -44,6 +45,9 @@ const char *theme_glyph_ok(void);
 const char *theme_glyph_bad(void);
 const char *theme_glyph_more(void);
 
+/* title fitted into cols columns: whole when it fits, else cut before a blank (words and numbers are never cut in
+ * the middle) with an ellipsis ("~" without UTF-8). Writes out (n bytes); returns its length. Pure. */
+size_t theme_fit_title(const char *title, int cols, char *out, size_t n);
 /* Draws a box around w with a title in it (at column 2), in the theme's border and title attributes; ASCII
  * corners when the locale is not UTF-8. */
 void theme_box(WINDOW *w, const char *title);
