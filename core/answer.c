@@ -184,7 +184,8 @@ int answer_normalize_latex(const char *text, char *out, size_t n) {
         const char *s = text + i;
         size_t m = 0;
         for (int d = 0; d < 7 && !m; d++)
-            if (starts(s, len - i, drop[d]) && !(d < 2 && isalpha((unsigned char)s[strlen(drop[d])]))) m = strlen(drop[d]);
+            if (starts(s, len - i, drop[d]) && !(d < 2 && isalpha((unsigned char)s[strlen(drop[d])])))
+                m = strlen(drop[d]); /* \left and \right, not \leftarrow */
         if (m) {
             i += m;
             continue;

@@ -347,7 +347,8 @@ int checkpoint_save(const char *dir_in, const Model *m, const Tokenizer *tok, co
 
     int rc = save_safetensors(tmp, m, err, errlen);
     if (rc == 0) rc = write_json(tmp, "config.json", config_json(&m->cfg, tok), err, errlen);
-    if (rc == 0 && tok->kind == TOKENIZER_CHAR) rc = write_json(tmp, "tokenizer.json", tokenizer_json(tok), err, errlen);
+    if (rc == 0 && tok->kind == TOKENIZER_CHAR)
+        rc = write_json(tmp, "tokenizer.json", tokenizer_json(tok), err, errlen);
     if (rc == 0 && tok->kind == TOKENIZER_BPE) rc = copy_hf_tokenizer(tmp, tok, err, errlen);
     if (rc == 0 && opt) rc = save_optimizer(tmp, opt, err, errlen);
     if (rc == 0 && st) {

@@ -8,9 +8,9 @@
  * micro-batches (and reference chunks) longest first, each padded only to its own longest row, and a batch of
  * long and short rows is split where the rows become half as long even when it would fit whole. When the whole
  * batch fits the budget, generation also records the policy's activations over the sampled sequences, and an
- * update that runs as one micro-batch skips its first forward (model.h: model_kv_record). The sampler, the reference forward and an evaluator
- * (grpo_step_sampler) share one KV cache and one inference workspace: they all run on the calling thread, one after
- * another. */
+ * update that runs as one micro-batch skips its first forward (model.h: model_kv_record). The sampler, the
+ * reference forward and an evaluator (grpo_step_sampler) share one KV cache and one inference workspace: they all
+ * run on the calling thread, one after another. */
 #ifndef GRPO_GRPO_STEP_H
 #define GRPO_GRPO_STEP_H
 #include "core/grpo.h"

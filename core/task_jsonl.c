@@ -351,7 +351,8 @@ static int math_check(const Problem *p, const char *answer) {
     char boxed[TASK_ANSWER_MAX * 2], a[TASK_ANSWER_MAX * 2], b[TASK_ANSWER_MAX * 2];
     if (answer_boxed(answer, boxed, sizeof boxed) == 0) answer = boxed;
     double want, got;
-    if (answer_number(p->answer, &want) == 0) return answer_number(answer, &got) == 0 && answer_numbers_equal(got, want);
+    if (answer_number(p->answer, &want) == 0)
+        return answer_number(answer, &got) == 0 && answer_numbers_equal(got, want);
     return answer_normalize_latex(answer, a, sizeof a) >= 0 && answer_normalize_latex(p->answer, b, sizeof b) >= 0 &&
            strcmp(a, b) == 0;
 }
@@ -382,38 +383,14 @@ static void jsonl_write(const Task *t, const Problem *p, SolutionStyle style, Rn
     task_text_answer(out, p->answer);
 }
 
-const TaskOps TASK_OPS_JSONL = {
-    .name = "jsonl",
-    .init = jsonl_init,
-    .destroy = jsonl_destroy,
-    .size = jsonl_size,
-    .problem = jsonl_problem,
-    .split_of = jsonl_split_of,
-    .check = jsonl_check,
-    .write_solution = jsonl_write,
-    .alphabet = TOKENIZER_DEFAULT_ALPHABET_TEXT,
-};
+/* The three formats share everything but their name (format_of tells them apart). */
+#define FILE_TASK_OPS(task_name)                                                                                      \
+    {                                                                                                                 \
+        .name = task_name, .init = jsonl_init, .destroy = jsonl_destroy, .size = jsonl_size,                         \
+        .problem = jsonl_problem, .split_of = jsonl_split_of, .check = jsonl_check, .write_solution = jsonl_write,     \
+        .alphabet = TOKENIZER_DEFAULT_ALPHABET_TEXT,                                                                  \
+    }
 
-const TaskOps TASK_OPS_GSM8K = {
-    .name = "gsm8k",
-    .init = jsonl_init,
-    .destroy = jsonl_destroy,
-    .size = jsonl_size,
-    .problem = jsonl_problem,
-    .split_of = jsonl_split_of,
-    .check = jsonl_check,
-    .write_solution = jsonl_write,
-    .alphabet = TOKENIZER_DEFAULT_ALPHABET_TEXT, /* the language reward's script: English */
-};
-
-const TaskOps TASK_OPS_MATH = {
-    .name = "math",
-    .init = jsonl_init,
-    .destroy = jsonl_destroy,
-    .size = jsonl_size,
-    .problem = jsonl_problem,
-    .split_of = jsonl_split_of,
-    .check = jsonl_check,
-    .write_solution = jsonl_write,
-    .alphabet = TOKENIZER_DEFAULT_ALPHABET_TEXT, /* the language reward's script: English */
-};
+const TaskOps TASK_OPS_JSONL = FILE_TASK_OPS("jsonl");
+const TaskOps TASK_OPS_GSM8K = FILE_TASK_OPS("gsm8k");
+const TaskOps TASK_OPS_MATH = FILE_TASK_OPS("math");
