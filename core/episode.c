@@ -1,6 +1,7 @@
 /* episode.c - prompt encoding and completion decoding shared by every loop that samples or trains. */
 #include "core/episode.h"
 #include <stdio.h>
+#include <string.h>
 
 int episode_encode_prompt(const Tokenizer *tok, const Task *task, const Problem *p, int *ids, int cap,
                           char *text, size_t textcap, char *err, size_t errlen) {
@@ -19,14 +20,16 @@ int episode_encode_prompt(const Tokenizer *tok, const Task *task, const Problem 
 
 int episode_decode_completion(const Tokenizer *tok, const int *ids, int n, char *text, size_t cap) {
     int len = 0;
-    while (len < n && ids[len] != tok->eos) len++;
+    while (len < n && !tokenizer_is_end(tok, ids[len])) len++;
     return tokenizer_decode(tok, ids, len, text, cap);
 }
 
 SamplerParams episode_sampler_params(const Config *c, const Tokenizer *tok) {
     SamplerParams sp = {.temperature = c->sampling.temperature, .top_k = c->sampling.top_k,
                         .top_p = c->sampling.top_p, .max_new_tokens = c->sampling.max_new_tokens,
-                        .eos_id = tok->eos};
+                        .eos_id = tok->eos, .n_stop = tok->n_stop};
+    _Static_assert(sizeof sp.stop_ids == sizeof tok->stop, "the sampler's stop ids hold the tokenizer's");
+    memcpy(sp.stop_ids, tok->stop, sizeof tok->stop);
     return sp;
 }
 

@@ -197,7 +197,9 @@ int sampler_generate(Sampler *s, const Model *m, const SamplerParams *p, uint64_
             out[(size_t)b * N + t] = tok;
             if (s->ent) s->ent[(size_t)b * N + t] = logits_entropy(s->logits + (size_t)b * V, V);
             out_lens[b]++;
-            if (tok == p->eos_id) {
+            int stop = tok == p->eos_id;
+            for (int k = 0; k < p->n_stop && !stop; k++) stop = tok == p->stop_ids[k];
+            if (stop) {
                 finish[b] = FINISH_EOS;
                 s->active[b] = 0;
             } else if (t == N - 1) {

@@ -12,6 +12,8 @@ typedef struct {
     float top_p;         /* 1: off */
     int max_new_tokens;
     int eos_id;          /* a sampled eos ends the sequence; -1: never stop early */
+    int n_stop;          /* more ids that end it as eos does (an instruct model's end of turn), 0..4 */
+    int stop_ids[4];
 } SamplerParams;
 
 enum { FINISH_EOS = 1, FINISH_LENGTH = 2, FINISH_ABORTED = 3 };

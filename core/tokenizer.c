@@ -130,6 +130,18 @@ void tokenizer_free(Tokenizer *t) {
     memset(t, 0, sizeof *t);
 }
 
+int tokenizer_is_end(const Tokenizer *t, int id) {
+    if (id == t->eos) return 1;
+    for (int i = 0; i < t->n_stop; i++)
+        if (id == t->stop[i]) return 1;
+    return 0;
+}
+
+void tokenizer_add_stop(Tokenizer *t, int id) {
+    if (id < 0 || tokenizer_is_end(t, id) || t->n_stop == (int)(sizeof t->stop / sizeof t->stop[0])) return;
+    t->stop[t->n_stop++] = id;
+}
+
 int tokenizer_put_bos(const Tokenizer *t, int *ids) {
     if (t->bos < 0) return 0;
     ids[0] = t->bos;

@@ -23,6 +23,7 @@ typedef struct {
     TokenizerKind kind;
     int V;                              /* ids 0..V-1 (character: TOK_N_SPECIAL + number of characters) */
     int bos, eos, pad;                  /* bos -1: none is put first */
+    int n_stop, stop[4];                /* more ids that end a completion (an instruct model's end of turn) */
     /* character */
     int n_chars;
     char chars[TOKENIZER_MAX_CHARS + 1];/* the alphabet, NUL-terminated; id of chars[i] is TOK_N_SPECIAL + i */
@@ -59,6 +60,10 @@ int tokenizer_encode(const Tokenizer *t, const char *s, int *ids, int cap, char 
  * Character: ids out of range decode as "\xEF\xBF\xBD" (U+FFFD); BPE: as the file's decoder does (ids that
  * name no token are left out), -1 when memory ran out. */
 int tokenizer_decode(const Tokenizer *t, const int *ids, int n, char *out, size_t cap);
+/* 1 when id ends a completion: eos or one of the stop ids. */
+int tokenizer_is_end(const Tokenizer *t, int id);
+/* Adds id to the stop ids (when it is not eos or one already; at most 4). */
+void tokenizer_add_stop(Tokenizer *t, int id);
 /* Writes the tokenizer's bos into ids[0] when it has one: returns the number of ids written (0 or 1). */
 int tokenizer_put_bos(const Tokenizer *t, int *ids);
 /* The most bytes one token can decode to (sizes completion text buffers). */

@@ -635,7 +635,7 @@ static int gen_hook(void *ud, int pos, const int *tokens) {
     Trainer *t = ud;
     (void)pos;
     int tok = t->watch_row >= 0 ? tokens[t->watch_row] : -1;
-    if (tok >= 0 && tok != t->tok.eos && t->cb.on_trace) {
+    if (tok >= 0 && !tokenizer_is_end(&t->tok, tok) && t->cb.on_trace) {
         const char *piece = tokenizer_stream_feed(t->trace, tok);
         if (piece && piece[0]) t->cb.on_trace(t->cb.ud, t->step + 1, 1, piece, 0.0f, 0);
     }

@@ -43,7 +43,7 @@ static void check_distribution(const SamplerParams *sp, const double *p, int n) 
 static void test_pick_distribution(void **state) {
     (void)state;
     double p[8];
-    SamplerParams sp = {1.0f, 0, 1.0f, 1, -1};
+    SamplerParams sp = {.temperature = 1.0f, .top_k = 0, .top_p = 1.0f, .max_new_tokens = 1, .eos_id = -1};
     softmax_t(p, LOGITS, 8, 1.0);
     check_distribution(&sp, p, 200000);
     sp.temperature = 0.5f; /* sharper */
@@ -72,13 +72,15 @@ static void test_pick_greedy_limits(void **state) {
             z[i] = 3 * rng_normal(&r);
             if (z[i] > z[arg]) arg = i;
         }
-        SamplerParams k1 = {1.0f, 1, 1.0f, 1, -1}, p0 = {1.0f, 0, 1e-6f, 1, -1}, cold = {1e-3f, 0, 1.0f, 1, -1};
+        SamplerParams k1 = {.temperature = 1.0f, .top_k = 1, .top_p = 1.0f, .max_new_tokens = 1, .eos_id = -1};
+        SamplerParams p0 = {.temperature = 1.0f, .top_k = 0, .top_p = 1e-6f, .max_new_tokens = 1, .eos_id = -1};
+        SamplerParams cold = {.temperature = 1e-3f, .top_k = 0, .top_p = 1.0f, .max_new_tokens = 1, .eos_id = -1};
         assert_int_equal(sampler_pick(z, 37, &k1, scratch, &r), arg);
         assert_int_equal(sampler_pick(z, 37, &p0, scratch, &r), arg);
         assert_int_equal(sampler_pick(z, 37, &cold, scratch, &r), arg);
     }
     /* ties: the lowest id wins (ids 2 and 4 share the maximum) */
-    SamplerParams k1 = {1.0f, 1, 1.0f, 1, -1};
+    SamplerParams k1 = {.temperature = 1.0f, .top_k = 1, .top_p = 1.0f, .max_new_tokens = 1, .eos_id = -1};
     assert_int_equal(sampler_pick(LOGITS, 8, &k1, scratch, &r), 2);
 }
 
@@ -112,7 +114,7 @@ static void test_generate_repeatable_and_thread_independent(void **state) {
     assert_int_equal(model_init(&m, &cfg, 1), 0);
     int pr[NB * PS], out1[NB * 20], out2[NB * 20], out3[NB * 20], l1[NB], l2[NB], l3[NB], f1[NB], f2[NB], f3[NB];
     prompts(pr);
-    SamplerParams sp = {1.0f, 0, 1.0f, 20, -1};
+    SamplerParams sp = {.temperature = 1.0f, .top_k = 0, .top_p = 1.0f, .max_new_tokens = 20, .eos_id = -1};
     kernels_set_threads(2);
     Sampler *s = sampler_new(&cfg, NB, 40);
     assert_int_equal(sampler_generate(s, &m, &sp, 7, pr, PLENS, PS, NB, out1, l1, f1, NULL, NULL), 0);
@@ -143,7 +145,7 @@ static void test_greedy_matches_full_forward(void **state) {
     sharpen(&m);
     int pr[NB * PS], out[NB * 15], lens[NB], fin[NB];
     prompts(pr);
-    SamplerParams sp = {1.0f, 1, 1.0f, 15, -1};
+    SamplerParams sp = {.temperature = 1.0f, .top_k = 1, .top_p = 1.0f, .max_new_tokens = 15, .eos_id = -1};
     Sampler *s = sampler_new(&cfg, NB, 40);
     assert_int_equal(sampler_generate(s, &m, &sp, 3, pr, PLENS, PS, NB, out, lens, fin, NULL, NULL), 0);
     /* greedy decoding one row at a time, with a full forward over the growing sequence */
@@ -192,7 +194,7 @@ static void test_eos_length_and_hook(void **state) {
     assert_int_equal(model_init(&m, &cfg, 3), 0); /* near-uniform over 12 tokens: eos comes quickly */
     int pr[NB * PS], out[NB * 30], lens[NB], fin[NB];
     prompts(pr);
-    SamplerParams sp = {1.0f, 0, 1.0f, 30, 5};
+    SamplerParams sp = {.temperature = 1.0f, .top_k = 0, .top_p = 1.0f, .max_new_tokens = 30, .eos_id = 5};
     Sampler *s = sampler_new(&cfg, NB, 40);
     HookState h = {0, -1, 0, {0}};
     assert_int_equal(sampler_generate(s, &m, &sp, 11, pr, PLENS, PS, NB, out, lens, fin, hook, &h), 0);
@@ -240,7 +242,7 @@ static void recorded_case(Model *m, Sampler *s, ModelActs *a, int eos, int N, ui
     prompts(pr);
     if (groups) /* rows 0-2 and 3-4 sample from one prompt each, as GRPO groups do: they share its keys/values */
         for (int t = 0; t < PS; t++) pr[1 * PS + t] = pr[2 * PS + t] = pr[t], pr[4 * PS + t] = pr[3 * PS + t];
-    SamplerParams sp = {1.0f, 0, 1.0f, N, eos};
+    SamplerParams sp = {.temperature = 1.0f, .top_k = 0, .top_p = 1.0f, .max_new_tokens = N, .eos_id = eos};
     assert_int_equal(sampler_generate(s, m, &sp, seed, pr, pl, PS, NB, out, lens, fin, NULL, NULL), 0);
     int T = 0;
     for (int b = 0; b < NB; b++) T = pl[b] + lens[b] > T ? pl[b] + lens[b] : T;
@@ -303,7 +305,7 @@ static void test_recorded_forward_matches_fresh(void **state) {
         /* no recording to use: changed weights, other tokens, another batch size */
         int pr[NB * PS], out[NB * 8], lens[NB], fin[NB], seq[NB * 18];
         prompts(pr);
-        SamplerParams sp = {1.0f, 0, 1.0f, 8, -1};
+        SamplerParams sp = {.temperature = 1.0f, .top_k = 0, .top_p = 1.0f, .max_new_tokens = 8, .eos_id = -1};
         for (int k = 0; k < 3; k++) {
             assert_int_equal(sampler_generate(s, &m, &sp, 9, pr, PLENS, PS, NB, out, lens, fin, NULL, NULL), 0);
             int T = PS + 8;
@@ -336,7 +338,7 @@ static void test_record_needs_capacity(void **state) {
     recorded_case(&m, s, fits, -1, N, 31, 0);
     int pr[NB * PS], out[NB * N], lens[NB], fin[NB], seq[NB * W];
     prompts(pr);
-    SamplerParams sp = {1.0f, 0, 1.0f, N, -1};
+    SamplerParams sp = {.temperature = 1.0f, .top_k = 0, .top_p = 1.0f, .max_new_tokens = N, .eos_id = -1};
     sampler_record(s, short_one);
     assert_int_equal(sampler_generate(s, &m, &sp, 32, pr, PLENS, PS, NB, out, lens, fin, NULL, NULL), 0);
     int T = 0;
