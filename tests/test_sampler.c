@@ -216,6 +216,27 @@ static void test_eos_length_and_hook(void **state) {
     assert_int_equal(h.calls, maxlen);      /* one call per position, until the last row stops */
     assert_true(h.finished_seen);           /* rows that stopped are reported as -1 */
 
+    /* a stop id ends a row as eos does: the same seed gives the same rows with 5 as a stop id instead of eos */
+    int out2[NB * 30], lens2[NB], fin2[NB];
+    SamplerParams st = sp;
+    st.eos_id = -1, st.n_stop = 2, st.stop_ids[0] = 9, st.stop_ids[1] = 5;
+    assert_int_equal(sampler_generate(s, &m, &st, 11, pr, PLENS, PS, NB, out2, lens2, fin2, NULL, NULL), 0);
+    int n_stop9 = 0;
+    for (int b = 0; b < NB; b++) {
+        int cut = 0; /* where 9 would end the row first */
+        while (cut < lens[b] && out[b * 30 + cut] != 9) cut++;
+        if (cut < lens[b]) { /* 9 came before the row's end: it stops there now */
+            assert_int_equal(lens2[b], cut + 1);
+            assert_int_equal(fin2[b], FINISH_EOS);
+            n_stop9++;
+        } else {
+            assert_int_equal(lens2[b], lens[b]);
+            assert_int_equal(fin2[b], fin[b]);
+        }
+        assert_memory_equal(out2 + b * 30, out + b * 30, sizeof(int) * lens2[b]);
+    }
+    assert_true(n_stop9 >= 1);
+
     /* no early stop: exactly max_new_tokens */
     sp.eos_id = -1, sp.max_new_tokens = 4;
     assert_int_equal(sampler_generate(s, &m, &sp, 11, pr, PLENS, PS, NB, out, lens, fin, NULL, NULL), 0);
