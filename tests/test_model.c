@@ -18,7 +18,8 @@
 #include <string.h>
 
 static ModelConfig small_cfg(int V, int C, int L, int H, int F, int max_T) {
-    ModelConfig c = {V, C, L, H, F, max_T, 10000.0f, 1e-5f, 1};
+    ModelConfig c = {.V = V, .C = C, .L = L, .H = H, .F = F, .max_T = max_T, .rope_theta = 10000.0f,
+                     .norm_eps = 1e-5f, .tied = 1};
     return c;
 }
 
@@ -503,7 +504,7 @@ static void test_kv_decode_matches_forward(void **state) {
 
 static void test_tensor_info_and_init(void **state) {
     (void)state;
-    ModelConfig cfg = {64, 0, 0, 0, 0, 256, 0, 0, 0};
+    ModelConfig cfg = {.V = 64, .max_T = 256};
     assert_int_equal(model_preset(&cfg, "tiny"), 0);
     assert_int_equal(model_preset(&cfg, "huge"), -1);
     Model m;

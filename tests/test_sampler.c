@@ -85,7 +85,8 @@ static void test_pick_greedy_limits(void **state) {
 /* ---------------------------------------------------------------------------------------------- generation */
 
 static ModelConfig test_cfg(void) {
-    ModelConfig c = {12, 32, 2, 4, 48, 64, 10000.0f, 1e-5f, 1};
+    ModelConfig c = {.V = 12, .C = 32, .L = 2, .H = 4, .F = 48, .max_T = 64, .rope_theta = 10000.0f,
+                     .norm_eps = 1e-5f, .tied = 1};
     return c;
 }
 
