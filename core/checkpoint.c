@@ -93,6 +93,18 @@ static int write_all(int fd, const void *data, size_t n) {
     return 0;
 }
 
+static int read_exact_fd(int fd, void *buf, size_t n) {
+    char *p = buf;
+    while (n > 0) {
+        ssize_t r = read(fd, p, n < (1u << 30) ? n : (1u << 30));
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) return -1;
+        p += r;
+        n -= (size_t)r;
+    }
+    return 0;
+}
+
 /* Creates dir/name from the pieces and fsyncs it. Returns 0 or -1 with err. */
 static int write_file(const char *dir, const char *name, const Piece *pieces, int np, char *err, size_t errlen) {
     char path[PATH_MAX];
@@ -186,12 +198,18 @@ static int file_exists(const char *path) {
 /* ---------------------------------------------------------------------------------------------------------------
  * Saving */
 
-static int save_safetensors(const char *dir, const Model *m, char *err, size_t errlen) {
+/* model.safetensors with every tensor in dtype dt (16-bit ones rounded to nearest even into one buffer) */
+static int save_safetensors(const char *dir, const Model *m, Dtype dt, char *err, size_t errlen) {
     json_t *h = json_object();
     Piece *pieces = calloc(ST_MAX_TENSORS + 3, sizeof(Piece));
     char *header = NULL;
+    unsigned char *narrow = NULL;
     int rc = -1, np = 2;
     if (!h || !pieces) { fail(err, errlen, "%s/model.safetensors: out of memory", dir); goto done; }
+    if (dt != DTYPE_F32) {
+        narrow = malloc(m->n_params * dtype_size(dt) + 1);
+        if (!narrow) { fail(err, errlen, "%s/model.safetensors: out of memory", dir); goto done; }
+    }
     json_object_set_new(h, "__metadata__", json_pack("{s:s}", "format", "pt"));
     size_t offset = 0;
     ModelTensorInfo ti;
@@ -199,14 +217,18 @@ static int save_safetensors(const char *dir, const Model *m, char *err, size_t e
         if (np >= ST_MAX_TENSORS + 2) { fail(err, errlen, "%s/model.safetensors: too many tensors", dir); goto done; }
         json_t *shape = json_array();
         for (int d = 0; d < ti.ndim; d++) json_array_append_new(shape, json_integer(ti.shape[d]));
-        size_t bytes = ti.numel * sizeof(float);
-        json_t *t = json_pack("{s:s, s:o, s:[I, I]}", "dtype", "F32", "shape", shape, "data_offsets",
+        size_t bytes = ti.numel * dtype_size(dt);
+        json_t *t = json_pack("{s:s, s:o, s:[I, I]}", "dtype", dtype_st_name(dt), "shape", shape, "data_offsets",
                               (json_int_t)offset, (json_int_t)(offset + bytes));
         if (!t || json_object_set_new(h, ti.name, t) != 0) {
             fail(err, errlen, "%s/model.safetensors: cannot build header", dir);
             goto done;
         }
         pieces[np].p = ti.data;
+        if (narrow) { /* tensors are written in order, so offset is also their place in the buffer */
+            dtype_from_f32(narrow + offset, ti.data, dt, ti.numel);
+            pieces[np].p = narrow + offset;
+        }
         pieces[np].n = bytes;
         np++;
         offset += bytes;
@@ -229,6 +251,7 @@ done:
     json_decref(h);
     free(pieces);
     free(header);
+    free(narrow);
     return rc;
 }
 
@@ -300,34 +323,27 @@ static json_t *trainer_json(const TrainerState *st) {
     return json_pack("{s:i, s:s, s:o, s:o}", "step", st->step, "kind", st->kind, "rng", rng, "config_ini", ini);
 }
 
-int checkpoint_save(const char *dir_in, const Model *m, const Tokenizer *tok, const AdamW *opt,
-                    const TrainerState *st, char *err, size_t errlen) {
-    char dir[PATH_MAX - 64], tmp[PATH_MAX], old[PATH_MAX], parent[PATH_MAX];
+/* The first half of an atomic save: dir (dir_in without trailing slashes, PATH_MAX - 64) and its parents made
+ * ready, and the empty temporary directory tmp (PATH_MAX) created. *exists: dir is already there. */
+static int save_begin(const char *dir_in, char *dir, char *tmp, int *exists, char *err, size_t errlen) {
     if (!dir_in || !*dir_in) return fail(err, errlen, "checkpoint directory name is empty");
-    if (strlen(dir_in) >= sizeof(dir)) return fail(err, errlen, "%s: path too long", dir_in);
-    snprintf(dir, sizeof(dir), "%s", dir_in);
+    if (strlen(dir_in) >= PATH_MAX - 64) return fail(err, errlen, "%s: path too long", dir_in);
+    snprintf(dir, PATH_MAX - 64, "%s", dir_in);
     for (size_t n = strlen(dir); n > 1 && dir[n - 1] == '/'; n--) dir[n - 1] = '\0';
-    if (opt && opt->n != m->n_params)
-        return fail(err, errlen, "%s: optimizer holds %zu moments but the model has %zu parameters", dir, opt->n,
-                     m->n_params);
     struct stat sb;
-    int exists = lstat(dir, &sb) == 0;
-    if (exists && !S_ISDIR(sb.st_mode)) return fail(err, errlen, "%s: exists and is not a directory", dir);
+    *exists = lstat(dir, &sb) == 0;
+    if (*exists && !S_ISDIR(sb.st_mode)) return fail(err, errlen, "%s: exists and is not a directory", dir);
     if (make_parents(dir, err, errlen) != 0) return -1;
-
-    snprintf(tmp, sizeof(tmp), "%s.tmp-%ld", dir, (long)getpid());
+    snprintf(tmp, PATH_MAX, "%s.tmp-%ld", dir, (long)getpid());
     remove_flat_dir(tmp);   /* left by an earlier crash of a process with our pid */
     if (mkdir(tmp, 0755) != 0) return fail(err, errlen, "%s: cannot create directory: %s", tmp, strerror(errno));
+    return 0;
+}
 
-    int rc = save_safetensors(tmp, m, err, errlen);
-    if (rc == 0) rc = write_json(tmp, "config.json", config_json(&m->cfg), err, errlen);
-    if (rc == 0) rc = write_json(tmp, "tokenizer.json", tokenizer_json(tok), err, errlen);
-    if (rc == 0 && opt) rc = save_optimizer(tmp, opt, err, errlen);
-    if (rc == 0 && st) {
-        json_t *j = trainer_json(st);
-        if (!j) rc = fail(err, errlen, "%s/trainer.json: the config text is not valid UTF-8", tmp);
-        else rc = write_json(tmp, "trainer.json", j, err, errlen);
-    }
+/* The second half: with rc == 0 (everything written into tmp), fsyncs tmp and publishes it as dir; otherwise, or
+ * when that fails, removes tmp. Returns 0 or -1 with err. */
+static int save_finish(const char *dir, const char *tmp, int exists, int rc, char *err, size_t errlen) {
+    char old[PATH_MAX], parent[PATH_MAX];
     if (rc == 0 && fsync_dir(tmp) != 0) rc = fail(err, errlen, "%s: fsync failed: %s", tmp, strerror(errno));
     if (rc != 0) { remove_flat_dir(tmp); return -1; }
 
@@ -361,6 +377,87 @@ int checkpoint_save(const char *dir_in, const Model *m, const Tokenizer *tok, co
     if (fsync_dir(parent) != 0) return fail(err, errlen, "%s: fsync failed: %s", parent, strerror(errno));
     if (exists) remove_flat_dir(old);
     return 0;
+}
+
+int checkpoint_save(const char *dir_in, const Model *m, const Tokenizer *tok, const AdamW *opt,
+                    const TrainerState *st, char *err, size_t errlen) {
+    char dir[PATH_MAX - 64], tmp[PATH_MAX];
+    int exists;
+    if (opt && opt->n != m->n_params)
+        return fail(err, errlen, "%s: optimizer holds %zu moments but the model has %zu parameters", dir_in,
+                    opt->n, m->n_params);
+    if (save_begin(dir_in, dir, tmp, &exists, err, errlen) != 0) return -1;
+    int rc = save_safetensors(tmp, m, DTYPE_F32, err, errlen);
+    if (rc == 0) rc = write_json(tmp, "config.json", config_json(&m->cfg), err, errlen);
+    if (rc == 0) rc = write_json(tmp, "tokenizer.json", tokenizer_json(tok), err, errlen);
+    if (rc == 0 && opt) rc = save_optimizer(tmp, opt, err, errlen);
+    if (rc == 0 && st) {
+        json_t *j = trainer_json(st);
+        if (!j) rc = fail(err, errlen, "%s/trainer.json: the config text is not valid UTF-8", tmp);
+        else rc = write_json(tmp, "trainer.json", j, err, errlen);
+    }
+    return save_finish(dir, tmp, exists, rc, err, errlen);
+}
+
+/* The files of a Hugging Face folder besides config.json and the weights that export carries over unchanged. */
+static const char *const HF_SIDE_FILES[] = {"tokenizer.json", "tokenizer_config.json", "special_tokens_map.json",
+                                            "generation_config.json", "vocab.json", "merges.txt", "tokenizer.model",
+                                            "added_tokens.json", "chat_template.jinja", "chat_template.json"};
+
+/* Copies src_dir/name into dir (fsync'd) when it exists. Returns 0 or -1 with err. */
+static int copy_side_file(const char *src_dir, const char *dir, const char *name, char *err, size_t errlen) {
+    char path[CKPT_PATH_MAX + 64];
+    path_join(path, sizeof path, src_dir, name);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return errno == ENOENT ? 0 : fail(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+    struct stat sb;
+    char *buf = NULL;
+    int rc = -1;
+    if (fstat(fd, &sb) != 0) { fail(err, errlen, "%s: %s", path, strerror(errno)); goto done; }
+    if (!(buf = malloc((size_t)sb.st_size + 1))) { fail(err, errlen, "%s: out of memory", path); goto done; }
+    if (read_exact_fd(fd, buf, (size_t)sb.st_size) != 0) { fail(err, errlen, "%s: read failed", path); goto done; }
+    Piece p = {buf, (size_t)sb.st_size};
+    rc = write_file(dir, name, &p, 1, err, errlen);
+done:
+    free(buf);
+    close(fd);
+    return rc;
+}
+
+/* config.json for export: the source's keys, with the sizes of m and the dtype written */
+static json_t *export_config(const Model *m, const CheckpointInfo *src) {
+    json_t *j = src->config_text ? json_loads(src->config_text, 0, NULL) : NULL;
+    if (!j) return NULL;
+    const ModelConfig *c = &m->cfg;
+    json_object_set_new(j, "vocab_size", json_integer(c->V));
+    json_object_set_new(j, "hidden_size", json_integer(c->C));
+    json_object_set_new(j, "intermediate_size", json_integer(c->F));
+    json_object_set_new(j, "num_hidden_layers", json_integer(c->L));
+    json_object_set_new(j, "num_attention_heads", json_integer(c->H));
+    if (json_object_get(j, "num_key_value_heads") || model_kv_heads(c) != c->H)
+        json_object_set_new(j, "num_key_value_heads", json_integer(model_kv_heads(c)));
+    if (json_object_get(j, "head_dim") || c->head_dim)
+        json_object_set_new(j, "head_dim", json_integer(model_head_dim(c)));
+    json_object_set_new(j, "tie_word_embeddings", json_boolean(c->tied));
+    json_object_set_new(j, json_object_get(j, "dtype") && !json_object_get(j, "torch_dtype") ? "dtype" : "torch_dtype",
+                        json_string(dtype_torch_name(src->dtype)));
+    return j;
+}
+
+int checkpoint_export(const char *dir_in, const Model *m, const CheckpointInfo *src, char *err, size_t errlen) {
+    char dir[PATH_MAX - 64], tmp[PATH_MAX];
+    int exists;
+    if (!src || !src->config_text) return fail(err, errlen, "%s: export needs the folder the model came from", dir_in);
+    if (save_begin(dir_in, dir, tmp, &exists, err, errlen) != 0) return -1;
+    int rc = save_safetensors(tmp, m, src->dtype, err, errlen);
+    if (rc == 0) {
+        json_t *j = export_config(m, src);
+        rc = j ? write_json(tmp, "config.json", j, err, errlen)
+               : fail(err, errlen, "%s/config.json: the source's config.json does not parse", src->dir);
+    }
+    for (size_t i = 0; rc == 0 && i < sizeof HF_SIDE_FILES / sizeof HF_SIDE_FILES[0]; i++)
+        rc = copy_side_file(src->dir, tmp, HF_SIDE_FILES[i], err, errlen);
+    return save_finish(dir, tmp, exists, rc, err, errlen);
 }
 
 /* ---------------------------------------------------------------------------------------------------------------
