@@ -675,7 +675,8 @@ static int read_model_config(const char *dir, ModelConfig *cfg, CheckpointInfo *
         goto done;
     if (kv == 0) kv = H;
     if (H % kv != 0) {
-        fail(err, errlen, "%s: num_attention_heads = %lld is not a multiple of num_key_value_heads = %lld", path, H, kv);
+        fail(err, errlen, "%s: num_attention_heads = %lld is not a multiple of num_key_value_heads = %lld", path, H,
+             kv);
         goto done;
     }
     if (json_object_get(j, "head_dim") && !json_is_null(json_object_get(j, "head_dim"))) {
@@ -687,7 +688,10 @@ static int read_model_config(const char *dir, ModelConfig *cfg, CheckpointInfo *
     } else {
         hd = C / H;
     }
-    if (hd % 2 != 0) { fail(err, errlen, "%s: head_dim = %lld must be even (RoPE rotates pairs)", path, hd); goto done; }
+    if (hd % 2 != 0) {
+        fail(err, errlen, "%s: head_dim = %lld must be even (RoPE rotates pairs)", path, hd);
+        goto done;
+    }
     v = json_object_get(j, "sliding_window");
     /* Mistral applies its window whenever it is set and shorter than the context; Qwen's is off unless
      * use_sliding_window (refused above) */
@@ -696,8 +700,10 @@ static int read_model_config(const char *dir, ModelConfig *cfg, CheckpointInfo *
         goto done;
     }
     v = json_object_get(j, "tie_word_embeddings");
-    if (v && !json_is_boolean(v)) { fail(err, errlen, "%s: \"tie_word_embeddings\" must be true or false", path); goto done; }
-    if (ours && !v) { fail(err, errlen, "%s: \"tie_word_embeddings\" must be true or false", path); goto done; }
+    if ((v && !json_is_boolean(v)) || (ours && !v)) {
+        fail(err, errlen, "%s: \"tie_word_embeddings\" must be true or false", path);
+        goto done;
+    }
     if (read_rope_scaling(path, j, cfg, err, errlen)) goto done;
     cfg->V = (int)V;
     cfg->C = (int)C;
@@ -1147,7 +1153,10 @@ static int safetensors_open(const char *dir, const ModelConfig *cfg, Safetensors
         if (!(index = load_json(ipath, err, errlen))) return -1;
         json_t *wm = json_object_get(index, "weight_map"), *v;
         const char *name;
-        if (!json_is_object(wm)) { json_decref(index); return fail(err, errlen, "%s: \"weight_map\" must be an object", ipath); }
+        if (!json_is_object(wm)) {
+            json_decref(index);
+            return fail(err, errlen, "%s: \"weight_map\" must be an object", ipath);
+        }
         n_files = 0;
         json_object_foreach(wm, name, v) {
             const char *fn = json_is_string(v) ? json_string_value(v) : NULL;

@@ -59,7 +59,8 @@ void KFN(rope_backward)(real *dx, const real *cos_tab, const real *sin_tab, cons
  * (kernels_att_scratch(T, 0) reals). */
 void KFN(attention_forward)(real *out, real *lse, real *scratch, const real *qkv, int B, int T, int H, int KVH,
                             int D);
-/* dqkv (B, T, (H + 2 KVH) D) += the gradient of the forward's out given dout (B, T, H D); out and lse are the forward's.
+/* dqkv (B, T, (H + 2 KVH) D) += the gradient of the forward's out given dout (B, T, H D); out and lse are the
+ * forward's.
  * Recomputes each tile's probabilities P = exp(S - lse) and, with delta_t = dout_t . out_t per head:
  * dv += P^T dout, dS = P (dout v^T - delta), dq += dS k / sqrt(D), dk += dS^T q / sqrt(D).
  * scratch holds kernels_att_scratch(T, 1) reals. */
