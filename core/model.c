@@ -1,8 +1,8 @@
 /* model.c - the llama-style decoder of model.h: parameters, the float and double instantiations of
  * core/model_tmpl.h (forward, backward, log-probabilities), and batched KV-cache decoding (float only).
  *
- * Decoding keeps keys transposed in blocks of 16 positions, (L, B, H, T/16, D, 16), so the scores of one query
- * are axpys over positions reading one contiguous stream, and values as (L, B, H, T, D). A decode step gathers
+ * Decoding keeps the KVH key/value heads' keys transposed in blocks of 16 positions, (L, B, KVH, T/16, D, 16), so
+ * the scores of one query are axpys over positions reading one contiguous stream, and values as (L, B, KVH, T, D). A decode step gathers
  * the active rows into a dense batch, splits it between the pool's threads, and each thread runs every layer on
  * its rows with gemm (no synchronisation between layers). Rows that share a prompt read its keys and values
  * from one row's cache. Generation can record the activations a training forward needs (model_kv_record). */

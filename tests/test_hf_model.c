@@ -465,6 +465,42 @@ static void test_export_bits_match_source(void **state) {
     model_free(&m);
 }
 
+/* our own checkpoints of a model with the families' features: config.json names Qwen3 (q/k norms) or Qwen2
+ * (biases) or Llama, with the key/value heads, head size and llama3 rope; load gives back the same config and
+ * weights, and the folder opens as that architecture */
+static void test_own_checkpoint_of_hf_features(void **state) {
+    (void)state;
+    Tokenizer tok;
+    char why[256], err[512] = "", dir[256];
+    assert_int_equal(tokenizer_init(&tok, "abcdefghijklmnopqrstuvwxyz 0123456789", why, sizeof why), 0);
+    static const char *const arch[3] = {"Qwen3ForCausalLM", "Qwen2ForCausalLM", "LlamaForCausalLM"};
+    for (int k = 0; k < 3; k++) {
+        ModelConfig c = {.V = tok.V, .C = 24, .L = 2, .H = 4, .F = 40, .max_T = 64, .rope_theta = 10000.0f,
+                         .norm_eps = 1e-5f, .tied = k != 1, .n_kv_heads = 2, .head_dim = 8, .qkv_bias = k == 1,
+                         .qk_norm = k == 0, .rope_type = k == 2 ? MODEL_ROPE_LLAMA3 : MODEL_ROPE_DEFAULT,
+                         .rope_factor = k == 2 ? 8.0f : 0, .rope_low_freq_factor = k == 2 ? 1.0f : 0,
+                         .rope_high_freq_factor = k == 2 ? 4.0f : 0, .rope_original_max_T = k == 2 ? 16 : 0};
+        Model m, m2;
+        assert_int_equal(model_init(&m, &c, 9 + k), 0);
+        snprintf(dir, sizeof dir, "%s/own-%d", g_root, k);
+        if (checkpoint_save(dir, &m, &tok, NULL, NULL, err, sizeof err) != 0) fail_msg("%s", err);
+        Tokenizer t2;
+        if (checkpoint_load(dir, &m2, &t2, NULL, NULL, err, sizeof err) != 0) fail_msg("%s", err);
+        assert_memory_equal(&m2.cfg, &m.cfg, sizeof m.cfg);
+        assert_memory_equal(m2.params_mem, m.params_mem, m.n_params * sizeof(float));
+        assert_int_equal(t2.V, tok.V);
+        model_free(&m2);
+        CheckpointInfo info;
+        if (checkpoint_open(dir, &m2, &t2, &info, err, sizeof err) != 0) fail_msg("%s", err);
+        assert_string_equal(info.architecture, arch[k]);
+        assert_int_equal(info.tokenizer, CKPT_TOK_CHAR);
+        assert_int_equal(info.dtype, DTYPE_F32);
+        checkpoint_info_free(&info);
+        model_free(&m2);
+        model_free(&m);
+    }
+}
+
 /* ------------------------------------------------------------------------------------ dtypes */
 
 static void test_dtype_conversions(void **state) {
@@ -509,6 +545,7 @@ int main(void) {
         cmocka_unit_test(test_broken_weights),
         cmocka_unit_test(test_export_round_trip),
         cmocka_unit_test(test_export_bits_match_source),
+        cmocka_unit_test(test_own_checkpoint_of_hf_features),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
