@@ -22,6 +22,7 @@
  * the tensor and what is wrong. */
 #include "core/checkpoint.h"
 #include "core/sha256.h"
+#include "core/dtype.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -43,7 +44,7 @@
 
 #define ST_MAX_HEADER (100u << 20)   /* safetensors' own limit on the header */
 #define ST_MAX_TENSORS 4096
-#define ST_MAX_LAYERS ((ST_MAX_TENSORS - 3) / 9)  /* 9 tensors a layer, the embedding, final norm and lm_head */
+#define ST_MAX_LAYERS ((ST_MAX_TENSORS - 3) / 14) /* up to 14 tensors a layer, the embedding, final norm, lm_head */
 #define OPT_MAGIC "GRPOADAM"
 #define OPT_VERSION 1u
 #define OPT_HEADER_BYTES 32u
@@ -88,6 +89,18 @@ static int write_all(int fd, const void *data, size_t n) {
         }
         p += w;
         n -= (size_t)w;
+    }
+    return 0;
+}
+
+static int read_exact_fd(int fd, void *buf, size_t n) {
+    char *p = buf;
+    while (n > 0) {
+        ssize_t r = read(fd, p, n < (1u << 30) ? n : (1u << 30));
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) return -1;
+        p += r;
+        n -= (size_t)r;
     }
     return 0;
 }
@@ -223,12 +236,18 @@ static int file_exists(const char *path) {
 /* ---------------------------------------------------------------------------------------------------------------
  * Saving */
 
-static int save_safetensors(const char *dir, const Model *m, char *err, size_t errlen) {
+/* model.safetensors with every tensor in dtype dt (16-bit ones rounded to nearest even into one buffer) */
+static int save_safetensors(const char *dir, const Model *m, Dtype dt, char *err, size_t errlen) {
     json_t *h = json_object();
     Piece *pieces = calloc(ST_MAX_TENSORS + 3, sizeof(Piece));
     char *header = NULL;
+    unsigned char *narrow = NULL;
     int rc = -1, np = 2;
     if (!h || !pieces) { fail(err, errlen, "%s/model.safetensors: out of memory", dir); goto done; }
+    if (dt != DTYPE_F32) {
+        narrow = malloc(m->n_params * dtype_size(dt) + 1);
+        if (!narrow) { fail(err, errlen, "%s/model.safetensors: out of memory", dir); goto done; }
+    }
     json_object_set_new(h, "__metadata__", json_pack("{s:s}", "format", "pt"));
     size_t offset = 0;
     ModelTensorInfo ti;
@@ -236,14 +255,18 @@ static int save_safetensors(const char *dir, const Model *m, char *err, size_t e
         if (np >= ST_MAX_TENSORS + 2) { fail(err, errlen, "%s/model.safetensors: too many tensors", dir); goto done; }
         json_t *shape = json_array();
         for (int d = 0; d < ti.ndim; d++) json_array_append_new(shape, json_integer(ti.shape[d]));
-        size_t bytes = ti.numel * sizeof(float);
-        json_t *t = json_pack("{s:s, s:o, s:[I, I]}", "dtype", "F32", "shape", shape, "data_offsets",
+        size_t bytes = ti.numel * dtype_size(dt);
+        json_t *t = json_pack("{s:s, s:o, s:[I, I]}", "dtype", dtype_st_name(dt), "shape", shape, "data_offsets",
                               (json_int_t)offset, (json_int_t)(offset + bytes));
         if (!t || json_object_set_new(h, ti.name, t) != 0) {
             fail(err, errlen, "%s/model.safetensors: cannot build header", dir);
             goto done;
         }
         pieces[np].p = ti.data;
+        if (narrow) { /* tensors are written in order, so offset is also their place in the buffer */
+            dtype_from_f32(narrow + offset, ti.data, dt, ti.numel);
+            pieces[np].p = narrow + offset;
+        }
         pieces[np].n = bytes;
         np++;
         offset += bytes;
@@ -266,21 +289,34 @@ done:
     json_decref(h);
     free(pieces);
     free(header);
+    free(narrow);
     return rc;
 }
 
+/* The config.json of a model trained here: LlamaConfig keys, or Qwen2's / Qwen3's when the model has their biases /
+ * q-k norms; the special ids are tok's (no bos_token_id when prompts start without one). */
 static json_t *config_json(const ModelConfig *c, const Tokenizer *tok) {
+    const char *arch = c->qk_norm ? "Qwen3ForCausalLM" : c->qkv_bias ? "Qwen2ForCausalLM" : "LlamaForCausalLM";
+    const char *type = c->qk_norm ? "qwen3" : c->qkv_bias ? "qwen2" : "llama";
     json_t *j = json_pack("{s:[s], s:s, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:f, s:f, s:b, s:s, s:s,"
-                     " s:i, s:i, s:i, s:b, s:b, s:f}",
-                     "architectures", "LlamaForCausalLM", "model_type", "llama", "vocab_size", c->V,
-                     "hidden_size", c->C, "intermediate_size", c->F, "num_hidden_layers", c->L,
-                     "num_attention_heads", c->H, "num_key_value_heads", c->H, "head_dim", c->C / c->H,
-                     "max_position_embeddings", c->max_T, "rms_norm_eps", float_for_json(c->norm_eps),
-                     "rope_theta", float_for_json(c->rope_theta), "tie_word_embeddings", c->tied ? 1 : 0,
-                     "hidden_act", "silu", "torch_dtype", "float32", "bos_token_id", tok->bos,
-                     "eos_token_id", tok->eos, "pad_token_id", tok->pad, "attention_bias", 0, "mlp_bias", 0,
-                     "initializer_range", 0.02);
-    if (j && tok->bos < 0) json_object_set_new(j, "bos_token_id", json_null()); /* prompts start without one */
+                          " s:i, s:i, s:i, s:b, s:f}",
+                          "architectures", arch, "model_type", type, "vocab_size", c->V,
+                          "hidden_size", c->C, "intermediate_size", c->F, "num_hidden_layers", c->L,
+                          "num_attention_heads", c->H, "num_key_value_heads", model_kv_heads(c), "head_dim",
+                          model_head_dim(c), "max_position_embeddings", c->max_T, "rms_norm_eps",
+                          float_for_json(c->norm_eps), "rope_theta", float_for_json(c->rope_theta),
+                          "tie_word_embeddings", c->tied ? 1 : 0, "hidden_act", "silu", "torch_dtype", "float32",
+                          "bos_token_id", tok->bos, "eos_token_id", tok->eos, "pad_token_id", tok->pad,
+                          "mlp_bias", 0, "initializer_range", 0.02);
+    if (j && !c->qkv_bias) json_object_set_new(j, "attention_bias", json_false());
+    if (j && tok->bos < 0) json_object_set_new(j, "bos_token_id", json_null());
+    if (j && c->rope_type == MODEL_ROPE_LLAMA3)
+        json_object_set_new(j, "rope_scaling",
+                            json_pack("{s:s, s:f, s:f, s:f, s:i}", "rope_type", "llama3", "factor",
+                                      float_for_json(c->rope_factor), "low_freq_factor",
+                                      float_for_json(c->rope_low_freq_factor), "high_freq_factor",
+                                      float_for_json(c->rope_high_freq_factor), "original_max_position_embeddings",
+                                      c->rope_original_max_T));
     return j;
 }
 
@@ -326,36 +362,27 @@ static json_t *trainer_json(const TrainerState *st) {
     return json_pack("{s:i, s:s, s:o, s:o}", "step", st->step, "kind", st->kind, "rng", rng, "config_ini", ini);
 }
 
-int checkpoint_save(const char *dir_in, const Model *m, const Tokenizer *tok, const AdamW *opt,
-                    const TrainerState *st, char *err, size_t errlen) {
-    char dir[PATH_MAX - 64], tmp[PATH_MAX], old[PATH_MAX], parent[PATH_MAX];
+/* The first half of an atomic save: dir (dir_in without trailing slashes, PATH_MAX - 64) and its parents made
+ * ready, and the empty temporary directory tmp (PATH_MAX) created. *exists: dir is already there. */
+static int save_begin(const char *dir_in, char *dir, char *tmp, int *exists, char *err, size_t errlen) {
     if (!dir_in || !*dir_in) return fail(err, errlen, "checkpoint directory name is empty");
-    if (strlen(dir_in) >= sizeof(dir)) return fail(err, errlen, "%s: path too long", dir_in);
-    snprintf(dir, sizeof(dir), "%s", dir_in);
+    if (strlen(dir_in) >= PATH_MAX - 64) return fail(err, errlen, "%s: path too long", dir_in);
+    snprintf(dir, PATH_MAX - 64, "%s", dir_in);
     for (size_t n = strlen(dir); n > 1 && dir[n - 1] == '/'; n--) dir[n - 1] = '\0';
-    if (opt && opt->n != m->n_params)
-        return fail(err, errlen, "%s: optimizer holds %zu moments but the model has %zu parameters", dir, opt->n,
-                     m->n_params);
     struct stat sb;
-    int exists = lstat(dir, &sb) == 0;
-    if (exists && !S_ISDIR(sb.st_mode)) return fail(err, errlen, "%s: exists and is not a directory", dir);
+    *exists = lstat(dir, &sb) == 0;
+    if (*exists && !S_ISDIR(sb.st_mode)) return fail(err, errlen, "%s: exists and is not a directory", dir);
     if (make_parents(dir, err, errlen) != 0) return -1;
-
-    snprintf(tmp, sizeof(tmp), "%s.tmp-%ld", dir, (long)getpid());
+    snprintf(tmp, PATH_MAX, "%s.tmp-%ld", dir, (long)getpid());
     remove_flat_dir(tmp);   /* left by an earlier crash of a process with our pid */
     if (mkdir(tmp, 0755) != 0) return fail(err, errlen, "%s: cannot create directory: %s", tmp, strerror(errno));
+    return 0;
+}
 
-    int rc = save_safetensors(tmp, m, err, errlen);
-    if (rc == 0) rc = write_json(tmp, "config.json", config_json(&m->cfg, tok), err, errlen);
-    if (rc == 0 && tok->kind == TOKENIZER_CHAR)
-        rc = write_json(tmp, "tokenizer.json", tokenizer_json(tok), err, errlen);
-    if (rc == 0 && tok->kind == TOKENIZER_BPE) rc = copy_hf_tokenizer(tmp, tok, err, errlen);
-    if (rc == 0 && opt) rc = save_optimizer(tmp, opt, err, errlen);
-    if (rc == 0 && st) {
-        json_t *j = trainer_json(st);
-        if (!j) rc = fail(err, errlen, "%s/trainer.json: the config text is not valid UTF-8", tmp);
-        else rc = write_json(tmp, "trainer.json", j, err, errlen);
-    }
+/* The second half: with rc == 0 (everything written into tmp), fsyncs tmp and publishes it as dir; otherwise, or
+ * when that fails, removes tmp. Returns 0 or -1 with err. */
+static int save_finish(const char *dir, const char *tmp, int exists, int rc, char *err, size_t errlen) {
+    char old[PATH_MAX], parent[PATH_MAX];
     if (rc == 0 && fsync_dir(tmp) != 0) rc = fail(err, errlen, "%s: fsync failed: %s", tmp, strerror(errno));
     if (rc != 0) { remove_flat_dir(tmp); return -1; }
 
@@ -389,6 +416,89 @@ int checkpoint_save(const char *dir_in, const Model *m, const Tokenizer *tok, co
     if (fsync_dir(parent) != 0) return fail(err, errlen, "%s: fsync failed: %s", parent, strerror(errno));
     if (exists) remove_flat_dir(old);
     return 0;
+}
+
+int checkpoint_save(const char *dir_in, const Model *m, const Tokenizer *tok, const AdamW *opt,
+                    const TrainerState *st, char *err, size_t errlen) {
+    char dir[PATH_MAX - 64], tmp[PATH_MAX];
+    int exists;
+    if (opt && opt->n != m->n_params)
+        return fail(err, errlen, "%s: optimizer holds %zu moments but the model has %zu parameters", dir_in,
+                    opt->n, m->n_params);
+    if (save_begin(dir_in, dir, tmp, &exists, err, errlen) != 0) return -1;
+    int rc = save_safetensors(tmp, m, DTYPE_F32, err, errlen);
+    if (rc == 0) rc = write_json(tmp, "config.json", config_json(&m->cfg, tok), err, errlen);
+    if (rc == 0 && tok->kind == TOKENIZER_CHAR)
+        rc = write_json(tmp, "tokenizer.json", tokenizer_json(tok), err, errlen);
+    if (rc == 0 && tok->kind == TOKENIZER_BPE) rc = copy_hf_tokenizer(tmp, tok, err, errlen);
+    if (rc == 0 && opt) rc = save_optimizer(tmp, opt, err, errlen);
+    if (rc == 0 && st) {
+        json_t *j = trainer_json(st);
+        if (!j) rc = fail(err, errlen, "%s/trainer.json: the config text is not valid UTF-8", tmp);
+        else rc = write_json(tmp, "trainer.json", j, err, errlen);
+    }
+    return save_finish(dir, tmp, exists, rc, err, errlen);
+}
+
+/* The files of a Hugging Face folder besides config.json and the weights that export carries over unchanged. */
+static const char *const HF_SIDE_FILES[] = {"tokenizer.json", "tokenizer_config.json", "special_tokens_map.json",
+                                            "generation_config.json", "vocab.json", "merges.txt", "tokenizer.model",
+                                            "added_tokens.json", "chat_template.jinja", "chat_template.json"};
+
+/* Copies src_dir/name into dir (fsync'd) when it exists. Returns 0 or -1 with err. */
+static int copy_side_file(const char *src_dir, const char *dir, const char *name, char *err, size_t errlen) {
+    char path[CKPT_PATH_MAX + 64];
+    path_join(path, sizeof path, src_dir, name);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return errno == ENOENT ? 0 : fail(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+    struct stat sb;
+    char *buf = NULL;
+    int rc = -1;
+    if (fstat(fd, &sb) != 0) { fail(err, errlen, "%s: %s", path, strerror(errno)); goto done; }
+    if (!(buf = malloc((size_t)sb.st_size + 1))) { fail(err, errlen, "%s: out of memory", path); goto done; }
+    if (read_exact_fd(fd, buf, (size_t)sb.st_size) != 0) { fail(err, errlen, "%s: read failed", path); goto done; }
+    Piece p = {buf, (size_t)sb.st_size};
+    rc = write_file(dir, name, &p, 1, err, errlen);
+done:
+    free(buf);
+    close(fd);
+    return rc;
+}
+
+/* config.json for export: the source's keys, with the sizes of m and the dtype written */
+static json_t *export_config(const Model *m, const CheckpointInfo *src) {
+    json_t *j = src->config_text ? json_loads(src->config_text, 0, NULL) : NULL;
+    if (!j) return NULL;
+    const ModelConfig *c = &m->cfg;
+    json_object_set_new(j, "vocab_size", json_integer(c->V));
+    json_object_set_new(j, "hidden_size", json_integer(c->C));
+    json_object_set_new(j, "intermediate_size", json_integer(c->F));
+    json_object_set_new(j, "num_hidden_layers", json_integer(c->L));
+    json_object_set_new(j, "num_attention_heads", json_integer(c->H));
+    if (json_object_get(j, "num_key_value_heads") || model_kv_heads(c) != c->H)
+        json_object_set_new(j, "num_key_value_heads", json_integer(model_kv_heads(c)));
+    if (json_object_get(j, "head_dim") || c->head_dim)
+        json_object_set_new(j, "head_dim", json_integer(model_head_dim(c)));
+    json_object_set_new(j, "tie_word_embeddings", json_boolean(c->tied));
+    json_object_set_new(j, json_object_get(j, "dtype") && !json_object_get(j, "torch_dtype") ? "dtype" : "torch_dtype",
+                        json_string(dtype_torch_name(src->dtype)));
+    return j;
+}
+
+int checkpoint_export(const char *dir_in, const Model *m, const CheckpointInfo *src, char *err, size_t errlen) {
+    char dir[PATH_MAX - 64], tmp[PATH_MAX];
+    int exists;
+    if (!src || !src->config_text) return fail(err, errlen, "%s: export needs the folder the model came from", dir_in);
+    if (save_begin(dir_in, dir, tmp, &exists, err, errlen) != 0) return -1;
+    int rc = save_safetensors(tmp, m, src->dtype, err, errlen);
+    if (rc == 0) {
+        json_t *j = export_config(m, src);
+        rc = j ? write_json(tmp, "config.json", j, err, errlen)
+               : fail(err, errlen, "%s/config.json: the source's config.json does not parse", src->dir);
+    }
+    for (size_t i = 0; rc == 0 && i < sizeof HF_SIDE_FILES / sizeof HF_SIDE_FILES[0]; i++)
+        rc = copy_side_file(src->dir, tmp, HF_SIDE_FILES[i], err, errlen);
+    return save_finish(dir, tmp, exists, rc, err, errlen);
 }
 
 /* ---------------------------------------------------------------------------------------------------------------
@@ -443,64 +553,199 @@ static int expect_string(const char *path, json_t *j, const char *key, const cha
     return 0;
 }
 
-static int read_model_config(const char *dir, ModelConfig *cfg, char *err, size_t errlen) {
+/* ---------------------------------------------------------------------------------------------------------------
+ * config.json: our own checkpoints' (LlamaConfig keys) and the Hugging Face llama family's */
+
+static const struct { const char *arch, *type; } ARCHS[] = {
+    {"LlamaForCausalLM", "llama"}, {"MistralForCausalLM", "mistral"},
+    {"Qwen2ForCausalLM", "qwen2"}, {"Qwen3ForCausalLM", "qwen3"}};
+#define N_ARCHS 4
+
+/* a short text of a JSON value for messages: "true", "4096", "\"yarn\"", ... */
+static void value_text(json_t *v, char *out, size_t n) {
+    char *t = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+    snprintf(out, n, "%s", t ? t : "?");
+    if (t && strlen(t) >= n && n > 4) memcpy(out + n - 4, "...", 4);
+    free(t);
+}
+
+static int refuse(const char *path, const char *key, json_t *v, const char *why, char *err, size_t errlen) {
+    char vt[64];
+    value_text(v, vt, sizeof vt);
+    return fail(err, errlen, "%s: \"%s\" = %s is not supported (%s)", path, key, vt, why);
+}
+
+/* 1 when v is absent, null, false, 0 or an empty list/object: a key that switches nothing on */
+static int is_off(json_t *v) {
+    return !v || json_is_null(v) || json_is_false(v) || (json_is_integer(v) && json_integer_value(v) == 0) ||
+           (json_is_array(v) && json_array_size(v) == 0) || (json_is_object(v) && json_object_size(v) == 0);
+}
+
+/* token ids: an integer or a list of them (eos_token_id), into ids (at most CKPT_MAX_EOS); *n = 0 when absent */
+static int get_ids(const char *path, json_t *j, const char *key, int V, int *ids, int *n, char *err, size_t errlen) {
+    json_t *v = json_object_get(j, key), *e;
+    size_t i;
+    *n = 0;
+    if (!v || json_is_null(v)) return 0;
+    if (json_is_integer(v)) {
+        if (json_integer_value(v) < 0 || json_integer_value(v) >= V)
+            return fail(err, errlen, "%s: \"%s\" = %lld is not a token id below vocab_size %d", path, key,
+                        (long long)json_integer_value(v), V);
+        ids[(*n)++] = (int)json_integer_value(v);
+        return 0;
+    }
+    if (!json_is_array(v) || json_array_size(v) > CKPT_MAX_EOS)
+        return fail(err, errlen, "%s: \"%s\" must be a token id or a list of at most %d", path, key, CKPT_MAX_EOS);
+    json_array_foreach(v, i, e) {
+        if (!json_is_integer(e) || json_integer_value(e) < 0 || json_integer_value(e) >= V)
+            return fail(err, errlen, "%s: \"%s\"[%zu] is not a token id below vocab_size %d", path, key, i, V);
+        ids[(*n)++] = (int)json_integer_value(e);
+    }
+    return 0;
+}
+
+/* rope_scaling: null, absent, {"rope_type": "default"} or llama3 with its four numbers */
+static int read_rope_scaling(const char *path, json_t *j, ModelConfig *cfg, char *err, size_t errlen) {
+    json_t *rs = json_object_get(j, "rope_scaling");
+    if (!rs || json_is_null(rs)) return 0;
+    if (!json_is_object(rs)) return fail(err, errlen, "%s: \"rope_scaling\" must be an object or null", path);
+    json_t *type = json_object_get(rs, "rope_type");
+    if (!type) type = json_object_get(rs, "type");
+    if (!json_is_string(type)) return fail(err, errlen, "%s: \"rope_scaling\" needs a \"rope_type\" string", path);
+    const char *t = json_string_value(type);
+    if (!strcmp(t, "default")) return 0;
+    if (strcmp(t, "llama3") != 0) return refuse(path, "rope_scaling.rope_type", type, "only llama3 is", err, errlen);
+    double f, lo, hi;
+    long long orig;
+    char p2[PATH_MAX + 32];
+    snprintf(p2, sizeof p2, "%s: rope_scaling", path);
+    if (get_real(p2, rs, "factor", 1e-6, 1e6, &f, err, errlen) ||
+        get_real(p2, rs, "low_freq_factor", 1e-6, 1e6, &lo, err, errlen) ||
+        get_real(p2, rs, "high_freq_factor", 1e-6, 1e6, &hi, err, errlen) ||
+        get_int(p2, rs, "original_max_position_embeddings", 1, 1 << 24, &orig, err, errlen))
+        return -1;
+    if (!(hi > lo)) return fail(err, errlen, "%s: high_freq_factor = %g must exceed low_freq_factor = %g", p2, hi, lo);
+    cfg->rope_type = MODEL_ROPE_LLAMA3;
+    cfg->rope_factor = (float)f;
+    cfg->rope_low_freq_factor = (float)lo;
+    cfg->rope_high_freq_factor = (float)hi;
+    cfg->rope_original_max_T = (int)orig;
+    return 0;
+}
+
+/* Reads dir/config.json into cfg and the architecture, dtype and special ids into info. `ours`: the folder holds
+ * our character tokenizer, whose special ids the config must then agree with. */
+static int read_model_config(const char *dir, ModelConfig *cfg, CheckpointInfo *info, int ours, int *dtype_known,
+                             char *err, size_t errlen) {
     char path[PATH_MAX];
     path_join(path, sizeof(path), dir, "config.json");
     json_t *j = load_json(path, err, errlen);
     if (!j) return -1;
-    int rc = -1;
-    long long V, C, L, H, F, T, kv, x;
+    int rc = -1, a = -1;
+    long long V, C, L, H, F, T, kv = 0, hd = 0, x;
     double eps, theta;
     json_t *arch = json_object_get(j, "architectures"), *v;
     size_t i;
-    int llama = 0;
+    memset(cfg, 0, sizeof(*cfg));
     if (!json_is_array(arch)) { fail(err, errlen, "%s: \"architectures\" must be a list", path); goto done; }
-    json_array_foreach(arch, i, v) llama |= json_is_string(v) && strcmp(json_string_value(v), "LlamaForCausalLM") == 0;
-    if (!llama) { fail(err, errlen, "%s: \"architectures\" must name LlamaForCausalLM", path); goto done; }
-    if (expect_string(path, j, "model_type", "llama", 1, err, errlen) ||
-        expect_string(path, j, "hidden_act", "silu", 1, err, errlen) ||
-        expect_string(path, j, "torch_dtype", "float32", 1, err, errlen) ||
-        get_int(path, j, "vocab_size", 1, 1 << 20, &V, err, errlen) ||
+    json_array_foreach(arch, i, v) {
+        for (int k = 0; k < N_ARCHS && a < 0; k++)
+            if (json_is_string(v) && !strcmp(json_string_value(v), ARCHS[k].arch)) a = k;
+    }
+    if (a < 0) {
+        char vt[96];
+        value_text(arch, vt, sizeof vt);
+        fail(err, errlen, "%s: \"architectures\" = %s: expected one of LlamaForCausalLM, MistralForCausalLM, "
+                          "Qwen2ForCausalLM, Qwen3ForCausalLM", path, vt);
+        goto done;
+    }
+    if (expect_string(path, j, "model_type", ARCHS[a].type, 1, err, errlen)) goto done;
+    v = json_object_get(j, "hidden_act");
+    if (v && (!json_is_string(v) || strcmp(json_string_value(v), "silu") != 0)) {
+        refuse(path, "hidden_act", v, "the MLP is SwiGLU: silu only", err, errlen);
+        goto done;
+    }
+    Dtype dt = DTYPE_F32;
+    int have_dtype = 0;
+    static const char *const dtype_keys[2] = {"torch_dtype", "dtype"};
+    for (int k = 0; k < 2 && !have_dtype; k++) {
+        v = json_object_get(j, dtype_keys[k]);
+        if (!v || json_is_null(v)) continue;
+        if (!json_is_string(v) || dtype_from_torch(json_string_value(v), &dt) != 0) {
+            refuse(path, dtype_keys[k], v, "float32, bfloat16 or float16", err, errlen);
+            goto done;
+        }
+        have_dtype = 1;
+    }
+    /* what the model does not have is refused by name, never ignored */
+    static const char *const moe[] = {"num_experts", "num_local_experts", "n_routed_experts", "moe_intermediate_size",
+                                      "num_experts_per_tok"};
+    for (size_t k = 0; k < sizeof moe / sizeof moe[0]; k++)
+        if (!is_off(json_object_get(j, moe[k]))) {
+            refuse(path, moe[k], json_object_get(j, moe[k]), "mixture of experts", err, errlen);
+            goto done;
+        }
+    v = json_object_get(j, "use_sliding_window");
+    if (v && !json_is_false(v) && !json_is_null(v)) {
+        refuse(path, "use_sliding_window", v, "attention is over the whole context", err, errlen);
+        goto done;
+    }
+    v = json_object_get(j, "mlp_bias");
+    if (v && !json_is_false(v)) { refuse(path, "mlp_bias", v, "the MLP has no biases", err, errlen); goto done; }
+    v = json_object_get(j, "attention_bias");
+    if (v && !json_is_false(v)) { /* llama, mistral, qwen3: biases on q, k, v and o */
+        refuse(path, "attention_bias", v, "o_proj has no bias; Qwen2 alone has q/k/v biases", err, errlen);
+        goto done;
+    }
+    if (get_int(path, j, "vocab_size", 1, 1 << 24, &V, err, errlen) ||
         get_int(path, j, "hidden_size", 2, 1 << 16, &C, err, errlen) ||
         get_int(path, j, "intermediate_size", 1, 1 << 20, &F, err, errlen) ||
         get_int(path, j, "num_hidden_layers", 1, ST_MAX_LAYERS, &L, err, errlen) ||
         get_int(path, j, "num_attention_heads", 1, 1024, &H, err, errlen) ||
-        get_int(path, j, "num_key_value_heads", 1, 1024, &kv, err, errlen) ||
-        get_int(path, j, "max_position_embeddings", 1, 1 << 20, &T, err, errlen) ||
-        get_real(path, j, "rms_norm_eps", 1e-12, 1.0, &eps, err, errlen) ||
-        get_real(path, j, "rope_theta", 1.0, 1e12, &theta, err, errlen))
+        get_int(path, j, "max_position_embeddings", 1, 1 << 24, &T, err, errlen) ||
+        get_real(path, j, "rms_norm_eps", 1e-12, 1.0, &eps, err, errlen))
         goto done;
-    if (kv != H) {
-        fail(err, errlen, "%s: num_key_value_heads = %lld but num_attention_heads = %lld (grouped-query attention "
-                          "is not supported)", path, kv, H);
-        goto done;
-    }
-    if (C % H != 0 || (C / H) % 2 != 0) {
-        fail(err, errlen, "%s: hidden_size = %lld and num_attention_heads = %lld do not give an even head size", path,
-             C, H);
+    json_t *rp = json_object_get(j, "rope_parameters"); /* newer transformers keep rope_theta there */
+    if (!json_object_get(j, "rope_theta") && json_is_object(rp)) {
+        if (get_real(path, rp, "rope_theta", 1.0, 1e12, &theta, err, errlen)) goto done;
+    } else if (get_real(path, j, "rope_theta", 1.0, 1e12, &theta, err, errlen)) {
         goto done;
     }
-    if (json_object_get(j, "head_dim")) {
-        if (get_int(path, j, "head_dim", 1, 1 << 16, &x, err, errlen)) goto done;
-        if (x != C / H) {
-            fail(err, errlen, "%s: head_dim = %lld but hidden_size / num_attention_heads = %lld", path, x, C / H);
-            goto done;
-        }
+    if (json_object_get(j, "num_key_value_heads") && !json_is_null(json_object_get(j, "num_key_value_heads")) &&
+        get_int(path, j, "num_key_value_heads", 1, 1024, &kv, err, errlen))
+        goto done;
+    if (kv == 0) kv = H;
+    if (H % kv != 0) {
+        fail(err, errlen, "%s: num_attention_heads = %lld is not a multiple of num_key_value_heads = %lld", path, H,
+             kv);
+        goto done;
+    }
+    if (json_object_get(j, "head_dim") && !json_is_null(json_object_get(j, "head_dim"))) {
+        if (get_int(path, j, "head_dim", 2, 1 << 12, &hd, err, errlen)) goto done;
+    } else if (C % H != 0) {
+        fail(err, errlen, "%s: hidden_size = %lld is not a multiple of num_attention_heads = %lld (and no head_dim)",
+             path, C, H);
+        goto done;
+    } else {
+        hd = C / H;
+    }
+    if (hd % 2 != 0) {
+        fail(err, errlen, "%s: head_dim = %lld must be even (RoPE rotates pairs)", path, hd);
+        goto done;
+    }
+    v = json_object_get(j, "sliding_window");
+    /* Mistral applies its window whenever it is set and shorter than the context; Qwen's is off unless
+     * use_sliding_window (refused above) */
+    if (!strcmp(ARCHS[a].type, "mistral") && !is_off(v) && !(json_is_integer(v) && json_integer_value(v) >= T)) {
+        refuse(path, "sliding_window", v, "attention is over the whole context", err, errlen);
+        goto done;
     }
     v = json_object_get(j, "tie_word_embeddings");
-    if (!json_is_boolean(v)) { fail(err, errlen, "%s: \"tie_word_embeddings\" must be true or false", path); goto done; }
-    static const char *const no_bias[] = {"attention_bias", "mlp_bias"};
-    for (int b = 0; b < 2; b++) {
-        json_t *bv = json_object_get(j, no_bias[b]);
-        if (bv && !json_is_false(bv)) { fail(err, errlen, "%s: \"%s\" must be false", path, no_bias[b]); goto done; }
+    if ((v && !json_is_boolean(v)) || (ours && !v)) {
+        fail(err, errlen, "%s: \"tie_word_embeddings\" must be true or false", path);
+        goto done;
     }
-    /* token ids: null (none) or an id of the vocabulary; the tokenizer's own are what the run uses */
-    static const char *const ids[] = {"bos_token_id", "eos_token_id", "pad_token_id"};
-    for (int k = 0; k < 3; k++) {
-        json_t *idv = json_object_get(j, ids[k]);
-        if (idv && !json_is_null(idv) && get_int(path, j, ids[k], 0, V - 1, &x, err, errlen)) goto done;
-    }
-    memset(cfg, 0, sizeof(*cfg));
+    if (read_rope_scaling(path, j, cfg, err, errlen)) goto done;
     cfg->V = (int)V;
     cfg->C = (int)C;
     cfg->L = (int)L;
@@ -509,9 +754,56 @@ static int read_model_config(const char *dir, ModelConfig *cfg, char *err, size_
     cfg->max_T = (int)T;
     cfg->norm_eps = (float)eps;
     cfg->rope_theta = (float)theta;
-    cfg->tied = json_is_true(v);
+    cfg->tied = json_is_true(v); /* absent: false, the default of all four architectures */
+    /* the plain model keeps zeros (KVH = H, D = C / H), so our own configs compare equal to what they were */
+    cfg->n_kv_heads = kv == H ? 0 : (int)kv;
+    cfg->head_dim = C % H == 0 && hd == C / H ? 0 : (int)hd;
+    cfg->qkv_bias = !strcmp(ARCHS[a].type, "qwen2");
+    cfg->qk_norm = !strcmp(ARCHS[a].type, "qwen3");
+    if (!model_config_valid(cfg)) { fail(err, errlen, "%s: the sizes do not describe a model", path); goto done; }
+    int bos[CKPT_MAX_EOS], nb, eos[CKPT_MAX_EOS], ne;
+    if (get_ids(path, j, "bos_token_id", (int)V, bos, &nb, err, errlen) ||
+        get_ids(path, j, "eos_token_id", (int)V, eos, &ne, err, errlen))
+        goto done;
+    if (ours) { /* our character tokenizer's specials */
+        static const struct { const char *key; int id; } ids[] = {
+            {"bos_token_id", TOK_BOS}, {"eos_token_id", TOK_EOS}, {"pad_token_id", TOK_PAD}};
+        for (int k = 0; k < 3; k++)
+            if (json_object_get(j, ids[k].key) && get_int(path, j, ids[k].key, ids[k].id, ids[k].id, &x, err, errlen))
+                goto done;
+    }
+    if (info) {
+        snprintf(info->architecture, sizeof info->architecture, "%s", ARCHS[a].arch);
+        snprintf(info->model_type, sizeof info->model_type, "%s", ARCHS[a].type);
+        info->dtype = dt;
+        info->bos_id = nb ? bos[0] : -1;
+        info->n_eos = ne;
+        memcpy(info->eos_ids, eos, sizeof eos);
+        free(info->config_text);
+        info->config_text = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        if (!info->config_text) { fail(err, errlen, "%s: out of memory", path); goto done; }
+    }
+    if (dtype_known) *dtype_known = have_dtype;
     rc = 0;
 done:
+    json_decref(j);
+    return rc;
+}
+
+/* generation_config.json, when there is one: its end-of-sequence ids replace config.json's (they are what
+ * generate() stops at). */
+static int read_generation_config(const char *dir, int V, CheckpointInfo *info, char *err, size_t errlen) {
+    char path[PATH_MAX];
+    path_join(path, sizeof(path), dir, "generation_config.json");
+    int e = file_exists(path);
+    if (e <= 0) return e == 0 ? 0 : fail(err, errlen, "%s: %s", path, strerror(errno));
+    json_t *j = load_json(path, err, errlen);
+    if (!j) return -1;
+    int ids[CKPT_MAX_EOS], n, rc = get_ids(path, j, "eos_token_id", V, ids, &n, err, errlen);
+    if (rc == 0 && n > 0 && info) {
+        info->n_eos = n;
+        memcpy(info->eos_ids, ids, sizeof ids);
+    }
     json_decref(j);
     return rc;
 }
@@ -575,29 +867,97 @@ done:
     return rc;
 }
 
-int checkpoint_read_config(const char *dir, ModelConfig *cfg, Tokenizer *tok, char *err, size_t errlen) {
+/* The kind of tokenizer dir/tokenizer.json is: ours ("type": "grpo-studio-char"), a Hugging Face one (a "model"
+ * object), or none (no file). Returns 0 or -1 with err. */
+static int tokenizer_kind(const char *dir, CheckpointTokKind *kind, char *err, size_t errlen) {
+    char path[PATH_MAX];
+    path_join(path, sizeof(path), dir, "tokenizer.json");
+    int e = file_exists(path);
+    if (e < 0) return fail(err, errlen, "%s: %s", path, strerror(errno));
+    if (e == 0) {
+        *kind = CKPT_TOK_NONE;
+        return 0;
+    }
+    json_t *j = load_json(path, err, errlen);
+    if (!j) return -1;
+    json_t *type = json_object_get(j, "type"), *model = json_object_get(j, "model");
+    int rc = 0;
+    if (json_is_string(type) && !strcmp(json_string_value(type), TOK_SCHEMA)) *kind = CKPT_TOK_CHAR;
+    else if (json_is_object(model)) *kind = CKPT_TOK_HF;
+    else rc = fail(err, errlen, "%s: neither our character tokenizer (\"type\": \"%s\") nor a Hugging Face "
+                                "tokenizer (a \"model\" object)", path, TOK_SCHEMA);
+    json_decref(j);
+    return rc;
+}
+
+/* config.json, tokenizer.json (ours or a Hugging Face one, read into tok when tok is not NULL, with
+ * generation_config.json's end-of-sequence ids as its stop ids) and generation_config.json.
+ * need_tok: the caller needs the folder's tokenizer (ours or a Hugging Face one), and a folder without one is an error. */
+static int read_configs(const char *dir, ModelConfig *cfg, Tokenizer *tok, int need_tok, CheckpointInfo *info,
+                        int *dtype_known, char *err, size_t errlen) {
+    CheckpointTokKind kind = CKPT_TOK_NONE;
     ModelConfig c;
     Tokenizer t;
-    if (read_model_config(dir, &c, err, errlen) != 0) return -1;
-    if (read_tokenizer(dir, &t, err, errlen) != 0) return -1;
-    /* a Hugging Face model's embedding may have rows beyond the tokenizer's ids (padded for speed) */
-    if (t.kind == TOKENIZER_CHAR ? c.V != t.V : c.V < t.V) {
-        fail(err, errlen, "%s/config.json: vocab_size = %d but tokenizer.json has %d tokens", dir, c.V, t.V);
-        tokenizer_free(&t);
-        return -1;
+    memset(&t, 0, sizeof t);
+    if (tokenizer_kind(dir, &kind, err, errlen) != 0) return -1;
+    if (need_tok && kind == CKPT_TOK_NONE) return fail(err, errlen, "%s/tokenizer.json: missing", dir);
+    CheckpointInfo own; /* when the caller wants no info: for the eos ids */
+    memset(&own, 0, sizeof own);
+    CheckpointInfo *in = info ? info : &own;
+    int rc = read_model_config(dir, &c, in, kind == CKPT_TOK_CHAR, dtype_known, err, errlen);
+    if (rc == 0) rc = read_generation_config(dir, c.V, in, err, errlen);
+    int n_eos = in->n_eos, eos_ids[CKPT_MAX_EOS];
+    memcpy(eos_ids, in->eos_ids, sizeof eos_ids);
+    checkpoint_info_free(&own);
+    if (rc != 0) return -1;
+    if (tok && kind != CKPT_TOK_NONE) {
+        char path[PATH_MAX];
+        path_join(path, sizeof(path), dir, "tokenizer.json");
+        if ((kind == CKPT_TOK_CHAR ? read_tokenizer(dir, &t, err, errlen) : tokenizer_load_hf(&t, path, err, errlen)))
+            return -1;
+        /* a Hugging Face model's embedding may have rows beyond the tokenizer's ids (padded for speed) */
+        if (kind == CKPT_TOK_CHAR ? c.V != t.V : c.V < t.V) {
+            fail(err, errlen, "%s/config.json: vocab_size = %d but tokenizer.json has %d tokens", dir, c.V, t.V);
+            tokenizer_free(&t);
+            return -1;
+        }
+        /* the model's end-of-sequence ids (generation_config.json's, an instruct model's end of turn among them, or
+         * config.json's): the first is eos when the tokenizer names none, all end a completion */
+        if (t.eos < 0 && n_eos > 0) t.eos = t.pad = eos_ids[0];
+        for (int i = 0; i < n_eos; i++) tokenizer_add_stop(&t, eos_ids[i]);
+        if (t.eos < 0) {
+            fail(err, errlen, "%s: no end-of-sequence id: neither tokenizer.json (with tokenizer_config.json) nor "
+                 "config.json / generation_config.json name one", dir);
+            tokenizer_free(&t);
+            return -1;
+        }
+        *tok = t;
     }
+    if (info) info->tokenizer = kind;
     if (cfg) *cfg = c;
-    if (tok) *tok = t;
-    else tokenizer_free(&t);
     return 0;
 }
 
+int checkpoint_read_config(const char *dir, ModelConfig *cfg, Tokenizer *tok, char *err, size_t errlen) {
+    return read_configs(dir, cfg, tok, tok != NULL, NULL, NULL, err, errlen);
+}
+
+void checkpoint_info_free(CheckpointInfo *info) {
+    if (!info) return;
+    free(info->config_text);
+    memset(info, 0, sizeof *info);
+}
+
 /* ---------------------------------------------------------------------------------------------------------------
- * Reading model.safetensors */
+ * Reading the weights: model.safetensors, or the shards model.safetensors.index.json lists */
+
+#define ST_MAX_SHARDS 256
 
 typedef struct {
     ModelTensorInfo info;
     int found;
+    int shard;          /* the file it is in */
+    Dtype dtype;        /* as stored */
     uint64_t begin, end;
 } Expected;
 
@@ -651,8 +1011,9 @@ static int check_entry(const char *path, const char *name, json_t *val, Expected
     if (!dtype || !shape || !offs)
         return fail(err, errlen, "%s: tensor %s: header entry needs dtype, shape and data_offsets", path, name);
     if (!json_is_string(dtype)) return fail(err, errlen, "%s: tensor %s: dtype must be a string", path, name);
-    if (strcmp(json_string_value(dtype), "F32") != 0)
-        return fail(err, errlen, "%s: tensor %s: dtype %s, but only F32 is supported", path, name,
+    Dtype dt;
+    if (dtype_from_st(json_string_value(dtype), &dt) != 0)
+        return fail(err, errlen, "%s: tensor %s: dtype %s, but only F32, BF16 and F16 are supported", path, name,
                     json_string_value(dtype));
     if (!json_is_array(shape) || json_array_size(shape) > 8)
         return fail(err, errlen, "%s: tensor %s: shape must be a list of dimensions", path, name);
@@ -677,61 +1038,59 @@ static int check_entry(const char *path, const char *name, json_t *val, Expected
         return fail(err, errlen, "%s: tensor %s: data_offsets [%lld, %lld] out of range: the data holds %llu bytes "
                                  "(file truncated?)", path, name, (long long)b, (long long)en,
                     (unsigned long long)data_size);
-    if ((uint64_t)(en - b) != e->info.numel * sizeof(float)) {
+    if ((uint64_t)(en - b) != e->info.numel * dtype_size(dt)) {
         info_shape_text(&e->info, want, sizeof(want));
-        return fail(err, errlen, "%s: tensor %s: data_offsets [%lld, %lld] hold %lld bytes but shape %s of F32 "
+        return fail(err, errlen, "%s: tensor %s: data_offsets [%lld, %lld] hold %lld bytes but shape %s of %s "
                                  "needs %zu", path, name, (long long)b, (long long)en, (long long)(en - b), want,
-                    e->info.numel * sizeof(float));
+                    dtype_st_name(dt), e->info.numel * dtype_size(dt));
     }
     e->begin = (uint64_t)b;
     e->end = (uint64_t)en;
+    e->dtype = dt;
     e->found = 1;
     return 0;
 }
 
-/* model.safetensors opened and its header checked against a model's config: where each tensor's bytes are. */
 typedef struct {
     char path[PATH_MAX];
     int fd;
-    int n;              /* tensors, in model_tensor_info order */
-    Expected *exp;      /* (n) name, shape, byte range in the data */
     uint64_t data_at;   /* file offset of the data (8 + header length) */
+    uint64_t size;      /* of the file */
+} Shard;
+
+/* The weights' files opened and every header checked against a model's config: where each tensor's bytes are. */
+typedef struct {
+    int n;              /* tensors, in model_tensor_info order */
+    Expected *exp;      /* (n) name, shape, file, dtype, byte range in that file's data */
+    int n_shards;
+    Shard *shards;
 } SafetensorsFile;
 
 static void safetensors_close(SafetensorsFile *f) {
-    if (f->fd >= 0) close(f->fd);
+    for (int i = 0; i < f->n_shards; i++)
+        if (f->shards[i].fd >= 0) close(f->shards[i].fd);
+    free(f->shards);
     free(f->exp);
-    f->fd = -1;
-    f->exp = NULL;
+    memset(f, 0, sizeof *f);
 }
 
-/* Opens dir/model.safetensors and checks every header field against what cfg says the tensors must be, without
- * allocating the model: a config.json that disagrees with the weights is found before gigabytes are allocated.
- * Returns 0 with f open (close with safetensors_close), or -1 with err and nothing open. */
-static int safetensors_open(const char *dir, const ModelConfig *cfg, SafetensorsFile *f, char *err, size_t errlen) {
-    memset(f, 0, sizeof *f);
-    f->fd = -1;
-    char *path = f->path;
-    path_join(path, sizeof(f->path), dir, "model.safetensors");
+/* Opens shard `si` (its path set) and checks its header: each tensor expected, in this file per the index
+ * (index NULL: one file), with its dtype, shape and byte range; the ranges tile the data exactly. */
+static int shard_check(SafetensorsFile *f, int si, json_t *index, const char *file, const ModelConfig *cfg,
+                       char *err, size_t errlen) {
+    Shard *s = &f->shards[si];
+    const char *path = s->path;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         if (errno == ENOENT) return fail(err, errlen, "%s: missing", path);
         return fail(err, errlen, "%s: cannot open: %s", path, strerror(errno));
     }
-    f->fd = fd;
-    int rc = -1, n_exp = 0;
+    s->fd = fd;
+    int rc = -1;
     char *header = NULL;
     json_t *h = NULL;
-    Model shape_only; /* names and shapes from the config, no memory */
-    memset(&shape_only, 0, sizeof shape_only);
-    shape_only.cfg = *cfg;
-    Model *m = &shape_only;
-    Expected *exp = calloc(ST_MAX_TENSORS, sizeof(Expected));
-    Expected **order = calloc(ST_MAX_TENSORS, sizeof(Expected *));
-    f->exp = exp;
     struct stat sb;
     uint64_t hlen = 0;
-    if (!exp || !order) { fail(err, errlen, "%s: out of memory", path); goto done; }
     if (fstat(fd, &sb) != 0) { fail(err, errlen, "%s: %s", path, strerror(errno)); goto done; }
     uint64_t size = (uint64_t)sb.st_size;
     if (size < 8) {
@@ -756,8 +1115,6 @@ static int safetensors_open(const char *dir, const ModelConfig *cfg, Safetensors
     }
     if (!json_is_object(h)) { fail(err, errlen, "%s: header is not a JSON object", path); goto done; }
     uint64_t data_size = size - 8 - hlen;
-
-    for (n_exp = 0; n_exp < ST_MAX_TENSORS && model_tensor_info(m, n_exp, &exp[n_exp].info); n_exp++) {}
     const char *name;
     json_t *val;
     json_object_foreach(h, name, val) {
@@ -774,24 +1131,50 @@ static int safetensors_open(const char *dir, const ModelConfig *cfg, Safetensors
             continue;
         }
         Expected *e = NULL;
-        for (int i = 0; i < n_exp && !e; i++)
-            if (strcmp(exp[i].info.name, name) == 0) e = &exp[i];
+        for (int i = 0; i < f->n && !e; i++)
+            if (strcmp(f->exp[i].info.name, name) == 0) e = &f->exp[i];
         if (!e) {
             fail(err, errlen, "%s: unexpected tensor %s%s", path, name,
-                 strcmp(name, "lm_head.weight") == 0 && m->cfg.tied
+                 strcmp(name, "lm_head.weight") == 0 && cfg->tied
                      ? " (config.json says tie_word_embeddings = true: the output layer is the embedding)" : "");
             goto done;
         }
+        if (e->found) {
+            fail(err, errlen, "%s: tensor %s is also in %s", path, name, f->shards[e->shard].path);
+            goto done;
+        }
+        if (index) {
+            json_t *where = json_object_get(json_object_get(index, "weight_map"), name);
+            if (!json_is_string(where) || strcmp(json_string_value(where), file) != 0) {
+                fail(err, errlen, "%s: tensor %s is in this file but model.safetensors.index.json puts it in %s", path,
+                     name, json_is_string(where) ? json_string_value(where) : "no file");
+                goto done;
+            }
+        }
         if (check_entry(path, name, val, e, data_size, err, errlen) != 0) goto done;
+        e->shard = si;
     }
-    for (int i = 0; i < n_exp; i++) {
-        if (!exp[i].found) { fail(err, errlen, "%s: tensor %s is missing", path, exp[i].info.name); goto done; }
-        order[i] = &exp[i];
-    }
-    /* the byte ranges must tile the data: no overlap, no hole, nothing after the last tensor */
-    qsort(order, (size_t)n_exp, sizeof(order[0]), cmp_begin);
-    uint64_t at = 0;
-    for (int i = 0; i < n_exp; i++) {
+    s->data_at = 8 + hlen;
+    s->size = size;
+    rc = 0;
+done:
+    json_decref(h);
+    free(header);
+    return rc;
+}
+
+/* The byte ranges of shard si's tensors must tile its data: no overlap, no hole, nothing after the last tensor. */
+static int shard_tiles(SafetensorsFile *f, int si, char *err, size_t errlen) {
+    const Shard *s = &f->shards[si];
+    const char *path = s->path;
+    Expected **order = calloc((size_t)f->n + 1, sizeof(Expected *));
+    int n = 0, rc = -1;
+    if (!order) return fail(err, errlen, "%s: out of memory", path);
+    for (int i = 0; i < f->n; i++)
+        if (f->exp[i].found && f->exp[i].shard == si) order[n++] = &f->exp[i];
+    qsort(order, (size_t)n, sizeof(order[0]), cmp_begin);
+    uint64_t at = 0, data_size = s->size - s->data_at;
+    for (int i = 0; i < n; i++) {
         if (order[i]->begin < at) {
             fail(err, errlen, "%s: tensor %s: data_offsets [%llu, %llu] overlap tensor %s", path,
                  order[i]->info.name, (unsigned long long)order[i]->begin, (unsigned long long)order[i]->end,
@@ -808,40 +1191,125 @@ static int safetensors_open(const char *dir, const ModelConfig *cfg, Safetensors
     }
     if (at != data_size) {
         fail(err, errlen, "%s: file size %llu: %llu bytes after the last tensor (the tensors end at byte %llu)",
-             path, (unsigned long long)size, (unsigned long long)(data_size - at),
-             (unsigned long long)(8 + hlen + at));
+             path, (unsigned long long)s->size, (unsigned long long)(data_size - at),
+             (unsigned long long)(s->data_at + at));
         goto done;
     }
-    f->n = n_exp;
-    f->data_at = 8 + hlen;
     rc = 0;
 done:
-    json_decref(h);
-    free(header);
     free(order);
+    return rc;
+}
+
+/* Opens the weights of dir - model.safetensors, or when it is absent the shards model.safetensors.index.json
+ * lists - and checks every header field against what cfg says the tensors must be, without allocating the model:
+ * a config.json that disagrees with the weights is found before gigabytes are allocated. Returns 0 with f open
+ * (close with safetensors_close), or -1 with err and nothing open. */
+static int safetensors_open(const char *dir, const ModelConfig *cfg, SafetensorsFile *f, char *err, size_t errlen) {
+    memset(f, 0, sizeof *f);
+    char one[PATH_MAX], ipath[PATH_MAX];
+    path_join(one, sizeof one, dir, "model.safetensors");
+    path_join(ipath, sizeof ipath, dir, "model.safetensors.index.json");
+    json_t *index = NULL;
+    const char *files[ST_MAX_SHARDS];
+    int n_files = 1, rc = -1;
+    if (file_exists(one) == 0 && file_exists(ipath) == 1) {
+        if (!(index = load_json(ipath, err, errlen))) return -1;
+        json_t *wm = json_object_get(index, "weight_map"), *v;
+        const char *name;
+        if (!json_is_object(wm)) {
+            json_decref(index);
+            return fail(err, errlen, "%s: \"weight_map\" must be an object", ipath);
+        }
+        n_files = 0;
+        json_object_foreach(wm, name, v) {
+            const char *fn = json_is_string(v) ? json_string_value(v) : NULL;
+            if (!fn || !*fn || strchr(fn, '/') || !strcmp(fn, ".") || !strcmp(fn, "..")) {
+                json_decref(index);
+                return fail(err, errlen, "%s: weight_map[\"%s\"] must name a file in the folder", ipath, name);
+            }
+            int k = 0;
+            while (k < n_files && strcmp(files[k], fn) != 0) k++;
+            if (k == n_files) {
+                if (n_files == ST_MAX_SHARDS) {
+                    json_decref(index);
+                    return fail(err, errlen, "%s: more than %d shards", ipath, ST_MAX_SHARDS);
+                }
+                files[n_files++] = fn;
+            }
+        }
+        if (n_files == 0) { json_decref(index); return fail(err, errlen, "%s: \"weight_map\" is empty", ipath); }
+    } else {
+        files[0] = "model.safetensors";
+    }
+    Model shape_only; /* names and shapes from the config, no memory */
+    memset(&shape_only, 0, sizeof shape_only);
+    shape_only.cfg = *cfg;
+    f->exp = calloc(ST_MAX_TENSORS, sizeof(Expected));
+    f->shards = calloc((size_t)n_files, sizeof(Shard));
+    if (!f->exp || !f->shards) { fail(err, errlen, "%s: out of memory", one); goto done; }
+    for (f->n = 0; f->n < ST_MAX_TENSORS && model_tensor_info(&shape_only, f->n, &f->exp[f->n].info); f->n++) {}
+    for (int i = 0; i < n_files; i++) f->shards[i].fd = -1;
+    f->n_shards = n_files;
+    for (int i = 0; i < n_files; i++) {
+        path_join(f->shards[i].path, sizeof f->shards[i].path, dir, files[i]);
+        if (shard_check(f, i, index, files[i], cfg, err, errlen) != 0) goto done;
+    }
+    for (int i = 0; i < f->n; i++)
+        if (!f->exp[i].found) {
+            fail(err, errlen, "%s: tensor %s is missing", index ? ipath : one, f->exp[i].info.name);
+            goto done;
+        }
+    for (int i = 0; i < n_files; i++)
+        if (shard_tiles(f, i, err, errlen) != 0) goto done;
+    rc = 0;
+done:
+    json_decref(index);
     if (rc != 0) safetensors_close(f);
     return rc;
 }
 
-/* Reads the tensors of a checked file into m (allocated, with the config the file was checked against) and checks
- * that every value is finite. Returns 0 or -1 with err. */
+/* Reads the tensors of checked files into m (allocated, with the config the files were checked against),
+ * converting 16-bit floats to fp32, and checks that every value is finite. Returns 0 or -1 with err. */
 static int safetensors_read(SafetensorsFile *f, Model *m, char *err, size_t errlen) {
+    void *buf = NULL;
+    size_t cap = 0;
+    int rc = -1;
     for (int i = 0; i < f->n; i++) {
         Expected *e = &f->exp[i];
+        const Shard *s = &f->shards[e->shard];
         ModelTensorInfo info;
-        if (!model_tensor_info(m, i, &info) || strcmp(info.name, e->info.name) != 0 || info.numel != e->info.numel)
-            return fail(err, errlen, "%s: the model's tensors changed since the header was checked", f->path);
-        if (read_exact(f->fd, info.data, e->end - e->begin, f->data_at + e->begin) != 0)
-            return fail(err, errlen, "%s: tensor %s: read failed (file truncated while reading?)", f->path, info.name);
+        if (!model_tensor_info(m, i, &info) || strcmp(info.name, e->info.name) != 0 || info.numel != e->info.numel) {
+            fail(err, errlen, "%s: the model's tensors changed since the header was checked", s->path);
+            goto done;
+        }
+        size_t bytes = e->end - e->begin;
+        void *dst = info.data;
+        if (e->dtype != DTYPE_F32) { /* read the 16-bit values aside, then widen */
+            if (bytes > cap) {
+                void *nb = realloc(buf, bytes);
+                if (!nb) { fail(err, errlen, "%s: out of memory", s->path); goto done; }
+                buf = nb, cap = bytes;
+            }
+            dst = buf;
+        }
+        if (read_exact(s->fd, dst, bytes, s->data_at + e->begin) != 0) {
+            fail(err, errlen, "%s: tensor %s: read failed (file truncated while reading?)", s->path, info.name);
+            goto done;
+        }
+        if (e->dtype != DTYPE_F32) dtype_to_f32(info.data, buf, e->dtype, info.numel);
         for (size_t k = 0; k < info.numel; k++)
-            if (!isfinite(info.data[k]))
-                return fail(err, errlen, "%s: tensor %s: element %zu is %s", f->path, info.name, k,
-                            isnan(info.data[k]) ? "NaN" : "infinite");
+            if (!isfinite(info.data[k])) {
+                fail(err, errlen, "%s: tensor %s: element %zu is %s", s->path, info.name, k,
+                     isnan(info.data[k]) ? "NaN" : "infinite");
+                goto done;
+            }
     }
-    return 0;
+    rc = 0;
+done:
+    free(buf);
+    return rc;
 }
-
-
 
 /* ---------------------------------------------------------------------------------------------------------------
  * Reading optimizer.bin and trainer.json */
@@ -959,25 +1427,68 @@ done:
     return rc;
 }
 
-/* Reads config.json and tokenizer.json and opens model.safetensors with its header checked against them. */
-static int open_checked(const char *dir, ModelConfig *cfg, Tokenizer *tok, SafetensorsFile *f, char *err,
-                        size_t errlen) {
+/* Reads the configs and opens the weights with their headers checked against them; fills info (may be NULL). */
+static int open_checked(const char *dir, ModelConfig *cfg, Tokenizer *tok, int need_tok, CheckpointInfo *info,
+                        SafetensorsFile *f, char *err, size_t errlen) {
     struct stat sb;
+    int dtype_known = 0;
     if (stat(dir, &sb) != 0) return fail(err, errlen, "%s: no such checkpoint directory (%s)", dir, strerror(errno));
     if (!S_ISDIR(sb.st_mode)) return fail(err, errlen, "%s: not a directory", dir);
-    if (checkpoint_read_config(dir, cfg, tok, err, errlen) != 0) return -1;
-    return safetensors_open(dir, cfg, f, err, errlen);
+    if (strlen(dir) >= CKPT_PATH_MAX) return fail(err, errlen, "%s: path too long", dir);
+    if (read_configs(dir, cfg, tok, need_tok, info, &dtype_known, err, errlen) != 0) return -1;
+    if (safetensors_open(dir, cfg, f, err, errlen) != 0) return -1;
+    if (info) {
+        snprintf(info->dir, sizeof info->dir, "%s", dir);
+        info->n_shards = f->n_shards;
+        if (!dtype_known) info->dtype = f->exp[0].dtype; /* config.json has no torch_dtype: the tensors say */
+    }
+    return 0;
 }
 
 int checkpoint_check(const char *dir, ModelConfig *cfg, Tokenizer *tok, char *err, size_t errlen) {
     ModelConfig c;
     Tokenizer t;
     SafetensorsFile f;
-    if (open_checked(dir, &c, &t, &f, err, errlen) != 0) return -1;
+    if (open_checked(dir, &c, tok ? &t : NULL, tok != NULL, NULL, &f, err, errlen) != 0) return -1;
     safetensors_close(&f);
     if (cfg) *cfg = c;
     if (tok) *tok = t;
-    else tokenizer_free(&t);
+    return 0;
+}
+
+/* The model of a checked folder: allocated and read; f is closed. */
+static int load_model(const char *dir, const ModelConfig *cfg, SafetensorsFile *f, Model *m, char *err,
+                      size_t errlen) {
+    if (model_init(m, cfg, 0) != 0) {
+        safetensors_close(f);
+        return fail(err, errlen, "%s: out of memory for the model (%zu parameters)", dir, model_n_params(cfg));
+    }
+    int rc = safetensors_read(f, m, err, errlen);
+    safetensors_close(f);
+    if (rc != 0) {
+        model_free(m);
+        memset(m, 0, sizeof(*m));
+    }
+    return rc;
+}
+
+int checkpoint_open(const char *dir, Model *m, Tokenizer *tok, CheckpointInfo *info, char *err, size_t errlen) {
+    ModelConfig cfg;
+    Tokenizer t;
+    SafetensorsFile f;
+    CheckpointInfo in;
+    memset(&in, 0, sizeof in);
+    memset(&t, 0, sizeof t);
+    memset(m, 0, sizeof(*m));
+    if (open_checked(dir, &cfg, tok ? &t : NULL, 0, &in, &f, err, errlen) != 0 ||
+        load_model(dir, &cfg, &f, m, err, errlen) != 0) {
+        checkpoint_info_free(&in);
+        tokenizer_free(&t);
+        return -1;
+    }
+    if (tok) *tok = t; /* the folder's, ours or a Hugging Face one; zeroed when it has none */
+    if (info) *info = in;
+    else checkpoint_info_free(&in);
     return 0;
 }
 
@@ -988,15 +1499,12 @@ int checkpoint_load(const char *dir, Model *m, Tokenizer *tok, AdamW *opt, Train
     SafetensorsFile f;
     char path[PATH_MAX];
     memset(m, 0, sizeof(*m));
-    if (open_checked(dir, &cfg, &t, &f, err, errlen) != 0) return -1;
-    if (model_init(m, &cfg, 0) != 0) {
-        safetensors_close(&f);
+    memset(&t, 0, sizeof t);
+    if (open_checked(dir, &cfg, tok ? &t : NULL, tok != NULL, NULL, &f, err, errlen) != 0) return -1;
+    if (load_model(dir, &cfg, &f, m, err, errlen) != 0) {
         tokenizer_free(&t);
-        return fail(err, errlen, "%s: out of memory for the model (%zu parameters)", dir, model_n_params(&cfg));
+        return -1;
     }
-    int read_rc = safetensors_read(&f, m, err, errlen);
-    safetensors_close(&f);
-    if (read_rc != 0) goto fail_model;
     if (opt) {
         memset(opt, 0, sizeof(*opt));
         path_join(path, sizeof(path), dir, "optimizer.bin");
@@ -1017,7 +1525,6 @@ int checkpoint_load(const char *dir, Model *m, Tokenizer *tok, AdamW *opt, Train
         *st = s;
     }
     if (tok) *tok = t;
-    else tokenizer_free(&t);
     return 0;
 fail_opt:
     if (opt) adamw_free(opt);

@@ -36,7 +36,14 @@ SamplerParams episode_sampler_params(const Config *c, const Tokenizer *tok) {
 int episode_tokenizer(const Config *c, Tokenizer *tok, char *err, size_t errlen) {
     if (!c->model.tokenizer[0]) return tokenizer_init(tok, TOKENIZER_DEFAULT_ALPHABET, err, errlen);
     char why[512];
-    if (tokenizer_load_hf(tok, c->model.tokenizer, why, sizeof why) == 0) return 0;
-    snprintf(err, errlen, "model.tokenizer = %s: %s", c->model.tokenizer, why);
+    if (tokenizer_load_hf(tok, c->model.tokenizer, why, sizeof why) != 0) {
+        snprintf(err, errlen, "model.tokenizer = %s: %s", c->model.tokenizer, why);
+        return -1;
+    }
+    if (tok->eos >= 0) return 0;
+    snprintf(err, errlen, "model.tokenizer = %s: no end-of-sequence token (neither the post-processor nor a "
+             "tokenizer_config.json beside it names one, and there is no <|endoftext|>, </s> or <|end_of_text|>)",
+             c->model.tokenizer);
+    tokenizer_free(tok);
     return -1;
 }

@@ -50,33 +50,36 @@ void KFN(rope_backward)(real *dx, const real *cos_tab, const real *sin_tab, cons
                         int D, int ld);
 
 /* ---- causal self-attention over whole sequences (training, prefill) ----------------------------------------
- * qkv (B, T, 3C): q | k | v per row, RoPE already applied; heads are D = C/H wide slices.
- * out (B, T, C) = softmax(S) v with S = q k^T / sqrt(D) (causal); lse (B, H, T) keeps what the backward needs
+ * qkv (B, T, (H + 2 KVH) D): q (H heads) | k (KVH heads) | v (KVH heads) per row, RoPE already applied;
+ * heads are D wide. Grouped-query attention: query head h reads key/value head h / (H / KVH) (H % KVH == 0).
+ * out (B, T, H D) = softmax(S) v with S = q k^T / sqrt(D) (causal); lse (B, H, T) keeps what the backward needs
  * of the probabilities: the log-sum-exp of each query row's scores, lse[b, h, t] = log sum_{s<=t} exp(S[t, s]).
  * The probabilities themselves are never stored (as flash attention does): the work is done on the lower
  * triangle in tiles of KERNELS_ATT_TILE query rows through matmul_gemm, each tile's scores in scratch
  * (kernels_att_scratch(T, 0) reals). */
-void KFN(attention_forward)(real *out, real *lse, real *scratch, const real *qkv, int B, int T, int C, int H);
-/* dqkv (B, T, 3C) += the gradient of the forward's out given dout (B, T, C); out and lse are the forward's.
+void KFN(attention_forward)(real *out, real *lse, real *scratch, const real *qkv, int B, int T, int H, int KVH,
+                            int D);
+/* dqkv (B, T, (H + 2 KVH) D) += the gradient of the forward's out given dout (B, T, H D); out and lse are the
+ * forward's.
  * Recomputes each tile's probabilities P = exp(S - lse) and, with delta_t = dout_t . out_t per head:
  * dv += P^T dout, dS = P (dout v^T - delta), dq += dS k / sqrt(D), dk += dS^T q / sqrt(D).
  * scratch holds kernels_att_scratch(T, 1) reals. */
 void KFN(attention_backward)(real *dqkv, real *scratch, const real *dout, const real *qkv, const real *out,
-                             const real *lse, int B, int T, int C, int H);
+                             const real *lse, int B, int T, int H, int KVH, int D);
 
 /* ---- attention of single new tokens against a KV cache (decoding) ------------------------------------------
  * Row n (query q + n*ldq, H heads of D) belongs to cache sequence seq[n] and sits at position pos[n]; it attends
  * to cache positions 0..pos[n]. kt is one layer of keys stored transposed in blocks of 16 positions,
- * (B_cache, H, max_T/16, D, 16) - key (position s, dimension d) of a head at ((s/16)*D + d)*16 + s%16 - so the
- * scores of 16 positions are one contiguous read; max_T is a multiple of 16. v is (B_cache, H, max_T, D).
- * out (N, C). scratch holds max_T reals.
+ * (B_cache, KVH, max_T/16, D, 16) - key (position s, dimension d) of a head at ((s/16)*D + d)*16 + s%16 - so the
+ * scores of 16 positions are one contiguous read; max_T is a multiple of 16. v is (B_cache, KVH, max_T, D).
+ * Query head h reads key/value head h / (H / KVH). out (N, H D). scratch holds max_T reals.
  * Shared prompts: when pre_seq is not NULL, row n reads positions below pre_len[n] from cache sequence
  * pre_seq[n] instead (rows sampled from one prompt keep its keys and values once, so they are read once).
  * lse (may be NULL) receives the log-sum-exp of the scores as attention_forward keeps it for a (B_cache, T_att)
  * batch: row n, head h at lse + (seq[n]*H + h)*T_att + pos[n]; pos[n] < T_att. */
 void KFN(attention_decode)(real *out, real *lse, real *scratch, const real *q, int ldq, const real *kt,
                            const real *v, const int *seq, const int *pos, const int *pre_seq, const int *pre_len,
-                           int N, int C, int H, int max_T, int T_att);
+                           int N, int H, int KVH, int D, int max_T, int T_att);
 
 /* ---- SwiGLU: out = silu(gate) * up, gu (N, 2F) = gate | up side by side ------------------------------------- */
 void KFN(swiglu_forward)(real *out, const real *gu, int N, int F);

@@ -193,43 +193,46 @@ void KFN(rope_backward)(real *dx, const real *cos_tab, const real *sin_tab, cons
  * in scratch, (m, r1) with row stride r1, and only each row's log-sum-exp outlives it. */
 #define ATT_TILE KERNELS_ATT_TILE
 
-void KFN(attention_forward)(real *out, real *lse, real *scratch, const real *qkv, int B, int T, int C, int H) {
-    int D = C / H, C3 = 3 * C;
+void KFN(attention_forward)(real *out, real *lse, real *scratch, const real *qkv, int B, int T, int H, int KVH,
+                            int D) {
+    int Q = H * D, QKV = (H + 2 * KVH) * D, G = H / KVH;
     real scale = (real)1 / (real)sqrt((double)D);
     for (int b = 0; b < B; b++)
         for (int h = 0; h < H; h++) {
-            const real *q = qkv + (size_t)b * T * C3 + h * D, *k = q + C, *v = q + 2 * C;
+            const real *row = qkv + (size_t)b * T * QKV, *q = row + h * D;
+            const real *k = row + Q + (h / G) * D, *v = row + Q + KVH * D + (h / G) * D;
             real *l = lse + ((size_t)b * H + h) * T;
-            real *y = out + (size_t)b * T * C + h * D;
+            real *y = out + (size_t)b * T * Q + h * D;
             for (int r0 = 0; r0 < T; r0 += ATT_TILE) {
                 int r1 = r0 + ATT_TILE < T ? r0 + ATT_TILE : T, m = r1 - r0;
                 real *P = scratch;
-                KFN(matmul_gemm)(0, 1, m, r1, D, scale, q + (size_t)r0 * C3, C3, k, C3, 0, P, r1);
+                KFN(matmul_gemm)(0, 1, m, r1, D, scale, q + (size_t)r0 * QKV, QKV, k, QKV, 0, P, r1);
                 for (int t = r0; t < r1; t++) {
-                    real *row = P + (size_t)(t - r0) * r1;
-                    l[t] = KFN(softmax_lse)(row, t + 1);
-                    for (int s = t + 1; s < r1; s++) row[s] = 0;
+                    real *row_p = P + (size_t)(t - r0) * r1;
+                    l[t] = KFN(softmax_lse)(row_p, t + 1);
+                    for (int s = t + 1; s < r1; s++) row_p[s] = 0;
                 }
-                KFN(matmul_gemm)(0, 0, m, D, r1, 1, P, r1, v, C3, 0, y + (size_t)r0 * C, C);
+                KFN(matmul_gemm)(0, 0, m, D, r1, 1, P, r1, v, QKV, 0, y + (size_t)r0 * Q, Q);
             }
         }
 }
 
 void KFN(attention_backward)(real *dqkv, real *scratch, const real *dout, const real *qkv, const real *out,
-                             const real *lse, int B, int T, int C, int H) {
-    int D = C / H, C3 = 3 * C;
+                             const real *lse, int B, int T, int H, int KVH, int D) {
+    int Q = H * D, QKV = (H + 2 * KVH) * D, G = H / KVH;
     real scale = (real)1 / (real)sqrt((double)D);
     for (int b = 0; b < B; b++)
         for (int h = 0; h < H; h++) {
-            const real *q = qkv + (size_t)b * T * C3 + h * D, *k = q + C, *v = q + 2 * C;
-            real *dq = dqkv + (size_t)b * T * C3 + h * D, *dk = dq + C, *dv = dq + 2 * C;
+            size_t kvo = (size_t)Q + (size_t)(h / G) * D, vo = kvo + (size_t)KVH * D;
+            const real *row = qkv + (size_t)b * T * QKV, *q = row + h * D, *k = row + kvo, *v = row + vo;
+            real *drow = dqkv + (size_t)b * T * QKV, *dq = drow + h * D, *dk = drow + kvo, *dv = drow + vo;
             const real *l = lse + ((size_t)b * H + h) * T;
-            const real *y = out + (size_t)b * T * C + h * D, *dy = dout + (size_t)b * T * C + h * D;
+            const real *y = out + (size_t)b * T * Q + h * D, *dy = dout + (size_t)b * T * Q + h * D;
             for (int r0 = 0; r0 < T; r0 += ATT_TILE) {
                 int r1 = r0 + ATT_TILE < T ? r0 + ATT_TILE : T, m = r1 - r0;
                 real *P = scratch, *dS = scratch + (size_t)ATT_TILE * T; /* both (m, r1) */
                 /* the forward's probabilities again: P = exp(S - lse), zero above the diagonal */
-                KFN(matmul_gemm)(0, 1, m, r1, D, scale, q + (size_t)r0 * C3, C3, k, C3, 0, P, r1);
+                KFN(matmul_gemm)(0, 1, m, r1, D, scale, q + (size_t)r0 * QKV, QKV, k, QKV, 0, P, r1);
                 for (int t = r0; t < r1; t++) {
                     real *restrict p = P + (size_t)(t - r0) * r1;
                     real lt = l[t];
@@ -237,19 +240,19 @@ void KFN(attention_backward)(real *dqkv, real *scratch, const real *dout, const 
                     for (int j = t + 1; j < r1; j++) p[j] = 0;
                 }
                 /* dP = dy v^T (into dS), dv += P^T dy */
-                KFN(matmul_gemm)(0, 1, m, r1, D, 1, dy + (size_t)r0 * C, C, v, C3, 0, dS, r1);
-                KFN(matmul_gemm)(1, 0, r1, D, m, 1, P, r1, dy + (size_t)r0 * C, C, 1, dv, C3);
+                KFN(matmul_gemm)(0, 1, m, r1, D, 1, dy + (size_t)r0 * Q, Q, v, QKV, 0, dS, r1);
+                KFN(matmul_gemm)(1, 0, r1, D, m, 1, P, r1, dy + (size_t)r0 * Q, Q, 1, dv, QKV);
                 /* softmax backward: dS = P (dP - delta) * scale with delta_t = sum_s P dP = dy_t . y_t */
                 for (int t = r0; t < r1; t++) {
                     const real *restrict p = P + (size_t)(t - r0) * r1;
                     real *restrict g = dS + (size_t)(t - r0) * r1;
-                    real delta = KFN(dot)(dy + (size_t)t * C, y + (size_t)t * C, D);
+                    real delta = KFN(dot)(dy + (size_t)t * Q, y + (size_t)t * Q, D);
                     for (int j = 0; j <= t; j++) g[j] = p[j] * (g[j] - delta) * scale;
                     for (int j = t + 1; j < r1; j++) g[j] = 0;
                 }
-                /* dq += dS k, dk += dS^T q */
-                KFN(matmul_gemm)(0, 0, m, D, r1, 1, dS, r1, k, C3, 1, dq + (size_t)r0 * C3, C3);
-                KFN(matmul_gemm)(1, 0, r1, D, m, 1, dS, r1, q + (size_t)r0 * C3, C3, 1, dk, C3);
+                /* dq += dS k, dk += dS^T q (heads sharing a key/value head add into the same dk, dv) */
+                KFN(matmul_gemm)(0, 0, m, D, r1, 1, dS, r1, k, QKV, 1, dq + (size_t)r0 * QKV, QKV);
+                KFN(matmul_gemm)(1, 0, r1, D, m, 1, dS, r1, q + (size_t)r0 * QKV, QKV, 1, dk, QKV);
             }
         }
 }
@@ -373,8 +376,8 @@ static inline void KFN(decode_pv)(real *restrict y, const real *p, const real *v
 
 void KFN(attention_decode)(real *out, real *lse, real *scratch, const real *q, int ldq, const real *kt,
                            const real *v, const int *seq, const int *pos, const int *pre_seq, const int *pre_len,
-                           int N, int C, int H, int max_T, int T_att) {
-    int D = C / H;
+                           int N, int H, int KVH, int D, int max_T, int T_att) {
+    int G = H / KVH;
     real scale = (real)1 / (real)sqrt((double)D);
     assert(max_T % 16 == 0);
     for (int n = 0; n < N; n++) {
@@ -382,15 +385,16 @@ void KFN(attention_decode)(real *out, real *lse, real *scratch, const real *q, i
         /* positions below split come from the cache row that holds the shared prompt */
         int b0 = pre_seq ? pre_seq[n] : b, split = pre_seq ? (pre_len[n] < np ? pre_len[n] : np) : 0;
         for (int h = 0; h < H; h++) {
+            int g = h / G;
             const real *qh = q + (size_t)n * ldq + h * D;
-            const real *kh = kt + ((size_t)b * H + h) * D * max_T, *kh0 = kt + ((size_t)b0 * H + h) * D * max_T;
-            const real *vh = v + ((size_t)b * H + h) * max_T * D, *vh0 = v + ((size_t)b0 * H + h) * max_T * D;
+            const real *kh = kt + ((size_t)b * KVH + g) * D * max_T, *kh0 = kt + ((size_t)b0 * KVH + g) * D * max_T;
+            const real *vh = v + ((size_t)b * KVH + g) * max_T * D, *vh0 = v + ((size_t)b0 * KVH + g) * max_T * D;
             real *restrict sc = scratch;
             KFN(decode_scores)(sc, qh, kh0, 0, split, D, scale, b0 != b);
             KFN(decode_scores)(sc, qh, kh, split, np, D, scale, 0);
             real l = KFN(softmax_lse)(sc, np);
             if (lse) lse[((size_t)b * H + h) * T_att + np - 1] = l;
-            real *restrict y = out + (size_t)n * C + h * D;
+            real *restrict y = out + (size_t)n * H * D + h * D;
             KFN(decode_pv)(y, sc, vh0, 0, split, D, 0);
             KFN(decode_pv)(y, sc, vh, split, np, D, 1);
         }

@@ -1,8 +1,8 @@
 /* model.c - the llama-style decoder of model.h: parameters, the float and double instantiations of
  * core/model_tmpl.h (forward, backward, log-probabilities), and batched KV-cache decoding (float only).
  *
- * Decoding keeps keys transposed in blocks of 16 positions, (L, B, H, T/16, D, 16), so the scores of one query
- * are axpys over positions reading one contiguous stream, and values as (L, B, H, T, D). A decode step gathers
+ * Decoding keeps the KVH key/value heads' keys transposed in blocks of 16 positions, (L, B, KVH, T/16, D, 16), so
+ * the scores of one query are axpys over positions reading one contiguous stream, and values as (L, B, KVH, T, D). A decode step gathers
  * the active rows into a dense batch, splits it between the pool's threads, and each thread runs every layer on
  * its rows with gemm (no synchronisation between layers). Rows that share a prompt read its keys and values
  * from one row's cache. Generation can record the activations a training forward needs (model_kv_record). */
@@ -30,6 +30,21 @@ static void *big_alloc(size_t bytes) {
 #endif
     memset(p, 0, rounded);
     return p;
+}
+
+/* RoPE's angular frequency of pair i of a head: theta^(-2i/D), rewritten by rope_scaling. llama3 (Llama 3.1/3.2)
+ * divides the frequencies whose wavelength exceeds original_max / low_freq_factor by factor, keeps those below
+ * original_max / high_freq_factor, and blends the two in between. */
+static double rope_inv_freq(const ModelConfig *c, int i) {
+    int D = model_head_dim(c);
+    double inv = pow(c->rope_theta, -2.0 * (double)i / (double)D);
+    if (c->rope_type != MODEL_ROPE_LLAMA3) return inv;
+    double orig = c->rope_original_max_T, lo = c->rope_low_freq_factor, hi = c->rope_high_freq_factor;
+    double wavelen = 2.0 * M_PI / inv;
+    if (wavelen < orig / hi) return inv;
+    if (wavelen > orig / lo) return inv / c->rope_factor;
+    double smooth = (orig / wavelen - lo) / (hi - lo);
+    return (1.0 - smooth) * inv / c->rope_factor + smooth * inv;
 }
 
 #define real float
@@ -72,10 +87,20 @@ int model_preset(ModelConfig *cfg, const char *name) {
     return 0;
 }
 
-static int config_ok(const ModelConfig *c) {
-    return c->V > 0 && c->C > 0 && c->L > 0 && c->H > 0 && c->F > 0 && c->max_T > 0 && c->C % c->H == 0 &&
-           (c->C / c->H) % 2 == 0 && c->rope_theta > 0 && c->norm_eps > 0;
+int model_config_valid(const ModelConfig *c) {
+    if (!(c->V > 0 && c->C > 0 && c->L > 0 && c->H > 0 && c->F > 0 && c->max_T > 0 && c->rope_theta > 0 &&
+          c->norm_eps > 0 && c->n_kv_heads >= 0 && c->head_dim >= 0))
+        return 0;
+    if (c->head_dim == 0 && c->C % c->H != 0) return 0;
+    int KVH = model_kv_heads(c), D = model_head_dim(c);
+    if (D <= 0 || D % 2 != 0 || c->H % KVH != 0) return 0;
+    if (c->rope_type == MODEL_ROPE_LLAMA3)
+        return c->rope_factor > 0 && c->rope_low_freq_factor > 0 &&
+               c->rope_high_freq_factor > c->rope_low_freq_factor && c->rope_original_max_T > 0;
+    return c->rope_type == MODEL_ROPE_DEFAULT;
 }
+
+static int config_ok(const ModelConfig *c) { return model_config_valid(c); }
 
 int model_init(Model *m, const ModelConfig *cfg, uint64_t seed) {
     assert(config_ok(cfg));
@@ -94,7 +119,10 @@ int model_init(Model *m, const ModelConfig *cfg, uint64_t seed) {
     rng_seed(&r, seed, 0x6d6f64656cull); /* "model" */
     ModelTensorInfo ti;
     for (int i = 0; model_tensor_info(m, i, &ti); i++) {
-        if (ti.ndim == 1)
+        size_t nl = strlen(ti.name);
+        if (nl > 5 && !strcmp(ti.name + nl - 5, ".bias"))
+            for (size_t k = 0; k < ti.numel; k++) ti.data[k] = 0.0f;
+        else if (ti.ndim == 1)
             for (size_t k = 0; k < ti.numel; k++) ti.data[k] = 1.0f;
         else
             for (size_t k = 0; k < ti.numel; k++) ti.data[k] = 0.02f * rng_normal(&r);
@@ -136,35 +164,45 @@ void model_mix_params(Model *dst, const Model *src, float alpha) {
 int model_tensor_info(const Model *m, int i, ModelTensorInfo *out) {
     const ModelConfig *c = &m->cfg;
     const ModelTensors *p = &m->params;
-    int C = c->C, F = c->F, V = c->V;
-    size_t CC = (size_t)C * C, FC = (size_t)F * C, off = 0;
+    int C = c->C, F = c->F, V = c->V, D = model_head_dim(c), Q = c->H * D, KVD = model_kv_heads(c) * D;
+    int per = 9 + (c->qkv_bias ? 3 : 0) + (c->qk_norm ? 2 : 0); /* tensors a layer */
+    size_t FC = (size_t)F * C, QC = (size_t)Q * C, KC = (size_t)KVD * C, off = 0;
     float *base = NULL;
     memset(out, 0, sizeof *out);
     if (i < 0) return 0;
     if (i == 0) {
         snprintf(out->name, sizeof out->name, "model.embed_tokens.weight");
         out->ndim = 2, out->shape[0] = V, out->shape[1] = C, base = p->wte;
-    } else if (i <= 9 * c->L) {
-        int l = (i - 1) / 9, k = (i - 1) % 9;
-        static const char *names[9] = {"input_layernorm", "self_attn.q_proj", "self_attn.k_proj",
-                                       "self_attn.v_proj", "self_attn.o_proj", "post_attention_layernorm",
-                                       "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj"};
-        snprintf(out->name, sizeof out->name, "model.layers.%d.%s.weight", l, names[k]);
+    } else if (i <= per * c->L) {
+        int l = (i - 1) / per, k = (i - 1) % per;
+        static const char *names[14] = {"input_layernorm.weight", "self_attn.q_proj.weight",
+                                        "self_attn.k_proj.weight", "self_attn.v_proj.weight",
+                                        "self_attn.o_proj.weight", "post_attention_layernorm.weight",
+                                        "mlp.gate_proj.weight", "mlp.up_proj.weight", "mlp.down_proj.weight",
+                                        "self_attn.q_proj.bias", "self_attn.k_proj.bias", "self_attn.v_proj.bias",
+                                        "self_attn.q_norm.weight", "self_attn.k_norm.weight"};
+        if (k >= 9 && !c->qkv_bias) k += 3; /* no biases: the norms follow the nine weights */
+        snprintf(out->name, sizeof out->name, "model.layers.%d.%s", l, names[k]);
         switch (k) {
         case 0: out->ndim = 1, out->shape[0] = C, base = p->attn_norm, off = (size_t)l * C; break;
-        case 1: out->ndim = 2, out->shape[0] = C, out->shape[1] = C, base = p->wq, off = l * CC; break;
-        case 2: out->ndim = 2, out->shape[0] = C, out->shape[1] = C, base = p->wk, off = l * CC; break;
-        case 3: out->ndim = 2, out->shape[0] = C, out->shape[1] = C, base = p->wv, off = l * CC; break;
-        case 4: out->ndim = 2, out->shape[0] = C, out->shape[1] = C, base = p->wo, off = l * CC; break;
+        case 1: out->ndim = 2, out->shape[0] = Q, out->shape[1] = C, base = p->wq, off = l * QC; break;
+        case 2: out->ndim = 2, out->shape[0] = KVD, out->shape[1] = C, base = p->wk, off = l * KC; break;
+        case 3: out->ndim = 2, out->shape[0] = KVD, out->shape[1] = C, base = p->wv, off = l * KC; break;
+        case 4: out->ndim = 2, out->shape[0] = C, out->shape[1] = Q, base = p->wo, off = l * QC; break;
         case 5: out->ndim = 1, out->shape[0] = C, base = p->mlp_norm, off = (size_t)l * C; break;
         case 6: out->ndim = 2, out->shape[0] = F, out->shape[1] = C, base = p->w_gate, off = l * FC; break;
         case 7: out->ndim = 2, out->shape[0] = F, out->shape[1] = C, base = p->w_up, off = l * FC; break;
-        default: out->ndim = 2, out->shape[0] = C, out->shape[1] = F, base = p->w_down, off = l * FC; break;
+        case 8: out->ndim = 2, out->shape[0] = C, out->shape[1] = F, base = p->w_down, off = l * FC; break;
+        case 9: out->ndim = 1, out->shape[0] = Q, base = p->bq, off = (size_t)l * Q; break;
+        case 10: out->ndim = 1, out->shape[0] = KVD, base = p->bk, off = (size_t)l * KVD; break;
+        case 11: out->ndim = 1, out->shape[0] = KVD, base = p->bv, off = (size_t)l * KVD; break;
+        case 12: out->ndim = 1, out->shape[0] = D, base = p->q_norm, off = (size_t)l * D; break;
+        default: out->ndim = 1, out->shape[0] = D, base = p->k_norm, off = (size_t)l * D; break;
         }
-    } else if (i == 9 * c->L + 1) {
+    } else if (i == per * c->L + 1) {
         snprintf(out->name, sizeof out->name, "model.norm.weight");
         out->ndim = 1, out->shape[0] = C, base = p->norm;
-    } else if (i == 9 * c->L + 2 && !c->tied) {
+    } else if (i == per * c->L + 2 && !c->tied) {
         snprintf(out->name, sizeof out->name, "lm_head.weight");
         out->ndim = 2, out->shape[0] = V, out->shape[1] = C, base = p->lm_head;
     } else {
@@ -284,11 +322,12 @@ struct ModelKV {
     int B_max, T_max, n_slots;
     int TS;         /* positions per sequence in the cache: T_max rounded up to a multiple of 16 */
     float *mem;
-    float *kt;      /* (L, B_max, H, TS/16, D, 16) keys, transposed in blocks of 16 positions */
-    float *v;       /* (L, B_max, H, TS, D) values */
+    float *kt;      /* (L, B_max, KVH, TS/16, D, 16) keys, transposed in blocks of 16 positions */
+    float *v;       /* (L, B_max, KVH, TS, D) values */
     float *cos_tab, *sin_tab; /* (T_max, D/2) */
     /* one decode step over n dense rows */
-    float *x, *xn, *qkv, *atty, *gu, *hsw, *logits; /* (B_max, C), (B_max, C), (B_max, 3C), ... (B_max, V) */
+    float *x, *xn, *qkv, *atty, *gu, *hsw, *logits; /* (B_max, C), (B_max, C), (B_max, QKV), (B_max, H D), ...
+                                                     * (B_max, V); QKV = (H + 2 KVH) D */
     float *scores;  /* (n_slots, TS) */
     int *seq, *pos; /* (B_max) cache row and position of each dense row */
     int *tok;       /* (B_max) */
@@ -303,8 +342,11 @@ struct ModelKV {
     ModelActs *pre; /* prefill workspace (inference activations) */
     /* the decode steps' weights, fused so that q|k|v and gate|up are one gemm each; copied from the model by
      * model_prefill, which binds the cache to that model until the next prefill */
-    float *wqkv;    /* (L, 3C, C) */
+    float *wqkv;    /* (L, QKV, C) */
     float *wgu;     /* (L, 2F, C) */
+    float *bqkv;    /* (L, QKV) the biases side by side (qkv_bias) */
+    float *qkn;     /* (B_max, (H + KVH) D) q|k before their norms (qk_norm) */
+    float *qkn_rstd; /* (B_max, H + KVH) */
     const Model *bound;
     /* recording (model_kv_record): the training activations the prefill and decode steps also fill */
     ModelActs *rec;
@@ -313,14 +355,16 @@ struct ModelKV {
     size_t *ridx;   /* (B_max) row of each dense row in the recording's (B, rec_T) layout */
 };
 
-#define KV_PIECES 14
+#define KV_PIECES 17
 /* The sizes in floats of the pieces of a KV cache's buffer, in the order model_kv_new lays them out; returns the
  * total with each piece rounded up to 16 floats. */
 static size_t kv_sizes(const ModelConfig *cfg, int B_max, int T_max, int n_slots, size_t sizes[KV_PIECES]) {
-    size_t C = cfg->C, F = cfg->F, V = cfg->V, L = cfg->L, B = B_max, T = T_max, D = C / cfg->H;
-    size_t TS = ((size_t)T_max + 15) / 16 * 16;
-    size_t s[KV_PIECES] = {L * B * C * TS, L * B * C * TS, T * D / 2, T * D / 2, B * C, B * C, B * 3 * C, B * C,
-                           B * 2 * F, B * F, B * V, (size_t)n_slots * TS, L * 3 * C * C, L * 2 * F * C};
+    size_t C = cfg->C, F = cfg->F, V = cfg->V, L = cfg->L, B = B_max, T = T_max, D = model_head_dim(cfg);
+    size_t H = cfg->H, KVH = model_kv_heads(cfg), KVD = KVH * D, Q = H * D, QKV = Q + 2 * KVD;
+    size_t TS = ((size_t)T_max + 15) / 16 * 16, qn = cfg->qk_norm ? 1 : 0;
+    size_t s[KV_PIECES] = {L * B * KVD * TS, L * B * KVD * TS, T * D / 2, T * D / 2, B * C, B * C, B * QKV, B * Q,
+                           B * 2 * F, B * F, B * V, (size_t)n_slots * TS, L * QKV * C, L * 2 * F * C,
+                           cfg->qkv_bias ? L * QKV : 0, qn * B * (Q + KVD), qn * B * (H + KVH)};
     size_t total = 0;
     for (size_t i = 0; i < KV_PIECES; i++) {
         sizes[i] = s[i];
@@ -352,10 +396,11 @@ ModelKV *model_kv_new(const ModelConfig *cfg, int B_max, int T_max) {
     kv->T_max = T_max;
     kv->TS = (T_max + 15) / 16 * 16;
     kv->n_slots = kernels_threads();
-    size_t B = B_max, T = T_max, D = cfg->C / cfg->H, sizes[KV_PIECES];
+    size_t B = B_max, T = T_max, D = model_head_dim(cfg), sizes[KV_PIECES];
     size_t total = kv_sizes(cfg, B_max, T_max, kv->n_slots, sizes), off = 0, n = KV_PIECES;
     float **ptrs[] = {&kv->kt, &kv->v, &kv->cos_tab, &kv->sin_tab, &kv->x, &kv->xn, &kv->qkv, &kv->atty,
-                      &kv->gu, &kv->hsw, &kv->logits, &kv->scores, &kv->wqkv, &kv->wgu};
+                      &kv->gu, &kv->hsw, &kv->logits, &kv->scores, &kv->wqkv, &kv->wgu, &kv->bqkv, &kv->qkn,
+                      &kv->qkn_rstd};
     assert(n == sizeof ptrs / sizeof ptrs[0]);
     kv->mem = big_alloc(total * sizeof(float));
     kv->seq = calloc(B, sizeof(int));
@@ -379,7 +424,7 @@ ModelKV *model_kv_new(const ModelConfig *cfg, int B_max, int T_max) {
         return NULL;
     }
     for (size_t i = 0; i < n; i++) {
-        *ptrs[i] = kv->mem + off;
+        *ptrs[i] = sizes[i] ? kv->mem + off : NULL;
         off += (sizes[i] + 15) & ~(size_t)15;
     }
     memcpy(kv->cos_tab, kv->pre->cos_tab, T * D / 2 * sizeof(float));
@@ -412,12 +457,12 @@ void model_kv_free(ModelKV *kv) {
 
 /* stores keys and values of positions [0, T) of sequences [b0, b1) of layer l (qkv rows b*T + t) */
 static void kv_store(ModelKV *kv, int l, const float *qkv, const int *seq, const int *pos, int N, int T) {
-    int C = kv->cfg.C, H = kv->cfg.H, D = C / H, TM = kv->TS;
-    size_t layer = (size_t)l * kv->B_max * C * TM;
+    int D = model_head_dim(&kv->cfg), H = model_kv_heads(&kv->cfg), Q = kv->cfg.H * D, KVD = H * D, TM = kv->TS;
+    size_t layer = (size_t)l * kv->B_max * KVD * TM;
     for (int n = 0; n < N; n++) {
         int b = seq[n], p = pos ? pos[n] : n % T;
-        const float *k = qkv + (size_t)n * 3 * C + C, *v = k + C;
-        for (int h = 0; h < H; h++) {
+        const float *k = qkv + (size_t)n * (Q + 2 * KVD) + Q, *v = k + KVD;
+        for (int h = 0; h < H; h++) { /* the key/value heads */
             float *kt = kv->kt + layer + ((size_t)b * H + h) * D * TM + (size_t)(p / 16) * D * 16 + p % 16;
             float *vv = kv->v + layer + (((size_t)b * H + h) * TM + p) * D;
             for (int d = 0; d < D; d++) kt[(size_t)d * 16] = k[h * D + d];
@@ -447,13 +492,13 @@ static uint64_t params_hash(const Model *m) {
 typedef struct { float *base; size_t width; int layers; } ActsArray;
 
 static int acts_arrays(const ModelActs *a, ActsArray *out) {
-    size_t C = a->cfg.C, F = a->cfg.F;
+    size_t C = a->cfg.C, F = a->cfg.F, D = model_head_dim(&a->cfg), H = a->cfg.H, KVH = model_kv_heads(&a->cfg);
     int L = a->cfg.L, n = 0;
     out[n++] = (ActsArray){a->x, C, L + 1};
     out[n++] = (ActsArray){a->xn1, C, L};
     out[n++] = (ActsArray){a->rstd1, 1, L};
-    out[n++] = (ActsArray){a->qkv, 3 * C, L};
-    out[n++] = (ActsArray){a->atty, C, L};
+    out[n++] = (ActsArray){a->qkv, (H + 2 * KVH) * D, L};
+    out[n++] = (ActsArray){a->atty, H * D, L};
     out[n++] = (ActsArray){a->xmid, C, L};
     out[n++] = (ActsArray){a->xn2, C, L};
     out[n++] = (ActsArray){a->rstd2, 1, L};
@@ -461,9 +506,13 @@ static int acts_arrays(const ModelActs *a, ActsArray *out) {
     out[n++] = (ActsArray){a->hsw, F, L};
     out[n++] = (ActsArray){a->xf, C, 1};
     out[n++] = (ActsArray){a->rstdf, 1, 1};
+    if (a->cfg.qk_norm) {
+        out[n++] = (ActsArray){a->qkn, (H + KVH) * D, L};
+        out[n++] = (ActsArray){a->qkn_rstd, H + KVH, L};
+    }
     return n;
 }
-#define ACTS_ARRAYS 12
+#define ACTS_ARRAYS 14
 
 typedef struct {
     ModelActs *a;
@@ -560,7 +609,8 @@ typedef struct {
  * the cache (qkv points at row b0*T) */
 static void prefill_hook(void *ud, int l, const float *qkv, int u0, int u1, int T) {
     PrefillCtx *pc = ud;
-    size_t row = 3 * (size_t)pc->kv->cfg.C;
+    const ModelConfig *c = &pc->kv->cfg;
+    size_t row = (size_t)(c->H + 2 * model_kv_heads(c)) * model_head_dim(c);
     for (int u = u0; u < u1; u++) { /* the forward's rows are the lead rows */
         int b = pc->kv->urow[pc->u_off + u];
         for (int t = 0; t < pc->lens[b]; t++) kv_store(pc->kv, l, qkv + ((size_t)(u - u0) * T + t) * row, &b, &t, 1, 1);
@@ -602,13 +652,20 @@ void model_prefill(const Model *m, ModelKV *kv, const int *tokens, const int *le
         kv->uidx[b] = kv->lead[b] == b ? U - 1 : kv->uidx[kv->lead[b]];
     }
     const ModelConfig *c = &m->cfg;
-    size_t CC = (size_t)c->C * c->C, FC = (size_t)c->F * c->C;
-    for (int l = 0; l < c->L; l++) {
-        memcpy(kv->wqkv + (3 * l + 0) * CC, m->params.wq + l * CC, CC * sizeof(float));
-        memcpy(kv->wqkv + (3 * l + 1) * CC, m->params.wk + l * CC, CC * sizeof(float));
-        memcpy(kv->wqkv + (3 * l + 2) * CC, m->params.wv + l * CC, CC * sizeof(float));
+    size_t D = model_head_dim(c), Q = c->H * D, KVD = model_kv_heads(c) * D, QKV = Q + 2 * KVD;
+    size_t QC = Q * c->C, KC = KVD * c->C, FC = (size_t)c->F * c->C;
+    for (size_t l = 0; l < (size_t)c->L; l++) {
+        float *w = kv->wqkv + l * QKV * c->C;
+        memcpy(w, m->params.wq + l * QC, QC * sizeof(float));
+        memcpy(w + QC, m->params.wk + l * KC, KC * sizeof(float));
+        memcpy(w + QC + KC, m->params.wv + l * KC, KC * sizeof(float));
         memcpy(kv->wgu + (2 * l + 0) * FC, m->params.w_gate + l * FC, FC * sizeof(float));
         memcpy(kv->wgu + (2 * l + 1) * FC, m->params.w_up + l * FC, FC * sizeof(float));
+        if (c->qkv_bias) {
+            memcpy(kv->bqkv + l * QKV, m->params.bq + l * Q, Q * sizeof(float));
+            memcpy(kv->bqkv + l * QKV + Q, m->params.bk + l * KVD, KVD * sizeof(float));
+            memcpy(kv->bqkv + l * QKV + Q + KVD, m->params.bv + l * KVD, KVD * sizeof(float));
+        }
     }
     kv->bound = m;
     if (kv->rec) kv->rec->rec_B = 0; /* a new generation: any earlier recording is void */
@@ -666,12 +723,15 @@ static void decode_task(void *ctx, int task) {
     ModelKV *kv = j->kv;
     const ModelTensors *p = &j->m->params;
     const ModelConfig *c = &kv->cfg;
-    int C = c->C, F = c->F, H = c->H, V = c->V, D = C / H, TM = kv->TS;
+    int C = c->C, F = c->F, H = c->H, V = c->V, D = model_head_dim(c), KVH = model_kv_heads(c), TM = kv->TS;
+    int Q = H * D, KVD = KVH * D, QKV = Q + 2 * KVD, QK = Q + KVD;
     int r0 = (int)((long)j->n * task / j->n_tasks), r1 = (int)((long)j->n * (task + 1) / j->n_tasks), R = r1 - r0;
     if (R == 0) return;
-    size_t CC = (size_t)C * C, FC = (size_t)F * C;
-    float *x = kv->x + (size_t)r0 * C, *xn = kv->xn + (size_t)r0 * C, *qkv = kv->qkv + (size_t)r0 * 3 * C;
-    float *atty = kv->atty + (size_t)r0 * C, *gu = kv->gu + (size_t)r0 * 2 * F, *hsw = kv->hsw + (size_t)r0 * F;
+    size_t QC = (size_t)Q * C, FC = (size_t)F * C;
+    float *x = kv->x + (size_t)r0 * C, *xn = kv->xn + (size_t)r0 * C, *qkv = kv->qkv + (size_t)r0 * QKV;
+    float *atty = kv->atty + (size_t)r0 * Q, *gu = kv->gu + (size_t)r0 * 2 * F, *hsw = kv->hsw + (size_t)r0 * F;
+    float *qkn = c->qk_norm ? kv->qkn + (size_t)r0 * QK : NULL;
+    float *qkn_rstd = c->qk_norm ? kv->qkn_rstd + (size_t)r0 * (H + KVH) : NULL;
     const int *seq = kv->seq + r0, *pos = kv->pos + r0, *pseq = kv->pseq + r0, *ppl = kv->ppl + r0;
     float *scores = kv->scores + (size_t)task * TM;
     /* recording: each result is also copied to the row of its position in the training activations */
@@ -682,21 +742,28 @@ static void decode_task(void *ctx, int task) {
 #define REC(arr, layer, w, src) if (a) rec_rows(a->arr + (size_t)(layer) * LS * (w), (w), (src), ridx, R)
     encoder_forward(x, kv->tok + r0, p->wte, R, C);
     for (int l = 0; l < c->L; l++) {
-        size_t layer = (size_t)l * kv->B_max * C * TM;
+        size_t layer = (size_t)l * kv->B_max * KVD * TM;
         if (a) lse = a->att_lse + (size_t)l * LS * H;
         REC(x, l, C, x);
         rmsnorm_forward(xn, rstd, x, p->attn_norm + (size_t)l * C, R, C, c->norm_eps);
         REC(xn1, l, C, xn);
         REC(rstd1, l, 1, rstd);
-        matmul_gemm(0, 1, R, 3 * C, C, 1.0f, xn, C, kv->wqkv + 3 * l * CC, C, 0, qkv, 3 * C);
-        rope_forward(qkv, kv->cos_tab, kv->sin_tab, pos, R, 1, H, D, 3 * C);
-        rope_forward(qkv + C, kv->cos_tab, kv->sin_tab, pos, R, 1, H, D, 3 * C);
-        REC(qkv, l, 3 * C, qkv);
+        matmul_gemm(0, 1, R, QKV, C, 1.0f, xn, C, kv->wqkv + (size_t)l * QKV * C, C, 0, qkv, QKV);
+        if (c->qkv_bias) mt_bias_add_f32(qkv, kv->bqkv + (size_t)l * QKV, R, QKV, QKV);
+        if (c->qk_norm) {
+            mt_qk_norm_forward_f32(qkv, qkn, qkn_rstd, p->q_norm + (size_t)l * D, p->k_norm + (size_t)l * D, R, H,
+                                   KVH, D, QKV, c->norm_eps);
+            REC(qkn, l, QK, qkn);
+            REC(qkn_rstd, l, H + KVH, qkn_rstd);
+        }
+        rope_forward(qkv, kv->cos_tab, kv->sin_tab, pos, R, 1, H, D, QKV);
+        rope_forward(qkv + Q, kv->cos_tab, kv->sin_tab, pos, R, 1, KVH, D, QKV);
+        REC(qkv, l, QKV, qkv);
         kv_store(kv, l, qkv, seq, pos, R, 1);
-        attention_decode(atty, lse, scores, qkv, 3 * C, kv->kt + layer, kv->v + layer, seq, pos, pseq, ppl, R, C, H, TM,
-                         j->rec_T);
-        REC(atty, l, C, atty);
-        matmul_gemm(0, 1, R, C, C, 1.0f, atty, C, p->wo + l * CC, C, 1, x, C); /* x += atty Wo^T */
+        attention_decode(atty, lse, scores, qkv, QKV, kv->kt + layer, kv->v + layer, seq, pos, pseq, ppl, R, H, KVH, D,
+                         TM, j->rec_T);
+        REC(atty, l, Q, atty);
+        matmul_gemm(0, 1, R, C, Q, 1.0f, atty, Q, p->wo + l * QC, Q, 1, x, C); /* x += atty Wo^T */
         REC(xmid, l, C, x);
         rmsnorm_forward(xn, rstd, x, p->mlp_norm + (size_t)l * C, R, C, c->norm_eps);
         REC(xn2, l, C, xn);

@@ -1,10 +1,14 @@
 /* model.h - the llama-style decoder: parameters, forward, backward, and KV-cache decoding.
  *
  * Dimension legend (used in every core file):
- *   B sequences, T time steps, C channels (d_model), H heads, D head size (C / H), F SwiGLU hidden,
- *   V vocabulary, L layers.
+ *   B sequences, T time steps, C channels (d_model), H query heads, KVH key/value heads, D head size,
+ *   F SwiGLU hidden, V vocabulary, L layers.
  *
- * Block: x += Wo . attn(RoPE(Wq . rms(x)), RoPE(Wk . rms(x)), Wv . rms(x));  x += Wdown . (silu(Wgate . rms(x)) * Wup . rms(x))
+ * Block: x += Wo . attn(RoPE(qn(Wq . rms(x) + bq)), RoPE(kn(Wk . rms(x) + bk)), Wv . rms(x) + bv);
+ *        x += Wdown . (silu(Wgate . rms(x)) * Wup . rms(x))
+ * Wq is (H D, C), Wk and Wv (KVH D, C), Wo (C, H D): grouped-query attention, query head h reading key/value head
+ * h / (H / KVH). The biases (Qwen2) and the per-head RMSNorms qn, kn over D (Qwen3) are optional; without them,
+ * with KVH = H and D = C / H, this is the plain llama the project pretrains.
  * then a final RMSNorm and logits = norm(x) . lm_head^T (lm_head is the embedding when tied). Logits are computed
  * a chunk of rows at a time and never kept for a whole batch (a vocabulary of 150k tokens makes them gigabytes).
  * RoPE pairs dimension i with i + D/2 of each head ("rotate half", as Hugging Face llama does).
@@ -18,17 +22,35 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* RoPE frequency rewrites (rope_scaling in a Hugging Face config.json) */
+enum { MODEL_ROPE_DEFAULT = 0, MODEL_ROPE_LLAMA3 = 1 };
+
+/* A zero in n_kv_heads or head_dim means "as in the plain model" (KVH = H, D = C / H), so a config written as
+ * {V, C, L, H, F, max_T, theta, eps, tied} stays what it always was. Read them through model_kv_heads and
+ * model_head_dim. */
 typedef struct {
     int V;            /* vocabulary size */
     int C;            /* channels */
     int L;            /* layers */
-    int H;            /* attention heads; C % H == 0, D = C / H even */
+    int H;            /* query heads */
     int F;            /* SwiGLU hidden size */
     int max_T;        /* longest sequence (RoPE table, KV cache) */
     float rope_theta; /* 10000 */
     float norm_eps;   /* 1e-5 */
     int tied;         /* 1: the output layer is the token embedding */
+    int n_kv_heads;   /* KVH, H % KVH == 0; 0: H */
+    int head_dim;     /* D, even; 0: C / H (then C % H == 0) */
+    int qkv_bias;     /* 1: q, k and v projections have biases (Qwen2) */
+    int qk_norm;      /* 1: RMSNorm of each q and k head over D, weights (D) per layer, before RoPE (Qwen3) */
+    int rope_type;    /* MODEL_ROPE_DEFAULT, or MODEL_ROPE_LLAMA3 with the four values below */
+    float rope_factor, rope_low_freq_factor, rope_high_freq_factor;
+    int rope_original_max_T; /* original_max_position_embeddings */
 } ModelConfig;
+
+static inline int model_kv_heads(const ModelConfig *c) { return c->n_kv_heads > 0 ? c->n_kv_heads : c->H; }
+static inline int model_head_dim(const ModelConfig *c) { return c->head_dim > 0 ? c->head_dim : c->C / c->H; }
+/* 1 when the config describes a model model_init accepts (sizes positive, H % KVH == 0, D even, ...). */
+int model_config_valid(const ModelConfig *cfg);
 
 /* Fills `cfg` with a named preset ("tiny" C128 L4 H4 F384, "small" C256 L6 H8 F768; V and max_T left as given).
  * Returns 0, or -1 for an unknown name. */
@@ -38,16 +60,21 @@ int model_preset(ModelConfig *cfg, const char *name);
 typedef struct {
     float *wte;       /* (V, C) token embedding */
     float *attn_norm; /* (L, C) */
-    float *wq;        /* (L, C, C) */
-    float *wk;        /* (L, C, C) */
-    float *wv;        /* (L, C, C) */
-    float *wo;        /* (L, C, C) */
+    float *wq;        /* (L, H*D, C) */
+    float *wk;        /* (L, KVH*D, C) */
+    float *wv;        /* (L, KVH*D, C) */
+    float *wo;        /* (L, C, H*D) */
     float *mlp_norm;  /* (L, C) */
     float *w_gate;    /* (L, F, C) */
     float *w_up;      /* (L, F, C) */
     float *w_down;    /* (L, C, F) */
     float *norm;      /* (C) final norm */
     float *lm_head;   /* (V, C); the same pointer as wte when tied */
+    float *bq;        /* (L, H*D) qkv_bias only, else NULL */
+    float *bk;        /* (L, KVH*D) qkv_bias only */
+    float *bv;        /* (L, KVH*D) qkv_bias only */
+    float *q_norm;    /* (L, D) qk_norm only */
+    float *k_norm;    /* (L, D) qk_norm only */
 } ModelTensors;
 
 typedef struct {
@@ -74,7 +101,9 @@ void model_copy_params(Model *dst, const Model *src);
 void model_mix_params(Model *dst, const Model *src, float alpha);
 
 /* Named tensors, for checkpoints: HF name, shape, pointer. Iterate i = 0.. until it returns 0. A Model whose
- * memory is not allocated yet (only cfg set, the rest zero) gives names and shapes with data NULL. */
+ * memory is not allocated yet (only cfg set, the rest zero) gives names and shapes with data NULL. Per layer the
+ * nine weights of the plain model, then (when the config has them) self_attn.{q,k,v}_proj.bias and
+ * self_attn.{q,k}_norm.weight. */
 typedef struct { char name[64]; int ndim; int shape[2]; float *data; size_t numel; } ModelTensorInfo;
 int model_tensor_info(const Model *m, int i, ModelTensorInfo *out);
 
@@ -180,6 +209,7 @@ int model_forward_recorded(const Model *m, ModelActs *a, const int *tokens, int 
  * (core/model_tmpl.h) compiled over double, running the double variants of the same kernels. */
 typedef struct {
     double *wte, *attn_norm, *wq, *wk, *wv, *wo, *mlp_norm, *w_gate, *w_up, *w_down, *norm, *lm_head;
+    double *bq, *bk, *bv, *q_norm, *k_norm;
 } ModelTensorsF64; /* shapes as in ModelTensors */
 typedef struct {
     ModelConfig cfg;

@@ -48,11 +48,11 @@ struct ACTS {
     real *x;        /* (L+1, BT, C) residual stream entering each layer; x[L] enters the final norm (inference:
                      * one layer, updated in place) */
     real *xn1;      /* (L, BT, C) attention RMSNorm output */
-    real *qkv;      /* (L, BT, 3C) q|k|v, RoPE applied */
+    real *qkv;      /* (L, BT, QKV) q|k|v, QKV = (H + 2 KVH) D, biases, q/k norms and RoPE applied */
     real *att_lse;  /* (L, BT, H) log-sum-exp of each query's attention scores, the probabilities' stand-in
                      * (kernels_api.h: attention_forward): a forward of (B, T) keeps (B, H, T) per layer, layer l
                      * at offset l*LS*H */
-    real *atty;     /* (L, BT, C) attention output before Wo */
+    real *atty;     /* (L, BT, H D) attention output before Wo */
     real *xmid;     /* (L, BT, C) residual stream after attention */
     real *xn2;      /* (L, BT, C) MLP RMSNorm output */
     real *gu;       /* (L, BT, 2F) gate|up pre-activations */
@@ -61,16 +61,19 @@ struct ACTS {
     /* backward (training only) */
     real *dx;       /* (BT, C) gradient of the residual stream */
     real *dxn;      /* (BT, C) */
-    real *datty;    /* (BT, C) */
-    real *dqkv;     /* (BT, 3C) */
+    real *datty;    /* (BT, H D) */
+    real *dqkv;     /* (BT, QKV) */
     real *dgu;      /* (BT, 2F) */
     real *dhsw;     /* (BT, F) */
+    real *qkn;      /* (L, BT, (H + KVH) D) q|k before their per-head norms (qk_norm only, else NULL) */
+    real *dqkn;     /* (BT, (H + KVH) D) their gradient (qk_norm, training only) */
     /* one real per row (last, so that the wide pieces above start 64-byte aligned when their widths allow) */
     real *rstd1;    /* (L, BT) */
     real *rstd2;    /* (L, BT) */
     real *rstdf;    /* (BT) */
     real *lse;      /* (BT) log-normaliser of each row's logits */
     real *dlogp;    /* (B, T-1) d loss / d logp as given to logprob_backward (training only) */
+    real *qkn_rstd; /* (L, BT, H + KVH) the per-head norms' 1/rms (qk_norm only) */
     /* a generation recorded into these activations (model.c: model_kv_record; float, training acts only) */
     int rec_B, rec_T;  /* layout of the recording, (rec_B, rec_T) rows; rec_B 0: nothing recorded */
     const void *rec_model; /* the model it was made with, and a hash of its parameters then */
@@ -82,13 +85,15 @@ struct ACTS {
 /* Lays the parameters out in `base` (NULL: only count). Returns the number of reals. */
 static size_t MFN(layout)(TENS *t, real *base, const ModelConfig *c) {
     size_t C = c->C, F = c->F, L = c->L, V = c->V, off = 0;
+    size_t D = (size_t)model_head_dim(c), Q = (size_t)c->H * D, KVD = (size_t)model_kv_heads(c) * D;
 #define TAKE(field, n) do { if (base) t->field = base + off; off += (n); } while (0)
+    if (base) t->bq = t->bk = t->bv = t->q_norm = t->k_norm = NULL;
     TAKE(wte, V * C);
     TAKE(attn_norm, L * C);
-    TAKE(wq, L * C * C);
-    TAKE(wk, L * C * C);
-    TAKE(wv, L * C * C);
-    TAKE(wo, L * C * C);
+    TAKE(wq, L * Q * C);
+    TAKE(wk, L * KVD * C);
+    TAKE(wv, L * KVD * C);
+    TAKE(wo, L * C * Q);
     TAKE(mlp_norm, L * C);
     TAKE(w_gate, L * F * C);
     TAKE(w_up, L * F * C);
@@ -98,6 +103,15 @@ static size_t MFN(layout)(TENS *t, real *base, const ModelConfig *c) {
         if (base) t->lm_head = t->wte;
     } else {
         TAKE(lm_head, V * C);
+    }
+    if (c->qkv_bias) {
+        TAKE(bq, L * Q);
+        TAKE(bk, L * KVD);
+        TAKE(bv, L * KVD);
+    }
+    if (c->qk_norm) {
+        TAKE(q_norm, L * D);
+        TAKE(k_norm, L * D);
     }
 #undef TAKE
     return off;
@@ -111,26 +125,29 @@ static void MFN(acts_free)(struct ACTS *a) {
     free(a);
 }
 
-#define ACTS_PIECES 29
+#define ACTS_PIECES 32
 /* The space in reals of the pieces of an activation buffer, in the order acts_new lays them out (the fields of
  * struct ACTS from cos_tab to dlogp). Returns the total; *per_token (may be NULL) receives the reals one more
  * token of capacity adds. Fixed-size pieces come first, each rounded up to 16 reals (64 bytes); the pieces that
  * grow with max_tokens follow unrounded, so the total is exactly fixed + max_tokens * per_token. */
 static size_t MFN(acts_sizes)(const ModelConfig *cfg, size_t max_tokens, int train, int n_slots,
                               size_t sizes[ACTS_PIECES], size_t *per_token) {
-    size_t C = cfg->C, F = cfg->F, V = cfg->V, L = cfg->L, H = cfg->H, D = C / H, T = cfg->max_T;
-    size_t Lk = train ? L : 1, tr = train ? 1 : 0, S = n_slots, K = MODEL_OUT_ROWS;
+    size_t C = cfg->C, F = cfg->F, V = cfg->V, L = cfg->L, H = cfg->H, T = cfg->max_T;
+    size_t D = (size_t)model_head_dim(cfg), KVH = (size_t)model_kv_heads(cfg), Q = H * D, QKV = (H + 2 * KVH) * D;
+    size_t Lk = train ? L : 1, tr = train ? 1 : 0, S = n_slots, K = MODEL_OUT_ROWS, qn = cfg->qk_norm ? 1 : 0;
     TENS dummy;
     size_t n_params = MFN(layout)(&dummy, NULL, cfg);
     size_t s[ACTS_PIECES][2] = {/* {fixed reals, reals per token} */
         {T * D / 2, 0}, {T * D / 2, 0},                                 /* cos, sin */
         {S * K * V, 0}, {S * K * C, 0}, {tr * S * K * V, 0}, {tr * S * K * C, 0}, /* out_logits .. out_dx */
         {S * kernels_att_scratch((int)T, train), 0}, {tr * (S - 1) * n_params, 0}, /* att_scratch, slot_grads */
-        {0, (Lk + tr) * C}, {0, Lk * C}, {0, Lk * 3 * C}, {0, Lk * H}, /* x, xn1, qkv, att_lse */
-        {0, Lk * C}, {0, Lk * C}, {0, Lk * C}, {0, Lk * 2 * F}, {0, Lk * F}, /* atty, xmid, xn2, gu, hsw */
+        {0, (Lk + tr) * C}, {0, Lk * C}, {0, Lk * QKV}, {0, Lk * H},  /* x, xn1, qkv, att_lse */
+        {0, Lk * Q}, {0, Lk * C}, {0, Lk * C}, {0, Lk * 2 * F}, {0, Lk * F}, /* atty, xmid, xn2, gu, hsw */
         {0, C},                                                         /* xf */
-        {0, tr * C}, {0, tr * C}, {0, tr * C}, {0, tr * 3 * C}, {0, tr * 2 * F}, {0, tr * F}, /* dx .. dhsw */
+        {0, tr * C}, {0, tr * C}, {0, tr * Q}, {0, tr * QKV}, {0, tr * 2 * F}, {0, tr * F}, /* dx .. dhsw */
+        {0, qn * Lk * (QKV - KVH * D)}, {0, qn * tr * (QKV - KVH * D)}, /* qkn, dqkn */
         {0, Lk}, {0, Lk}, {0, 1}, {0, 1}, {0, tr},                      /* rstd1, rstd2, rstdf, lse, dlogp */
+        {0, qn * Lk * (H + KVH)},                                       /* qkn_rstd */
     };
     size_t total = 0, per = 0;
     for (size_t i = 0; i < ACTS_PIECES; i++) {
@@ -144,13 +161,13 @@ static size_t MFN(acts_sizes)(const ModelConfig *cfg, size_t max_tokens, int tra
 }
 
 static struct ACTS *MFN(acts_new)(const ModelConfig *cfg, size_t max_tokens, int train) {
-    assert(cfg->C % cfg->H == 0 && (cfg->C / cfg->H) % 2 == 0 && max_tokens > 0 && max_tokens <= INT_MAX);
+    assert(model_config_valid(cfg) && max_tokens > 0 && max_tokens <= INT_MAX);
     struct ACTS *a = calloc(1, sizeof *a);
     if (!a) return NULL;
     a->cfg = *cfg;
     a->max_tokens = max_tokens;
     a->train = train;
-    size_t T = cfg->max_T, D = cfg->C / cfg->H;
+    size_t T = cfg->max_T, D = (size_t)model_head_dim(cfg);
     a->LS = train ? max_tokens : 0;
     a->n_slots = kernels_threads();
     TENS dummy;
@@ -160,7 +177,7 @@ static struct ACTS *MFN(acts_new)(const ModelConfig *cfg, size_t max_tokens, int
     real **ptrs[] = {&a->cos_tab, &a->sin_tab, &a->out_logits, &a->out_x, &a->out_dlogits, &a->out_dx,
                      &a->att_scratch, &a->slot_grads, &a->x, &a->xn1, &a->qkv, &a->att_lse, &a->atty, &a->xmid,
                      &a->xn2, &a->gu, &a->hsw, &a->xf, &a->dx, &a->dxn, &a->datty, &a->dqkv, &a->dgu, &a->dhsw,
-                     &a->rstd1, &a->rstd2, &a->rstdf, &a->lse, &a->dlogp};
+                     &a->qkn, &a->dqkn, &a->rstd1, &a->rstd2, &a->rstdf, &a->lse, &a->dlogp, &a->qkn_rstd};
     size_t n = ACTS_PIECES;
     assert(n == sizeof ptrs / sizeof ptrs[0]);
     a->mem = big_alloc(total * sizeof(real));
@@ -180,7 +197,7 @@ static struct ACTS *MFN(acts_new)(const ModelConfig *cfg, size_t max_tokens, int
     }
     for (size_t p = 0; p < T; p++)
         for (size_t i = 0; i < D / 2; i++) {
-            double ang = (double)p * pow(cfg->rope_theta, -2.0 * (double)i / (double)D);
+            double ang = (double)p * rope_inv_freq(cfg, (int)i);
             a->cos_tab[p * (D / 2) + i] = (real)cos(ang);
             a->sin_tab[p * (D / 2) + i] = (real)sin(ang);
         }
@@ -188,6 +205,50 @@ static struct ACTS *MFN(acts_new)(const ModelConfig *cfg, size_t max_tokens, int
 }
 
 /* ---------------------------------------------------------------------------------------------------- forward */
+
+/* x (R rows of n, stride ld) += b (n) */
+static void MFN(bias_add)(real *x, const real *b, size_t R, int n, int ld) {
+    for (size_t r = 0; r < R; r++) {
+        real *restrict xr = x + r * ld;
+        for (int i = 0; i < n; i++) xr[i] += b[i];
+    }
+}
+
+/* db (n) += the column sums of dx (R rows of n, stride ld) */
+static void MFN(bias_backward)(real *db, const real *dx, size_t R, int n, int ld) {
+    for (size_t r = 0; r < R; r++) {
+        const real *restrict dr = dx + r * ld;
+        for (int i = 0; i < n; i++) db[i] += dr[i];
+    }
+}
+
+/* The per-head norms of q and k (qk_norm): the H + KVH heads of each qkv row (stride QKV) are copied to qkn
+ * (R, (H + KVH) D), kept for the backward, and written back normalised; rstd (R, H + KVH). */
+static void MFN(qk_norm_forward)(real *qkv, real *qkn, real *rstd, const real *wqn, const real *wkn, size_t R,
+                                 int H, int KVH, int D, int QKV, real eps) {
+    int QK = (H + KVH) * D;
+    for (size_t r = 0; r < R; r++) {
+        real *row = qkv + r * QKV, *in = qkn + r * QK, *rs = rstd + r * (H + KVH);
+        memcpy(in, row, QK * sizeof(real));
+        KFN(rmsnorm_forward)(row, rs, in, wqn, H, D, eps);
+        KFN(rmsnorm_forward)(row + H * D, rs + H, in + H * D, wkn, KVH, D, eps);
+    }
+}
+
+/* The backward of qk_norm_forward: dqkv's q|k part (the gradient of the normalised heads) becomes the gradient of
+ * the heads before the norm; dqn, dkn (D) accumulate; dqkn (R, (H + KVH) D) is scratch. */
+static void MFN(qk_norm_backward)(real *dqkv, real *dqkn, real *dqn, real *dkn, const real *qkn, const real *rstd,
+                                  const real *wqn, const real *wkn, size_t R, int H, int KVH, int D, int QKV) {
+    int QK = (H + KVH) * D;
+    memset(dqkn, 0, R * QK * sizeof(real));
+    for (size_t r = 0; r < R; r++) {
+        real *drow = dqkv + r * QKV, *dn = dqkn + r * QK;
+        const real *in = qkn + r * QK, *rs = rstd + r * (H + KVH);
+        KFN(rmsnorm_backward)(dn, dqn, drow, in, wqn, rs, H, D);
+        KFN(rmsnorm_backward)(dn + H * D, dkn, drow + H * D, in + H * D, wkn, rs + H, KVH, D);
+        memcpy(drow, dn, QK * sizeof(real));
+    }
+}
 
 typedef struct {
     const TENS *p;
@@ -203,7 +264,8 @@ static void MFN(forward_task)(void *ctx, int task) {
     const TENS *p = j->p;
     struct ACTS *a = j->a;
     const ModelConfig *c = &a->cfg;
-    int C = c->C, F = c->F, H = c->H, T = j->T, D = C / H;
+    int C = c->C, F = c->F, H = c->H, T = j->T, D = model_head_dim(c), KVH = model_kv_heads(c);
+    int Q = H * D, KVD = KVH * D, QKV = Q + 2 * KVD, QK = Q + KVD;
     int b0 = (int)((long)j->B * task / j->n_tasks), b1 = (int)((long)j->B * (task + 1) / j->n_tasks);
     if (b0 == b1) return;
     size_t o = (size_t)b0 * T, R = (size_t)(b1 - b0) * T, LS = a->LS;
@@ -213,19 +275,27 @@ static void MFN(forward_task)(void *ctx, int task) {
     for (int l = 0; l < c->L; l++) {
         size_t lo = l * LS + o;
         real *x = a->x + lo * C, *xnext = a->x + ((l + 1) * LS + o) * C;
-        real *xn1 = a->xn1 + lo * C, *rstd1 = a->rstd1 + lo, *qkv = a->qkv + lo * 3 * C;
-        real *att_lse = a->att_lse + l * LS * H + o * H, *atty = a->atty + lo * C, *xmid = a->xmid + lo * C;
+        real *xn1 = a->xn1 + lo * C, *rstd1 = a->rstd1 + lo, *qkv = a->qkv + lo * QKV;
+        real *att_lse = a->att_lse + l * LS * H + o * H, *atty = a->atty + lo * Q, *xmid = a->xmid + lo * C;
         real *xn2 = a->xn2 + lo * C, *rstd2 = a->rstd2 + lo, *gu = a->gu + lo * 2 * F, *hsw = a->hsw + lo * F;
-        size_t CC = (size_t)C * C, FC = (size_t)F * C;
+        size_t QC = (size_t)Q * C, KC = (size_t)KVD * C, FC = (size_t)F * C;
         KFN(rmsnorm_forward)(xn1, rstd1, x, p->attn_norm + l * C, (int)R, C, c->norm_eps);
-        KFN(matmul_forward)(qkv, xn1, p->wq + l * CC, (int)R, C, C, 3 * C);
-        KFN(matmul_forward)(qkv + C, xn1, p->wk + l * CC, (int)R, C, C, 3 * C);
-        KFN(matmul_forward)(qkv + 2 * C, xn1, p->wv + l * CC, (int)R, C, C, 3 * C);
-        KFN(rope_forward)(qkv, a->cos_tab, a->sin_tab, NULL, (int)R, T, H, D, 3 * C);
-        KFN(rope_forward)(qkv + C, a->cos_tab, a->sin_tab, NULL, (int)R, T, H, D, 3 * C);
+        KFN(matmul_forward)(qkv, xn1, p->wq + l * QC, (int)R, C, Q, QKV);
+        KFN(matmul_forward)(qkv + Q, xn1, p->wk + l * KC, (int)R, C, KVD, QKV);
+        KFN(matmul_forward)(qkv + QK, xn1, p->wv + l * KC, (int)R, C, KVD, QKV);
+        if (c->qkv_bias) {
+            MFN(bias_add)(qkv, p->bq + (size_t)l * Q, R, Q, QKV);
+            MFN(bias_add)(qkv + Q, p->bk + (size_t)l * KVD, R, KVD, QKV);
+            MFN(bias_add)(qkv + QK, p->bv + (size_t)l * KVD, R, KVD, QKV);
+        }
+        if (c->qk_norm)
+            MFN(qk_norm_forward)(qkv, a->qkn + lo * QK, a->qkn_rstd + lo * (H + KVH), p->q_norm + (size_t)l * D,
+                                 p->k_norm + (size_t)l * D, R, H, KVH, D, QKV, c->norm_eps);
+        KFN(rope_forward)(qkv, a->cos_tab, a->sin_tab, NULL, (int)R, T, H, D, QKV);
+        KFN(rope_forward)(qkv + Q, a->cos_tab, a->sin_tab, NULL, (int)R, T, KVH, D, QKV);
         if (j->hook) j->hook(j->ud, l, qkv, b0, b1, T);
-        KFN(attention_forward)(atty, att_lse, scratch, qkv, b1 - b0, T, C, H);
-        KFN(matmul_forward)(xmid, atty, p->wo + l * CC, (int)R, C, C, C);
+        KFN(attention_forward)(atty, att_lse, scratch, qkv, b1 - b0, T, H, KVH, D);
+        KFN(matmul_forward)(xmid, atty, p->wo + l * QC, (int)R, Q, C, C);
         KFN(residual_forward)(xmid, xmid, x, R * C);
         KFN(rmsnorm_forward)(xn2, rstd2, xmid, p->mlp_norm + l * C, (int)R, C, c->norm_eps);
         KFN(matmul_forward)(gu, xn2, p->w_gate + l * FC, (int)R, C, F, 2 * F);
@@ -423,10 +493,11 @@ static void MFN(backward_rows)(MFN(BwdJob) *j, TENS *g, int task, int b0, int b1
     const TENS *p = j->p;
     struct ACTS *a = j->a;
     const ModelConfig *c = &a->cfg;
-    int C = c->C, F = c->F, H = c->H, T = j->T, D = C / H;
+    int C = c->C, F = c->F, H = c->H, T = j->T, D = model_head_dim(c), KVH = model_kv_heads(c);
+    int Q = H * D, KVD = KVH * D, QKV = Q + 2 * KVD, QK = Q + KVD;
     size_t o = (size_t)b0 * T, R = (size_t)(b1 - b0) * T, LS = a->LS;
-    size_t CC = (size_t)C * C, FC = (size_t)F * C;
-    real *dx = a->dx + o * C, *dxn = a->dxn + o * C, *datty = a->datty + o * C, *dqkv = a->dqkv + o * 3 * C;
+    size_t QC = (size_t)Q * C, KC = (size_t)KVD * C, FC = (size_t)F * C;
+    real *dx = a->dx + o * C, *dxn = a->dxn + o * C, *datty = a->datty + o * Q, *dqkv = a->dqkv + o * QKV;
     real *dgu = a->dgu + o * 2 * F, *dhsw = a->dhsw + o * F;
     assert(kernels_worker() < a->n_slots);
     real *scratch = a->att_scratch + (size_t)kernels_worker() * kernels_att_scratch(c->max_T, 1);
@@ -439,11 +510,11 @@ static void MFN(backward_rows)(MFN(BwdJob) *j, TENS *g, int task, int b0, int b1
 
     for (int l = c->L - 1; l >= 0; l--) {
         size_t lo = l * LS + o;
-        const real *x = a->x + lo * C, *xn1 = a->xn1 + lo * C, *rstd1 = a->rstd1 + lo, *qkv = a->qkv + lo * 3 * C;
-        const real *att_lse = a->att_lse + l * LS * H + o * H, *atty = a->atty + lo * C;
+        const real *x = a->x + lo * C, *xn1 = a->xn1 + lo * C, *rstd1 = a->rstd1 + lo, *qkv = a->qkv + lo * QKV;
+        const real *att_lse = a->att_lse + l * LS * H + o * H, *atty = a->atty + lo * Q;
         const real *xmid = a->xmid + lo * C, *xn2 = a->xn2 + lo * C, *rstd2 = a->rstd2 + lo;
         const real *gu = a->gu + lo * 2 * F, *hsw = a->hsw + lo * F;
-        const real *wq = p->wq + l * CC, *wk = p->wk + l * CC, *wv = p->wv + l * CC, *wo = p->wo + l * CC;
+        const real *wq = p->wq + l * QC, *wk = p->wk + l * KC, *wv = p->wv + l * KC, *wo = p->wo + l * QC;
         const real *wg = p->w_gate + l * FC, *wu = p->w_up + l * FC, *wd = p->w_down + l * FC;
         /* MLP: x_next = xmid + Wdown (silu(Wgate xn2) * Wup xn2), xn2 = rms(xmid); dx holds d x_next */
         KFN(matmul_gemm)(0, 0, (int)R, F, C, 1, dx, C, wd, F, 0, dhsw, F);
@@ -455,16 +526,25 @@ static void MFN(backward_rows)(MFN(BwdJob) *j, TENS *g, int task, int b0, int b1
         KFN(matmul_backward)(NULL, g->w_gate + l * FC, dgu, xn2, wg, (int)R, C, F, 2 * F);
         KFN(rmsnorm_backward)(dx, g->mlp_norm + l * C, dxn, xmid, p->mlp_norm + l * C, rstd2, (int)R, C);
         /* attention: xmid = x + Wo attn(rope(Wq xn1), rope(Wk xn1), Wv xn1); dx now holds d xmid */
-        KFN(matmul_gemm)(0, 0, (int)R, C, C, 1, dx, C, wo, C, 0, datty, C);
-        KFN(matmul_backward)(NULL, g->wo + l * CC, dx, atty, wo, (int)R, C, C, C);
-        memset(dqkv, 0, sizeof(real) * R * 3 * C);
-        KFN(attention_backward)(dqkv, scratch, datty, qkv, atty, att_lse, b1 - b0, T, C, H);
-        KFN(rope_backward)(dqkv, a->cos_tab, a->sin_tab, NULL, (int)R, T, H, D, 3 * C);
-        KFN(rope_backward)(dqkv + C, a->cos_tab, a->sin_tab, NULL, (int)R, T, H, D, 3 * C);
-        KFN(matmul_gemm)(0, 0, (int)R, C, C, 1, dqkv, 3 * C, wq, C, 0, dxn, C);
-        KFN(matmul_backward)(NULL, g->wq + l * CC, dqkv, xn1, wq, (int)R, C, C, 3 * C);
-        KFN(matmul_backward)(dxn, g->wk + l * CC, dqkv + C, xn1, wk, (int)R, C, C, 3 * C);
-        KFN(matmul_backward)(dxn, g->wv + l * CC, dqkv + 2 * C, xn1, wv, (int)R, C, C, 3 * C);
+        KFN(matmul_gemm)(0, 0, (int)R, Q, C, 1, dx, C, wo, Q, 0, datty, Q);
+        KFN(matmul_backward)(NULL, g->wo + l * QC, dx, atty, wo, (int)R, Q, C, C);
+        memset(dqkv, 0, sizeof(real) * R * QKV);
+        KFN(attention_backward)(dqkv, scratch, datty, qkv, atty, att_lse, b1 - b0, T, H, KVH, D);
+        KFN(rope_backward)(dqkv, a->cos_tab, a->sin_tab, NULL, (int)R, T, H, D, QKV);
+        KFN(rope_backward)(dqkv + Q, a->cos_tab, a->sin_tab, NULL, (int)R, T, KVH, D, QKV);
+        if (c->qk_norm)
+            MFN(qk_norm_backward)(dqkv, a->dqkn + o * QK, g->q_norm + (size_t)l * D, g->k_norm + (size_t)l * D,
+                                  a->qkn + lo * QK, a->qkn_rstd + lo * (H + KVH), p->q_norm + (size_t)l * D,
+                                  p->k_norm + (size_t)l * D, R, H, KVH, D, QKV);
+        if (c->qkv_bias) {
+            MFN(bias_backward)(g->bq + (size_t)l * Q, dqkv, R, Q, QKV);
+            MFN(bias_backward)(g->bk + (size_t)l * KVD, dqkv + Q, R, KVD, QKV);
+            MFN(bias_backward)(g->bv + (size_t)l * KVD, dqkv + QK, R, KVD, QKV);
+        }
+        KFN(matmul_gemm)(0, 0, (int)R, C, Q, 1, dqkv, QKV, wq, C, 0, dxn, C);
+        KFN(matmul_backward)(NULL, g->wq + l * QC, dqkv, xn1, wq, (int)R, C, Q, QKV);
+        KFN(matmul_backward)(dxn, g->wk + l * KC, dqkv + Q, xn1, wk, (int)R, C, KVD, QKV);
+        KFN(matmul_backward)(dxn, g->wv + l * KC, dqkv + QK, xn1, wv, (int)R, C, KVD, QKV);
         KFN(rmsnorm_backward)(dx, g->attn_norm + l * C, dxn, x, p->attn_norm + l * C, rstd1, (int)R, C);
     }
     KFN(encoder_backward)(g->wte, dx, j->tokens + o, (int)R, C);

@@ -110,17 +110,12 @@ int tokenizer_load_hf(Tokenizer *t, const char *path, char *err, size_t errlen) 
     static const char *const EOS_NAMES[] = {"<|endoftext|>", "</s>", "<|end_of_text|>", "<｜end▁of▁sentence｜>"};
     int eos = bpe_eos_id(b);
     if (eos < 0) eos = first_token(b, EOS_NAMES, 4);
-    if (eos < 0) {
-        snprintf(err, errlen, "%s: no end-of-sequence token (the post-processor and tokenizer_config.json name "
-                 "none, and there is no <|endoftext|>, </s> or <|end_of_text|>)", file);
-        bpe_free(b);
-        return -1;
-    }
     t->kind = TOKENIZER_BPE;
     t->bpe = b;
     t->V = bpe_vocab_size(b);
     t->bos = bpe_bos_id(b);
-    t->eos = t->pad = eos;
+    t->eos = eos;
+    t->pad = eos >= 0 ? eos : 0;
     snprintf(t->source, sizeof t->source, "%s", file);
     return 0;
 }

@@ -45,8 +45,9 @@ const char *tokenizer_special_text(int id);
 int tokenizer_init(Tokenizer *t, const char *alphabet, char *err, size_t errlen);
 /* Loads a Hugging Face tokenizer: path is a tokenizer.json, or a folder holding one; a tokenizer_config.json
  * beside it is applied too. eos is the file's end-of-sequence token (the post-processor's or tokenizer_config's
- * eos_token, else <|endoftext|>, </s> or <|end_of_text|>); pad is eos (padding never enters a loss). Returns 0, or
- * -1 with err naming the file and what is wrong. Pair with tokenizer_free. */
+ * eos_token, else <|endoftext|>, </s> or <|end_of_text|>), or -1 when it names none (a model folder's config.json
+ * may: checkpoint.h); pad is eos, or 0 (padding never enters a loss). Returns 0, or -1 with err naming the file
+ * and what is wrong. Pair with tokenizer_free. */
 int tokenizer_load_hf(Tokenizer *t, const char *path, char *err, size_t errlen);
 /* 1 when path is a Hugging Face tokenizer.json (or a folder with one) rather than this project's own character
  * tokenizer.json, else 0 (also when there is no such file). */

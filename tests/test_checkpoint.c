@@ -403,6 +403,10 @@ static void set_norm_shape(json_t *h) {
     json_object_set_new(json_object_get(h, "model.norm.weight"), "shape", json_pack("[i]", 8));
 }
 static void set_dtype(json_t *h) {
+    json_object_set_new(json_object_get(h, "model.layers.0.self_attn.q_proj.weight"), "dtype", json_string("F64"));
+}
+/* F16 is read, but these bytes are F32's: twice what the shape needs in F16 */
+static void set_dtype_f16(json_t *h) {
     json_object_set_new(json_object_get(h, "model.layers.0.self_attn.q_proj.weight"), "dtype", json_string("F16"));
 }
 static void drop_tensor(json_t *h) { json_object_del(h, "model.layers.1.mlp.up_proj.weight"); }
@@ -431,7 +435,10 @@ static void test_header_errors(void **state) {
     (void)state;
     static const struct { const char *name; void (*edit)(json_t *); const char *expect[3]; } cases[] = {
         {"shape", set_norm_shape, {"tensor model.norm.weight", "shape [8] but config says [16]"}},
-        {"dtype", set_dtype, {"tensor model.layers.0.self_attn.q_proj.weight", "dtype F16", "only F32"}},
+        {"dtype", set_dtype, {"tensor model.layers.0.self_attn.q_proj.weight", "dtype F64",
+                              "only F32, BF16 and F16"}},
+        {"dtype16", set_dtype_f16, {"tensor model.layers.0.self_attn.q_proj.weight", "hold 1024 bytes",
+                                    "of F16 needs 512"}},
         {"missing", drop_tensor, {"tensor model.layers.1.mlp.up_proj.weight is missing"}},
         {"range", offsets_past_end, {"tensor model.norm.weight", "data_offsets", "out of range"}},
         {"overlap", offsets_overlap, {"model.layers.0.self_attn", "overlap"}},
@@ -472,13 +479,13 @@ static void set_hidden(json_t *j) {
     json_object_set_new(j, "hidden_size", json_integer(32));
     json_object_set_new(j, "head_dim", json_integer(16));
 }
-/* config.json claiming a model of about 40 TB: the header must be found wrong before anything is allocated. */
+/* config.json claiming a model of about 25 TB: the header must be found wrong before anything is allocated. */
 static void set_huge(json_t *j) {
     json_object_set_new(j, "hidden_size", json_integer(8192));
     json_object_set_new(j, "num_attention_heads", json_integer(64));
     json_object_set_new(j, "num_key_value_heads", json_integer(64));
     json_object_set_new(j, "intermediate_size", json_integer(1 << 20));
-    json_object_set_new(j, "num_hidden_layers", json_integer(400));
+    json_object_set_new(j, "num_hidden_layers", json_integer(250));
     json_object_set_new(j, "head_dim", json_integer(128));
 }
 static void set_head_dim(json_t *j) { json_object_set_new(j, "head_dim", json_integer(4)); }
@@ -498,8 +505,9 @@ static void test_json_file_errors(void **state) {
         {"cfg-huge", "config.json", set_huge, {"model.safetensors", "tensor model.embed_tokens.weight",
                                                "config says [103, 8192]"}},
         {"cfg-vocab", "config.json", set_vocab, {"config.json", "vocab_size = 50", "tokenizer.json has 103"}},
-        {"cfg-head", "config.json", set_head_dim, {"config.json", "head_dim = 4", "= 8"}},
-        {"cfg-kv", "config.json", set_kv, {"config.json", "num_key_value_heads = 1"}},
+        /* a head size and key/value heads of their own are valid configs: the weights then disagree */
+        {"cfg-head", "config.json", set_head_dim, {"model.safetensors", "q_proj.weight", "config says [8, 16]"}},
+        {"cfg-kv", "config.json", set_kv, {"model.safetensors", "k_proj.weight", "config says [8, 16]"}},
         {"cfg-eps", "config.json", drop_eps, {"config.json", "\"rms_norm_eps\" is missing"}},
         {"cfg-act", "config.json", set_act, {"config.json", "hidden_act", "silu"}},
         {"tok-special", "tokenizer.json", set_special, {"tokenizer.json", "special token 3", "<think>"}},
@@ -533,7 +541,7 @@ static void test_check_without_loading(void **state) {
     save_good("check-dtype", dir, sizeof(dir));
     edit_header(dir, set_dtype);
     assert_int_equal(checkpoint_check(dir, NULL, NULL, err, sizeof(err)), -1);
-    assert_contains(err, "only F32 is supported");
+    assert_contains(err, "only F32, BF16 and F16 are supported");
 }
 
 static void test_missing_files(void **state) {

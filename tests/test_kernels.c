@@ -227,7 +227,7 @@ typedef struct { int B, T, C, H; double *qkv, *out, *lse, *scratch, *w; } AttCas
 
 static double att_loss(void *p) {
     AttCase *c = p;
-    attention_forward_f64(c->out, c->lse, c->scratch, c->qkv, c->B, c->T, c->C, c->H);
+    attention_forward_f64(c->out, c->lse, c->scratch, c->qkv, c->B, c->T, c->H, c->H, c->C / c->H);
     return wsum(c->w, c->out, (size_t)c->B * c->T * c->C);
 }
 
@@ -295,7 +295,7 @@ static void test_attention_grad(void **state) {
         double *d = malloc(sizeof(double) * nq);
         for (size_t i = 0; i < nq; i++) d[i] = 0.25; /* the backward accumulates */
         att_loss(&c);
-        attention_backward_f64(d, c.scratch, c.w, c.qkv, c.out, c.lse, c.B, c.T, c.C, c.H);
+        attention_backward_f64(d, c.scratch, c.w, c.qkv, c.out, c.lse, c.B, c.T, c.H, c.H, c.C / c.H);
         for (size_t i = 0; i < nq; i++) d[i] -= 0.25;
         static const char *what[3] = {"attention dq", "attention dk", "attention dv"};
         for (int part = 0; part < 3; part++) /* entry e = (row, channel), stride 7: prime to the row width */
@@ -315,7 +315,7 @@ static void test_attention_decode_matches_full(void **state) {
     float *qkv = malloc(sizeof(float) * nq), *out = malloc(sizeof(float) * B * T * C);
     float *lse = malloc(sizeof(float) * B * H * T), *fscratch = malloc(sizeof(float) * kernels_att_scratch(T, 0));
     for (size_t i = 0; i < nq; i++) qkv[i] = rng_normal(&g_rng);
-    attention_forward(out, lse, fscratch, qkv, B, T, C, H);
+    attention_forward(out, lse, fscratch, qkv, B, T, H, H, D);
     float *kt = calloc((size_t)B * H * D * TM, sizeof(float)), *v = calloc((size_t)B * H * TM * D, sizeof(float));
     for (int b = 0; b < B; b++)
         for (int t = 0; t < T; t++)
@@ -329,14 +329,14 @@ static void test_attention_decode_matches_full(void **state) {
     int seq[3] = {2, 0, 1}, pos[3] = {19, 0, 7};
     float q[3 * 48], y[3 * 16], scratch[32];
     for (int n = 0; n < 3; n++) memcpy(q + n * 48, qkv + ((size_t)seq[n] * T + pos[n]) * 3 * C, sizeof(float) * C);
-    attention_decode(y, NULL, scratch, q, 48, kt, v, seq, pos, NULL, NULL, 3, C, H, TM, 0);
+    attention_decode(y, NULL, scratch, q, 48, kt, v, seq, pos, NULL, NULL, 3, H, H, D, TM, 0);
     for (int n = 0; n < 3; n++)
         for (int c = 0; c < C; c++)
             assert_true(fabsf(y[n * C + c] - out[((size_t)seq[n] * T + pos[n]) * C + c]) < 1e-5f);
     /* recording: each row's log-sum-exp lands where attention_forward keeps it, and nothing else is written */
     float *rec = malloc(sizeof(float) * B * H * T), y2[3 * 16];
     for (size_t i = 0; i < (size_t)B * H * T; i++) rec[i] = NAN;
-    attention_decode(y2, rec, scratch, q, 48, kt, v, seq, pos, NULL, NULL, 3, C, H, TM, T);
+    attention_decode(y2, rec, scratch, q, 48, kt, v, seq, pos, NULL, NULL, 3, H, H, D, TM, T);
     assert_memory_equal(y, y2, sizeof y);
     int written = 0;
     for (size_t i = 0; i < (size_t)B * H * T; i++) written += !isnan(rec[i]);
@@ -363,7 +363,7 @@ static void test_attention_decode_matches_full(void **state) {
             }
     int pre_seq[3] = {3, 0, 1}, pre_len[3] = {9, 0, 0};
     float y3[3 * 16];
-    attention_decode(y3, NULL, scratch, q, 48, kt2, v2, seq, pos, pre_seq, pre_len, 3, C, H, TM, 0);
+    attention_decode(y3, NULL, scratch, q, 48, kt2, v2, seq, pos, pre_seq, pre_len, 3, H, H, D, TM, 0);
     for (int i = 0; i < 3 * C; i++) assert_true(fabsf(y3[i] - y[i]) < 1e-5f);
     free(kt2), free(v2);
     free(qkv), free(out), free(lse), free(fscratch), free(kt), free(v);

@@ -18,7 +18,19 @@
 #include <string.h>
 
 static ModelConfig small_cfg(int V, int C, int L, int H, int F, int max_T) {
-    ModelConfig c = {V, C, L, H, F, max_T, 10000.0f, 1e-5f, 1};
+    ModelConfig c = {.V = V, .C = C, .L = L, .H = H, .F = F, .max_T = max_T, .rope_theta = 10000.0f,
+                     .norm_eps = 1e-5f, .tied = 1};
+    return c;
+}
+
+/* The Hugging Face families' features at once: grouped-query attention (KVH heads), a head size apart from C / H,
+ * q/k/v biases (Qwen2), per-head q/k norms (Qwen3), llama3 rope scaling with an original context short enough
+ * that the rewrite touches low, middle and high frequencies, and an untied output layer. */
+static ModelConfig hf_cfg(int V, int C, int L, int H, int KVH, int D, int F, int max_T) {
+    ModelConfig c = small_cfg(V, C, L, H, F, max_T);
+    c.n_kv_heads = KVH, c.head_dim = D, c.qkv_bias = 1, c.qk_norm = 1, c.tied = 0;
+    c.rope_type = MODEL_ROPE_LLAMA3, c.rope_factor = 8, c.rope_low_freq_factor = 1, c.rope_high_freq_factor = 4;
+    c.rope_original_max_T = 16;
     return c;
 }
 
@@ -261,6 +273,13 @@ static void test_fd_whole_model(void **state) {
     fd_model(&cfg, 3, 45, 2, 1);
     cfg.tied = 0; /* untied output layer */
     fd_model(&cfg, 2, 6, 1, 0);
+    /* GQA (4 query heads over 2 key/value heads), D 6 != C/H, biases, q/k norms, llama3 rope */
+    ModelConfig hf = hf_cfg(11, 16, 2, 4, 2, 6, 24, 48);
+    fd_model(&hf, 3, 35, 2, 0);
+    hf.qk_norm = 0, hf.n_kv_heads = 1, hf.head_dim = 0; /* biases alone, one key/value head (multi-query) */
+    fd_model(&hf, 2, 20, 1, 1);
+    hf.qkv_bias = 0, hf.qk_norm = 1, hf.n_kv_heads = 4, hf.rope_type = MODEL_ROPE_DEFAULT; /* norms alone */
+    fd_model(&hf, 2, 20, 2, 0);
     kernels_set_threads(0);
 }
 
@@ -463,9 +482,8 @@ static void test_acts_token_bytes(void **state) {
 
 /* -------------------------------------------------------------------------------------------- KV cache */
 
-static void test_kv_decode_matches_forward(void **state) {
-    (void)state;
-    ModelConfig cfg = small_cfg(23, 32, 3, 4, 48, 64);
+static void kv_decode_case(const ModelConfig *cfgp) {
+    ModelConfig cfg = *cfgp;
     Model m;
     assert_int_equal(model_init(&m, &cfg, 3), 0);
     randomise(&m, 5);
@@ -517,11 +535,21 @@ static void test_kv_decode_matches_forward(void **state) {
     model_free(&m);
 }
 
+static void test_kv_decode_matches_forward(void **state) {
+    (void)state;
+    ModelConfig cfg = small_cfg(23, 32, 3, 4, 48, 64);
+    kv_decode_case(&cfg);
+    ModelConfig hf = hf_cfg(23, 32, 3, 4, 2, 12, 48, 64); /* GQA, D 12, biases, q/k norms, llama3 rope */
+    kv_decode_case(&hf);
+    hf.n_kv_heads = 1, hf.head_dim = 16, hf.qk_norm = 0; /* multi-query, D 16 (the decode's vector path) */
+    kv_decode_case(&hf);
+}
+
 /* ----------------------------------------------------------------------------------------- parameters */
 
 static void test_tensor_info_and_init(void **state) {
     (void)state;
-    ModelConfig cfg = {64, 0, 0, 0, 0, 256, 0, 0, 0};
+    ModelConfig cfg = {.V = 64, .max_T = 256};
     assert_int_equal(model_preset(&cfg, "tiny"), 0);
     assert_int_equal(model_preset(&cfg, "huge"), -1);
     Model m;

@@ -87,7 +87,8 @@ static void test_pick_greedy_limits(void **state) {
 /* ---------------------------------------------------------------------------------------------- generation */
 
 static ModelConfig test_cfg(void) {
-    ModelConfig c = {12, 32, 2, 4, 48, 64, 10000.0f, 1e-5f, 1};
+    ModelConfig c = {.V = 12, .C = 32, .L = 2, .H = 4, .F = 48, .max_T = 64, .rope_theta = 10000.0f,
+                     .norm_eps = 1e-5f, .tied = 1};
     return c;
 }
 
@@ -307,6 +308,38 @@ static void recorded_case(Model *m, Sampler *s, ModelActs *a, int eos, int N, ui
     assert_int_equal(model_forward_recorded(m, a, seq, NB, T), -1);
 }
 
+/* The same with the Hugging Face families' features: grouped-query attention, a head size of its own, q/k/v
+ * biases (set nonzero) and per-head q/k norms, whose pre-norm values the recording must keep too. */
+static void test_recorded_forward_hf_features(void **state) {
+    (void)state;
+    ModelConfig cfg = test_cfg();
+    cfg.n_kv_heads = 2, cfg.head_dim = 6, cfg.qkv_bias = 1, cfg.qk_norm = 1, cfg.tied = 0;
+    cfg.rope_type = MODEL_ROPE_LLAMA3, cfg.rope_factor = 8, cfg.rope_low_freq_factor = 1;
+    cfg.rope_high_freq_factor = 4, cfg.rope_original_max_T = 16;
+    Model m;
+    assert_int_equal(model_init(&m, &cfg, 3), 0);
+    Rng r;
+    rng_seed(&r, 4, 4);
+    ModelTensorInfo ti;
+    for (int i = 0; model_tensor_info(&m, i, &ti); i++)
+        if (ti.ndim == 1)
+            for (size_t k = 0; k < ti.numel; k++)
+                ti.data[k] = (strstr(ti.name, "bias") ? 0.0f : 1.0f) + 0.3f * rng_normal(&r);
+    for (int threads = 1; threads <= 2; threads++) {
+        kernels_set_threads(threads);
+        Sampler *s = sampler_new(&cfg, NB, 64);
+        ModelActs *a = model_acts_new(&cfg, NB * 64);
+        sampler_record(s, a);
+        recorded_case(&m, s, a, 5, 40, 31, 0);
+        recorded_case(&m, s, a, -1, 30, 32, 1);
+        sampler_record(s, NULL);
+        sampler_free(s);
+        model_acts_free(a);
+    }
+    kernels_set_threads(0);
+    model_free(&m);
+}
+
 static void test_recorded_forward_matches_fresh(void **state) {
     (void)state;
     ModelConfig cfg = test_cfg();
@@ -383,6 +416,7 @@ int main(void) {
         cmocka_unit_test(test_greedy_matches_full_forward),
         cmocka_unit_test(test_eos_length_and_hook),
         cmocka_unit_test(test_recorded_forward_matches_fresh),
+        cmocka_unit_test(test_recorded_forward_hf_features),
         cmocka_unit_test(test_record_needs_capacity),
     };
     return cmocka_run_group_tests_name("sampler", tests, NULL, NULL);
