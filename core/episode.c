@@ -15,6 +15,11 @@ int episode_encode_prompt(const Tokenizer *tok, const Task *task, const Problem 
     if (cap < 1) return -2;
     int k = tokenizer_put_bos(tok, ids);
     int n = tokenizer_encode(tok, buf, ids + k, cap - k, err, errlen);
+    if (n == 0 && k == 0) { /* a tokenizer without tokens for the text (and no bos): nothing to condition on */
+        snprintf(err, errlen, "the prompt of problem %llu encodes to no tokens: the tokenizer has none for its text",
+                 (unsigned long long)p->id);
+        return -1;
+    }
     return n < 0 ? -1 : n + k;
 }
 
