@@ -136,32 +136,32 @@ static int write_json(const char *dir, const char *name, json_t *j, char *err, s
     return rc;
 }
 
-/* Copies the file at src into dir/name (fsync'd). missing_ok: a src that does not exist is no error. */
+
+/* Copies the file src into dir/name (fsync'd). missing_ok: a src that does not exist is no error. Returns 0 or -1
+ * with err. */
 static int copy_file(const char *src, const char *dir, const char *name, int missing_ok, char *err, size_t errlen) {
-    FILE *f = fopen(src, "rb");
-    if (!f) return missing_ok && errno == ENOENT ? 0 : fail(err, errlen, "%s: cannot open: %s", src, strerror(errno));
+    int fd = open(src, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return missing_ok && errno == ENOENT ? 0 : fail(err, errlen, "%s: cannot open: %s", src, strerror(errno));
+    struct stat sb;
     char *buf = NULL;
-    size_t n = 0, cap = 0;
-    for (;;) {
-        if (n == cap) {
-            size_t nc = cap ? cap * 2 : 1 << 20;
-            char *nb = realloc(buf, nc);
-            if (!nb) {
-                free(buf);
-                fclose(f);
-                return fail(err, errlen, "%s: out of memory reading it", src);
-            }
-            buf = nb, cap = nc;
-        }
-        size_t got = fread(buf + n, 1, cap - n, f);
-        n += got;
-        if (got == 0) break;
-    }
-    int bad = ferror(f);
-    fclose(f);
-    int rc = bad ? fail(err, errlen, "%s: read error", src) : write_file(dir, name, &(Piece){buf, n}, 1, err, errlen);
+    int rc = -1;
+    if (fstat(fd, &sb) != 0) { fail(err, errlen, "%s: %s", src, strerror(errno)); goto done; }
+    if (!(buf = malloc((size_t)sb.st_size + 1))) { fail(err, errlen, "%s: out of memory", src); goto done; }
+    if (read_exact_fd(fd, buf, (size_t)sb.st_size) != 0) { fail(err, errlen, "%s: read failed", src); goto done; }
+    Piece p = {buf, (size_t)sb.st_size};
+    rc = write_file(dir, name, &p, 1, err, errlen);
+done:
     free(buf);
+    close(fd);
     return rc;
+}
+
+/* Copies src_dir/name into dir (fsync'd) when it exists. Returns 0 or -1 with err. */
+static int copy_side_file(const char *src_dir, const char *dir, const char *name, char *err, size_t errlen) {
+    char path[CKPT_PATH_MAX + 64];
+    path_join(path, sizeof path, src_dir, name);
+    return copy_file(path, dir, name, 1, err, errlen);
 }
 
 /* A Hugging Face tokenizer goes into a checkpoint as the files it came from: tokenizer.json and, when it had one,
@@ -444,26 +444,6 @@ int checkpoint_save(const char *dir_in, const Model *m, const Tokenizer *tok, co
 static const char *const HF_SIDE_FILES[] = {"tokenizer.json", "tokenizer_config.json", "special_tokens_map.json",
                                             "generation_config.json", "vocab.json", "merges.txt", "tokenizer.model",
                                             "added_tokens.json", "chat_template.jinja", "chat_template.json"};
-
-/* Copies src_dir/name into dir (fsync'd) when it exists. Returns 0 or -1 with err. */
-static int copy_side_file(const char *src_dir, const char *dir, const char *name, char *err, size_t errlen) {
-    char path[CKPT_PATH_MAX + 64];
-    path_join(path, sizeof path, src_dir, name);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return errno == ENOENT ? 0 : fail(err, errlen, "%s: cannot open: %s", path, strerror(errno));
-    struct stat sb;
-    char *buf = NULL;
-    int rc = -1;
-    if (fstat(fd, &sb) != 0) { fail(err, errlen, "%s: %s", path, strerror(errno)); goto done; }
-    if (!(buf = malloc((size_t)sb.st_size + 1))) { fail(err, errlen, "%s: out of memory", path); goto done; }
-    if (read_exact_fd(fd, buf, (size_t)sb.st_size) != 0) { fail(err, errlen, "%s: read failed", path); goto done; }
-    Piece p = {buf, (size_t)sb.st_size};
-    rc = write_file(dir, name, &p, 1, err, errlen);
-done:
-    free(buf);
-    close(fd);
-    return rc;
-}
 
 /* config.json for export: the source's keys, with the sizes of m and the dtype written */
 static json_t *export_config(const Model *m, const CheckpointInfo *src) {
