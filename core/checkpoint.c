@@ -1436,6 +1436,17 @@ int checkpoint_check(const char *dir, ModelConfig *cfg, Tokenizer *tok, char *er
     return 0;
 }
 
+int checkpoint_inspect(const char *dir, ModelConfig *cfg, CheckpointInfo *info, char *err, size_t errlen) {
+    SafetensorsFile f;
+    memset(info, 0, sizeof *info);
+    if (open_checked(dir, cfg, NULL, 0, info, &f, err, errlen) != 0) {
+        checkpoint_info_free(info);
+        return -1;
+    }
+    safetensors_close(&f);
+    return 0;
+}
+
 /* The model of a checked folder: allocated and read; f is closed. */
 static int load_model(const char *dir, const ModelConfig *cfg, SafetensorsFile *f, Model *m, char *err,
                       size_t errlen) {

@@ -83,6 +83,10 @@ int checkpoint_load(const char *dir, Model *m, Tokenizer *tok, AdamW *opt, Train
  * without a tokenizer, saying so. */
 int checkpoint_open(const char *dir, Model *m, Tokenizer *tok, CheckpointInfo *info, char *err, size_t errlen);
 
+/* What a folder holds without reading its weights: config.json into cfg and info (free with checkpoint_info_free),
+ * every weight file's header checked against it. Returns 0 or -1 with err. */
+int checkpoint_inspect(const char *dir, ModelConfig *cfg, CheckpointInfo *info, char *err, size_t errlen);
+
 /* Writes m as a Hugging Face model folder shaped like the one src describes: model.safetensors in src->dtype
  * (rounded to nearest even; the weights of an unchanged model come back bit for bit), config.json with src's
  * keys and the sizes of m, and the tokenizer and generation files of src->dir copied. Atomic as

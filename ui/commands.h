@@ -11,6 +11,7 @@ int cmd_eval(int argc, char **argv);      /* ui/cmd_eval.c */
 int cmd_export(int argc, char **argv);    /* ui/cmd_export.c */
 int cmd_sample(int argc, char **argv);    /* ui/cmd_sample.c */
 int cmd_bench(int argc, char **argv);     /* ui/cmd_bench.c */
+int cmd_convert(int argc, char **argv);   /* ui/cmd_convert.c: a checkpoint as the Hugging Face folder it came from */
 int cmd_filldb(int argc, char **argv);    /* ui/cmd_filldb.c: a synthetic database for browsing-speed tests */
 
 #endif

@@ -17,6 +17,7 @@ static const Command COMMANDS[] = {
     {"export", cmd_export, "export rollouts of a run database as JSONL", 0},
     {"sample", cmd_sample, "sample completions from a checkpoint", 0},
     {"bench", cmd_bench, "the grpo-step benchmark", 0},
+    {"convert", cmd_convert, "write a checkpoint as the Hugging Face folder its model came from", 0},
     {"filldb", cmd_filldb, "fill a synthetic run database (browsing-speed tests)", 0},
 };
 #define N_COMMANDS ((int)(sizeof COMMANDS / sizeof COMMANDS[0]))
