@@ -12,5 +12,6 @@ int cmd_export(int argc, char **argv);    /* ui/cmd_export.c */
 int cmd_sample(int argc, char **argv);    /* ui/cmd_sample.c */
 int cmd_bench(int argc, char **argv);     /* ui/cmd_bench.c */
 int cmd_filldb(int argc, char **argv);    /* ui/cmd_filldb.c: a synthetic database for browsing-speed tests */
+int cmd_tokenize(int argc, char **argv);  /* ui/cmd_tokenize.c: a Hugging Face tokenizer.json on some text */
 
 #endif

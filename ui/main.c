@@ -18,6 +18,7 @@ static const Command COMMANDS[] = {
     {"sample", cmd_sample, "sample completions from a checkpoint", 0},
     {"bench", cmd_bench, "the grpo-step benchmark", 0},
     {"filldb", cmd_filldb, "fill a synthetic run database (browsing-speed tests)", 0},
+    {"tokenize", cmd_tokenize, "a Hugging Face tokenizer.json on some text: ids, tokens, decode, speed", 0},
 };
 #define N_COMMANDS ((int)(sizeof COMMANDS / sizeof COMMANDS[0]))
 
