@@ -53,7 +53,7 @@ test-tsan: deps
 # build-fuzz/corpus/<target>, a crash to build-fuzz/crash-<target>-*), and `make fuzz-merge FUZZ_TARGET=config`
 # minimizes what it found into tests/fuzz/corpus/<target> (the seeds kept by name), which `make test` replays.
 .PHONY: fuzz fuzz-merge
-FUZZ_TARGETS = config checkpoint tokenizer task_jsonl sft_jsonl query
+FUZZ_TARGETS = config checkpoint tokenizer task_jsonl sft_jsonl query bpe_json bpe_text
 FUZZ_SECONDS ?= 600
 FUZZ_MAX_LEN_config = 8192
 FUZZ_MAX_LEN_checkpoint = 16384
@@ -61,6 +61,8 @@ FUZZ_MAX_LEN_tokenizer = 4096
 FUZZ_MAX_LEN_task_jsonl = 16384
 FUZZ_MAX_LEN_sft_jsonl = 16384
 FUZZ_MAX_LEN_query = 1024
+FUZZ_MAX_LEN_bpe_json = 8192
+FUZZ_MAX_LEN_bpe_text = 4096
 fuzz: deps
 	@command -v clang >/dev/null || { echo "fuzzing needs clang and libFuzzer: apt-get install clang libclang-rt-dev"; exit 1; }
 	cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_FLAGS_DEBUG="-O1 -g" \

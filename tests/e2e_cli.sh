@@ -107,6 +107,21 @@ all=$("$BIN" export "$TMP/s.db" --jsonl - 2>/dev/null | grep -c '</answer>')
 [ "$n" -gt 0 ] && [ "$n" = "$all" ] || { echo "FAIL: export --search '</answer>': $n, want $all"; FAILED=1; }
 expect 2 'search ""%"" has no letter or digit' export "$TMP/s.db" --jsonl - --fts --search '"%"'
 
+# tokenize (the fixture the build decompressed next to the binary)
+TOK="$(dirname "$BIN")/tokenizers/llama2/tokenizer.json"
+expect 2 "usage: grpo-studio tokenize" tokenize "Hello"
+expect 2 "usage: grpo-studio tokenize" tokenize --tokenizer "$TOK" --tokens --decode "1 2"
+expect 2 "--repeat 0: expected an integer in 1 .. 1000000" tokenize --tokenizer "$TOK" --stats --repeat 0 x
+expect 1 "$TMP/none.json: unable to open" tokenize --tokenizer "$TMP/none.json" x
+echo '{"model": {"type": "Unigram"}}' >"$TMP/uni.json"
+expect 1 'model.type = "Unigram" is not supported' tokenize --tokenizer "$TMP/uni.json" x
+[ "$("$BIN" tokenize --tokenizer "$TOK" "Hello world")" = "1 22557 1526" ] ||
+    { echo "FAIL: tokenize 'Hello world' (Llama-2 file) did not give 1 22557 1526"; FAILED=1; }
+[ "$(printf 'Hello world' | "$BIN" tokenize --tokenizer "$TOK" --no-special -)" = "22557 1526" ] ||
+    { echo "FAIL: tokenize --no-special - did not give 22557 1526"; FAILED=1; }
+[ "$("$BIN" tokenize --tokenizer "$TOK" --decode "1, 22557, 1526")" = "<s> Hello world" ] ||
+    { echo "FAIL: tokenize --decode did not give '<s> Hello world'"; FAILED=1; }
+
 # good command lines still work, options in any order
 "$BIN" sample --max-new 4 "$CK" 12+34= -n 2 --seed 5 >"$TMP/out" 2>"$TMP/err" ||
     { echo "FAIL: sample with good options: $(cat "$TMP/err")"; FAILED=1; }

@@ -13,5 +13,6 @@ int cmd_sample(int argc, char **argv);    /* ui/cmd_sample.c */
 int cmd_bench(int argc, char **argv);     /* ui/cmd_bench.c */
 int cmd_convert(int argc, char **argv);   /* ui/cmd_convert.c: a checkpoint as the Hugging Face folder it came from */
 int cmd_filldb(int argc, char **argv);    /* ui/cmd_filldb.c: a synthetic database for browsing-speed tests */
+int cmd_tokenize(int argc, char **argv);  /* ui/cmd_tokenize.c: a Hugging Face tokenizer.json on some text */
 
 #endif

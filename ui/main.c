@@ -19,6 +19,7 @@ static const Command COMMANDS[] = {
     {"bench", cmd_bench, "the grpo-step benchmark", 0},
     {"convert", cmd_convert, "write a checkpoint as the Hugging Face folder its model came from", 0},
     {"filldb", cmd_filldb, "fill a synthetic run database (browsing-speed tests)", 0},
+    {"tokenize", cmd_tokenize, "a Hugging Face tokenizer.json on some text: ids, tokens, decode, speed", 0},
 };
 #define N_COMMANDS ((int)(sizeof COMMANDS / sizeof COMMANDS[0]))
 

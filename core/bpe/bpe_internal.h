@@ -120,6 +120,7 @@ struct BpeTokenizer {
     int byte_id[256];                 /* byte-level: the id of each single byte (-1) */
     int fallback_id[256];             /* byte_fallback: the id of <0xXX> (-1) */
     int byte_fallback, fuse_unk, ignore_merges, unk_id;
+    int sp_split;                     /* "▁" is a token and no token has a character then "▁" (model.c) */
 
     NormStep *norm; int n_norm;
     PtStep *pt; int n_pt;
@@ -141,7 +142,6 @@ static inline const char *tok_disp(const BpeTokenizer *t, int id, uint32_t *len)
 /* normalize.c: normalizes s[0..n) through t's normalizers into out (replacing its content). first: s starts at
  * the beginning of the input. */
 int bpe_normalize(const BpeTokenizer *t, const char *s, size_t n, Buf *out);
-int bpe_norm_has_unicode(const BpeTokenizer *t);
 
 /* pretok.c: a list of pieces. Each piece is (offset, length) into one of two text buffers, a flag saying which. */
 typedef struct { size_t off, len; int own; } Piece;

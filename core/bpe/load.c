@@ -611,6 +611,19 @@ static int parse_model(Ctx *c, BpeTokenizer *t, const json_t *m, int max_added_i
     return 0;
 }
 
+/* Whether no vocabulary entry holds a character other than "▁" followed by "▁" (and "▁" is one): then a
+ * SentencePiece text can be merged word by word (model.c). */
+static int sentencepiece_words(const BpeTokenizer *t) {
+    if (t->byte_level || strmap_get(&t->vocab, "\xE2\x96\x81", 3) < 0) return 0;
+    for (int id = 0; id < t->vocab_size; id++) {
+        const char *s = t->tok_text[id];
+        if (!s) continue;
+        for (const char *p = s; (p = memmem(p, t->tok_len[id] - (size_t)(p - s), "\xE2\x96\x81", 3)); p += 3)
+            if (p > s && !(p - s >= 3 && memcmp(p - 3, "\xE2\x96\x81", 3) == 0)) return 0;
+    }
+    return 1;
+}
+
 /* The <0xXX> tokens of byte fallback. */
 static void build_fallback(BpeTokenizer *t) {
     for (int b = 0; b < 256; b++) {
@@ -694,6 +707,7 @@ BpeTokenizer *bpe_load(const char *path, char *err, size_t errlen) {
         goto out;
     if (parse_model(&c, t, model, max_added)) goto out;
     build_fallback(t);
+    t->sp_split = sentencepiece_words(t);
     if ((v = json_object_get(root, "post_processor")) && !json_is_null(v) &&
         parse_post(&c, t, v, "post_processor", 0))
         goto out;

@@ -132,12 +132,7 @@ static void unknown(const BpeTokenizer *t, Syms *s, const unsigned char *c, int 
     s->unk_pending = t->unk_id;
 }
 
-int bpe_model_encode(const BpeTokenizer *t, const char *str, size_t n, BpeIds *out) {
-    if (n == 0) return 0;
-    if (t->ignore_merges) {
-        int id = t->byte_level ? strmap_get(&t->raw, str, n) : strmap_get(&t->vocab, str, n);
-        if (id >= 0) return ids_push(out, id);
-    }
+static int encode_word(const BpeTokenizer *t, const char *str, size_t n, BpeIds *out) {
     const unsigned char *s = (const unsigned char *)str;
     int32_t stack[STACK_SYMS], *sym = stack;
     /* at most one symbol per byte, except a byte-level byte missing from the vocabulary (2 fallback bytes) */
@@ -170,4 +165,26 @@ int bpe_model_encode(const BpeTokenizer *t, const char *str, size_t n, BpeIds *o
     for (int i = 0; i < m && rc == 0; i++) rc = ids_push(out, sym[i]);
     if (sym != stack) free(sym);
     return rc;
+}
+
+#define SP_SPACE "\xE2\x96\x81"   /* U+2581, SentencePiece's space */
+
+int bpe_model_encode(const BpeTokenizer *t, const char *str, size_t n, BpeIds *out) {
+    if (n == 0) return 0;
+    if (t->ignore_merges) {
+        int id = t->byte_level ? strmap_get(&t->raw, str, n) : strmap_get(&t->vocab, str, n);
+        if (id >= 0) return ids_push(out, id);
+    }
+    if (!t->sp_split) return encode_word(t, str, n, out);
+    /* No pre-tokenizer cuts SentencePiece text into words, but no token holds a character followed by "▁": no
+     * pair across such a place has a merge, so the stretches between them are merged alone, in the same order,
+     * and a long text costs the sum of its words instead of one heap over all of it. */
+    size_t start = 0;
+    for (size_t i = 1; i + 3 <= n; i++) {
+        if (memcmp(str + i, SP_SPACE, 3) != 0) continue;
+        if (i >= 3 && memcmp(str + i - 3, SP_SPACE, 3) == 0) continue;
+        if (encode_word(t, str + start, i - start, out)) return -1;
+        start = i;
+    }
+    return encode_word(t, str + start, n - start, out);
 }

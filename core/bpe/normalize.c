@@ -12,16 +12,28 @@ static int is_ascii(const char *s, size_t n) {
     return 1;
 }
 
-/* No byte from 0xCC up: every code point is below U+0300, where NFC changes nothing. */
-static int below_0300(const char *s, size_t n) {
-    for (size_t i = 0; i < n; i++)
-        if ((unsigned char)s[i] >= 0xCC) return 0;
+/* Every code point is one that NFC leaves alone whatever surrounds it (no decomposition, combining class 0, never
+ * the second of a composition): below U+0300, kana and CJK punctuation (less the tone and voicing marks), CJK
+ * ideographs, zero-width spaces and joiners, variation selectors, fullwidth forms, emoji. Then NFC is a copy. */
+static int nfc_stable(const char *s, size_t n) {
+    for (size_t i = 0; i < n;) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0xCC) { i++; continue; }             /* ASCII, a continuation byte, or a lead below U+0300 */
+        int len;
+        uint32_t cp = utf8_next(s + i, &len);
+        i += (size_t)len;
+        if ((cp >= 0x3000 && cp <= 0x3029) || (cp >= 0x3030 && cp <= 0x3098) || (cp >= 0x309B && cp <= 0x30FF) ||
+            (cp >= 0x4E00 && cp <= 0x9FFF) || (cp >= 0x200B && cp <= 0x200F) || (cp >= 0xFE00 && cp <= 0xFE0F) ||
+            (cp >= 0xFF01 && cp <= 0xFFEF) || (cp >= 0x1F000 && cp <= 0x1FAFF))
+            continue;
+        return 0;
+    }
     return 1;
 }
 
 static int unicode_norm(int kind, const char *s, size_t n, Buf *out) {
     out->n = 0;
-    if (is_ascii(s, n) || (kind == NORM_NFC && below_0300(s, n))) return buf_add(out, s, n);
+    if (is_ascii(s, n) || (kind == NORM_NFC && nfc_stable(s, n))) return buf_add(out, s, n);
     utf8proc_option_t opt = UTF8PROC_STABLE;
     switch (kind) {
     case NORM_NFC: opt |= UTF8PROC_COMPOSE; break;

@@ -275,6 +275,7 @@ int bpe_utf8_sanitize(const char *in, size_t len, char **out, size_t *out_len) {
         buf_free(&b);
         return -1;
     }
+    b.p[b.n] = 0;
     *out = b.p;
     *out_len = b.n;
     return 0;

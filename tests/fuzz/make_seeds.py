@@ -151,11 +151,99 @@ def config_seeds():
     put("config", "long-line", "[run]\nname = " + "n" * 5000 + "\n")
 
 
+def gpt2_bytes():
+    """GPT-2's byte-to-unicode map, as tokenizer.json's byte-level vocabularies spell bytes."""
+    bs = list(range(33, 127)) + list(range(161, 173)) + list(range(174, 256))
+    cs, n = bs[:], 0
+    for b in range(256):
+        if b not in bs:
+            bs.append(b)
+            cs.append(256 + n)
+            n += 1
+    return {b: chr(c) for b, c in zip(bs, cs)}
+
+
+def bpe_json_seeds():
+    """Small tokenizer.json files (under 4096 bytes) with the components core/bpe reads."""
+    m = gpt2_bytes()
+    vocab = {m[b]: b for b in range(256)}
+    merges = [["\u0120", "t"], ["h", "e"], ["\u0120t", "he"], ["1", "2"]]
+    for a, b in merges:
+        vocab[a + b] = len(vocab)
+    added = [{"id": len(vocab), "content": "<|im_start|>", "special": True, "normalized": False},
+             {"id": len(vocab) + 1, "content": "<think>", "special": False, "normalized": False, "lstrip": True}]
+    byte_level = {"version": "1.0", "added_tokens": added, "normalizer": {"type": "NFC"},
+                  "pre_tokenizer": {"type": "Sequence", "pretokenizers": [
+                      {"type": "Split", "pattern": {"Regex": "(?i:'s|'t)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}"
+                                                              "| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s+(?!\\S)|\\s+"},
+                       "behavior": "Isolated", "invert": False},
+                      {"type": "ByteLevel", "add_prefix_space": False, "use_regex": False}]},
+                  "post_processor": {"type": "ByteLevel"}, "decoder": {"type": "ByteLevel"},
+                  "model": {"type": "BPE", "ignore_merges": True, "vocab": vocab, "merges": merges}}
+    put("bpe_json", "byte-level", json.dumps(byte_level, ensure_ascii=False, separators=(",", ":")))
+    byte_level["model"]["merges"] = [a + " " + b for a, b in merges]
+    byte_level["pre_tokenizer"] = {"type": "ByteLevel", "add_prefix_space": True, "use_regex": True}
+    put("bpe_json", "byte-level-gpt2", json.dumps(byte_level, ensure_ascii=False, separators=(",", ":")))
+
+    sp_vocab = {"<unk>": 0, "<s>": 1, "</s>": 2}
+    for b in range(256):
+        sp_vocab["<0x%02X>" % b] = len(sp_vocab)
+    for tok in ["\u2581", "a", "b", "H", "e", "l", "o", "\u2581H", "ll", "\u2581He", "\u2581Hell", "\u2581Hello"]:
+        sp_vocab[tok] = len(sp_vocab)
+    sp = {"added_tokens": [{"id": i, "content": c, "special": True} for i, c in enumerate(["<unk>", "<s>", "</s>"])],
+          "normalizer": {"type": "Sequence", "normalizers": [{"type": "Prepend", "prepend": "\u2581"},
+                                                             {"type": "Replace", "pattern": {"String": " "},
+                                                              "content": "\u2581"}]},
+          "pre_tokenizer": None,
+          "post_processor": {"type": "TemplateProcessing",
+                             "single": [{"SpecialToken": {"id": "<s>", "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}}],
+                             "special_tokens": {"<s>": {"id": "<s>", "ids": [1], "tokens": ["<s>"]}}},
+          "decoder": {"type": "Sequence", "decoders": [{"type": "Replace", "pattern": {"String": "\u2581"}, "content": " "},
+                                                       {"type": "ByteFallback"}, {"type": "Fuse"},
+                                                       {"type": "Strip", "content": " ", "start": 1, "stop": 1}]},
+          "model": {"type": "BPE", "unk_token": "<unk>", "fuse_unk": True, "byte_fallback": True, "vocab": sp_vocab,
+                    "merges": ["\u2581 H", "l l", "\u2581H e", "\u2581He ll", "\u2581Hell o"]}}
+    put("bpe_json", "sentencepiece", json.dumps(sp, ensure_ascii=False, separators=(",", ":")))
+
+    small = {"a": 0, "-": 1, "a-": 2, "-a": 3, "1": 4, "2": 5, "12": 6, "\u2581": 7, "\u2581a": 8, " ": 9}
+    for i, pt in enumerate([
+            {"type": "Split", "pattern": {"String": "-"}, "behavior": "MergedWithPrevious", "invert": False},
+            {"type": "Split", "pattern": {"Regex": "-+"}, "behavior": "Contiguous", "invert": True},
+            {"type": "Sequence", "pretokenizers": [{"type": "Digits", "individual_digits": True},
+                                                   {"type": "Split", "pattern": {"String": "a"}, "behavior": "MergedWithNext"}]},
+            {"type": "Metaspace", "replacement": "\u2581", "prepend_scheme": "first", "split": True},
+            {"type": "Whitespace"}, {"type": "WhitespaceSplit"}]):
+        tj = {"pre_tokenizer": pt, "model": {"type": "BPE", "ignore_merges": True, "vocab": small, "merges": ["a -"]},
+              "normalizer": {"type": "Sequence", "normalizers": [{"type": "Lowercase"}, {"type": "Strip"}, {"type": "NFKC"}]},
+              "decoder": {"type": "Metaspace", "replacement": "\u2581", "add_prefix_space": True},
+              "added_tokens": [{"id": 10, "content": "<x>", "single_word": True, "rstrip": True}]}
+        put("bpe_json", "small-%d" % i, json.dumps(tj, ensure_ascii=False, separators=(",", ":")))
+    put("bpe_json", "no-model", "{}")
+    put("bpe_json", "wordpiece", '{"model": {"type": "WordPiece", "vocab": {}}}')
+
+
+def bpe_text_seeds():
+    """A tokenizer-choosing byte (even: Qwen3, odd: Llama-2), then text."""
+    texts = ["Hello, world!", "<|im_start|>user\nWhat is 2+2?<|im_end|>\n<think>4</think>", "\u4f60\u597d\u4e16\u754c",
+             "  spaces\t\ttabs\n\n\nnewlines", "e\u0301 caf\u00e9 \ufb01 \u212b", "\U0001F468\u200d\U0001F469\u200d\U0001F467",
+             "def f(x):\n    return x ** 2  # square\n", "$\\frac{1}{2}$ 12345678901234567890", "Hello</s>world<s>",
+             "\u2581\u2581x \u180e\ufeff\u0085"]
+    for i, s in enumerate(texts):
+        for which in (0, 1):
+            put("bpe_text", "%d-%s" % (i, "qwen3" if which == 0 else "llama2"), bytes([which]) + s.encode())
+    put("bpe_text", "invalid", b"\x01a\xe4\xbd b\xff\xfe \xed\xa0\x80 \xf0\x9f\x98")
+    put("bpe_text", "invalid-qwen3", b"\x00\xc0\xaf\xe0\x80\x80x\xf4\x90\x80\x80")
+    put("bpe_text", "long-word", b"\x00" + b"a" * 3000)
+    put("bpe_text", "long-word-llama2", b"\x01" + "\u4e2d".encode() * 1000)
+
+
 if __name__ == "__main__":
-    for t in ("config", "checkpoint", "tokenizer", "task_jsonl", "sft_jsonl", "query"):
+    for t in ("config", "checkpoint", "tokenizer", "task_jsonl", "sft_jsonl", "query", "bpe_json", "bpe_text"):
         os.makedirs(os.path.join(HERE, "corpus", t), exist_ok=True)
     config_seeds()
     checkpoint_seeds()
     tokenizer_seeds()
     jsonl_seeds()
     query_seeds()
+    bpe_json_seeds()
+    bpe_text_seeds()
