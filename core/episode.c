@@ -14,7 +14,17 @@ int episode_encode_prompt(const Tokenizer *tok, const Task *task, const Problem 
     if (text) snprintf(text, textcap, "%s", buf);
     if (cap < 1) return -2;
     int k = tokenizer_put_bos(tok, ids);
-    int n = tokenizer_encode(tok, buf, ids + k, cap - k, err, errlen);
+    char why[256];
+    int n = tokenizer_encode(tok, buf, ids + k, cap - k, why, sizeof why);
+    if (n == -2) {
+        snprintf(err, errlen, "the prompt of problem %llu (the question in task.prompt_template) does not fit the "
+                 "model's context of %d tokens: %s", (unsigned long long)p->id, cap, why);
+        return -1;
+    }
+    if (n < 0) {
+        snprintf(err, errlen, "%s", why);
+        return -1;
+    }
     if (n == 0 && k == 0) { /* a tokenizer without tokens for the text (and no bos): nothing to condition on */
         snprintf(err, errlen, "the prompt of problem %llu encodes to no tokens: the tokenizer has none for its text",
                  (unsigned long long)p->id);

@@ -277,8 +277,9 @@ static void test_config_refusals(void **state) {
     model_free(&m);
 }
 
-/* A Hugging Face folder's tokenizer.json is read as the BPE kind by every loader; its eos comes from config.json /
- * generation_config.json when the tokenizer names none, and generation_config's ids all end a completion. */
+/* A Hugging Face folder's tokenizer.json is read as the BPE kind by every loader; its eos is the tokenizer's
+ * <|endoftext|> (config.json / generation_config.json's would stand in when it names none), and
+ * generation_config's ids all end a completion too. */
 static void test_hf_tokenizer_reported(void **state) {
     (void)state;
     char dir[512], err[512] = "";
@@ -291,7 +292,8 @@ static void test_hf_tokenizer_reported(void **state) {
     assert_int_equal(tok.kind, TOKENIZER_BPE);
     assert_true(tok.V <= m.cfg.V);
     assert_true(info.n_eos >= 1);
-    assert_int_equal(tok.eos, info.eos_ids[0]);
+    assert_int_equal(tok.eos, bpe_token_id(tok.bpe, "<|endoftext|>"));
+    assert_true(tok.eos >= 0 && tok.eos != info.eos_ids[0]);
     for (int i = 0; i < info.n_eos; i++) assert_true(tokenizer_is_end(&tok, info.eos_ids[i]));
     tokenizer_free(&tok);
     checkpoint_info_free(&info);
