@@ -146,6 +146,11 @@ int cli_load_config(Config *c, const char *path, char **sets, int n_sets, char *
         if (cli_resolve(buf, sizeof buf, c->task.path, "task.path", err, errlen) != 0) return -1;
         memcpy(c->task.path, buf, sizeof buf);
     }
+    if (c->model.tokenizer[0]) {
+        char buf[sizeof c->model.tokenizer];
+        if (cli_resolve(buf, sizeof buf, c->model.tokenizer, "model.tokenizer", err, errlen) != 0) return -1;
+        memcpy(c->model.tokenizer, buf, sizeof buf);
+    }
     cli_apply_config(c);
     return 0;
 }

@@ -55,8 +55,8 @@ int cli_sets_add_option(CliSets *s, const char *option, const char *dotted, cons
                         size_t errlen);
 
 /* Defaults, then the INI file (NULL: configs/default.ini), then each "section.key=value" of sets, then
- * config_finish; model.init and task.path are resolved with cli_resolve; then cli_apply_config. Returns 0 or
- * -1 with err. */
+ * config_finish; model.init, model.tokenizer and task.path are resolved with cli_resolve; then cli_apply_config.
+ * Returns 0 or -1 with err. */
 int cli_load_config(Config *c, const char *path, char **sets, int n_sets, char *err, size_t errlen);
 /* Applies the process-wide settings of c: run.threads becomes the number of threads of the kernels' pool (and
  * OpenBLAS runs one thread per pool thread). Call it before allocating models and workspaces, with no kernels
