@@ -58,8 +58,9 @@ typedef struct { int *ids; size_t n, cap; } BpeIds;
 void bpe_ids_free(BpeIds *v);
 
 /* Appends the ids of text[0..len) to out. add_special: the post-processor's special tokens (a BOS for Llama-2),
- * as HF encode(add_special_tokens=True); special tokens written in the text are matched either way. Returns 0, or
- * -1 when memory ran out (out then holds what was appended before). */
+ * as HF encode(add_special_tokens=True); special tokens written in the text are matched either way, as the
+ * reference does. Returns 0, or -1 when memory ran out or PCRE2 gave up on a split regex (its match limit; not
+ * seen on any input so far) - out then holds what was appended before. */
 int bpe_encode(const BpeTokenizer *t, const char *text, size_t len, int add_special, BpeIds *out);
 /* The same into a caller's buffer: returns the number of ids (written when <= cap, like snprintf: call again with
  * a larger buffer when it is more), or -1 when memory ran out. */

@@ -70,17 +70,15 @@ static int replace_all(const char *s, size_t n, const char *a, size_t an, const 
     return buf_add(out, s + i, n - i);
 }
 
-/* The length of the trailing run of code point c in s[0..n), in bytes and in characters. */
-static size_t trailing_run(const char *s, size_t n, uint32_t c, int *chars) {
+/* The length in bytes of the trailing run of code point c in s[0..n). */
+static size_t trailing_run(const char *s, size_t n, uint32_t c) {
     size_t end = n;
-    *chars = 0;
     while (end > 0) {
         size_t p = end - 1;
         while (p > 0 && ((unsigned char)s[p] & 0xC0) == 0x80) p--;
         int len;
         if (utf8_next(s + p, &len) != c) break;
         end = p;
-        ++*chars;
     }
     return n - end;
 }
@@ -145,8 +143,7 @@ static int stage(BpeStream *s, int k, const char *tok, size_t n) {
         if (d->stop == 0) { rc = buf_add(&tmp, tok + i, n - i); break; }
         rc = buf_add(&ss->hold, tok + i, n - i);
         if (rc == 0) {
-            int chars;
-            size_t run = trailing_run(ss->hold.p, ss->hold.n, d->content, &chars);
+            size_t run = trailing_run(ss->hold.p, ss->hold.n, d->content);
             size_t keep = ss->hold.n - run;
             rc = buf_add(&tmp, ss->hold.p, keep);
             memmove(ss->hold.p, ss->hold.p + keep, run);
