@@ -147,11 +147,21 @@ static void model_config_from(ModelConfig *mc, const Config *c, int V) {
     mc->tied = c->model.tied;
 }
 
+/* A checkpoint's context as the run uses it: at most model.max_seq tokens. A Hugging Face model states its longest
+ * context (max_position_embeddings, 131072 for Llama-3.2), and the RoPE tables and attention scratch of every
+ * activation set are sized by it; the weights are not. */
+static void run_context(const Config *c, ModelConfig *mc) {
+    if (mc->max_T > c->model.max_seq) mc->max_T = c->model.max_seq;
+}
+
 /* The model the run will train and its tokenizer: config.json of model.init, its header checked against the weights
  * (no weights read), or the config's own sizes for a random model. Returns 0 or -1 with err. */
 static int run_model_config(const Config *c, ModelConfig *mc, Tokenizer *tok, char *err, size_t errlen) {
-    if (strcmp(c->model.init, "random") != 0 && c->model.init[0])
-        return checkpoint_check(c->model.init, mc, tok, err, errlen);
+    if (strcmp(c->model.init, "random") != 0 && c->model.init[0]) {
+        if (checkpoint_check(c->model.init, mc, tok, err, errlen) != 0) return -1;
+        run_context(c, mc);
+        return 0;
+    }
     if (episode_tokenizer(c, tok, err, errlen) != 0) return -1;
     model_config_from(mc, c, tok->V);
     return 0;
@@ -311,6 +321,7 @@ Trainer *trainer_new(const Config *c, const TrainerCallbacks *cb, char *err, siz
     if (strcmp(c->model.init, "random") != 0 && c->model.init[0]) {
         tokenizer_free(&t->tok);
         if (checkpoint_load(c->model.init, &t->policy, &t->tok, NULL, NULL, err, errlen) != 0) goto fail;
+        run_context(c, &t->policy.cfg);
     } else {
         ModelConfig mc;
         model_config_from(&mc, c, t->tok.V);
