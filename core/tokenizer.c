@@ -116,6 +116,13 @@ int tokenizer_load_hf(Tokenizer *t, const char *path, char *err, size_t errlen) 
     t->bos = bpe_bos_id(b);
     t->eos = eos;
     t->pad = eos >= 0 ? eos : 0;
+    /* a token decodes to at most as many bytes as its text has: byte-level text is a character per byte,
+     * SentencePiece's "\xe2\x96\x81" and "<0xAB>" decode to one byte */
+    for (int id = 0; id < t->V; id++) {
+        const char *s = bpe_token_text(b, id);
+        int n = s ? (int)strlen(s) : 0;
+        if (n > t->max_token_bytes) t->max_token_bytes = n;
+    }
     snprintf(t->source, sizeof t->source, "%s", file);
     return 0;
 }
@@ -145,7 +152,7 @@ int tokenizer_put_bos(const Tokenizer *t, int *ids) {
 
 int tokenizer_max_token_bytes(const Tokenizer *t) {
     if (t->kind == TOKENIZER_CHAR) return 10; /* the longest special, "</answer>", is 9 */
-    return 64;                                /* BPE tokens are words; the longest of real vocabularies ~ 60 bytes */
+    return t->max_token_bytes > 4 ? t->max_token_bytes : 4; /* at least a replacement character's 3 bytes */
 }
 
 static int bpe_encode_capped(const Tokenizer *t, const char *s, int *ids, int cap, char *err, size_t errlen) {

@@ -30,6 +30,7 @@ typedef struct {
     short id_of[256];                   /* byte -> id, or -1 */
     /* BPE */
     BpeTokenizer *bpe;
+    int max_token_bytes;                /* the longest token's text (a bound on the bytes one token decodes to) */
     char source[1024];                  /* the tokenizer.json it was read from */
 } Tokenizer;
 
