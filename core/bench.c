@@ -40,8 +40,18 @@ void bench_defaults(BenchParams *p) {
     p->warmup = 1;
 }
 
+/* Multiply-adds of one row through one layer's matmuls: q (C -> H D), k and v (C -> KVH D), o (H D -> C), gate and
+ * up (C -> F), down (F -> C). C x C each for the four attention projections when H D = C and KVH = H. */
+static double layer_macs(const ModelConfig *c) {
+    double C = c->C, HD = (double)c->H * model_head_dim(c), KVD = (double)model_kv_heads(c) * model_head_dim(c);
+    return C * (2 * HD + 2 * KVD) + 3 * C * c->F;
+}
+
+/* Attention's width: every query head attends over D dimensions (a key-value head serves H / KVH of them). */
+static double att_width(const ModelConfig *c) { return (double)c->H * model_head_dim(c); }
+
 void bench_flops(const ModelConfig *c, int B, int P, int N, double *gen, double *policy_fwd_bwd, double *ref_fwd) {
-    double d = c->C, body = (double)c->L * (4 * d * d + 3 * d * c->F), head = (double)c->V * d, Pmm = body + head;
+    double d = att_width(c), body = (double)c->L * layer_macs(c), head = (double)c->V * c->C, Pmm = body + head;
     int T = P + N;
     double attn_full = 4.0 * T * d * c->L, fwd_tok = 2 * Pmm + attn_full;
     *policy_fwd_bwd = (double)B * T * 3 * fwd_tok;
@@ -53,7 +63,8 @@ void bench_flops(const ModelConfig *c, int B, int P, int N, double *gen, double 
 
 /* Executed FLOPs. Every count is multiply-adds x 2 of what the code runs for the benchmark's step; mm is one row
  * through one layer's weights (q, k, v, o: 4 C x C; gate, up, down: 3 C x F), head one row through the output
- * layer (V x C).
+ * layer (V x C). With grouped-query attention (KVH < H) or a head size D other than C / H, k and v are KVH D wide
+ * and q and o H D (layer_macs), and attention's C below is H D (att_width): every query head runs its own gemms.
  *
  * Attention over whole sequences (attention_forward/backward, kernels_tmpl.h) runs per head on query tiles of
  * KERNELS_ATT_TILE rows: the tile of rows [t0, t1) multiplies against keys [0, t1), so one head of a sequence of T
@@ -87,8 +98,8 @@ static double att_tile_area(int T) {
 
 void bench_flops_executed(const ModelConfig *c, int B, int prompts, int P, int N, int recorded, BenchPhases *out) {
     assert(B >= 1 && prompts >= 1 && prompts <= B && P >= 1 && N >= 1);
-    double C = c->C, L = c->L, T = P + N;
-    double mm = 2 * (4 * C * C + 3 * C * c->F), head = 2.0 * c->V * C;
+    double C = att_width(c), L = c->L, T = P + N;
+    double mm = 2 * layer_macs(c), head = 2.0 * c->V * c->C;
     double att_P = 4 * C * L * att_tile_area(P), att_T = 4 * C * L * att_tile_area(P + N);
     double g = prompts * (P * mm * L + att_P) + B * head;
     for (int p = P; p < P + N - 1; p++) g += B * (mm * L + head + 4 * C * L * (p + 1));
@@ -122,6 +133,12 @@ static double median(double *v, int n) {
 
 /* ------------------------------------------------------------------------------ sgemm peak at our shapes */
 
+/* the widest of a layer's matrices' sides: C, F or H D */
+static int bench_widest(const ModelConfig *c) {
+    int hd = c->H * model_head_dim(c), mx = c->F > c->C ? c->F : c->C;
+    return hd > mx ? hd : mx;
+}
+
 typedef struct {
     const ModelConfig *c;
     int rows;      /* rows per thread */
@@ -134,11 +151,12 @@ typedef struct {
 static void peak_task(void *ctx, int task) {
     PeakJob *j = ctx;
     const ModelConfig *c = j->c;
-    int C = c->C, F = c->F, R = j->rows, mx = F > C ? F : C;
+    int C = c->C, F = c->F, R = j->rows, mx = bench_widest(c);
+    int HD = c->H * model_head_dim(c), KVD = model_kv_heads(c) * model_head_dim(c);
     float *X = j->mem + (size_t)task * j->per_task, *Y = X + (size_t)R * 2 * mx, *W = Y + (size_t)R * 2 * mx;
     float *dW = W + (size_t)2 * mx * mx;
     /* (N out, K in) of the gemms of one layer: q k v o, gate up, down */
-    int shapes[7][2] = {{C, C}, {C, C}, {C, C}, {C, C}, {F, C}, {F, C}, {C, F}};
+    int shapes[7][2] = {{HD, C}, {KVD, C}, {KVD, C}, {C, HD}, {F, C}, {F, C}, {C, F}};
     for (int r = 0; r < j->reps; r++)
         for (int s = 0; s < 7; s++) {
             int N = shapes[s][0], K = shapes[s][1];
@@ -154,7 +172,7 @@ static void peak_task(void *ctx, int task) {
 /* GFLOP/s of the forward (or backward) gemms of one layer, every pool thread on `rows` rows of its own */
 static double measure_peak(const ModelConfig *c, int rows, int backward, float *mem, size_t per_task) {
     int nt = kernels_threads();
-    double fl = 2.0 * rows * ((double)c->C * c->C * 4 + 3.0 * c->C * c->F) * (backward ? 2 : 1) * nt;
+    double fl = 2.0 * rows * layer_macs(c) * (backward ? 2 : 1) * nt;
     PeakJob j = {c, rows, backward, 1, mem, per_task};
     kernels_parallel(nt, peak_task, &j); /* warm */
     j.reps = (int)(0.15e9 * nt / fl) + 1; /* ~0.05-0.1 s per measurement */
@@ -189,24 +207,45 @@ static void bench_free(Bench *b) {
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) free(bufs[i]);
 }
 
+/* The benchmark's model shapes: tiny and small (bench README), and SmolLM2-135M's (vocabulary 49152, grouped-query
+ * attention 9 / 3 heads of 64, RoPE theta 100000, tied), for a model of the size people fine-tune. */
+static int bench_shape(const char *name, ModelConfig *cfg) {
+    memset(cfg, 0, sizeof *cfg);
+    if (!strcmp(name, "smollm2-135m")) {
+        *cfg = (ModelConfig){.V = 49152, .C = 576, .L = 30, .H = 9, .n_kv_heads = 3, .head_dim = 64, .F = 1536,
+                             .rope_theta = 100000.0f, .norm_eps = 1e-5f, .tied = 1};
+        return 0;
+    }
+    cfg->V = 64;
+    return model_preset(cfg, name);
+}
+
 int bench_grpo_step(const BenchParams *p, BenchResult *r, char *err, size_t err_size) {
-    enum { NP = 16, G = 8, P = 32, N = 96 };
-    const int B = NP * G, T = P + N, V = 64;
+    const int NP = p->prompts ? p->prompts : 16, G = p->group ? p->group : 8;
+    const int P = p->prompt_tokens ? p->prompt_tokens : 32, N = p->new_tokens ? p->new_tokens : 96;
+    const int B = NP * G, T = P + N;
     memset(r, 0, sizeof *r);
-    ModelConfig cfg = {.V = V, .max_T = 256};
-    if (model_preset(&cfg, p->model) != 0) {
-        snprintf(err, err_size, "unknown model '%s' (expected tiny or small)", p->model);
+    ModelConfig cfg;
+    if (bench_shape(p->model, &cfg) != 0) {
+        snprintf(err, err_size, "unknown model '%s' (expected tiny, small or smollm2-135m)", p->model);
         return -1;
     }
+    const int V = cfg.V;
+    cfg.max_T = T;
     if (p->steps < 1 || p->warmup < 0 || p->activation_mb < 0) {
         snprintf(err, err_size, "steps must be >= 1, warmup >= 0 and activation_mb >= 0");
+        return -1;
+    }
+    if (NP < 1 || G < 1 || P < 1 || N < 1 || B > BENCH_MAX_ROWS || T > BENCH_MAX_TOKENS) {
+        snprintf(err, err_size, "prompts x group must be 1 .. %d and prompt + new tokens 2 .. %d (got %d x %d, %d + %d)",
+                 BENCH_MAX_ROWS, BENCH_MAX_TOKENS, NP, G, P, N);
         return -1;
     }
     kernels_set_threads(p->threads);
     Bench b;
     memset(&b, 0, sizeof b);
     int nt = kernels_threads();
-    size_t mx = cfg.F > cfg.C ? cfg.F : cfg.C, rows = (size_t)B * T / nt + 1;
+    size_t mx = (size_t)bench_widest(&cfg), rows = (size_t)B * T / nt + 1;
     size_t per_task = rows * 4 * mx + 4 * mx * mx + 64;
     /* by default the whole batch's activations fit, so generation records the first update's forward. The engine
      * buys (budget - model_acts_bytes(cfg, 0, 1)) / token bytes tokens, and both byte counts round to 2 MiB pages

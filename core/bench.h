@@ -1,5 +1,5 @@
 /* bench.h - the grpo-step benchmark (/work/shared/bench/README.md): one GRPO training step of the tiny or small
- * model, timed phase by phase, the same step torch_grpo_ref.py times in PyTorch, so the two can be compared in
+ * model (or SmolLM2-135M's shape, with its batch set by the caller), timed phase by phase, the same step torch_grpo_ref.py times in PyTorch, so the two can be compared in
  * one run on one machine. ui/cmd_bench.c prints what this computes. */
 #ifndef GRPO_BENCH_H
 #define GRPO_BENCH_H
@@ -8,8 +8,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The largest batch the benchmark takes: sequences (prompts x group) and tokens per sequence (prompt + new). */
+#define BENCH_MAX_ROWS 4096
+#define BENCH_MAX_TOKENS 8192
+
 typedef struct {
-    char model[16];  /* "tiny" or "small" */
+    char model[16];  /* "tiny", "small" or "smollm2-135m" */
+    int prompts;     /* distinct prompts per step (16); 0: the default */
+    int group;       /* samples per prompt, G (8) */
+    int prompt_tokens; /* random tokens per prompt (32) */
+    int new_tokens;  /* new tokens per sample, all generated (96) */
     int steps;       /* timed steps, reported as medians (5) */
     int warmup;      /* untimed steps first (1) */
     int threads;     /* pool threads (kernels_set_threads); 0: one per online CPU */
@@ -19,7 +27,7 @@ typedef struct {
 
 /* One figure per phase of a step: seconds, FLOPs or GFLOP/s. */
 typedef struct {
-    double gen;            /* sampling 128 x 96 new tokens with the KV cache */
+    double gen;            /* sampling B x N new tokens (128 x 96) with the KV cache */
     double ref_fwd;        /* reference model forward + log-probs */
     double policy_fwd;     /* policy forward + log-probs + GRPO loss */
     double policy_bwd;     /* backward into the gradients */
@@ -38,7 +46,7 @@ typedef struct {
     /* "torch-formula": FLOPs of one step per phase by torch_grpo_ref.py's flops() (full T x T attention, a policy
      * forward in the update, every prompt prefilled), and GFLOP/s from them; the step's excludes the optimizer */
     double flops_gen, flops_policy_fwd_bwd, flops_ref_fwd;
-    double gen_tok_s, train_tok_s;                          /* 128*96 / gen, 128*128 / policy_fwd_bwd */
+    double gen_tok_s, train_tok_s;                          /* B*N / gen, B*T / policy_fwd_bwd */
     double gflops_gen, gflops_policy_fwd_bwd, gflops_ref_fwd, gflops_step;
     /* "executed": the FLOPs this engine runs in one step (bench_flops_executed, for the update as it ran:
      * `recorded`), and GFLOP/s from them over the median wall times */

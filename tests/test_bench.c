@@ -103,23 +103,29 @@ static void test_hand_tiles(void **state) {
 enum { EB = 6, EG = 3, EP = 21, EN = 19, ET = EP + EN };
 static const ModelConfig ENG = {.V = 12, .C = 16, .L = 2, .H = 2, .F = 24, .max_T = 64, .rope_theta = 10000,
                                 .norm_eps = 1e-5f, .tied = 1};
+/* grouped-query attention with a head size other than C / H: 4 query heads and 2 key-value heads of 6 (H D 24,
+ * KVH D 12, against C 16), q/k/v biases and q/k norms, as in the Hugging Face models */
+static const ModelConfig ENG_GQA = {.V = 12, .C = 16, .L = 2, .H = 4, .n_kv_heads = 2, .head_dim = 6, .F = 24,
+                                    .max_T = 64, .rope_theta = 10000, .norm_eps = 1e-5f, .tied = 0, .qkv_bias = 1,
+                                    .qk_norm = 1};
 
 /* One step of EB rows (EB / EG distinct prompts) through grpo_step, counting the sgemm FLOPs of generation and
  * of the update; budget_seqs: sequences the update's activations hold (EB: recorded, one micro-batch). */
-static void engine_step(int budget_seqs, double *gen, double *update, int *recorded, int *micro_batches) {
+static void engine_step(const ModelConfig *cfg, int budget_seqs, double *gen, double *update, int *recorded,
+                        int *micro_batches) {
     Model policy, ref;
-    assert_int_equal(model_init(&policy, &ENG, 7), 0);
-    assert_int_equal(model_init_frozen(&ref, &ENG), 0);
+    assert_int_equal(model_init(&policy, cfg, 7), 0);
+    assert_int_equal(model_init_frozen(&ref, cfg), 0);
     model_copy_params(&ref, &policy);
     AdamW opt;
     assert_int_equal(adamw_init(&opt, policy.n_params), 0);
-    size_t budget = model_acts_bytes(&ENG, (size_t)budget_seqs * ET, 1) + model_acts_token_bytes(&ENG, 1) / 2;
-    GrpoStep *s = grpo_step_new(&ENG, budget);
+    size_t budget = model_acts_bytes(cfg, (size_t)budget_seqs * ET, 1) + model_acts_token_bytes(cfg, 1) / 2;
+    GrpoStep *s = grpo_step_new(cfg, budget);
     char err[256];
     assert_int_equal(grpo_step_reserve(s, EB, ET, err, sizeof err), 0);
     int prompts[EB * EP], plens[EB], out[EB * EN], out_lens[EB], finish[EB], seq[EB * ET];
     for (int b = 0; b < EB; b++) {
-        for (int t = 0; t < EP; t++) prompts[b * EP + t] = ((b / EG) * 5 + t * 7 + 1) % ENG.V; /* per group */
+        for (int t = 0; t < EP; t++) prompts[b * EP + t] = ((b / EG) * 5 + t * 7 + 1) % cfg->V; /* per group */
         plens[b] = EP;
     }
     SamplerParams sp = {.temperature = 1.0f, .top_k = 0, .top_p = 1.0f, .max_new_tokens = EN, .eos_id = -1};
@@ -149,22 +155,31 @@ static void engine_step(int budget_seqs, double *gen, double *update, int *recor
 }
 
 /* The sgemm FLOPs of a real step equal the count's, less what runs outside sgemm: the decode steps' attention
- * (attention_decode's own loops) and the optimizer. */
-static void test_engine_sgemm_flops(void **state) {
-    (void)state;
-    double decode_att = 0;
-    for (int p = EP; p < EP + EN - 1; p++) decode_att += (double)EB * 4 * ENG.C * ENG.L * (p + 1);
+ * (attention_decode's own loops) and the optimizer. For the plain shape and for grouped-query attention. */
+static void check_engine_flops(const ModelConfig *cfg) {
+    double decode_att = 0, width = (double)cfg->H * model_head_dim(cfg);
+    for (int p = EP; p < EP + EN - 1; p++) decode_att += (double)EB * 4 * width * cfg->L * (p + 1);
     for (int k = 0; k < 2; k++) {
         double gen, update;
         int recorded, mb;
-        engine_step(k == 0 ? EB : 2, &gen, &update, &recorded, &mb);
+        engine_step(cfg, k == 0 ? EB : 2, &gen, &update, &recorded, &mb);
         assert_int_equal(recorded, k == 0);
         assert_int_equal(mb, k == 0 ? 1 : 3);
         BenchPhases f;
-        bench_flops_executed(&ENG, EB, EB / EG, EP, EN, recorded, &f);
+        bench_flops_executed(cfg, EB, EB / EG, EP, EN, recorded, &f);
         assert_true(gen == f.gen - decode_att);
         assert_true(update == f.ref_fwd + f.policy_fwd + f.policy_bwd);
     }
+}
+
+static void test_engine_sgemm_flops(void **state) {
+    (void)state;
+    check_engine_flops(&ENG);
+}
+
+static void test_engine_sgemm_flops_gqa(void **state) {
+    (void)state;
+    check_engine_flops(&ENG_GQA);
 }
 
 int main(void) {
@@ -172,6 +187,7 @@ int main(void) {
         cmocka_unit_test(test_hand_single_tile),
         cmocka_unit_test(test_hand_tiles),
         cmocka_unit_test(test_engine_sgemm_flops),
+        cmocka_unit_test(test_engine_sgemm_flops_gqa),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

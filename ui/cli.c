@@ -167,6 +167,10 @@ void cli_option_error(const char *cmd, char **argv, int opt) {
 }
 
 void cli_model_desc(const ModelConfig *mc, size_t n_params, char *buf, size_t n) {
-    snprintf(buf, n, "llama C%d L%d H%d F%d V%d T%d%s, %.2fM parameters", mc->C, mc->L, mc->H, mc->F, mc->V,
+    char heads[48];
+    int kvh = model_kv_heads(mc), d = model_head_dim(mc);
+    if (kvh == mc->H && d * mc->H == mc->C) snprintf(heads, sizeof heads, "H%d", mc->H);
+    else snprintf(heads, sizeof heads, "H%d/%d D%d", mc->H, kvh, d); /* query / key-value heads, head size */
+    snprintf(buf, n, "llama C%d L%d %s F%d V%d T%d%s, %.2fM parameters", mc->C, mc->L, heads, mc->F, mc->V,
              mc->max_T, mc->tied ? " tied" : "", n_params / 1e6);
 }

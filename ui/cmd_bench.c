@@ -12,7 +12,8 @@
 #define BENCH_MAX_STEPS 100000
 
 static void usage(FILE *f) {
-    fprintf(f, "usage: grpo-studio bench [--model tiny|small] [--steps N] [--warmup N] [--threads N] [--seed N] "
+    fprintf(f, "usage: grpo-studio bench [--model tiny|small|smollm2-135m] [--prompts N] [--group G] "
+               "[--prompt-tokens N] [--new-tokens N] [--steps N] [--warmup N] [--threads N] [--seed N] "
                "[--activation-mb MB] [--json]\n\n"
                "Times one GRPO step (16 prompts x G 8, 32 prompt + 96 new tokens, vocab 64) phase by phase: the\n"
                "grpo-step benchmark that /work/shared/bench/torch_grpo_ref.py runs in PyTorch. Medians of --steps\n"
@@ -26,7 +27,12 @@ static void usage(FILE *f) {
                "shares them). A busy machine lowers every wall-clock figure.\n"
                "Every matmul runs through OpenBLAS, which reads OPENBLAS_CORETYPE when it loads: a forced older\n"
                "kernel slows every program that uses it, so compare runs under the same environment.\n\n"
-               "  --model M         tiny (default) or small\n"
+               "  --model M         tiny (default), small, or smollm2-135m (SmolLM2-135M's shape: vocab 49152,\n"
+               "                    C 576, 30 layers, 9 query / 3 key-value heads of 64, F 1536; random weights)\n"
+               "  --prompts N       distinct prompts per step (16)\n"
+               "  --group G         samples per prompt (8)\n"
+               "  --prompt-tokens N random tokens per prompt (32)\n"
+               "  --new-tokens N    new tokens per sample, all of them generated (96)\n"
                "  --steps N         timed steps, 1 .. %d\n"
                "  --warmup N        untimed steps first, 0 .. %d\n"
                "  --json            one JSON line\n"
@@ -53,6 +59,8 @@ int cmd_bench(int argc, char **argv) {
         {"model", required_argument, NULL, 'm'},  {"steps", required_argument, NULL, 's'},
         {"warmup", required_argument, NULL, 'w'}, {"threads", required_argument, NULL, 't'},
         {"seed", required_argument, NULL, 'S'},   {"activation-mb", required_argument, NULL, 'a'},
+        {"prompts", required_argument, NULL, 'p'}, {"group", required_argument, NULL, 'g'},
+        {"prompt-tokens", required_argument, NULL, 'P'}, {"new-tokens", required_argument, NULL, 'N'},
         {NULL, 0, NULL, 0}};
     BenchParams p;
     bench_defaults(&p);
@@ -68,6 +76,14 @@ int cmd_bench(int argc, char **argv) {
         case 'm': snprintf(p.model, sizeof p.model, "%s", optarg); break;
         case 's': bad = cli_parse_int("--steps", optarg, 1, BENCH_MAX_STEPS, &p.steps, err, sizeof err); break;
         case 'w': bad = cli_parse_int("--warmup", optarg, 0, BENCH_MAX_STEPS, &p.warmup, err, sizeof err); break;
+        case 'p': bad = cli_parse_int("--prompts", optarg, 1, BENCH_MAX_ROWS, &p.prompts, err, sizeof err); break;
+        case 'g': bad = cli_parse_int("--group", optarg, 1, BENCH_MAX_ROWS, &p.group, err, sizeof err); break;
+        case 'P':
+            bad = cli_parse_int("--prompt-tokens", optarg, 1, BENCH_MAX_TOKENS - 1, &p.prompt_tokens, err, sizeof err);
+            break;
+        case 'N':
+            bad = cli_parse_int("--new-tokens", optarg, 1, BENCH_MAX_TOKENS - 1, &p.new_tokens, err, sizeof err);
+            break;
         case 't': bad = cli_parse_int_key_range("--threads", optarg, "run.threads", &p.threads, err, sizeof err); break;
         case 'a':
             bad = cli_parse_int_key_range("--activation-mb", optarg, "run.activation_mb", &p.activation_mb, err,
@@ -82,8 +98,8 @@ int cmd_bench(int argc, char **argv) {
         if (bad) { fprintf(stderr, "grpo-studio bench: %s\n", err); return 2; }
     }
     if (optind < argc) { fprintf(stderr, "grpo-studio bench: unexpected argument '%s'\n", argv[optind]); return 2; }
-    if (strcmp(p.model, "tiny") && strcmp(p.model, "small")) {
-        fprintf(stderr, "grpo-studio bench: --model expects tiny or small, got '%s'\n", p.model);
+    if (strcmp(p.model, "tiny") && strcmp(p.model, "small") && strcmp(p.model, "smollm2-135m")) {
+        fprintf(stderr, "grpo-studio bench: --model expects tiny, small or smollm2-135m, got '%s'\n", p.model);
         return 2;
     }
     if (!json) {
@@ -121,12 +137,14 @@ int cmd_bench(int argc, char **argv) {
         json_phases("executed_flops", xf, 1, 0);
         json_phases("executed_gflops", xg, 1, 2);
         json_phases("executed_of_peak", xg, 1 / peak, 4);
+        printf("\"sequences\":%d,\"prompt_tokens\":%d,\"new_tokens\":%d,", r.B, r.P, r.N);
         printf("\"micro_batches\":%d,\"recorded\":%s,\"loss\":%.6f,\"grad_norm\":%.6f}\n", r.micro_batches,
                r.recorded ? "true" : "false", r.last_loss, r.last_grad_norm);
         return 0;
     }
-    printf("model %s (C %d, L %d, H %d, F %d, V %d)  batch %d x (%d + %d)  threads %d\n", p.model, r.cfg.C,
-           r.cfg.L, r.cfg.H, r.cfg.F, r.cfg.V, r.B, r.P, r.N, r.threads);
+    printf("model %s (C %d, L %d, H %d, KVH %d, D %d, F %d, V %d)  batch %d x (%d + %d)  threads %d\n", p.model,
+           r.cfg.C, r.cfg.L, r.cfg.H, model_kv_heads(&r.cfg), model_head_dim(&r.cfg), r.cfg.F, r.cfg.V, r.B, r.P, r.N,
+           r.threads);
     printf("OpenBLAS kernel %s  (OPENBLAS_CORETYPE=%s)\n", r.blas_core, env ? env : "(unset)");
     if (env && __builtin_cpu_supports("avx512f") && !strstr(r.blas_core, "Skylake") && !strstr(r.blas_core, "Cooper") &&
         !strstr(r.blas_core, "Sapphire"))
