@@ -17,12 +17,14 @@ struct Evaluator {
     Sampler *sampler;  /* shared, or own (created for the first batch) */
     int own;
     int *prompts, *plens, *out, *out_lens, *finish; /* (B_max, T_max), (B_max), ... */
-    char *text;                                     /* (B_max, TEXT) completions */
+    char *text;                                     /* (B_max, text_cap) completions */
+    size_t text_cap;                                /* bytes of one completion's text (text_bytes) */
     char (*answers)[TASK_ANSWER_MAX];               /* (B_max) parsed answers */
     Problem *problems;                              /* (B_max) */
     char (*prompt_text)[TASK_QUESTION_MAX * 2];     /* (B_max) */
 };
-#define EVAL_TEXT 4096
+/* bytes of one completion's text: every position of the context decoding to the tokenizer's longest token */
+static size_t text_bytes(const ModelConfig *cfg, int token_bytes) { return (size_t)cfg->max_T * token_bytes + 16; }
 
 Evaluator *eval_new(const ModelConfig *cfg, const Tokenizer *tok, const Task *task, int rows, Sampler *shared) {
     assert(rows >= 1);
@@ -38,7 +40,8 @@ Evaluator *eval_new(const ModelConfig *cfg, const Tokenizer *tok, const Task *ta
     e->out = malloc(sizeof(int) * B * T);
     e->out_lens = malloc(sizeof(int) * B);
     e->finish = malloc(sizeof(int) * B);
-    e->text = malloc(B * EVAL_TEXT);
+    e->text_cap = text_bytes(cfg, tokenizer_max_token_bytes(tok));
+    e->text = malloc(B * e->text_cap);
     e->answers = malloc(sizeof *e->answers * B);
     e->problems = malloc(sizeof(Problem) * B);
     e->prompt_text = malloc(sizeof *e->prompt_text * B);
@@ -47,10 +50,10 @@ Evaluator *eval_new(const ModelConfig *cfg, const Tokenizer *tok, const Task *ta
     return e;
 }
 
-size_t eval_bytes(const ModelConfig *cfg, int rows) {
+size_t eval_bytes(const ModelConfig *cfg, int token_bytes, int rows) {
     size_t B = rows, T = cfg->max_T;
     Evaluator *e = NULL;
-    return sizeof *e + 2 * B * T * sizeof(int) + 3 * B * sizeof(int) + B * EVAL_TEXT +
+    return sizeof *e + 2 * B * T * sizeof(int) + 3 * B * sizeof(int) + B * text_bytes(cfg, token_bytes) +
            B * (sizeof *e->answers + sizeof(Problem) + sizeof *e->prompt_text);
 }
 
@@ -142,8 +145,9 @@ int eval_sample(Evaluator *e, const Model *m, TaskSplit split, uint64_t first_pr
             int ok = 0;
             for (int j = 0; j < k; j++) {
                 int row = i * k + j;
-                char *txt = e->text + (size_t)row * EVAL_TEXT;
-                episode_decode_completion(e->tok, e->out + (size_t)row * p.max_new_tokens, e->out_lens[row], txt, EVAL_TEXT);
+                char *txt = e->text + (size_t)row * e->text_cap;
+                episode_decode_completion(e->tok, e->out + (size_t)row * p.max_new_tokens, e->out_lens[row], txt,
+                                          e->text_cap);
                 if (reward_extract_answer(txt, e->answers[j], TASK_ANSWER_MAX) < 0) e->answers[j][0] = 0;
                 trim(e->answers[j]);
                 int good = e->answers[j][0] && task_check(e->task, &e->problems[i], e->answers[j]);

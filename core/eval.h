@@ -26,8 +26,9 @@ typedef struct Evaluator Evaluator;
  * unless k exceeds it), or, when shared is NULL, with a sampler of its own sized for its first batch. Task,
  * tokenizer and sampler must outlive it. NULL when out of memory. Pair with eval_free. */
 Evaluator *eval_new(const ModelConfig *cfg, const Tokenizer *tok, const Task *task, int rows, Sampler *shared);
-/* The bytes eval_new(cfg, ..., rows, shared) allocates itself, without allocating them (not a sampler). */
-size_t eval_bytes(const ModelConfig *cfg, int rows);
+/* The bytes eval_new(cfg, tok, ..., rows, shared) allocates itself, without allocating them (not a sampler);
+ * token_bytes is tokenizer_max_token_bytes(tok), which sizes the completions' text. */
+size_t eval_bytes(const ModelConfig *cfg, int token_bytes, int rows);
 /* Rows for a standalone evaluation with k samples per problem: 64 rounded down to a multiple of k, at least k -
  * enough rows for the decode steps' matrix products, little memory for the KV cache. */
 int eval_rows(int k);

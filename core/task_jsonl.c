@@ -14,9 +14,11 @@
  * split in file order. The file has no worked solutions, so every solution style writes the direct answer.
  *
  * Everything that would fail later is refused at load time with the file and line: a NUL byte (a line is text; C
- * strings would silently end at it), a text holding a special token of the prompt format, and (jsonl, which
- * character models train on) a character the character tokenizer does not know or a prompt that, rendered by
- * task.prompt_template and tokenized with <bos>, leaves no room for a completion in model.max_seq tokens. */
+ * strings would silently end at it), a text holding a special token of the prompt format, and (jsonl, when the
+ * run's model uses the character tokenizer) a character that tokenizer does not know or a prompt that, rendered by
+ * task.prompt_template and tokenized with <bos>, leaves no room for a completion in model.max_seq tokens. With a
+ * Hugging Face tokenizer (model.tokenizer, or model.init a folder holding one) any UTF-8 text is a prompt, and the
+ * trainer checks the prompts' lengths with that tokenizer. */
 #include "core/answer.h"
 #include "core/task_impl.h"
 #include "core/tokenizer.h"
@@ -127,7 +129,7 @@ static int line_answer(json_t *root, Format fmt, const char *path, long line, ch
 }
 
 /* Reads one line's object into e. Returns 0, or -1 with err naming file, line and what is wrong. */
-static int parse_line(const char *text, Format fmt, const char *path, long line, Entry *e, char *err,
+static int parse_line(const char *text, Format fmt, int char_tok, const char *path, long line, Entry *e, char *err,
                       size_t errlen) {
     json_error_t je;
     json_t *root = json_loads(text, JSON_REJECT_DUPLICATES, &je);
@@ -150,8 +152,8 @@ static int parse_line(const char *text, Format fmt, const char *path, long line,
         if (strlen(ps) >= sizeof e->prompt || ps[0] == '\0') {
             snprintf(err, errlen, "%s:%ld: \"%s\" is %zu bytes: expected 1..%zu", path, line, qkey, strlen(ps),
                      sizeof e->prompt - 1);
-        } else if (check_chars(ps, fmt == FORMAT_JSONL, path, line, qkey, err, errlen) == 0 &&
-                   check_chars(e->answer, fmt == FORMAT_JSONL, path, line, "answer", err, errlen) == 0) {
+        } else if (check_chars(ps, char_tok, path, line, qkey, err, errlen) == 0 &&
+                   check_chars(e->answer, char_tok, path, line, "answer", err, errlen) == 0) {
             snprintf(e->prompt, sizeof e->prompt, "%s", ps);
             e->hash = hash_prompt(e->prompt);
             rc = 0;
@@ -204,6 +206,12 @@ static int is_blank(const char *s) {
     return 1;
 }
 
+/* 1 when the run's model reads text with the character tokenizer: no model.tokenizer, and model.init is not a
+ * folder holding a Hugging Face tokenizer (a Hugging Face model, or a checkpoint trained from one). */
+static int uses_char_tokenizer(const Config *c) {
+    return !c->model.tokenizer[0] && !(c->model.init[0] && tokenizer_is_hf(c->model.init));
+}
+
 static int jsonl_init(Task *t, const Config *c, char *err, size_t errlen) {
     const char *path = c->task.path;
     if (!path[0]) {
@@ -224,6 +232,7 @@ static int jsonl_init(Task *t, const Config *c, char *err, size_t errlen) {
         fclose(f);
         return -1;
     }
+    const int char_checks = format_of(t) == FORMAT_JSONL && uses_char_tokenizer(c);
     JsonlData *d = calloc(1, sizeof *d);
     t->data = d;
     char *line = NULL;
@@ -248,9 +257,9 @@ static int jsonl_init(Task *t, const Config *c, char *err, size_t errlen) {
             d->entries = ne;
             alloc = na;
         }
-        if (parse_line(line, format_of(t), path, lineno, &d->entries[d->n], err, errlen) != 0) goto done;
+        if (parse_line(line, format_of(t), char_checks, path, lineno, &d->entries[d->n], err, errlen) != 0) goto done;
         /* the character tokenizer's length; real models' tokenizers are checked by the trainer */
-        if (format_of(t) == FORMAT_JSONL &&
+        if (char_checks &&
             check_prompt_length(t, &tok, &d->entries[d->n], c->model.max_seq, path, lineno, err, errlen) != 0)
             goto done;
         d->n++;

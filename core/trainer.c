@@ -224,7 +224,7 @@ static void estimate_for(const Config *c, const ModelConfig *mc, int token_bytes
     e->activations = g.activations;
     size_t rows = (size_t)max_draws(c) * c->grpo.group_size; /* every rollout a step may draw */
     e->buffers = g.buffers + buffer_bytes(rows, (size_t)mc->max_T, COMP_TEXT((size_t)mc->max_T, token_bytes)) +
-                 eval_bytes(mc, B > k ? B : k);
+                 eval_bytes(mc, token_bytes, B > k ? B : k);
 }
 
 int trainer_memory_estimate(const Config *c, MemoryEstimate *e, char *err, size_t errlen) {

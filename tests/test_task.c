@@ -398,6 +398,36 @@ static void expect_jsonl_error(const char *text, const char *needle) {
     unlink(tmp_path);
 }
 
+/* With a Hugging Face tokenizer (model.tokenizer, or model.init a folder with one) a jsonl prompt may be any UTF-8
+ * text: only the character tokenizer's alphabet is refused above. */
+static void test_jsonl_utf8_with_hf_tokenizer(void **state) {
+    (void)state;
+    static const char TEXT[] = "{\"prompt\": \"caf\\u00e9 \\u6570\\u5b66 1+1=\", \"answer\": \"2\"}\n"
+                               "{\"prompt\": \"na\\u00efve 2+2=\", \"answer\": \"4\"}\n"
+                               "{\"prompt\": \"3+3=\", \"answer\": \"6\"}\n";
+    for (int how = 0; how < 2; how++) {
+        write_file(TEXT);
+        Config c;
+        base_config(&c, "jsonl");
+        snprintf(c.task.path, sizeof c.task.path, "%s", tmp_path);
+        c.task.eval_size = 1;
+        if (how == 0) snprintf(c.model.tokenizer, sizeof c.model.tokenizer, "%s", GRPO_SOURCE_DIR "/tests/fixtures/hf/llama/tokenizer.json");
+        else snprintf(c.model.init, sizeof c.model.init, "%s", GRPO_SOURCE_DIR "/tests/fixtures/hf/llama");
+        Task *t = task_new(&c, err, sizeof err);
+        if (!t) fail_msg("%s: %s", how == 0 ? "model.tokenizer" : "model.init", err);
+        int found = 0;
+        for (TaskSplit sp = SPLIT_TRAIN; sp <= SPLIT_EVAL; sp++)
+            for (uint64_t i = 0; i < task_size(t, sp); i++) {
+                Problem p;
+                task_problem(t, sp, i, &p);
+                found += strstr(p.question, "caf\xC3\xA9 \xE6\x95\xB0\xE5\xAD\xA6") != NULL;
+            }
+        assert_int_equal(found, 1);
+        task_free(t);
+        unlink(tmp_path);
+    }
+}
+
 static void test_jsonl_errors(void **state) {
     (void)state;
     expect_jsonl_error("{\"prompt\": \"1+1=\", \"answer\": \"2\"}\n{\"prompt\": \"2+2=\", \"answer\": }\n", ":2:");
@@ -833,6 +863,7 @@ int main(void) {
         cmocka_unit_test(test_add_problems),       cmocka_unit_test(test_mul_problems),
         cmocka_unit_test(test_countdown_checker),  cmocka_unit_test(test_countdown_problems),
         cmocka_unit_test(test_letters),            cmocka_unit_test(test_jsonl_errors),
+        cmocka_unit_test(test_jsonl_utf8_with_hf_tokenizer),
         cmocka_unit_test(test_jsonl),
         cmocka_unit_test(test_jsonl_nul),
         cmocka_unit_test(test_gsm8k),
