@@ -12,6 +12,7 @@
 #include "core/memory.h"
 #include "ui/signals.h"
 #include "ui/studio_internal.h"
+#include "ui/text_fit.h"
 #include "ui/transcript.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -470,19 +471,8 @@ WINDOW *studio_full_body(Studio *s, unsigned d) {
 
 void put_clipped(WINDOW *w, int y, int x, int width, const char *str) {
     if (width <= 0 || !str) return;
-    /* count columns (UTF-8 continuation bytes take none); control characters would move the cursor: blank them */
-    char buf[1024];
-    int cols = 0;
-    size_t k = 0;
-    for (const char *p = str; *p && k < sizeof buf - 1; p++) {
-        unsigned char c = (unsigned char)*p;
-        if ((c & 0xC0) != 0x80) {
-            if (cols == width) break;
-            cols++;
-        }
-        buf[k++] = c < 32 || c == 127 ? ' ' : (char)c;
-    }
-    buf[k] = 0;
+    char buf[1024]; /* by display width: a wide character counts two columns, a combining mark none */
+    text_fit(str, width, buf, sizeof buf);
     mvwaddstr(w, y, x, buf);
 }
 
