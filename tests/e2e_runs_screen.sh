@@ -14,28 +14,11 @@
 set -u
 BIN=$(readlink -f "$1")
 SRC=$(readlink -f "$2")
-command -v tmux >/dev/null || { echo "e2e_runs_screen: needs tmux"; exit 1; }
+PANE=runs
+. "$SRC/tests/tmux_lib.sh"
 TMP=$(mktemp -d /tmp/e2e_runs_screen.XXXXXX)
-SOCK="e2e_runs_screen_$$"
-T() { tmux -L "$SOCK" "$@"; }
 cleanup() { T kill-server 2>/dev/null; rm -rf "$TMP"; }
 trap cleanup EXIT
-screen() { T capture-pane -p -t runs 2>/dev/null; }
-fail() {
-    echo "FAIL: $*"
-    echo "----- screen -----"
-    screen
-    echo "------------------"
-    exit 1
-}
-wait_for() {
-    local re=$1 limit=${2:-20} i
-    for ((i = 0; i < limit * 20; i++)); do
-        screen | grep -Eq -- "$re" && return 0
-        sleep 0.05
-    done
-    return 1
-}
 train() { "$BIN" train "$SRC/configs/test-fast.ini" --headless --set run.steps=12 --set run.eval_every=4 "$@" \
     >>"$TMP/train.log" 2>&1 || { cat "$TMP/train.log"; echo "FAIL: a run failed"; exit 1; }; }
 cd "$TMP" || exit 1

@@ -14,7 +14,7 @@
 set -u
 BIN=$(readlink -f "$1")
 SRC=$(readlink -f "$2")
-command -v sqlite3 >/dev/null || { echo "SKIP: sqlite3 not installed"; exit 77; }
+command -v sqlite3 >/dev/null || { echo "e2e_signals: FAIL: needs sqlite3 (make deps installs it)"; exit 1; }
 TMP=$(mktemp -d /tmp/e2e_signals.XXXXXX)
 SOCK="e2e_signals_$$"
 PID=
@@ -113,7 +113,7 @@ PID=
 echo "ok: pretrain SIGHUP: exit 0, $(grep '^# checkpoint' "$LOG")"
 
 # ---- 2. the studio
-if ! command -v tmux >/dev/null; then echo "SKIP: tmux not installed (studio part)"; echo PASS; exit 0; fi
+command -v tmux >/dev/null || { echo "e2e_signals: FAIL: needs tmux for the studio part (make deps installs it)"; exit 1; }
 screen() { T capture-pane -p -t studio 2>/dev/null; }
 on_screen() { screen | grep -Eq -- "$1"; }
 # start_studio DIR: the studio in a tmux session 'studio'; sets PID

@@ -11,11 +11,10 @@
 set -u
 BIN=$(readlink -f "$1")
 SRC=$(readlink -f "$2")
-command -v tmux >/dev/null || { echo "SKIP: tmux not installed"; exit 77; }
-command -v sqlite3 >/dev/null || { echo "SKIP: sqlite3 not installed"; exit 77; }
+PANE=studio
+. "$SRC/tests/tmux_lib.sh"
+need sqlite3
 TMP=$(mktemp -d /tmp/e2e_studio.XXXXXX)
-SOCK="e2e_studio_$$"
-T() { tmux -L "$SOCK" "$@"; }
 # Closing the terminal (kill-server) makes a studio still running save its final checkpoint (SIGHUP): wait for it
 # to exit before removing its folder.
 PID=
@@ -29,23 +28,6 @@ DB="$TMP/run.db"
 OUT="$TMP/out"
 FAILED=0
 
-screen() { T capture-pane -p -t studio 2>/dev/null; }
-fail() {
-    echo "FAIL: $*"
-    echo "----- screen -----"
-    screen
-    echo "------------------"
-    exit 1
-}
-# wait_for REGEX [SECONDS]: poll the screen until it matches (extended regex).
-wait_for() {
-    local re=$1 limit=${2:-20} i
-    for ((i = 0; i < limit * 20; i++)); do
-        screen | grep -Eq -- "$re" && return 0
-        sleep 0.05
-    done
-    return 1
-}
 # the step count of the status bar ("step 12/100000")
 step_now() { screen | head -1 | sed -nE 's/.*step ([0-9]+)\/.*/\1/p'; }
 

@@ -10,33 +10,17 @@ BIN=$(readlink -f "${1:?usage: e2e_studio_crash.sh BINARY SOURCE_DIR [KILLS]}")
 SRC=$(readlink -f "${2:?usage: e2e_studio_crash.sh BINARY SOURCE_DIR [KILLS]}")
 KILLS=${3:-12}
 PER_STEP=16   # test-fast: 4 prompts x 4 samples
-for tool in tmux sqlite3; do
-    command -v $tool >/dev/null || { echo "e2e_studio_crash: needs $tool (Debian package $tool)"; exit 1; }
-done
+PANE=crash
+. "$SRC/tests/tmux_lib.sh"
+need sqlite3
 WORK=$(mktemp -d /tmp/e2e_studio_crash_XXXXXX)
 DB=$WORK/run.db
-SOCK="e2e_studio_crash_$$"
-T() { tmux -L "$SOCK" "$@"; }
 cleanup() { T kill-server 2>/dev/null; rm -rf "$WORK"; }
 trap cleanup EXIT
 
-screen() { T capture-pane -p -t crash 2>/dev/null; }
-fail() {
-    echo "e2e_studio_crash: FAIL: $*"
-    echo "----- screen -----"; screen; echo "------------------"
-    exit 1
-}
 q() { sqlite3 -batch -noheader "$DB" "$1"; }
 . "$SRC/tests/crash_checks.sh"
 
-wait_for() {   # wait_for REGEX SECONDS: poll the screen until it matches
-    local i
-    for ((i = 0; i < $2 * 20; i++)); do
-        screen | grep -Eq -- "$1" && return 0
-        sleep 0.05
-    done
-    return 1
-}
 pane() { T display-message -p -t crash "$1"; }
 # the studio: the pane's process itself at first (exec), then the child of the shell that records its exit status
 WRAPPED=0

@@ -7,28 +7,11 @@
 set -u
 BIN=$(readlink -f "$1")
 SRC=$(readlink -f "$2")
-command -v tmux >/dev/null || { echo "e2e_studio_done: needs tmux"; exit 1; }
+PANE=done
+. "$SRC/tests/tmux_lib.sh"
 TMP=$(mktemp -d /tmp/e2e_studio_done.XXXXXX)
-SOCK="e2e_studio_done_$$"
-T() { tmux -L "$SOCK" "$@"; }
 cleanup() { T kill-server 2>/dev/null; rm -rf "$TMP"; }
 trap cleanup EXIT
-screen() { T capture-pane -p -t done 2>/dev/null; }
-fail() {
-    echo "FAIL: $*"
-    echo "----- screen -----"
-    screen
-    echo "------------------"
-    exit 1
-}
-wait_for() {
-    local re=$1 limit=${2:-20} i
-    for ((i = 0; i < limit * 20; i++)); do
-        screen | grep -Eq -- "$re" && return 0
-        sleep 0.05
-    done
-    return 1
-}
 clock() { screen | head -1 | grep -Eo '[0-9]{2}:[0-9]{2}:[0-9]{2}'; }
 
 T new-session -d -s done -x 140 -y 30 "cd '$TMP' && '$BIN' train '$SRC/configs/test-fast.ini' --db run.db \

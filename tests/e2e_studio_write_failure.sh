@@ -6,31 +6,13 @@
 set -u
 BIN=$(readlink -f "$1")
 SRC=$(readlink -f "$2")
-command -v tmux >/dev/null || { echo "SKIP: tmux not installed"; exit 77; }
+PANE=studio CAPTURE_FLAGS=-J
+. "$SRC/tests/tmux_lib.sh"
 TMP=$(mktemp -d /tmp/e2e_studio_wf.XXXXXX)
-SOCK="e2e_studio_wf_$$"
-T() { tmux -L "$SOCK" "$@"; }
 cleanup() { T kill-server 2>/dev/null; rm -rf "$TMP"; }
 trap cleanup EXIT
 DB="$TMP/full.db"
 
-screen() { T capture-pane -p -J -t studio 2>/dev/null; }
-fail() {
-    echo "FAIL: $*"
-    echo "----- screen -----"
-    screen
-    echo "------------------"
-    exit 1
-}
-# wait_for REGEX [SECONDS]: poll the screen until it matches (extended regex).
-wait_for() {
-    local re=$1 limit=${2:-20} i
-    for ((i = 0; i < limit * 20; i++)); do
-        screen | grep -Eq -- "$re" && return 0
-        sleep 0.05
-    done
-    return 1
-}
 
 T new-session -d -s studio -x 160 -y 40 \
     "cd '$TMP' && (trap '' XFSZ; ulimit -f 400; exec '$BIN' train '$SRC/configs/test-fast.ini' --set run.steps=100000 \

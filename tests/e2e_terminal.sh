@@ -8,7 +8,7 @@
 set -u
 BIN=$(readlink -f "$1")
 SRC=$(readlink -f "$2")
-command -v sqlite3 >/dev/null || { echo "SKIP: sqlite3 not installed"; exit 77; }
+command -v sqlite3 >/dev/null || { echo "e2e_terminal: FAIL: needs sqlite3 (make deps installs it)"; exit 1; }
 TMP=$(mktemp -d /tmp/e2e_terminal.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
 LOG=
@@ -52,7 +52,8 @@ if command -v script >/dev/null; then
     TERM=xterm timeout 300 script -qec "'$BIN' $(args stdout-file) >'$d/out.log' 2>&1" /dev/null >/dev/null 2>&1
     check_headless stdout-file $? 'stdout is not a terminal'
 else
-    echo "SKIP: no 'script' (util-linux): the pseudo-terminal cases"
+    echo "e2e_terminal: FAIL: needs 'script' (util-linux, Debian package bsdutils) for the pseudo-terminal cases"
+    exit 1
 fi
 
 d=$TMP/stdin-null

@@ -1,0 +1,34 @@
+# tmux_lib.sh - what the studio's terminal tests share. Source it after setting SRC:
+#   PANE=studio
+#   . "$SRC/tests/tmux_lib.sh"
+# gives T (tmux on a server of the test's own, SOCK), screen (the text of the pane PANE, with CAPTURE_FLAGS such
+# as -J), fail MESSAGE (says what failed, prints the screen, exits 1), wait_for REGEX [SECONDS] (polls the screen
+# until the extended regex matches; 20 s by default) and need TOOL... (a missing tool fails the test: `make test`
+# installs tmux and sqlite3, so a test never skips itself).
+NAME=$(basename "$0" .sh)
+SOCK="${NAME}_$$"
+PANE=${PANE:-studio}
+T() { tmux -L "$SOCK" "$@"; }
+screen() { T capture-pane -p ${CAPTURE_FLAGS:-} -t "$PANE" 2>/dev/null; }
+fail() {
+    echo "$NAME: FAIL: $*"
+    echo "----- screen -----"
+    screen
+    echo "------------------"
+    exit 1
+}
+wait_for() {
+    local re=$1 limit=${2:-20} i
+    for ((i = 0; i < limit * 20; i++)); do
+        screen | grep -Eq -- "$re" && return 0
+        sleep 0.05
+    done
+    return 1
+}
+need() {
+    local t
+    for t in "$@"; do
+        command -v "$t" >/dev/null || { echo "$NAME: FAIL: needs $t (Debian package $t; make deps installs it)"; exit 1; }
+    done
+}
+need tmux
