@@ -32,3 +32,6 @@ need() {
     done
 }
 need tmux
+# A session that lives as long as the test: killing a test's last session would stop the server, and a session
+# created just after could reach the server while it shuts down ("server exited unexpectedly").
+T new-session -d -s keep -x 80 -y 24 "sleep 86400" || { echo "$NAME: FAIL: tmux cannot start a server"; exit 1; }
