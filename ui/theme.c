@@ -98,7 +98,7 @@ int theme_init(void) {
         short pair = (short)(i + 1);
         short fg = pairs[i].fg, back = pairs[i].bg == -2 ? bg : pairs[i].bg;
         /* 256 colours: the per-token scales as graded backgrounds (green -> red; blue -> grey -> red) */
-        static const short heat256[5] = {28, 106, 178, 166, 160}, ratio256[5] = {25, 110, -2, 179, 160};
+        static const short heat256[5] = {71, 149, 220, 208, 196}, ratio256[5] = {33, 117, -2, 221, 196};
         if (COLORS >= 256 && pairs[i].r >= TH_HEAT0 && pairs[i].r <= TH_HEAT4) back = heat256[pairs[i].r - TH_HEAT0];
         if (COLORS >= 256 && pairs[i].r >= TH_RATIO0 && pairs[i].r <= TH_RATIO4 && pairs[i].r != TH_RATIO2)
             back = ratio256[pairs[i].r - TH_RATIO0];
