@@ -26,7 +26,6 @@ struct Sampler {
 void sampler_entropies(Sampler *s, float *ent) { s->ent = ent; }
 void sampler_logprobs(Sampler *s, float *lp) { s->lp = lp; }
 
-/* The entropy of softmax(logits), in nats. */
 /* The entropy (nats) of softmax(logits) into *ent and the log-prob of token `tok` under it into *lp, either may be
  * NULL; one pass over the vocabulary. */
 static void logits_stats(const float *logits, int V, int tok, float *ent, float *lp) {
