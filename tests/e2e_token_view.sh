@@ -36,6 +36,8 @@ wait_for() {
 train() { "$BIN" train "$SRC/configs/test-fast.ini" --headless --set run.steps=3 "$@" >>"$TMP/train.log" 2>&1 ||
     { cat "$TMP/train.log"; echo "FAIL: a run failed"; exit 1; }; }
 cd "$TMP" || exit 1
+# a session that outlives the others, so that killing one never stops the server while the next one starts
+T new-session -d -s keep "sleep 900"
 train --db mu2.db --set grpo.num_iterations=2
 train --db mu1.db
 
