@@ -7,6 +7,7 @@
  * per-token array is in that sorted order; only the inputs are read through the permutation. */
 #include "core/grpo_step.h"
 #include <assert.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -356,4 +357,12 @@ void grpo_step_update(GrpoStep *s, Model *policy, const Model *ref, AdamW *opt, 
     st->clip_delta /= p->iterations;
     st->seq_ratio_mean = n_seqs > 0 ? seq_sum / n_seqs : 0;
     st->entropy = all_tokens > 0 ? ent_sum / all_tokens : 0;
+}
+
+void grpo_step_token_ratios(const GrpoStep *s, float *ratio, int B, int N) {
+    for (int i = 0; i < B; i++) {
+        const float *lp = s->logp + (size_t)i * N, *old = s->logp_old + (size_t)i * N;
+        float *out = ratio + (size_t)s->order[i] * N;
+        for (int j = 0; j < s->gl[i]; j++) out[j] = expf(lp[j] - old[j]);
+    }
 }

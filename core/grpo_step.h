@@ -83,5 +83,9 @@ typedef struct {
 void grpo_step_update(GrpoStep *s, Model *policy, const Model *ref, AdamW *opt, const int *seq, const int *prompt_lens,
                       const int *comp_lens, const float *adv, int B, int T, const GrpoUpdateParams *p,
                       GrpoUpdateStats *st);
+/* After grpo_step_update: the importance ratio exp(logp - logp_old) its last policy update saw at each completion
+ * token, written for row b of that update's batch at ratio[b * N + j], j < the row's completion length (the rest
+ * left alone); N = the update's loss.max_new_tokens. With iterations = 1 every ratio is 1. */
+void grpo_step_token_ratios(const GrpoStep *s, float *ratio, int B, int N);
 
 #endif

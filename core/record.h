@@ -24,6 +24,12 @@ typedef struct {
     int finish;            /* FINISH_EOS or FINISH_LENGTH (sampler.h) */
     int correct;
     unsigned flags;        /* ROLLOUT_FLAG_* */
+    /* per completion token, `length` entries each (the final <eos> included when sampled), or NULL when not known:
+     * the token ids; the policy's log-prob of each token and the entropy (nats) of its distribution when it was
+     * sampled (temperature 1, before top-k / top-p); the importance ratio exp(logp - logp_old) of the step's last
+     * policy update (NULL with num_iterations 1, where every ratio is 1, and for a rollout left out of the update) */
+    const int *token_ids;
+    const float *token_logprob, *token_entropy, *token_ratio;
 } Rollout;
 
 typedef struct { const char *name; double value; } Metric;

@@ -10,8 +10,8 @@
 
 const char *const REWARD_REFLECTION_WORDS[] = {
     "wait", "recheck", "re-check", "rethink", "reevaluate", "re-evaluate", "reexamine", "re-examine",
-    "reconsider", "double-check", "double check", "check again", "think again", "try again", "verify",
-    "recalculate", "recompute", "let me check", "mistake", NULL,
+    "reconsider", "double-check", "double check", "check again", "think again", "try again", "recalculate",
+    "recompute", "mistake", NULL,
 };
 
 static const char *find_in(const char *s, size_t n, const char *needle) {
@@ -118,35 +118,76 @@ int reward_has_reflection(const char *text, size_t len) {
     return 0;
 }
 
+/* The verdict a thinking line gives on the candidate before it: its last word (trailing punctuation dropped). */
+enum { VERDICT_NONE, VERDICT_OK, VERDICT_NO };
+static int line_verdict(const char *b, const char *e) {
+    while (e > b && !is_letter(e[-1])) e--;
+    const char *w = e;
+    while (w > b && is_letter(w[-1])) w--;
+    if (w > b && !is_space(w[-1])) return VERDICT_NONE; /* "x=no" or "24no": not a word of its own */
+    static const char *const ok[] = {"ok", "correct", "right", "yes"}, *const no[] = {"no", "wrong", "incorrect"};
+    size_t n = (size_t)(e - w);
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
+        if (n == strlen(ok[i]) && match_at(w, e, ok[i]) == n) return VERDICT_OK;
+    for (size_t i = 0; i < sizeof no / sizeof no[0]; i++)
+        if (n == strlen(no[i]) && match_at(w, e, no[i]) == n) return VERDICT_NO;
+    return VERDICT_NONE;
+}
+
+/* text[0..n) without surrounding blanks into out (size m, cut to fit). */
+static void copy_trimmed(const char *text, size_t n, char *out, size_t m) {
+    while (n && is_space(*text)) text++, n--;
+    while (n && is_space(text[n - 1])) n--;
+    if (n >= m) n = m - 1;
+    memcpy(out, text, n);
+    out[n] = '\0';
+}
+
 unsigned reward_flags(const Task *t, const Problem *p, const char *completion, int correct) {
     const char *s;
     size_t n;
     reward_thinking_span(completion, &s, &n);
-    unsigned flags = 0;
-    if (reward_has_reflection(s, n)) flags |= ROLLOUT_FLAG_REFLECTION;
-    if (!correct) return flags;
+    char cand[256] = "", pending[256] = "";
+    int have_cand = 0, verdict = VERDICT_NONE, waiting = 0, reflection = 0, rejected_wrong = 0;
     const char *end = s + n;
     for (const char *line = s; line < end;) {
         const char *eol = memchr(line, '\n', (size_t)(end - line));
         if (!eol) eol = end;
         const char *q = line;
         while (q < eol && (*q == ' ' || *q == '\t')) q++;
-        if (q < eol && *q == '=') {
-            char cand[256];
-            size_t k = (size_t)(eol - q - 1);
-            if (k >= sizeof cand) k = sizeof cand - 1;
-            memcpy(cand, q + 1, k);
-            cand[k] = '\0';
-            int blank = 1;
-            for (size_t i = 0; i < k; i++) blank &= is_space(cand[i]);
-            if (!blank && !task_check(t, p, cand)) {
-                flags |= ROLLOUT_FLAG_SELF_CORRECTION;
-                break;
+        if (q < eol && *q == '=') { /* a candidate answer */
+            char c[256];
+            copy_trimmed(q + 1, (size_t)(eol - q - 1), c, sizeof c);
+            if (c[0]) {
+                if (waiting && strcmp(c, pending) != 0) reflection = 1; /* reflected, then changed the answer */
+                waiting = 0;
+                memcpy(cand, c, sizeof cand);
+                have_cand = 1;
+                verdict = VERDICT_NONE;
+            }
+        } else if (have_cand) {
+            int v = line_verdict(line, eol);
+            if (v != VERDICT_NONE) verdict = v;
+            if (v == VERDICT_NO && !task_check(t, p, cand)) rejected_wrong = 1;
+            if (reward_has_reflection(line, (size_t)(eol - line))) {
+                if (verdict == VERDICT_NO) reflection = 1; /* reflecting on a candidate found wrong */
+                else if (!waiting) {                      /* it counts if the answer then changes */
+                    waiting = 1;
+                    memcpy(pending, cand, sizeof pending);
+                }
             }
         }
         line = eol + 1;
     }
-    return flags;
+    if (waiting) {
+        char ans[256], fin[256];
+        if (reward_extract_answer(completion, ans, sizeof ans) == 0) {
+            copy_trimmed(ans, strlen(ans), fin, sizeof fin);
+            if (fin[0] && strcmp(fin, pending) != 0) reflection = 1;
+        }
+    }
+    return (reflection ? (unsigned)ROLLOUT_FLAG_REFLECTION : 0u) |
+           (correct && rejected_wrong ? (unsigned)ROLLOUT_FLAG_SELF_CORRECTION : 0u);
 }
 
 void reward_score(const Task *t, const Problem *p, const char *completion, const RewardWeights *w, RewardResult *out) {

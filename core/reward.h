@@ -40,13 +40,18 @@ float reward_language(const Task *t, const char *completion);
  * boundaries (the bytes around it are not letters), so "awaiting" or "verifying" do not count but "Wait," does. */
 int reward_has_reflection(const char *text, size_t len);
 extern const char *const REWARD_REFLECTION_WORDS[];
-/* ROLLOUT_FLAG_REFLECTION when the thinking text holds a reflection word (wait, recheck, rethink, reevaluate,
- * re-evaluate, re-examine, reconsider, double-check, check again, think again, try again, verify, ...);
- * ROLLOUT_FLAG_SELF_CORRECTION when an earlier candidate answer in the thinking differs from the final answer and
- * the final answer is correct (`correct`). A candidate answer is the text after '=' on a thinking line that starts
- * with '=' (leading spaces allowed), as the solution styles write "=56513" or "=(8-5)*7+3" (task.h). "Differs"
- * means the checker grades the candidate wrong: a second, equally right countdown expression is not a
- * correction. */
+/* The "aha" flags, read from the thinking text line by line. A candidate answer is the text after '=' on a line
+ * that starts with '=' (leading spaces allowed), as the solution styles write "=56513" or "=(8-5)*7+3" (task.h).
+ * A later line checks the candidate before it; its verdict is its last word: "ok", "correct", "right", "yes"
+ * accept it, "no", "wrong", "incorrect" reject it ("47375 no", "verify 24-3=21 no"). A reflection phrase is one
+ * of REWARD_REFLECTION_WORDS (wait, recheck, rethink, reconsider, try again, ...); "verify" is not one: checking
+ * is verification, and a check that passes is not reflection.
+ * ROLLOUT_FLAG_REFLECTION: a reflection phrase after a candidate that its check rejected, or one after which the
+ * answer changes (a later candidate, or the final answer, differs from the candidate before the phrase).
+ * ROLLOUT_FLAG_SELF_CORRECTION: the thinking rejected a candidate that is wrong (the task's checker grades it
+ * wrong) and the final answer is right (`correct`): a real mistake, caught by the model's own check, then fixed.
+ * A rejected candidate that was right, or a wrong final answer, is no correction; neither is a candidate no check
+ * rejected. */
 unsigned reward_flags(const Task *t, const Problem *p, const char *completion, int correct);
 /* All of the above; total = w->accuracy * accuracy + w->format * format + w->language * language. */
 void reward_score(const Task *t, const Problem *p, const char *completion, const RewardWeights *w, RewardResult *out);

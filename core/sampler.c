@@ -20,12 +20,15 @@ struct Sampler {
     Rng *rng;        /* (B_max) */
     ModelActs *rec;  /* sampler_record */
     float *ent;      /* sampler_entropies: (B, max_new_tokens) or NULL */
+    float *lp;       /* sampler_logprobs: (B, max_new_tokens) or NULL */
 };
 
 void sampler_entropies(Sampler *s, float *ent) { s->ent = ent; }
+void sampler_logprobs(Sampler *s, float *lp) { s->lp = lp; }
 
-/* The entropy of softmax(logits), in nats. */
-static float logits_entropy(const float *logits, int V) {
+/* The entropy (nats) of softmax(logits) into *ent and the log-prob of token `tok` under it into *lp, either may be
+ * NULL; one pass over the vocabulary. */
+static void logits_stats(const float *logits, int V, int tok, float *ent, float *lp) {
     float mx = logits[0];
     for (int i = 1; i < V; i++) if (logits[i] > mx) mx = logits[i];
     double z = 0, zx = 0;
@@ -34,7 +37,8 @@ static float logits_entropy(const float *logits, int V) {
         z += e;
         zx += e * x;
     }
-    return (float)(log(z) - zx / z);
+    if (ent) *ent = (float)(log(z) - zx / z);
+    if (lp) *lp = (float)((double)logits[tok] - mx - log(z));
 }
 
 void sampler_record(Sampler *s, ModelActs *a) {
@@ -195,7 +199,9 @@ int sampler_generate(Sampler *s, const Model *m, const SamplerParams *p, uint64_
             int tok = sampler_pick(s->logits + (size_t)b * V, V, p, s->scratch + (size_t)b * 2 * V, &s->rng[b]);
             s->sampled[b] = tok;
             out[(size_t)b * N + t] = tok;
-            if (s->ent) s->ent[(size_t)b * N + t] = logits_entropy(s->logits + (size_t)b * V, V);
+            if (s->ent || s->lp)
+                logits_stats(s->logits + (size_t)b * V, V, tok, s->ent ? &s->ent[(size_t)b * N + t] : NULL,
+                             s->lp ? &s->lp[(size_t)b * N + t] : NULL);
             out_lens[b]++;
             int stop = tok == p->eos_id;
             for (int k = 0; k < p->n_stop && !stop; k++) stop = tok == p->stop_ids[k];

@@ -58,6 +58,11 @@ void sampler_record(Sampler *s, ModelActs *a);
  * + t] (B rows of max_new_tokens; positions past a row's end are left alone). NULL stops it. `ent` must outlive
  * the sampler's use. Costs one pass over the vocabulary per token. */
 void sampler_entropies(Sampler *s, float *ent);
+/* Makes every later sampler_generate also write the log-prob of each sampled token under the model's distribution
+ * (the logits at temperature 1, before top-k / top-p: the policy's log-prob, as the update computes it) into lp,
+ * laid out as sampler_entropies lays out ent. NULL stops it. Shares the pass over the vocabulary with the
+ * entropies. */
+void sampler_logprobs(Sampler *s, float *lp);
 
 /* Samples one token from logits (V) under p with `rng` (exposed for tests). scratch holds 2*V floats. */
 int sampler_pick(const float *logits, int V, const SamplerParams *p, float *scratch, Rng *rng);

@@ -73,6 +73,9 @@ struct Trainer {
     /* entropy-masked updates, (B_max, T_max) each: generation-time entropies of the drawn rows (row stride N), the
      * batch's entropies, loss tokens and kept tokens (row stride N), selection scratch */
     float *ent, *tok_ent, *tok_valid, *tok_keep, *ent_scratch;
+    /* per-token record (B_max, T_max) each: generation-time log-probs of the drawn rows (row stride N, like ent),
+     * the last update's importance ratios of the batch's rows (row stride N) */
+    float *gen_lp, *tok_ratio;
     int n_rollouts;             /* drawn this step: rollouts[0 .. n_rollouts) */
     RewardResult *scores;       /* (B_max) */
     Rollout *rollouts;          /* (B_max) */
@@ -198,7 +201,7 @@ static size_t activation_budget(const Config *c) {
 
 /* Per-step buffers (grow_buffers) of B sequences of T_max tokens, comp_text bytes of completion text each. */
 static size_t buffer_bytes(size_t B, size_t T_max, size_t comp_text) {
-    return B * T_max * (3 * sizeof(int) + 5 * sizeof(float)) + B * (7 * sizeof(int) + 5 * sizeof(float)) +
+    return B * T_max * (3 * sizeof(int) + 7 * sizeof(float)) + B * (7 * sizeof(int) + 5 * sizeof(float)) +
            B * (sizeof(Problem) + sizeof(RewardResult) + sizeof(Rollout) + PROMPT_TEXT + comp_text);
 }
 
@@ -276,13 +279,14 @@ static int grow_buffers(Trainer *t, int B) {
                      (void **)&t->comp_text_buf, (void **)&t->row_mask, (void **)&t->shaping,
                      (void **)&t->group_kept, (void **)&t->batch_row, (void **)&t->batch_plens,
                      (void **)&t->batch_glens, (void **)&t->batch_rewards, (void **)&t->ent, (void **)&t->tok_ent,
-                     (void **)&t->tok_valid, (void **)&t->tok_keep, (void **)&t->ent_scratch};
+                     (void **)&t->tok_valid, (void **)&t->tok_keep, (void **)&t->ent_scratch, (void **)&t->gen_lp,
+                     (void **)&t->tok_ratio};
     size_t bytes[] = {n * sizeof(Problem), BT * sizeof(int), n * sizeof(int), BT * sizeof(int), n * sizeof(int),
                       n * sizeof(int), BT * sizeof(int), n * sizeof(float), n * sizeof(float), n * sizeof(RewardResult),
                       n * sizeof(Rollout), n * PROMPT_TEXT, n * (size_t)t->comp_text, n * sizeof(float),
                       n * sizeof(float), n * sizeof(int), n * sizeof(int), n * sizeof(int), n * sizeof(int),
                       n * sizeof(float), BT * sizeof(float), BT * sizeof(float), BT * sizeof(float),
-                      BT * sizeof(float), BT * sizeof(float)};
+                      BT * sizeof(float), BT * sizeof(float), BT * sizeof(float), BT * sizeof(float)};
     enum { N_BUF = sizeof bytes / sizeof bytes[0] };
     void *fresh[N_BUF];
     int ok = 1;
@@ -364,6 +368,7 @@ void trainer_free(Trainer *t) {
     free(t->prompt_text); free(t->comp_text_buf); free(t->row_mask); free(t->shaping); free(t->group_kept);
     free(t->batch_row); free(t->batch_plens); free(t->batch_glens); free(t->batch_rewards);
     free(t->ent); free(t->tok_ent); free(t->tok_valid); free(t->tok_keep); free(t->ent_scratch);
+    free(t->gen_lp); free(t->tok_ratio);
     tokenizer_stream_free(t->trace);
     tokenizer_free(&t->tok);
     pthread_mutex_destroy(&t->mu);
@@ -719,11 +724,13 @@ static int generate_round(Trainer *t, int round, int first, int n, int N, int st
     sp.max_new_tokens = N;
     uint64_t seed = (uint64_t)c->run.seed * 0x9E3779B97F4A7C15ull + (uint64_t)step + ((uint64_t)round << 40);
     Sampler *smp = grpo_step_sampler(t->engine);
-    if (c->grpo.entropy_top_fraction < 1.0f) sampler_entropies(smp, t->ent + (size_t)row0 * N);
+    sampler_entropies(smp, t->ent + (size_t)row0 * N); /* entropy-masked updates and the per-token record */
+    sampler_logprobs(smp, t->gen_lp + (size_t)row0 * N);
     int rc = grpo_step_generate(t->engine, &t->policy, &sp, seed, t->prompts + (size_t)row0 * T_max,
                                 t->plens + row0, T_max, B, t->gen + (size_t)row0 * N, t->glens + row0,
                                 t->finish + row0, gen_hook, t);
     sampler_entropies(smp, NULL); /* the evaluator shares the sampler */
+    sampler_logprobs(smp, NULL);
     if (rc != 0) return 1;
 
     /* rewards; DAPO's overlong shaping is part of the total: the reward metric, the rollouts and the advantages
@@ -869,6 +876,8 @@ static int grpo_step(Trainer *t) {
     if (B > 0) /* every group dropped: nothing to learn from this step */
         grpo_step_update(t->engine, &t->policy, &t->ref, &t->opt, t->seq, t->batch_plens, t->batch_glens, t->adv,
                          B, T, &up, &st);
+    const int with_ratio = B > 0 && c->grpo.num_iterations > 1; /* else every ratio is 1: none recorded */
+    if (with_ratio) grpo_step_token_ratios(t->engine, t->tok_ratio, B, N);
     double t4 = now_mono(), t3 = t2 + st.t_ref;
     const int mu = c->grpo.num_iterations;
     t->step = step;
@@ -897,7 +906,10 @@ static int grpo_step(Trainer *t) {
                         .answer = t->problems[b / G].answer, .reward = r->total, .r_accuracy = r->accuracy,
                         .r_format = r->format, .r_language = r->language, .advantage = kept_row ? t->adv[q] : 0.0f,
                         .length = t->glens[b], .finish = t->finish[b], .correct = r->correct,
-                        .flags = r->flags | (kept_row ? 0u : (unsigned)ROLLOUT_FLAG_DROPPED)};
+                        .flags = r->flags | (kept_row ? 0u : (unsigned)ROLLOUT_FLAG_DROPPED),
+                        .token_ids = t->gen + (size_t)b * N, .token_logprob = t->gen_lp + (size_t)b * N,
+                        .token_entropy = t->ent + (size_t)b * N,
+                        .token_ratio = with_ratio && kept_row ? t->tok_ratio + (size_t)q * N : NULL};
         q += kept_row;
         rsum += r->total; rsq += (double)r->total * r->total;
         acc += r->accuracy; fmt += r->format; lang += r->language; ok += r->correct; fmt_ok += r->format >= 1.0f;

@@ -10,6 +10,7 @@
  * index when the search matches many rows and sorting the matches when it matches few (query_search_dense). */
 #include "storage/query.h"
 #include "storage/store_internal.h"
+#include "storage/token_blob.h"
 #include <ctype.h>
 #include <math.h>
 #include <stdarg.h>
@@ -565,6 +566,63 @@ int query_rollout(Query *q, int64_t id, QueryRollout *out, char *err, size_t err
     }
     sqlite3_finalize(st);
     return found;
+}
+
+void query_tokens_free(QueryTokens *t) {
+    if (!t) return;
+    free(t->ids);
+    free(t->logprob);
+    free(t->entropy);
+    free(t->ratio);
+    memset(t, 0, sizeof *t);
+}
+
+/* Column col of st (a half-float blob of n values, or NULL) into a new array at *out. Returns 0, or -1 when the
+ * blob does not hold n values or memory runs out. */
+static int read_f16_column(sqlite3_stmt *st, int col, int n, float **out) {
+    *out = NULL;
+    if (sqlite3_column_type(st, col) == SQLITE_NULL) return 0;
+    const unsigned char *b = sqlite3_column_blob(st, col);
+    size_t bytes = (size_t)sqlite3_column_bytes(st, col);
+    if (!(*out = malloc(sizeof(float) * (size_t)(n > 0 ? n : 1)))) return -1;
+    return token_blob_get_f16(b, bytes, *out, n) == n ? 0 : -1;
+}
+
+int query_rollout_tokens(Query *q, int64_t id, QueryTokens *out, char *err, size_t errlen) {
+    memset(out, 0, sizeof *out);
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(q->db, "SELECT ids, logprob, entropy, ratio FROM rollout_tokens WHERE id = ?1", -1, &st,
+                           NULL) != SQLITE_OK) {
+        q_err(q, err, errlen, "cannot read a rollout's tokens");
+        return -1;
+    }
+    sqlite3_bind_int64(st, 1, id);
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW) {
+        if (rc != SQLITE_DONE) q_err(q, err, errlen, "cannot read a rollout's tokens");
+        sqlite3_finalize(st);
+        return rc == SQLITE_DONE ? 0 : -1;
+    }
+    const unsigned char *b = sqlite3_column_blob(st, 0);
+    size_t bytes = (size_t)sqlite3_column_bytes(st, 0);
+    int max = bytes > 1 ? (int)(bytes - 1) : 1; /* at least one byte an id */
+    static const char *const cols[] = {"ids", "logprob", "entropy", "ratio"};
+    int bad = -1;
+    if (!(out->ids = malloc(sizeof(int) * (size_t)max))) bad = 0;
+    else if ((out->n = token_blob_get_ids(b, bytes, out->ids, max)) < 0) bad = 0;
+    else if (read_f16_column(st, 1, out->n, &out->logprob) != 0) bad = 1;
+    else if (read_f16_column(st, 2, out->n, &out->entropy) != 0) bad = 2;
+    else if (read_f16_column(st, 3, out->n, &out->ratio) != 0) bad = 3;
+    sqlite3_finalize(st);
+    if (bad >= 0) {
+        query_tokens_free(out);
+        char what[128];
+        snprintf(what, sizeof what, "rollout %lld: the %s of rollout_tokens is not a token blob (or out of memory)",
+                 (long long)id, cols[bad]);
+        store_db_error(err, errlen, q->path, NULL, what);
+        return -1;
+    }
+    return 1;
 }
 
 /* ---- metrics ---------------------------------------------------------------------------------------------- */

@@ -98,6 +98,13 @@ int query_group(Query *q, int64_t run_id, int step, int prompt_index, QueryRollo
 int query_rollout(Query *q, int64_t id, QueryRollout *out, char *err, size_t errlen);
 void query_rollout_free(QueryRollout *r);
 void query_rollouts_free(QueryRolloutList *l);
+/* One rollout's per-token arrays (record.h: token_ids ...), n entries each; a measure not stored is NULL. */
+typedef struct { int n; int *ids; float *logprob, *entropy, *ratio; } QueryTokens;
+/* The per-token row of rollout id into *out (free with query_tokens_free). Returns 1 found, 0 none (a rollout
+ * written before the database kept tokens, or by a writer that had none), -1 with err (a blob that is not what
+ * storage/token_blob.h writes is named by its column and rollout id). */
+int query_rollout_tokens(Query *q, int64_t id, QueryTokens *out, char *err, size_t errlen);
+void query_tokens_free(QueryTokens *t);
 
 /* ---- metrics ----------------------------------------------------------------------------------------------- */
 

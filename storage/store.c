@@ -3,6 +3,7 @@
  * these same functions from its own thread. */
 #include "storage/store.h"
 #include "storage/store_internal.h"
+#include "storage/token_blob.h"
 #include "core/filelock.h"
 #include <errno.h>
 #include <math.h>
@@ -14,7 +15,7 @@
 
 enum {
     ST_BEGIN, ST_COMMIT, ST_ROLLBACK,
-    ST_DEL_STEP_ROLLOUTS, ST_DEL_STEP_METRICS, ST_INS_ROLLOUT, ST_INS_TEXT, ST_INS_METRIC, ST_ADD_COUNTERS, ST_RECOUNT,
+    ST_DEL_STEP_ROLLOUTS, ST_DEL_STEP_METRICS, ST_INS_ROLLOUT, ST_INS_TEXT, ST_INS_TOKENS, ST_INS_METRIC, ST_ADD_COUNTERS, ST_RECOUNT,
     ST_INS_EVENT, ST_UPSERT_CHECKPOINT, ST_INS_EVAL, ST_LAST_CHECKPOINT,
     ST_COUNT
 };
@@ -31,6 +32,7 @@ static const char *const SQL[ST_COUNT] = {
         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
     /* Right after ST_INS_ROLLOUT: the text row shares the rollout's id; its trigger feeds the FTS index. */
     [ST_INS_TEXT] = "INSERT INTO rollout_texts (id, prompt, completion, answer) VALUES (last_insert_rowid(), ?1, ?2, ?3)",
+    [ST_INS_TOKENS] = "INSERT INTO rollout_tokens (id, ids, logprob, entropy, ratio) VALUES (?1, ?2, ?3, ?4, ?5)",
     [ST_INS_METRIC] = "INSERT OR REPLACE INTO metrics (run_id, step, name, value, wall_time) VALUES (?1, ?2, ?3, ?4, ?5)",
     [ST_ADD_COUNTERS] =
         "UPDATE runs SET last_step = max(last_step, ?2), n_rollouts = n_rollouts + ?3,"
@@ -65,6 +67,8 @@ struct Store {
     char *path;
     int64_t run_id;
     sqlite3_stmt *st[ST_COUNT];
+    unsigned char *blob;        /* the per-token blobs of the rollout being written (grown as needed) */
+    size_t blob_cap;
 };
 
 static double now_seconds(void) {
@@ -128,6 +132,7 @@ void store_close(Store *s) {
         sqlite3_close_v2(s->db);
     }
     filelock_release(s->lock);  /* after the close: the next writer finds the database at rest */
+    free(s->blob);
     free(s->path);
     free(s);
 }
@@ -239,6 +244,31 @@ int store_set_status(Store *s, const char *status, double end_time, char *err, s
     return 0;
 }
 
+/* The rollout's per-token row (storage/token_blob.h), keyed by its id. Returns an SQLite code (SQLITE_NOMEM when
+ * the blob buffer cannot grow). */
+static int write_tokens(Store *s, sqlite3_int64 id, const Rollout *r) {
+    int n = r->length;
+    size_t ids = token_blob_ids_bytes(r->token_ids, n), need = ids + 3 * 2 * (size_t)n;
+    if (need > s->blob_cap) {
+        unsigned char *b = realloc(s->blob, need);
+        if (!b) return SQLITE_NOMEM;
+        s->blob = b;
+        s->blob_cap = need;
+    }
+    sqlite3_stmt *st = s->st[ST_INS_TOKENS];
+    unsigned char *p = s->blob;
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_blob(st, 2, p, (int)token_blob_put_ids(p, r->token_ids, n), SQLITE_STATIC);
+    p += ids;
+    const float *vals[3] = {r->token_logprob, r->token_entropy, r->token_ratio};
+    for (int k = 0; k < 3; k++) {
+        if (!vals[k]) continue; /* unbound: NULL */
+        sqlite3_bind_blob(st, 3 + k, p, (int)token_blob_put_f16(p, vals[k], n), SQLITE_STATIC);
+        p += 2 * (size_t)n;
+    }
+    return exec_st(st);
+}
+
 int store_write_step(Store *s, const StepRecord *rec, char *err, size_t errlen) {
     if (need_run(s, err, errlen) || begin(s, err, errlen)) return -1;
     sqlite3_stmt *st = s->st[ST_DEL_STEP_ROLLOUTS];
@@ -270,6 +300,7 @@ int store_write_step(Store *s, const StepRecord *rec, char *err, size_t errlen) 
         sqlite3_bind_int(st, 13, r->correct);
         sqlite3_bind_int64(st, 14, (sqlite3_int64)r->flags);
         int rc = exec_st(st);
+        sqlite3_int64 id = sqlite3_last_insert_rowid(s->db);
         if (rc == SQLITE_OK) {
             sqlite3_stmt *tx = s->st[ST_INS_TEXT];
             bind_text(tx, 1, r->prompt);
@@ -277,6 +308,7 @@ int store_write_step(Store *s, const StepRecord *rec, char *err, size_t errlen) 
             bind_text(tx, 3, r->answer);
             rc = exec_st(tx);
         }
+        if (rc == SQLITE_OK && r->token_ids && r->length > 0) rc = write_tokens(s, id, r);
         if (rc != SQLITE_OK) {
             char what[96];
             snprintf(what, sizeof what, "cannot write rollout %d of step %d", i, rec->step);

@@ -1,8 +1,9 @@
 /* store.h - the run database: writing one SQLite file per run (WAL mode, versioned schema).
  *
  * Layout (schema version STORE_SCHEMA_VERSION, storage/store_version.h): runs, metrics (long format), rollouts,
- * rollouts_fts (FTS5 over completions, an external-content index kept in step by triggers), events, checkpoints,
- * evals. A database may hold several runs; every row carries its run id. storage/query.h reads it.
+ * rollouts_fts (FTS5 over completions, an external-content index kept in step by triggers), rollout_tokens (a
+ * rollout's per-token arrays as blobs, storage/token_blob.h, written when the Rollout carries them and deleted with
+ * it), events, checkpoints, evals. A database may hold several runs; every row carries its run id. storage/query.h reads it.
  *
  * Two ways to write:
  *  - synchronous: store_write_* on the thread that owns the Store (tests, tools, filldb);

@@ -123,7 +123,20 @@ static const char MIGRATE_2[] =
     "CREATE INDEX rollouts_task ON rollouts(task);"
     "CREATE INDEX metrics_step ON metrics(run_id, step);";
 
-static const char *const MIGRATIONS[] = {MIGRATE_1, MIGRATE_2};
+/* -> the per-token table: each completion token's id, the policy's log-prob and entropy when it was sampled, and the
+ * last update's importance ratio (NULL when not recorded), as compact blobs (storage/token_blob.h), keyed like
+ * rollout_texts by the rollout's id and deleted with it. A database from before has no token rows: its
+ * transcripts show as before, without the per-token view. */
+static const char MIGRATE_TOKENS[] =
+    "CREATE TABLE rollout_tokens ("
+    "  id INTEGER PRIMARY KEY,"                   /* = rollouts.id */
+    "  ids BLOB NOT NULL,"
+    "  logprob BLOB, entropy BLOB, ratio BLOB);"
+    "CREATE TRIGGER rollouts_delete_tokens AFTER DELETE ON rollouts BEGIN"
+    "  DELETE FROM rollout_tokens WHERE id = old.id;"
+    "END;";
+
+static const char *const MIGRATIONS[] = {MIGRATE_1, MIGRATE_2, MIGRATE_TOKENS};
 _Static_assert(sizeof MIGRATIONS / sizeof MIGRATIONS[0] == STORE_SCHEMA_VERSION,
                "one migration per schema version: append to MIGRATIONS when bumping STORE_SCHEMA_VERSION");
 

@@ -63,12 +63,30 @@ static const char *put_str(char **cursor, const char *t) {
     return d;
 }
 
-/* One allocation: Item, then the Rollout array, the Metric array, then every string. */
+/* Copies n elements of `size` bytes from src (NULL stays NULL) to *cursor and advances it. */
+static const void *put_array(char **cursor, const void *src, size_t n, size_t size) {
+    if (!src) return NULL;
+    void *d = *cursor;
+    memcpy(d, src, n * size);
+    *cursor += n * size;
+    return d;
+}
+
+/* The bytes of a rollout's per-token arrays (record.h), each a multiple of 4. */
+static size_t token_bytes(const Rollout *r) {
+    if (!r->token_ids || r->length <= 0) return 0;
+    size_t n = (size_t)r->length;
+    return n * sizeof(int) + n * sizeof(float) * (!!r->token_logprob + !!r->token_entropy + !!r->token_ratio);
+}
+
+/* One allocation: Item, then the Rollout array, the Metric array, the per-token arrays (4-byte elements, kept
+ * before the strings so they stay aligned), then every string. A plain memcpy of each array: the trainer's
+ * thread does no more than copy; the blobs are encoded on the writer thread. */
 static Item *copy_step(const StepRecord *rec) {
     size_t bytes = sizeof(Item) + (size_t)rec->n_rollouts * sizeof(Rollout) + (size_t)rec->n_metrics * sizeof(Metric);
     for (int i = 0; i < rec->n_rollouts; i++) {
         const Rollout *r = &rec->rollouts[i];
-        bytes += slen(r->task) + slen(r->prompt) + slen(r->completion) + slen(r->answer);
+        bytes += token_bytes(r) + slen(r->task) + slen(r->prompt) + slen(r->completion) + slen(r->answer);
     }
     for (int i = 0; i < rec->n_metrics; i++) bytes += slen(rec->metrics[i].name);
     Item *it = malloc(bytes);
@@ -79,7 +97,20 @@ static Item *copy_step(const StepRecord *rec) {
     Metric *me = (Metric *)(ro + rec->n_rollouts);
     char *cursor = (char *)(me + rec->n_metrics);
     for (int i = 0; i < rec->n_rollouts; i++) {
-        ro[i] = rec->rollouts[i];
+        const Rollout *r = &rec->rollouts[i];
+        ro[i] = *r;
+        if (!token_bytes(r)) {
+            ro[i].token_ids = NULL;
+            ro[i].token_logprob = ro[i].token_entropy = ro[i].token_ratio = NULL;
+            continue;
+        }
+        size_t n = (size_t)r->length;
+        ro[i].token_ids = put_array(&cursor, r->token_ids, n, sizeof(int));
+        ro[i].token_logprob = put_array(&cursor, r->token_logprob, n, sizeof(float));
+        ro[i].token_entropy = put_array(&cursor, r->token_entropy, n, sizeof(float));
+        ro[i].token_ratio = put_array(&cursor, r->token_ratio, n, sizeof(float));
+    }
+    for (int i = 0; i < rec->n_rollouts; i++) {
         ro[i].task = put_str(&cursor, rec->rollouts[i].task);
         ro[i].prompt = put_str(&cursor, rec->rollouts[i].prompt);
         ro[i].completion = put_str(&cursor, rec->rollouts[i].completion);

@@ -155,11 +155,13 @@ static void test_reflection_words(void **state) {
     (void)state;
     const char *yes[] = {"wait", "Wait, 7+9=16", "WAIT", "let me recheck", "rethink", "reevaluate",
                          "re-evaluate this", "re-examine", "reconsider", "double-check", "check again",
-                         "check\n again", "think again", "try again", "verify", "so... wait!", "(wait)",
+                         "check\n again", "think again", "try again", "so... wait!", "(wait)",
                          "mistake", "8+2=10 wait"};
     for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++)
         if (!reward_has_reflection(yes[i], strlen(yes[i]))) fail_msg("\"%s\" holds a reflection word", yes[i]);
-    const char *no[] = {"", "awaiting", "waiter", "verifying", "unverify", "check", "checkagain", "again",
+    /* "verify" and "let me check" are verification, not reflection */
+    const char *no[] = {"", "awaiting", "waiter", "verify", "let me check", "verifying", "unverify", "check",
+                        "checkagain", "again",
                         "5+8=13", "tryagain", "re evaluate", "wai t"};
     for (size_t i = 0; i < sizeof no / sizeof no[0]; i++)
         if (reward_has_reflection(no[i], strlen(no[i]))) fail_msg("\"%s\" holds no reflection word", no[i]);
@@ -168,42 +170,59 @@ static void test_reflection_words(void **state) {
     assert_int_equal(reward_has_reflection("ok wai", 6), 0);
 }
 
+/* The aha flags of completion c (add task, 47385+9128 = 56513, unless the countdown problem is asked for). */
+static unsigned flags_add(const char *c, int correct) { return reward_flags(add_task, &add_p, c, correct); }
+
 static void test_flags(void **state) {
     (void)state;
-    /* Reflection counts only in the thinking. */
-    assert_int_equal(reward_flags(add_task, &add_p, "5+8=13\nwait\n</think><answer>56513</answer>", 1),
-                     ROLLOUT_FLAG_REFLECTION);
-    assert_int_equal(reward_flags(add_task, &add_p, "5+8=13\n</think><answer>wait</answer>", 0), 0);
-    /* Self-correction: an earlier wrong candidate and a right final answer. */
+    const unsigned R = ROLLOUT_FLAG_REFLECTION, S = ROLLOUT_FLAG_SELF_CORRECTION;
+    /* Verification that passes is not reflection: the commonest transcript of a trained model. */
+    assert_int_equal(flags_add("7+8=15\n=56513\nverify\n13-8=5\n47385 ok\n</think><answer>56513</answer>", 1), 0);
+    assert_int_equal(flags_add("=56513\nlet me check: 56513-9128=47385 ok\n</think><answer>56513</answer>", 1), 0);
+    /* A rejected candidate, "wait", a right different answer: reflection and self-correction (STYLE_WAIT). */
     const char *fixed = "8+2=10\n=56503\nverify\n47375 no\nwait\n8+2+1=11\n=56513\n</think><answer>56513</answer>";
-    assert_int_equal(reward_flags(add_task, &add_p, fixed, 1), ROLLOUT_FLAG_REFLECTION | ROLLOUT_FLAG_SELF_CORRECTION);
-    /* Without reflection words it is still a correction. */
-    assert_int_equal(reward_flags(add_task, &add_p, "=56503\n=56513\n</think><answer>56513</answer>", 1),
-                     ROLLOUT_FLAG_SELF_CORRECTION);
-    assert_int_equal(reward_flags(add_task, &add_p, "  = 56503\n</think><answer>56513</answer>", 1),
-                     ROLLOUT_FLAG_SELF_CORRECTION);
-    /* A wrong final answer is no correction, whatever came before. */
-    assert_int_equal(reward_flags(add_task, &add_p, "=56513\n=56503\n</think><answer>56503</answer>", 0), 0);
-    /* The same candidate as the final answer, or a '=' that does not start a line, is not one. */
-    assert_int_equal(reward_flags(add_task, &add_p, "=56513\n</think><answer>56513</answer>", 1), 0);
-    assert_int_equal(reward_flags(add_task, &add_p, "5+8=13\nx=99\n</think><answer>56513</answer>", 1), 0);
-    assert_int_equal(reward_flags(add_task, &add_p, "=\n=  \n</think><answer>56513</answer>", 1), 0);
-    /* Candidates after the thinking do not count. */
-    assert_int_equal(reward_flags(add_task, &add_p, "</think>\n=1\n<answer>56513</answer>", 1), 0);
-    /* Countdown: another right expression is not a correction; a wrong one is. */
-    assert_int_equal(reward_flags(cd_task, &cd_p, "=3+7*(8-5)\n</think><answer>(8-5)*7+3</answer>", 1), 0);
-    assert_int_equal(reward_flags(cd_task, &cd_p, "=8+5+7+3\n</think><answer>(8-5)*7+3</answer>", 1),
-                     ROLLOUT_FLAG_SELF_CORRECTION);
-    assert_int_equal(reward_flags(cd_task, &cd_p, "=(((\n</think><answer>(8-5)*7+3</answer>", 1),
-                     ROLLOUT_FLAG_SELF_CORRECTION);
-    assert_int_equal(reward_flags(add_task, &add_p, "", 0), 0);
+    assert_int_equal(flags_add(fixed, 1), R | S);
+    /* Rejected, then the same wrong answer again: reflection (the phrase follows a rejected candidate), no
+     * correction (the final answer is wrong). */
+    assert_int_equal(flags_add("=56503\n47375 no\nwait\n=56503\n</think><answer>56503</answer>", 0), R);
+    /* Rejected, then a different but still wrong answer: no correction. */
+    assert_int_equal(flags_add("=56503\n47375 no\nwait\n=56413\n</think><answer>56413</answer>", 0), R);
+    /* Rejected and fixed without a reflection word: a correction, not reflection. */
+    assert_int_equal(flags_add("=56503\n47375 no\n=56513\n56513 ok\n</think><answer>56513</answer>", 1), S);
+    /* A wrong candidate no check rejected, then the right answer: neither (the old rule flagged it). */
+    assert_int_equal(flags_add("=56503\n=56513\n</think><answer>56513</answer>", 1), 0);
+    assert_int_equal(flags_add("  = 56503\n</think><answer>56513</answer>", 1), 0);
+    /* A right candidate the model wrongly rejected, then the right answer again: nothing was corrected. */
+    assert_int_equal(flags_add("=56513\n47384 no\n</think><answer>56513</answer>", 1), 0);
+    /* "wait" after a passing check, then a change of answer: reflection; without a change: nothing. */
+    assert_int_equal(flags_add("=56503\n47375 ok\nwait\n=56513\n</think><answer>56513</answer>", 1), R);
+    assert_int_equal(flags_add("=56513\n47385 ok\nwait\n</think><answer>56513</answer>", 1), 0);
+    assert_int_equal(flags_add("=56513\nwait\n</think><answer>56514</answer>", 0), R); /* the answer changed */
+    assert_int_equal(flags_add("=56513\nwait\n</think><answer> 56513 </answer>", 1), 0);
+    /* A reflection word with no candidate before it, or only in the answer, is not reflection. */
+    assert_int_equal(flags_add("5+8=13\nwait\n</think><answer>56513</answer>", 1), 0);
+    assert_int_equal(flags_add("=56513\n</think><answer>wait</answer>", 0), 0);
+    /* Verdicts are whole last words: "no" inside a word or glued to a number is none. */
+    assert_int_equal(flags_add("=56503\n47375no\n=56513\n</think><answer>56513</answer>", 1), 0);
+    assert_int_equal(flags_add("=56503\nthat is wrong.\n=56513\n</think><answer>56513</answer>", 1), S);
+    /* Candidates and checks after the thinking do not count; blank candidates are none. */
+    assert_int_equal(flags_add("</think>\n=1\nno\n<answer>56513</answer>", 1), 0);
+    assert_int_equal(flags_add("=\n=  \nno\nwait\n</think><answer>56513</answer>", 1), 0);
+    /* Countdown (STYLE_WAIT's shape): a wrong expression rejected by its check, then a right one. */
+    assert_int_equal(reward_flags(cd_task, &cd_p, "8+5=13\n13+7=20\n20+3=24\n=8+5+7+3\nverify 24-3=21 no\nwait\n"
+                                  "20+3=23\n8-5=3\n3*7=21\n21+3=24\n=(8-5)*7+3\n</think><answer>(8-5)*7+3</answer>", 1),
+                     R | S);
+    /* another right expression rejected and replaced is no correction */
+    assert_int_equal(reward_flags(cd_task, &cd_p, "=3+7*(8-5)\nno\n</think><answer>(8-5)*7+3</answer>", 1), 0);
+    assert_int_equal(reward_flags(cd_task, &cd_p, "=(((\nno\n</think><answer>(8-5)*7+3</answer>", 1), S);
+    assert_int_equal(flags_add("", 0), 0);
 }
 
 static void test_score(void **state) {
     (void)state;
     RewardWeights w = {1.0f, 0.5f, 0.25f};
     RewardResult r;
-    reward_score(add_task, &add_p, "=56503\nwait\n=56513\n</think><answer>56513</answer>", &w, &r);
+    reward_score(add_task, &add_p, "=56503\n47375 no\nwait\n=56513\n</think><answer>56513</answer>", &w, &r);
     assert_true(r.accuracy == 1.0f && r.format == 1.0f && r.language == 1.0f);
     assert_int_equal(r.correct, 1);
     assert_true(r.total == 1.75f);

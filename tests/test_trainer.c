@@ -418,6 +418,58 @@ static void test_entropy_masked_updates_in_the_loop(void **state) {
     assert_true(s.max_err < 0.01); /* ties at the threshold may keep a token more */
 }
 
+/* The per-token record: every rollout carries its tokens with their generation-time log-probs (<= 0) and entropies,
+ * whose mean over the batch is the update's entropy metric (the same policy over the same tokens: the sampler's
+ * decode and the update's forward agree); with num_iterations 2 the ratios of the last update give back the
+ * seq_ratio_mean metric ((1 + the mean over rows of exp(mean log ratio)) / 2: the first update's ratios are 1);
+ * with num_iterations 1 no ratio is recorded. */
+typedef struct { int steps, mu, bad; double ent_err, seq_err; } TokSeen;
+static void on_step_tokens(void *ud, const StepRecord *r) {
+    TokSeen *s = ud;
+    double ent = 0, seq = 0;
+    long n = 0;
+    for (int b = 0; b < r->n_rollouts; b++) {
+        const Rollout *ro = &r->rollouts[b];
+        if (!ro->token_ids || !ro->token_logprob || !ro->token_entropy || (s->mu > 1) != (ro->token_ratio != NULL)) {
+            s->bad++;
+            continue;
+        }
+        double lr = 0;
+        for (int j = 0; j < ro->length; j++) {
+            if (ro->token_ids[j] < 0 || !(ro->token_logprob[j] <= 1e-6f) || !(ro->token_entropy[j] >= -1e-6f)) s->bad++;
+            ent += ro->token_entropy[j];
+            if (ro->token_ratio) lr += log(ro->token_ratio[j]);
+        }
+        n += ro->length;
+        if (ro->length) seq += exp(lr / ro->length);
+    }
+    s->ent_err = fmax(s->ent_err, fabs(ent / n - metric_of(r, "entropy")));
+    if (s->mu > 1) s->seq_err = fmax(s->seq_err, fabs((1 + seq / r->n_rollouts) / 2 - metric_of(r, "seq_ratio_mean")));
+    s->steps++;
+}
+
+static void test_rollouts_carry_their_tokens(void **state) {
+    (void)state;
+    for (int mu = 1; mu <= 2; mu++) {
+        Config c;
+        char err[512], set[64];
+        small_config(&c, mu == 1 ? "tokens1" : "tokens2");
+        snprintf(set, sizeof set, "grpo.num_iterations=%d", mu);
+        assert_int_equal(config_set(&c, set, err, sizeof err), 0);
+        c.run.steps = 2;
+        TokSeen s = {.mu = mu};
+        TrainerCallbacks cb = {.ud = &s, .on_step = on_step_tokens};
+        Trainer *t = trainer_new(&c, &cb, err, sizeof err);
+        if (!t) fail_msg("%s", err);
+        assert_int_equal(trainer_run(t), 0);
+        trainer_free(t);
+        assert_int_equal(s.steps, 2);
+        assert_int_equal(s.bad, 0);
+        assert_true(s.ent_err < 1e-3);
+        assert_true(s.seq_err < 1e-4);
+    }
+}
+
 /* Reference refresh: with ref_mix = 1 every step, each step starts with the reference equal to the policy, so the
  * first update's KL is ~0; with ref_mix = 0.5 it is between that and the KL to the never-refreshed reference. Each
  * refresh is an event and a metric. */
@@ -633,6 +685,7 @@ int main(void) {
         cmocka_unit_test(test_dynamic_sampling_fills_the_batch_within_the_cap),
         cmocka_unit_test(test_dynamic_sampling_all_uniform_stops_at_the_cap),
         cmocka_unit_test(test_entropy_masked_updates_in_the_loop),
+        cmocka_unit_test(test_rollouts_carry_their_tokens),
         cmocka_unit_test(test_reference_refresh_moves_the_kl),
         cmocka_unit_test(test_resume_continues_like_an_uninterrupted_run),
         cmocka_unit_test(test_too_large_is_refused_at_once),

@@ -91,6 +91,9 @@ const KeyBinding KEYMAP[] = {
     {KC_TRANSCRIPT, 'n', ACT_NEXT_MATCH, "n", "next rollout in the list (next match when searching)", "next"},
     {KC_TRANSCRIPT, 'N', ACT_PREV_MATCH, "N", "previous rollout in the list", "prev"},
     {KC_TRANSCRIPT, 'g', ACT_GROUP, "g", "group view of this rollout's prompt", "group"},
+    {KC_TRANSCRIPT, 't', ACT_TOKEN_VIEW, "t", "per-token view: each completion token coloured by a measure", "tokens"},
+    {KC_TRANSCRIPT, 'm', ACT_TOKEN_MEASURE, "m", "per-token view: colour by log-prob / entropy / importance ratio",
+     "measure"},
     {KC_TRANSCRIPT, ESC, ACT_BACK, "Esc", "back to the list", "back"},
 
     /* Group */

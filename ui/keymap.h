@@ -39,6 +39,8 @@ typedef enum {
     /* rollouts */
     ACT_GROUP, ACT_SEARCH, ACT_NEXT_MATCH, ACT_PREV_MATCH, ACT_FILTER, ACT_CYCLE_CORRECT, ACT_CYCLE_AHA,
     ACT_CLEAR_FILTERS, ACT_CYCLE_SORT, ACT_REVERSE,
+    /* transcript: the per-token view */
+    ACT_TOKEN_VIEW, ACT_TOKEN_MEASURE,
     /* runs */
     ACT_SCREEN_RUNS, ACT_MARK,
     /* modal */

@@ -51,9 +51,10 @@ static char *joined(const QueryRollout *r, size_t *len, size_t *prompt_len) {
     return t;
 }
 
-/* A transcript inside the rectangle (y, x, h, w) of win: header, the text, the reference answer. Returns the
- * wrapped line count of the text (for scroll limits). */
-static int draw_transcript_in(Studio *s, WINDOW *win, int y, int x, int h, int w, const QueryRollout *r, int *scroll) {
+/* A transcript inside the rectangle (y, x, h, w) of win: header, the text (or with tokens, the per-token view:
+ * screen_tokens.c), the reference answer. Returns the wrapped line count of the text (for scroll limits). */
+static int draw_transcript_in(Studio *s, WINDOW *win, int y, int x, int h, int w, const QueryRollout *r, int *scroll,
+                              int tokens) {
     char head[512];
     format_rollout_header(r, head, sizeof head);
     wattrset(win, theme_attr(r->correct ? TH_GOOD : TH_BAD));
@@ -70,6 +71,7 @@ static int draw_transcript_in(Studio *s, WINDOW *win, int y, int x, int h, int w
     wattrset(win, theme_attr(TH_LABEL) | A_BOLD);
     put_clipped(win, y + h - 1, x, w, ans);
     wattrset(win, A_NORMAL);
+    if (tokens) return screen_tokens_draw_in(s, win, y + nh, x, h - nh, w, scroll);
     size_t len, pl;
     char *t = joined(r, &len, &pl);
     if (!t) return 0;
@@ -190,7 +192,7 @@ void screen_rollouts_draw(Studio *s, unsigned d) {
         const QueryRollout *r = browser_selected(&s->br);
         if (r) {
             int scroll = 0;
-            draw_transcript_in(s, det, 1, 1, getmaxy(det) - 2, getmaxx(det) - 2, r, &scroll);
+            draw_transcript_in(s, det, 1, 1, getmaxy(det) - 2, getmaxx(det) - 2, r, &scroll, 0);
         }
         wnoutrefresh(det);
     }
@@ -199,7 +201,8 @@ void screen_rollouts_draw(Studio *s, unsigned d) {
 void screen_transcript_draw(Studio *s, unsigned d) {
     WINDOW *b = studio_full_body(s, d);
     if (!b) return;
-    theme_box(b, "transcript");
-    if (s->tx_valid) draw_transcript_in(s, b, 1, 1, getmaxy(b) - 2, getmaxx(b) - 2, &s->tx, &s->tx_scroll);
+    theme_box(b, s->tv_on ? "transcript: per-token view" : "transcript");
+    if (s->tx_valid)
+        draw_transcript_in(s, b, 1, 1, getmaxy(b) - 2, getmaxx(b) - 2, &s->tx, &s->tx_scroll, s->tv_on);
     wnoutrefresh(b);
 }

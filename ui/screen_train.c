@@ -202,6 +202,32 @@ static void reward_bounds(Studio *s, double *lo, double *hi) {
     } else if (s->cfg.grpo.overlong_buffer > 0) *lo = -fabs(s->cfg.grpo.overlong_penalty);
 }
 
+/* The first step of the history whose self-correction rate is above 0 (core/reward.h: a wrong candidate the model's
+ * own check rejected, then a right answer), or -1. */
+static double first_self_correction(const History *h) {
+    for (int i = 0; i < h->n; i++)
+        if (h->v[M_SELF_CORRECTION][i] > 0) return h->step[i];
+    return -1;
+}
+
+/* On the bottom border of the reward chart just drawn (s->grid), under the step where self-correction first
+ * appears: a mark, and when there is room "first self-correction N". */
+static void mark_first_self_correction(Studio *s, WINDOW *w) {
+    double step = first_self_correction(&s->hist);
+    const ChartGrid *g = &s->grid;
+    if (step < 0 || !g->has_data || g->plot_w < 2 || !(g->xmax > g->xmin)) return;
+    int col = g->plot_x + (int)lround((step - g->xmin) / (g->xmax - g->xmin) * (g->plot_w - 1));
+    int W = getmaxx(w), x = 1 + col;
+    if (x < 1 || x >= W - 1) return;
+    char label[64];
+    snprintf(label, sizeof label, "%s first self-correction %d", s->utf8 ? "\xe2\x96\xb2" : "^", (int)step);
+    int cols = (int)strlen(label) - (s->utf8 ? 2 : 0);
+    wattrset(w, theme_attr(TH_REFLECT));
+    if (x + cols < W - 1) put_clipped(w, getmaxy(w) - 1, x, cols, label);
+    else put_clipped(w, getmaxy(w) - 1, x, 1, label);
+    wattrset(w, A_NORMAL);
+}
+
 static void draw_reward(Studio *s, WINDOW *w, int with_accuracy) {
     const History *h = &s->hist;
     ChartSpec sp = base_spec(s);
@@ -229,6 +255,7 @@ static void draw_reward(Studio *s, WINDOW *w, int with_accuracy) {
     }
     theme_box(w, title);
     draw_chart(s, w, &sp);
+    mark_first_self_correction(s, w);
     overlay_legend(s, w);
 }
 

@@ -80,6 +80,7 @@ void studio_free(Studio *s) {
     for (int i = 0; i < M_COUNT; i++) free(s->hist.v[i]);
     free(s->marks);
     query_rollout_free(&s->tx);
+    screen_tokens_free(s);
     query_rollouts_free(&s->group);
     if (s->runs_open) runs_close(&s->runs);
     chart_free(&s->grid);
@@ -710,10 +711,15 @@ static void transcript_action(Studio *s, Action a) {
         if (browser_selected(&s->br)) studio_open_transcript(s, browser_selected(&s->br));
         break;
     case ACT_GROUP: if (s->tx_valid) studio_open_group(s, &s->tx); break;
+    case ACT_TOKEN_VIEW: s->tv_on = !s->tv_on; s->tx_scroll = 0; break;
+    case ACT_TOKEN_MEASURE: /* cycles the measure, opening the view when it was closed */
+        if (s->tv_on) s->tv_measure = (s->tv_measure + 1) % TV_MEASURES;
+        s->tv_on = 1;
+        break;
     case ACT_BACK: go_back(s); break;
     default: return;
     }
-    s->dirty |= D_BODY;
+    s->dirty |= D_BODY | D_HINTS;
 }
 
 static void group_action(Studio *s, Action a) {

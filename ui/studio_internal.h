@@ -11,6 +11,7 @@
 #include "ui/layout.h"
 #include "ui/runs.h"
 #include "ui/theme.h"
+#include "ui/token_view.h"
 #include <curses.h>
 #include <uv.h>
 
@@ -154,6 +155,16 @@ struct Studio {
     double br_polled;        /* when the browser last looked for new rows */
     QueryRollout tx;         /* the transcript shown (a copy) */
     int tx_valid, tx_scroll;
+    /* the transcript's per-token view (screen_tokens.c) */
+    int tv_on;               /* shown instead of the text */
+    int tv_measure;          /* TokenMeasure (token_view.h) */
+    QueryTokens tv;          /* the tokens of rollout tv_for (read when the view first needs them) */
+    int64_t tv_for;          /* 0: none read */
+    int tv_have;             /* 1 read, 0 none stored, -1 an error (tv_err) */
+    Tokenizer tv_tok;        /* the tokenizer of run tv_tok_run, to decode them */
+    int64_t tv_tok_run;      /* 0: none loaded */
+    int tv_tok_ok;           /* tv_tok loaded; else tv_tok_err says why */
+    char tv_err[600], tv_tok_err[600];
     QueryRolloutList group;
     int group_sel, group_scroll;
     int64_t group_for;       /* id of the rollout the group was opened from */
@@ -195,6 +206,11 @@ void put_clipped(WINDOW *w, int y, int x, int width, const char *s);
 void screen_train_draw(Studio *s, unsigned dirty);
 void screen_rollouts_draw(Studio *s, unsigned dirty);
 void screen_transcript_draw(Studio *s, unsigned dirty);
+/* The per-token view of s->tx in the rectangle (y, x, h, w) of win, below its header (screen_tokens.c). Returns
+ * the number of token rows (for scroll limits). */
+int screen_tokens_draw_in(Studio *s, WINDOW *win, int y, int x, int h, int w, int *scroll);
+/* Frees what the per-token view holds (the tokens read, the tokenizer). */
+void screen_tokens_free(Studio *s);
 void screen_group_draw(Studio *s, unsigned dirty);
 void screen_help_draw(Studio *s, unsigned dirty);
 void screen_runs_draw(Studio *s, unsigned dirty);

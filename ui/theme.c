@@ -45,6 +45,12 @@ int theme_init(void) {
     g_attr[TH_BAND] = A_DIM;
     g_attr[TH_AXIS] = A_DIM;
     g_attr[TH_MARK] = A_BOLD;
+    const attr_t heat_mono[5] = {A_NORMAL, A_NORMAL, A_BOLD, A_REVERSE, A_REVERSE | A_BOLD};
+    const attr_t ratio_mono[5] = {A_REVERSE | A_BOLD, A_REVERSE, A_NORMAL, A_BOLD, A_BOLD | A_UNDERLINE};
+    for (int i = 0; i < 5; i++) {
+        g_attr[TH_HEAT0 + i] = heat_mono[i];
+        g_attr[TH_RATIO0 + i] = ratio_mono[i];
+    }
     if (!g_color) return 0;
     start_color();
     int bg = -1;
@@ -76,10 +82,27 @@ int theme_init(void) {
         {TH_SERIES3, COLOR_BLUE, -2, A_BOLD},
         {TH_SERIES4, COLOR_RED, -2, A_BOLD},
         {TH_SERIES5, COLOR_WHITE, -2, A_BOLD},
+        /* the per-token scales on 8 colours (graded backgrounds on 256, below) */
+        {TH_HEAT0, COLOR_BLACK, COLOR_GREEN, 0},
+        {TH_HEAT1, COLOR_BLACK, COLOR_CYAN, 0},
+        {TH_HEAT2, COLOR_BLACK, COLOR_YELLOW, 0},
+        {TH_HEAT3, COLOR_BLACK, COLOR_MAGENTA, 0},
+        {TH_HEAT4, COLOR_WHITE, COLOR_RED, A_BOLD},
+        {TH_RATIO0, COLOR_WHITE, COLOR_BLUE, A_BOLD},
+        {TH_RATIO1, COLOR_BLACK, COLOR_CYAN, 0},
+        {TH_RATIO2, COLOR_WHITE, -2, 0},
+        {TH_RATIO3, COLOR_BLACK, COLOR_YELLOW, 0},
+        {TH_RATIO4, COLOR_WHITE, COLOR_RED, A_BOLD},
     };
     for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++) {
         short pair = (short)(i + 1);
-        init_pair(pair, pairs[i].fg, pairs[i].bg == -2 ? bg : pairs[i].bg);
+        short fg = pairs[i].fg, back = pairs[i].bg == -2 ? bg : pairs[i].bg;
+        /* 256 colours: the per-token scales as graded backgrounds (green -> red; blue -> grey -> red) */
+        static const short heat256[5] = {71, 149, 220, 208, 196}, ratio256[5] = {33, 117, -2, 221, 196};
+        if (COLORS >= 256 && pairs[i].r >= TH_HEAT0 && pairs[i].r <= TH_HEAT4) back = heat256[pairs[i].r - TH_HEAT0];
+        if (COLORS >= 256 && pairs[i].r >= TH_RATIO0 && pairs[i].r <= TH_RATIO4 && pairs[i].r != TH_RATIO2)
+            back = ratio256[pairs[i].r - TH_RATIO0];
+        init_pair(pair, fg, back);
         g_attr[pairs[i].r] = COLOR_PAIR(pair) | pairs[i].extra;
     }
     g_attr[TH_SELECTED] = A_REVERSE;

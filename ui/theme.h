@@ -29,6 +29,9 @@ typedef enum {
     TH_SELECTED,     /* the selected row */
     TH_SERIES0, TH_SERIES1, TH_SERIES2, TH_BAND, TH_AXIS, TH_MARK,
     TH_SERIES3, TH_SERIES4, TH_SERIES5,   /* more runs overlaid */
+    /* the per-token view's scales (ui/token_view.h buckets): sure -> unsure, and pushed down -> unchanged -> up */
+    TH_HEAT0, TH_HEAT1, TH_HEAT2, TH_HEAT3, TH_HEAT4,
+    TH_RATIO0, TH_RATIO1, TH_RATIO2, TH_RATIO3, TH_RATIO4,
     TH_COUNT
 } ThemeRole;
 
