@@ -45,6 +45,8 @@ int theme_init(void) {
     g_attr[TH_BAND] = A_DIM;
     g_attr[TH_AXIS] = A_DIM;
     g_attr[TH_MARK] = A_BOLD;
+    g_attr[TH_CURSOR] = A_BOLD;
+    g_attr[TH_PENDING] = A_UNDERLINE;
     if (!g_color) return 0;
     start_color();
     int bg = -1;
@@ -76,6 +78,8 @@ int theme_init(void) {
         {TH_SERIES3, COLOR_BLUE, -2, A_BOLD},
         {TH_SERIES4, COLOR_RED, -2, A_BOLD},
         {TH_SERIES5, COLOR_WHITE, -2, A_BOLD},
+        {TH_CURSOR, COLOR_WHITE, -2, A_BOLD},
+        {TH_PENDING, COLOR_YELLOW, -2, A_UNDERLINE},
     };
     for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++) {
         short pair = (short)(i + 1);

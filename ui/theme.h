@@ -29,6 +29,8 @@ typedef enum {
     TH_SELECTED,     /* the selected row */
     TH_SERIES0, TH_SERIES1, TH_SERIES2, TH_BAND, TH_AXIS, TH_MARK,
     TH_SERIES3, TH_SERIES4, TH_SERIES5,   /* more runs overlaid */
+    TH_CURSOR,       /* the charts' reading cursor */
+    TH_PENDING,      /* a change submitted, not applied yet */
     TH_COUNT
 } ThemeRole;
 
