@@ -1,10 +1,14 @@
 /* pager.c - a transcript in the user's $PAGER: written to a temporary file, the terminal handed over (endwin), the
  * pager run with the signals the studio blocks unblocked, the screen taken back. A Ctrl-C typed in the pager also
- * reaches the studio (one process group): it is dropped here, not taken for "quit". */
+ * reaches the studio (one process group): it is dropped here, not taken for "quit".
+ *
+ * posix_spawn, not fork: fork runs the atfork handlers, and OpenBLAS's joins its worker threads - which never
+ * return while the trainer's step keeps them busy (the studio froze). */
 #include "ui/signals.h"
 #include "ui/studio_internal.h"
 #include <errno.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,19 +74,24 @@ void studio_pager(Studio *s, const QueryRollout *r) {
     def_prog_mode();
     endwin();
     fflush(stdout);
-    sigset_t sigs;
-    ui_signals_set(&sigs);
-    int status = -1;
-    pid_t pid = fork();
-    if (pid == 0) {
-        sigprocmask(SIG_UNBLOCK, &sigs, NULL);
-        setenv("PAGER", pager, 1);   /* read by the shell, so a pager with arguments ("less -R") works */
-        execl("/bin/sh", "sh", "-c", "exec $PAGER \"$1\"", "sh", path, (char *)NULL);
-        _exit(127);
-    }
-    if (pid > 0) {
-        while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
-    }
+    /* the pager, as a shell command like $PAGER always is ("less -R" works), given the file as "$1" */
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "exec %s \"$1\"", pager);
+    char *argv[] = {"sh", "-c", cmd, "sh", path, NULL};
+    sigset_t none, dfl;
+    sigemptyset(&none);
+    ui_signals_set(&dfl);
+    posix_spawnattr_t attr;
+    int status = -1, rc = posix_spawnattr_init(&attr);
+    if (rc == 0) rc = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+    if (rc == 0) rc = posix_spawnattr_setsigmask(&attr, &none);   /* the studio blocks them; the pager needs them */
+    if (rc == 0) rc = posix_spawnattr_setsigdefault(&attr, &dfl);
+    pid_t pid = -1;
+    extern char **environ;
+    if (rc == 0) rc = posix_spawn(&pid, "/bin/sh", NULL, &attr, argv, environ);
+    posix_spawnattr_destroy(&attr);
+    if (rc != 0) pid = -1;
+    else while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
     unlink(path);
     reset_prog_mode();
     /* signals that came while the pager ran: Ctrl-C was the pager's; the others are handled as usual */
@@ -95,7 +104,7 @@ void studio_pager(Studio *s, const QueryRollout *r) {
         if (sigismember(&again, sig) == 1) kill(getpid(), sig);
     s->full_redraw = 1;
     s->dirty = D_ALL;
-    if (pid < 0) snprintf(msg, sizeof msg, "pager: cannot start a process: %s", strerror(errno));
+    if (pid < 0) snprintf(msg, sizeof msg, "pager: cannot start /bin/sh: %s", strerror(rc));
     else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
         snprintf(msg, sizeof msg, "pager \"%.200s\" ended with %s %d", pager,
                  WIFEXITED(status) ? "status" : "signal", WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));

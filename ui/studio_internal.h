@@ -252,8 +252,9 @@ void screen_runs_draw(Studio *s, unsigned dirty);
 int screen_help_lines(void);   /* how many lines the help text has */
 void screen_editor_draw(Studio *s);
 void screen_picker_draw(Studio *s);   /* the metric picker, over the Train screen */
-/* A rollout as one list row: "  12  3.5  1.50  +  42 R-  first words" into buf, width columns. */
-void format_rollout_row(const QueryRollout *r, char *buf, size_t n, int width, int utf8);
+/* A rollout as one list row: "    12   0/3    1.50  +    42 R--  12+30=  first words" into buf for a list `width`
+ * columns wide: the question (browser_question; NULL: no column) in a column that narrow lists leave out. */
+void format_rollout_row(const QueryRollout *r, const char *question, char *buf, size_t n, int width, int utf8);
 /* A rollout's header line for transcripts and groups. */
 void format_rollout_header(const QueryRollout *r, char *buf, size_t n);
 
