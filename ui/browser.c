@@ -157,7 +157,8 @@ int browser_reload(Browser *b) {
     int rc;
     /* Follow the newest rows only while the cursor is on the first one; once the user has moved, the window keeps its
      * first row, so new rows never move the list under the cursor (Home / < goes back to following). */
-    if (b->rows.n == 0 || (b->at_start && b->cursor == 0 && !b->frozen)) {
+    int from_top = b->rows.n == 0 || (b->at_start && b->cursor == 0 && !b->frozen);
+    if (from_top) {
         rc = page(b, NULL, +1, b->height, &l);
     } else {
         rc = window_from(b, &b->rows.items[0], &l);
@@ -168,7 +169,10 @@ int browser_reload(Browser *b) {
     if (b->cursor < 0) b->cursor = 0;
     for (int i = 0; i < b->rows.n; i++)
         if (b->rows.items[i].id == sel_id) { b->cursor = i; break; }
-    update_at_start(b);
+    /* fetched from the top, the window is at the start by definition: asking again could see a step committed in
+     * between and stop following for good */
+    if (from_top) b->at_start = 1;
+    else update_at_start(b);
     recount(b);
     if (b->q) b->data_version = query_data_version(b->q);
     return b->err[0] ? -1 : 0;
@@ -257,7 +261,7 @@ void browser_move(Browser *b, int action) {
         break;
     case ACT_TOP:
         fetch_top(b);
-        break;
+        return;   /* at the start by definition (see browser_reload) */
     case ACT_BOTTOM: {
         QueryRolloutList l;
         if (page(b, NULL, -1, b->height, &l) >= 0) {

@@ -574,7 +574,7 @@ static void draw_trace(Studio *s, WINDOW *w) {
     werase(w);
     const Trace *t = &s->trace;
     char title[160];
-    if (!t->text) snprintf(title, sizeof title, "trace: waiting for the first rollout");
+    if (!t->text) snprintf(title, sizeof title, s->browse_only ? "trace" : "trace: waiting for the first rollout");
     else if (t->scored)
         snprintf(title, sizeof title, "trace step %d  reward %.2f %s", t->step, t->reward,
                  t->correct ? theme_glyph_ok() : theme_glyph_bad());

@@ -465,7 +465,9 @@ void studio_hints_line(Studio *s, WINDOW *w, KeyContext ctx) {
     }
     char buf[512];
     if (ctx == KC_TRAIN && s->t && s->worker_done)   /* nothing to pause, step, edit or save any more */
-        snprintf(buf, sizeof buf, "2 rollouts  4 runs  ? help  q quit");
+        snprintf(buf, sizeof buf, "x cursor  2 rollouts  4 runs  ? help  q quit");
+    else if (ctx == KC_TRAIN && s->browse_only)      /* a stored run's charts: reading them is all there is */
+        snprintf(buf, sizeof buf, "x cursor  S smooth  m metric  p focus  v chart  2 rollouts  4 runs  ? help  q quit");
     else keymap_hints(ctx, W - 2, buf, sizeof buf);
     /* keys bold: each pair is "KEY label", pairs separated by two spaces */
     int x = 1;

@@ -279,10 +279,6 @@ int charts_load_browse(Studio *s, int64_t run_id) {
             s->last_eval_consk = s->hist.v[M_EVAL_CONSK][i];
             s->last_eval_step = (int)s->hist.step[i];
         }
-    QueryEventList ev = {0, NULL};
-    if (query_events(s->br.q, run_id, 0, &ev, err, sizeof err) < 0) studio_flash(s, err);
-    for (int i = 0; i < ev.n; i++) studio_log_event(s, &ev.items[i].ev);
-    query_events_free(&ev);
     /* the run's own configuration, for the hyperparameter panel */
     QueryRun run;
     memset(&run, 0, sizeof run);
@@ -295,6 +291,11 @@ int charts_load_browse(Studio *s, int64_t run_id) {
         }
     }
     query_run_free(&run);
+    /* then its changes: marks on the charts, and the values they set in the panel */
+    QueryEventList ev = {0, NULL};
+    if (query_events(s->br.q, run_id, 0, &ev, err, sizeof err) < 0) studio_flash(s, err);
+    for (int i = 0; i < ev.n; i++) studio_log_event(s, &ev.items[i].ev);
+    query_events_free(&ev);
     s->dirty = D_ALL;
     return 0;
 }
