@@ -431,8 +431,10 @@ static void row_text(const ChartGrid *g, int r, int c0, int c1, char *out, size_
 static void test_mark_labels(void **state) {
     (void)state;
     char lab[128];
-    assert_string_equal(chart_mark_label("optim.lr", "0.001", "0.0005", 0, lab, sizeof lab), "optim.lr 0.001 -> 0.0005");
-    assert_string_equal(chart_mark_label("grpo.beta", "0.04", "0", 1, lab, sizeof lab), "grpo.beta 0.04 -> 0 (pending)");
+    assert_string_equal(chart_mark_label("optim.lr", "0.001", "0.0005", 0, lab, sizeof lab),
+                        "optim.lr 0.001 -> 0.0005");
+    assert_string_equal(chart_mark_label("grpo.beta", "0.04", "0", 1, lab, sizeof lab),
+                        "grpo.beta 0.04 -> 0 (pending)");
     chart_mark_label("k", "a", "b", 0, lab, 5);   /* cut, terminated */
     assert_string_equal(lab, "k a ");
 

@@ -11,7 +11,7 @@
 /* Rows that come in the same shape in several contexts. Each expands to whole rows, in help order; only the first
  * key of a group carries the help text shown for the others (keymap_keys_for joins their names). */
 #define ROWS_UP_DOWN(ctx, up, down)                                                                                  \
-    {ctx, KEY_UP, ACT_UP, "Up", up, NULL}, {ctx, 'k', ACT_UP, "k", up, NULL},                                       \
+    {ctx, KEY_UP, ACT_UP, "Up", up, NULL}, {ctx, 'k', ACT_UP, "k", up, NULL},                                        \
     {ctx, KEY_DOWN, ACT_DOWN, "Down", down, NULL}, {ctx, 'j', ACT_DOWN, "j", down, NULL}
 #define ROWS_PAGES(ctx, up, down)                                                                                    \
     {ctx, KEY_PPAGE, ACT_PAGE_UP, "PgUp", up, NULL}, {ctx, KEY_NPAGE, ACT_PAGE_DOWN, "PgDn", down, NULL}
@@ -22,7 +22,8 @@
 #define ROWS_TEXT_FIELD(ctx, clear_help)                                                                             \
     {ctx, KEY_BACKSPACE, ACT_ERASE, "Backspace", "erase a character", NULL}, {ctx, 127, ACT_ERASE, NULL, NULL, NULL}, \
     {ctx, CTRL('h'), ACT_ERASE, NULL, NULL, NULL}, {ctx, CTRL('u'), ACT_CLEAR_LINE, "Ctrl-U", clear_help, NULL},     \
-    {ctx, KEY_LEFT, ACT_LEFT, "Left", "move the cursor", NULL}, {ctx, KEY_RIGHT, ACT_RIGHT, "Right", "move the cursor", NULL}
+    {ctx, KEY_LEFT, ACT_LEFT, "Left", "move the cursor", NULL},                                                      \
+    {ctx, KEY_RIGHT, ACT_RIGHT, "Right", "move the cursor", NULL}
 
 const KeyBinding KEYMAP[] = {
     /* global: every screen that is not modal */
@@ -46,7 +47,8 @@ const KeyBinding KEYMAP[] = {
     {KC_TRAIN, 'v', ACT_CHART_NEXT, "v", "variant chart: entropy, clip low/high, sequence ratios, dynamic sampling, "
                                         "masked tokens, overlong reward", "chart"},
     {KC_TRAIN, 'V', ACT_CHART_PREV, "V", "variant chart: the previous view", NULL},
-    {KC_TRAIN, 'x', ACT_CURSOR, "x", "cursor on / off: every chart reads every drawn series at one step", "cursor"},
+    {KC_TRAIN, 'x', ACT_CURSOR, "x", "cursor on / off: every chart reads every drawn series at one step",
+     NULL},
     {KC_TRAIN, KEY_LEFT, ACT_LEFT, "Left", "cursor one step back (turns it on)", NULL},
     {KC_TRAIN, KEY_RIGHT, ACT_RIGHT, "Right", "cursor one step on (turns it on)", NULL},
     {KC_TRAIN, KEY_PPAGE, ACT_PAGE_UP, "PgUp", "cursor a tenth of the steps back", NULL},

@@ -126,9 +126,10 @@ static char *tv(double v, int width, char *buf, size_t n) {
     return chart_format(v, width, buf, n);
 }
 
-/* A chart title's head: the focus mark on the panel `m` fills, the name, and the cursor's step when it is on. */
+/* A chart title's head: the focus mark on the panel `m` fills (once p or m was used), the name, and the cursor's
+ * step when it is on. */
 static void title_head(const Studio *s, int panel, const char *name, char *buf, size_t n) {
-    const char *focus = panel == s->chart_focus ? (s->utf8 ? "\xe2\x96\xb8 " : "> ") : "";
+    const char *focus = panel == s->chart_focus && s->focus_shown ? (s->utf8 ? "\xe2\x96\xb8 " : "> ") : "";
     if (s->cursor_on) snprintf(buf, n, "%s%s @%.0f", focus, name, s->cursor_step);
     else snprintf(buf, n, "%s%s", focus, name);
 }

@@ -286,13 +286,17 @@ static void drain(Studio *s) {
         s->dirty |= D_TRACE;
     }
     int done = s->in.worker_done, rc = s->in.worker_rc;
-    /* the names reported beyond MetricId become history columns in the same order (so StepPoint.v lines up) */
-    while (s->hist.n_cols < M_COUNT + s->in.n_extra &&
-           history_add_column(&s->hist, s->in.extra_names[s->hist.n_cols - M_COUNT]) >= 0) {}
+    /* the names reported beyond MetricId get history columns (found by name: the picker may have added one) */
+    for (; s->n_extra_mapped < s->in.n_extra; s->n_extra_mapped++)
+        s->extra_col[s->n_extra_mapped] = history_add_column(&s->hist, s->in.extra_names[s->n_extra_mapped]);
     uv_mutex_unlock(&s->in.mu);
 
     for (int i = 0; i < n_steps; i++) {
-        history_push(&s->hist, steps[i].step, steps[i].v, s->hist.n_cols);
+        double row[HIST_MAX_COLS];
+        for (int c = 0; c < s->hist.n_cols; c++) row[c] = c < M_COUNT ? steps[i].v[c] : NAN;
+        for (int k = 0; k < s->n_extra_mapped; k++)
+            if (s->extra_col[k] >= 0) row[s->extra_col[k]] = steps[i].v[M_COUNT + k];
+        history_push(&s->hist, steps[i].step, row, s->hist.n_cols);
         if (steps[i].step > s->step) s->step = steps[i].step;
         if (isfinite(steps[i].v[M_EVAL_PASS1])) {
             s->last_eval_pass1 = steps[i].v[M_EVAL_PASS1];
@@ -431,7 +435,8 @@ void studio_status_line(Studio *s, WINDOW *w) {
         snprintf(left, sizeof left, " %s%s  step %d/%d ", id, s->cfg.run.name, s->step, s->cfg.run.steps);
     if (fixed + (int)(strlen(left) + strlen(right)) > W)
         snprintf(right, sizeof right, "%s %s  %s tok/s  %s", charts, el, tps, ck);
-    if (fixed + (int)(strlen(left) + strlen(right)) > W) snprintf(right, sizeof right, "%s %s  %s tok/s", charts, el, tps);
+    if (fixed + (int)(strlen(left) + strlen(right)) > W)
+        snprintf(right, sizeof right, "%s %s  %s tok/s", charts, el, tps);
     if (fixed + (int)(strlen(left) + strlen(right)) > W) snprintf(right, sizeof right, "%s %s", charts, el);
     put_clipped(w, 0, 0, W, left);
     int x = (int)strlen(left);
@@ -465,7 +470,7 @@ void studio_hints_line(Studio *s, WINDOW *w, KeyContext ctx) {
     }
     char buf[512];
     if (ctx == KC_TRAIN && s->t && s->worker_done)   /* nothing to pause, step, edit or save any more */
-        snprintf(buf, sizeof buf, "x cursor  2 rollouts  4 runs  ? help  q quit");
+        snprintf(buf, sizeof buf, "2 rollouts  4 runs  ? help  q quit");
     else if (ctx == KC_TRAIN && s->browse_only)      /* a stored run's charts: reading them is all there is */
         snprintf(buf, sizeof buf, "x cursor  S smooth  m metric  p focus  v chart  2 rollouts  4 runs  ? help  q quit");
     else keymap_hints(ctx, W - 2, buf, sizeof buf);
@@ -685,7 +690,10 @@ static void train_action(Studio *s, Action a) {
         s->dirty |= D_STATUS;
         break;
     case ACT_STEP:
-        if (!training_alive(s)) { set_flash(s, s->browse_only ? "browse mode: no training here" : "training has finished"); break; }
+        if (!training_alive(s)) {
+            set_flash(s, s->browse_only ? "browse mode: no training here" : "training has finished");
+            break;
+        }
         trainer_single_step(s->t);
         set_flash(s, "running one step, then pausing");
         break;
@@ -711,7 +719,10 @@ static void train_action(Studio *s, Action a) {
         s->dirty |= D_CHARTS;
         break;
     case ACT_CHECKPOINT:
-        if (!training_alive(s)) { set_flash(s, s->browse_only ? "browse mode: no training here" : "training has finished"); break; }
+        if (!training_alive(s)) {
+            set_flash(s, s->browse_only ? "browse mode: no training here" : "training has finished");
+            break;
+        }
         trainer_request_checkpoint(s->t);
         snprintf(msg, sizeof msg, "checkpoint requested: saved at the next safe point");
         set_flash(s, msg);
@@ -1171,6 +1182,10 @@ static void on_timer(uv_timer_t *h) {
     if (s->br_open && now - s->br_polled > 1.0 && (s->screen == SCR_ROLLOUTS || s->browse_only)) {
         s->br_polled = now;
         if (!s->prompt && browser_poll(&s->br)) s->dirty |= D_BODY | D_STATUS;
+    }
+    if (s->browse_only && s->screen == SCR_TRAIN && s->hist_run > 0 && s->br_open && now - s->hist_polled > 2.0) {
+        s->hist_polled = now;   /* a run still training in another process: its charts follow */
+        if (query_data_version(s->br.q) != s->hist_version) charts_reload_browse(s);
     }
     if (s->runs_open && s->screen == SCR_RUNS && now - s->runs_polled > 1.0) {
         s->runs_polled = now;

@@ -220,13 +220,15 @@ int charts_action(Studio *s, Action a) {
         return 1;
     }
     case ACT_FOCUS_NEXT:
-        focus_next(s);
+        if (s->focus_shown) focus_next(s);   /* the first p shows where the focus is */
+        s->focus_shown = 1;
         s->dirty |= D_CHARTS;
         return 1;
     case ACT_PICK_METRIC: {
         TrainLayout L;
         layout_train(s->rows, s->cols, &L);
         if (!rect_visible(L.r[s->chart_focus])) focus_next(s);
+        s->focus_shown = 1;
         picker_fill(s);
         if (s->picker.names.n == 0) { studio_flash(s, "no metrics yet"); return 1; }
         s->picker.open = 1;
@@ -265,6 +267,7 @@ int charts_load_browse(Studio *s, int64_t run_id) {
     if (run_id == s->hist_run && s->hist.n) return 0;
     if (history_load(&s->hist, s->br.q, run_id, err, sizeof err) != 0) { studio_flash(s, err); return -1; }
     s->hist_run = run_id;
+    s->hist_version = query_data_version(s->br.q);
     memset(s->panel_metric, 0, sizeof s->panel_metric);
     s->cursor_on = 0;
     for (int i = 0; i < s->n_marks; i++) free(s->mark_labels[i]);
@@ -294,8 +297,28 @@ int charts_load_browse(Studio *s, int64_t run_id) {
     /* then its changes: marks on the charts, and the values they set in the panel */
     QueryEventList ev = {0, NULL};
     if (query_events(s->br.q, run_id, 0, &ev, err, sizeof err) < 0) studio_flash(s, err);
+    char flash[sizeof s->flash];   /* replaying stored events is not news: keep the hint bar as it was */
+    double flash_until = s->flash_until;
+    memcpy(flash, s->flash, sizeof flash);
     for (int i = 0; i < ev.n; i++) studio_log_event(s, &ev.items[i].ev);
+    memcpy(s->flash, flash, sizeof flash);
+    s->flash_until = flash_until;
     query_events_free(&ev);
     s->dirty = D_ALL;
     return 0;
+}
+
+void charts_reload_browse(Studio *s) {
+    char picked[TP_COUNT][128];
+    for (int p = 0; p < TP_COUNT; p++)
+        snprintf(picked[p], sizeof picked[p], "%s", s->panel_metric[p] > 0 ? s->hist.name[s->panel_metric[p] - 1] : "");
+    int cursor = s->cursor_on;
+    double at = s->cursor_step;
+    int64_t run = s->hist_run;
+    s->hist_run = 0;
+    if (charts_load_browse(s, run) != 0) return;
+    for (int p = 0; p < TP_COUNT; p++)
+        if (picked[p][0]) s->panel_metric[p] = 1 + history_find(&s->hist, picked[p]);   /* 0 when gone */
+    s->cursor_on = cursor;
+    s->cursor_step = at;
 }

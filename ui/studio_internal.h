@@ -152,10 +152,15 @@ struct Studio {
     double cursor_step;      /* its step */
     int smooth;              /* index into CHART_SMOOTH_WEIGHTS */
     int chart_focus;         /* the chart panel (TrainPanel) `m` puts a metric in */
+    int focus_shown;         /* its title is marked (once p or m was used) */
     int panel_metric[TP_COUNT];   /* 1 + the history column a panel shows instead of its own chart; 0: its own */
     MetricPicker picker;
     TrainScratch scratch;
     int64_t hist_run;        /* browse: the run whose history is loaded (0 none) */
+    int64_t hist_version;    /* browse: its database's data version when loaded (a live run elsewhere reloads) */
+    double hist_polled;
+    int extra_col[HIST_EXTRA];    /* the history column of the Inbox's extra_names[k] */
+    int n_extra_mapped;
     int back[8];             /* screens to return to with Esc */
     int n_back;
     int rows, cols;
@@ -223,6 +228,8 @@ void charts_add_pending(Studio *s, const char *dotted, const char *old_value, co
 /* Browse: loads run_id's metrics, change events and config from the browser's database for the Train screen.
  * Returns 0, or -1 (said in the hint bar). */
 int charts_load_browse(Studio *s, int64_t run_id);
+/* Browse: loads the run charted again (its database changed), keeping the cursor and the picked metrics. */
+void charts_reload_browse(Studio *s);
 WINDOW *studio_win(Studio *s, int id, Rect r);
 void studio_status_line(Studio *s, WINDOW *w);
 void studio_hints_line(Studio *s, WINDOW *w, KeyContext ctx);
