@@ -1,6 +1,7 @@
 /* test_browser.c - the rollout list model on a database this test writes: keyset windows that visit every row once
  * in order whichever way one moves, filter parsing and its errors, search, the cycles, live refresh while another
- * connection writes. */
+ * connection writes, a frozen list that holds still, jumping to a step, a prompt's question; and the metric
+ * history a browsed run's charts load (ui/history.h). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -14,9 +15,11 @@
 #include "core/sampler.h"
 #include "storage/store.h"
 #include "ui/browser.h"
+#include "ui/history.h"
 #include "ui/keymap.h"
 
 enum { P = 3, G = 4 };
+#define assert_double_equal(a, b, eps) assert_true(fabs((double)(a) - (double)(b)) <= (eps))
 
 static char g_path[256];
 
@@ -282,12 +285,175 @@ static void test_errors(void **state) {
     assert_int_equal(f.max_length, 1);
 }
 
+/* The newest step written so far (the first row of a fresh browser). */
+static int newest_step(void) {
+    Browser b;
+    assert_int_equal(browser_open(&b, g_path, 0), 0);
+    browser_set_height(&b, 3);
+    int step = browser_selected(&b)->step;
+    browser_close(&b);
+    return step;
+}
+
+static void test_freeze_and_follow(void **state) {
+    Store *st = *state;
+    Browser b;
+    assert_int_equal(browser_open(&b, g_path, 0), 0);
+    browser_set_height(&b, 5);
+    int top = browser_selected(&b)->step;
+    /* frozen at the top, on the first row: new rows do not move the list (following would) */
+    assert_int_equal(browser_set_frozen(&b, 1), 0);
+    int64_t first = b.rows.items[0].id;
+    write_steps(st, top + 1, top + 1);
+    assert_int_equal(browser_poll(&b), 1);
+    assert_int_equal(b.cursor, 0);
+    assert_int_equal(browser_selected(&b)->id, first);
+    assert_int_equal(browser_selected(&b)->step, top);
+    assert_int_equal(b.count, (int64_t)(top + 1) * P * G);   /* the count still says rows came */
+    /* follow again: back to the newest row, and it follows */
+    assert_int_equal(browser_set_frozen(&b, 0), 0);
+    assert_int_equal(browser_selected(&b)->step, top + 1);
+    write_steps(st, top + 2, top + 2);
+    assert_int_equal(browser_poll(&b), 1);
+    assert_int_equal(browser_selected(&b)->step, top + 2);
+    browser_close(&b);
+}
+
+static void test_jump_to_step(void **state) {
+    (void)state;
+    Browser b;
+    assert_int_equal(browser_open(&b, g_path, 0), 0);
+    browser_set_height(&b, 6);
+    /* newest first: the first row of step 7 in that order (its last prompt's last sample), the window below it */
+    assert_int_equal(browser_jump_step(&b, 7), 0);
+    const QueryRollout *r = browser_selected(&b);
+    assert_int_equal(r->step, 7);
+    assert_int_equal(r->prompt_index, P - 1);
+    assert_int_equal(r->sample_index, G - 1);
+    assert_int_equal(b.cursor, 0);
+    assert_int_equal(b.rows.n, 6);
+    assert_false(b.at_start);
+    browser_move(&b, ACT_DOWN);
+    assert_int_equal(browser_selected(&b)->step, 7);
+    /* a step past the newest: the nearest before it (the order's direction) */
+    assert_int_equal(browser_jump_step(&b, 100000), 0);
+    assert_int_equal(browser_selected(&b)->step, newest_step());
+    /* oldest first: a step before the first goes to the first */
+    assert_int_equal(browser_reverse(&b), 0);
+    assert_int_equal(browser_jump_step(&b, 0), 0);
+    assert_int_equal(browser_selected(&b)->step, 1);
+    /* sorted by reward: that step exactly; a filtered-out step is refused, the window kept */
+    assert_int_equal(browser_cycle_sort(&b), 0);
+    assert_int_equal(browser_set_filter_text(&b, "step=3-9"), 0);
+    assert_int_equal(browser_jump_step(&b, 5), 0);
+    assert_int_equal(browser_selected(&b)->step, 5);
+    int64_t id = browser_selected(&b)->id;
+    assert_int_equal(browser_jump_step(&b, 12), -1);
+    assert_non_null(strstr(b.err, "no rollout at step 12"));
+    assert_int_equal(browser_selected(&b)->id, id);
+    browser_close(&b);
+}
+
+static void test_question(void **state) {
+    (void)state;
+    char q[64];
+    browser_question("12+30=<think>", "{question}<think>", q, sizeof q);
+    assert_string_equal(q, "12+30=");
+    /* a chat template: its text around the question goes, new lines fold */
+    browser_question("<|user|>\nHow many r\nin strawberry?\n<|assistant|>", "<|user|>\n{question}\n<|assistant|>",
+                     q, sizeof q);
+    assert_string_equal(q, "How many r in strawberry?");
+    /* a template that does not match, or none: the whole prompt, on one line */
+    browser_question("Q:\t7*6 =  ?\n", "A: {question}", q, sizeof q);
+    assert_string_equal(q, "Q: 7*6 = ?");
+    browser_question("x\x01y", NULL, q, sizeof q);
+    assert_string_equal(q, "x y");
+    browser_question(NULL, "", q, sizeof q);
+    assert_string_equal(q, "");
+    browser_question("a long question text", "", q, 7);   /* cut to the buffer */
+    assert_string_equal(q, "a long");
+    /* the browser knows its run's template (none stored here: the prompt as it is) */
+    Browser b;
+    assert_int_equal(browser_open(&b, g_path, 0), 0);
+    assert_string_equal(b.prompt_template, "");
+    browser_close(&b);
+}
+
+static void test_history_load(void **state) {
+    (void)state;
+    char path[256], err[256];
+    snprintf(path, sizeof path, "/tmp/test_browser_hist_%d.db", (int)getpid());
+    unlink(path);
+    Store *st = store_open(path, err, sizeof err);
+    assert_non_null(st);
+    StoreRunInfo info = {.name = "hist", .seed = 1};
+    assert_true(store_begin_run(st, &info, err, sizeof err) > 0);
+    /* metrics at different steps, one the studio has no name for */
+    Metric m1[2] = {{"reward", 1}, {"kl", 0.1}}, m2[1] = {{"reward", 2}}, m3[2] = {{"kl", 0.3}, {"my_metric", 5}};
+    StepRecord r1 = {1, 1.7e9, 0, NULL, 2, m1}, r2 = {2, 1.7e9, 0, NULL, 1, m2}, r4 = {4, 1.7e9, 0, NULL, 2, m3};
+    assert_int_equal(store_write_step(st, &r1, err, sizeof err), 0);
+    assert_int_equal(store_write_step(st, &r2, err, sizeof err), 0);
+    assert_int_equal(store_write_step(st, &r4, err, sizeof err), 0);
+    Query *q = query_open(path, err, sizeof err);
+    assert_non_null(q);
+    History h = {0};
+    const char *known[2] = {"reward", "accuracy"};
+    assert_int_equal(history_init(&h, known, 2), 0);
+    assert_int_equal(history_load(&h, q, 0, err, sizeof err), 0);
+    /* the union of the steps, ascending; the known columns keep their places; new names get columns */
+    assert_int_equal(h.n, 3);
+    assert_double_equal(h.step[0], 1, 0);
+    assert_double_equal(h.step[2], 4, 0);
+    assert_int_equal(history_find(&h, "reward"), 0);
+    assert_int_equal(history_find(&h, "accuracy"), 1);
+    int kl = history_find(&h, "kl"), mine = history_find(&h, "my_metric");
+    assert_true(kl >= 2 && mine >= 2);
+    assert_double_equal(h.v[0][0], 1, 0);
+    assert_double_equal(h.v[0][1], 2, 0);
+    assert_true(isnan(h.v[0][2]));
+    assert_true(isnan(h.v[1][0]));                      /* never logged */
+    assert_double_equal(h.v[kl][0], 0.1, 1e-12);
+    assert_true(isnan(h.v[kl][1]));
+    assert_double_equal(h.v[kl][2], 0.3, 1e-12);
+    assert_double_equal(h.v[mine][2], 5, 0);
+    /* appending after a load: the row gets NaN for the columns it does not give */
+    double v[1] = {9};
+    assert_int_equal(history_push(&h, 5, v, 1), 0);
+    assert_int_equal(h.n, 4);
+    assert_double_equal(h.v[0][3], 9, 0);
+    assert_true(isnan(h.v[kl][3]));
+    /* loading again replaces the rows */
+    assert_int_equal(history_load(&h, q, 0, err, sizeof err), 0);
+    assert_int_equal(h.n, 3);
+    /* no such run: no rows, no error */
+    assert_int_equal(history_load(&h, q, 999, err, sizeof err), 0);
+    assert_int_equal(h.n, 0);
+    /* a column added later is NaN for the rows already there */
+    assert_int_equal(history_load(&h, q, 0, err, sizeof err), 0);
+    int late = history_add_column(&h, "late");
+    assert_true(late > 0);
+    for (int i = 0; i < h.n; i++) assert_true(isnan(h.v[late][i]));
+    assert_int_equal(history_add_column(&h, "late"), late);
+    history_free(&h);
+    history_free(&h);   /* twice is fine */
+    query_close(q);
+    store_close(st);
+    char p[300];
+    unlink(path);
+    snprintf(p, sizeof p, "%s-wal", path); unlink(p);
+    snprintf(p, sizeof p, "%s-shm", path); unlink(p);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_open_and_order),
         cmocka_unit_test(test_filters),
         cmocka_unit_test(test_search),
         cmocka_unit_test(test_live_refresh),
+        cmocka_unit_test(test_freeze_and_follow),
+        cmocka_unit_test(test_jump_to_step),
+        cmocka_unit_test(test_question),
+        cmocka_unit_test(test_history_load),
         cmocka_unit_test(test_errors),
     };
     return cmocka_run_group_tests_name("browser", tests, setup, teardown);

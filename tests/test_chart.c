@@ -1,4 +1,6 @@
-/* test_chart.c - chart_render from series to cells: empty, constant, NaN, huge, bands, marks, ASCII and braille. */
+/* test_chart.c - chart_render from series to cells: empty, constant, NaN, huge, bands, marks, ASCII and braille;
+ * labelled and pending marks, the cursor column, raw values under a smoothed line; the debiased moving average and
+ * the cursor's reading of series with different steps (chart_series.h). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -11,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 #include "ui/chart.h"
+#include "ui/chart_series.h"
 
 #define assert_double_equal(a, b, eps) assert_true(fabs((double)(a) - (double)(b)) <= (eps))
 
@@ -356,6 +359,179 @@ static void test_x_ticks(void **state) {
     chart_free(&g);
 }
 
+static void test_ema(void **state) {
+    (void)state;
+    double y[5] = {1, 3, NAN, 2, 6}, out[6];
+    /* weight 0: the raw values, gaps kept */
+    chart_ema(y, 5, 0, out);
+    assert_double_equal(out[0], 1, 0);
+    assert_double_equal(out[1], 3, 0);
+    assert_true(isnan(out[2]));
+    assert_double_equal(out[4], 6, 0);
+    /* debiased: the first value is itself; then (w(1-w) y0 + (1-w) y1) / (1 - w^2), and so on */
+    const double w = 0.6;
+    chart_ema(y, 5, w, out);
+    assert_double_equal(out[0], 1, 1e-12);
+    double e1 = ((1 - w) * w * 1 + (1 - w) * 3) / (1 - w * w);
+    assert_double_equal(out[1], e1, 1e-12);
+    assert_true(isnan(out[2]));                 /* a gap stays a gap and leaves the average alone */
+    double e2 = (((1 - w) * w * 1 + (1 - w) * 3) * w + (1 - w) * 2) / (1 - w * w * w);
+    assert_double_equal(out[3], e2, 1e-12);
+    /* a constant series is its own average at any weight (no pull toward 0 at the start) */
+    double c[4] = {5, 5, 5, 5};
+    chart_ema(c, 4, 0.99, out);
+    for (int i = 0; i < 4; i++) assert_double_equal(out[i], 5, 1e-9);
+    /* in place */
+    double z[3] = {2, 4, 6};
+    chart_ema(z, 3, 0.5, z);
+    assert_double_equal(z[0], 2, 1e-12);
+    assert_double_equal(z[1], (0.25 * 2 + 0.5 * 4) / 0.75, 1e-12);
+    /* smoothing pulls a spike down */
+    double sp[6] = {0, 0, 0, 10, 0, 0};
+    chart_ema(sp, 6, 0.8, out);
+    assert_true(out[3] < 10 && out[3] > 0);
+    assert_true(out[5] > 0);
+}
+
+static void test_value_at_across_runs(void **state) {
+    (void)state;
+    /* run A logs every step 0..10; run B every 5 steps and stops at 10; run C evaluates at 3 and 9 only */
+    double xa[11], ya[11];
+    for (int i = 0; i <= 10; i++) { xa[i] = i; ya[i] = 100 + i; }
+    double xb[3] = {0, 5, 10}, yb[3] = {0.5, 0.6, 0.7};
+    double xc[2] = {3, 9}, yc[2] = {0.25, 0.75};
+    double at;
+    assert_double_equal(chart_value_at(xa, ya, 11, 7, &at), 107, 0);
+    assert_double_equal(at, 7, 0);
+    assert_double_equal(chart_value_at(xb, yb, 3, 7, &at), 0.6, 0);   /* B's latest at or before 7 */
+    assert_double_equal(at, 5, 0);
+    assert_double_equal(chart_value_at(xc, yc, 2, 7, NULL), 0.25, 0);
+    assert_true(isnan(chart_value_at(xc, yc, 2, 2, &at)));                /* before C's first evaluation */
+    assert_true(isnan(at));
+    assert_double_equal(chart_value_at(xc, yc, 2, 9, NULL), 0.75, 0);
+    assert_true(isnan(chart_value_at(xc, yc, 2, 10, NULL)));              /* after C's last point */
+    assert_double_equal(chart_value_at(xb, yb, 3, 10, NULL), 0.7, 0);
+    /* NaN points are skipped; a series of NaN reads nothing; xs NULL means 0..n-1 */
+    double yn[4] = {1, NAN, NAN, 4};
+    assert_double_equal(chart_value_at(NULL, yn, 4, 2, &at), 1, 0);
+    assert_double_equal(at, 0, 0);
+    double all_nan[2] = {NAN, NAN};
+    assert_true(isnan(chart_value_at(NULL, all_nan, 2, 1, NULL)));
+    assert_true(isnan(chart_value_at(xa, ya, 0, 1, NULL)));
+    assert_true(isnan(chart_value_at(xa, ya, 11, NAN, NULL)));
+}
+
+/* The text of row r between columns c0 and c1 (exclusive). */
+static void row_text(const ChartGrid *g, int r, int c0, int c1, char *out, size_t n) {
+    size_t k = 0;
+    out[0] = 0;
+    for (int c = c0; c < c1 && c < g->w; c++) k += (size_t)snprintf(out + k, n - k, "%s", chart_cell(g, r, c)->text);
+}
+
+static void test_mark_labels(void **state) {
+    (void)state;
+    char lab[128];
+    assert_string_equal(chart_mark_label("optim.lr", "0.001", "0.0005", 0, lab, sizeof lab),
+                        "optim.lr 0.001 -> 0.0005");
+    assert_string_equal(chart_mark_label("grpo.beta", "0.04", "0", 1, lab, sizeof lab),
+                        "grpo.beta 0.04 -> 0 (pending)");
+    chart_mark_label("k", "a", "b", 0, lab, 5);   /* cut, terminated */
+    assert_string_equal(lab, "k a ");
+
+    double x[11], y[11];
+    for (int i = 0; i <= 10; i++) { x[i] = i; y[i] = 0; }   /* a flat line at the bottom: the top rows are free */
+    double marks[3] = {2, 9, 11};
+    const char *labels[3] = {"optim.lr 0.001 -> 0.0005", "grpo.beta 0.04 -> 0.1", "sampling.temperature 1 -> 0.7"};
+    unsigned char pending[3] = {0, 0, 1};
+    ChartGrid g = {0};
+    ChartSpec sp = {.utf8 = 0, .n_series = 1, .marks = marks, .n_marks = 3, .mark_labels = labels,
+                    .mark_pending = pending, .fixed_range = 1, .ymin = 0, .ymax = 1};
+    sp.series[0] = (ChartSeries){.x = x, .y = y, .n = 11};
+    assert_int_equal(chart_render(&g, 60, 10, &sp), 0);
+    char buf[4096];
+    grid_text(&g, buf, sizeof buf);
+    /* the first label whole, right of its line */
+    assert_non_null(strstr(buf, "optim.lr 0.001 -> 0.0005"));
+    /* the second, near the right edge, goes left of its line where there is more room: whole */
+    assert_non_null(strstr(buf, "grpo.beta 0.04 -> 0.1"));
+    /* the pending one, past the data: its line in the last column, in its own kind; the last step's number stays
+     * whole on the axis row */
+    int pend_line = 0;
+    for (int r = 0; r < g.plot_h; r++) pend_line += chart_cell(&g, r, g.w - 1)->kind == CHART_PENDING;
+    assert_true(pend_line >= g.plot_h - 2);
+    char axis[256];
+    row_text(&g, g.plot_h, g.w - 2, g.w, axis, sizeof axis);
+    assert_string_equal(axis, "10");
+    /* the applied marks on the axis row: a tick number under one gives way whole, never cut */
+    int marks_on_axis = 0;
+    for (int c = 0; c < g.w; c++) marks_on_axis += chart_cell(&g, g.plot_h, c)->kind == CHART_MARK;
+    assert_int_equal(marks_on_axis, 2);
+    int pend_text = 0;
+    for (int r = 0; r < g.plot_h; r++)
+        for (int c = 0; c < g.w; c++) {
+            const ChartCell *cell = chart_cell(&g, r, c);
+            if (cell->kind == CHART_PENDING && cell->text[0] != ':') pend_text++;
+        }
+    assert_true(pend_text >= 3);
+    assert_non_null(strstr(buf, "sampling.temperature"));
+    /* labels never overlap: each appears once and every cell holds one column */
+    assert_null(strstr(strstr(buf, "optim.lr") + 1, "optim.lr"));
+    assert_cells_one_column(&g);
+    /* no room at all (a narrow chart): a label is cut, never spills past the chart */
+    assert_int_equal(chart_render(&g, 16, 6, &sp), 0);
+    for (int r = 0; r < g.h; r++) {
+        char line[256];
+        row_text(&g, r, 0, g.w, line, sizeof line);
+        assert_true(strlen(line) <= 16);
+    }
+    grid_text(&g, buf, sizeof buf);
+    assert_non_null(strstr(buf, "~"));
+    assert_cells_one_column(&g);
+    chart_free(&g);
+}
+
+static void test_cursor_and_raw(void **state) {
+    (void)state;
+    double x[11], y[11], raw[11];
+    for (int i = 0; i <= 10; i++) { x[i] = i; raw[i] = i % 2 ? 1 : 0; y[i] = 0.5; }
+    ChartGrid g = {0};
+    ChartSpec sp = {.utf8 = 1, .n_series = 1, .has_cursor = 1, .cursor_x = 5};
+    sp.series[0] = (ChartSeries){.x = x, .y = y, .n = 11};
+    sp.raw[0] = raw;
+    assert_int_equal(chart_render(&g, 40, 10, &sp), 0);
+    /* the raw zigzag is drawn faint, the smoothed line over it */
+    assert_true(count_kind(&g, CHART_RAW0) > 0);
+    assert_true(count_kind(&g, CHART_SERIES0) > 0);
+    assert_double_equal(g.ymin, 0, 0);   /* the range covers the raw values too */
+    assert_double_equal(g.ymax, 1, 0);
+    /* the cursor: one column, in the middle of the plot, marked on the axis row */
+    int col = -1, n_axis = 0;
+    for (int c = 0; c < g.w; c++)
+        if (chart_cell(&g, g.plot_h, c)->kind == CHART_CURSOR) { col = c; n_axis++; }
+    assert_int_equal(n_axis, 1);
+    assert_int_equal(col, g.plot_x + (int)lround((g.plot_w * 2 - 1) * 0.5) / 2);
+    int on_col = 0;
+    for (int r = 0; r < g.plot_h; r++) on_col += chart_cell(&g, r, col)->kind == CHART_CURSOR;
+    assert_true(on_col >= g.plot_h - 3);   /* every plot row but those the lines cross */
+    for (int r = 0; r < g.plot_h; r++)
+        for (int c = 0; c < g.w; c++)
+            if (c != col) assert_int_not_equal(chart_cell(&g, r, c)->kind, CHART_CURSOR);
+    /* a cursor outside the data stands at the nearest end */
+    sp.cursor_x = 99;
+    assert_int_equal(chart_render(&g, 40, 10, &sp), 0);
+    assert_int_equal(chart_cell(&g, 0, g.w - 1)->kind, CHART_CURSOR);
+    assert_int_equal(chart_cell(&g, g.plot_h, g.w - 1)->kind, CHART_LABEL);   /* "10" stays whole */
+    /* ASCII: raw points get their own glyph */
+    sp.utf8 = 0;
+    sp.has_cursor = 0;
+    assert_int_equal(chart_render(&g, 40, 10, &sp), 0);
+    char buf[4096];
+    grid_text(&g, buf, sizeof buf);
+    assert_non_null(strchr(buf, ','));
+    assert_int_equal(count_kind(&g, CHART_CURSOR), 0);
+    chart_free(&g);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_empty_series),
@@ -373,6 +549,10 @@ int main(void) {
         cmocka_unit_test(test_long_history_is_linear),
         cmocka_unit_test(test_format),
         cmocka_unit_test(test_nice_labels),
+        cmocka_unit_test(test_ema),
+        cmocka_unit_test(test_value_at_across_runs),
+        cmocka_unit_test(test_mark_labels),
+        cmocka_unit_test(test_cursor_and_raw),
     };
     return cmocka_run_group_tests_name("chart", tests, NULL, NULL);
 }

@@ -41,6 +41,29 @@ static void test_dispatch(void **state) {
     assert_int_equal(keymap_lookup(KC_ROLLOUTS, '\n'), ACT_OPEN);
     assert_int_equal(keymap_lookup(KC_ROLLOUTS, KEY_ENTER), ACT_OPEN);
     assert_int_equal(keymap_lookup(KC_ROLLOUTS, 27), ACT_BACK);
+    /* the charts: cursor, smoothing, focus, metric picker */
+    assert_int_equal(keymap_lookup(KC_TRAIN, 'x'), ACT_CURSOR);
+    assert_int_equal(keymap_lookup(KC_TRAIN, KEY_LEFT), ACT_LEFT);
+    assert_int_equal(keymap_lookup(KC_TRAIN, KEY_RIGHT), ACT_RIGHT);
+    assert_int_equal(keymap_lookup(KC_TRAIN, KEY_HOME), ACT_TOP);
+    assert_int_equal(keymap_lookup(KC_TRAIN, KEY_NPAGE), ACT_PAGE_DOWN);
+    assert_int_equal(keymap_lookup(KC_TRAIN, 27), ACT_BACK);
+    assert_int_equal(keymap_lookup(KC_TRAIN, 'S'), ACT_SMOOTH_NEXT);
+    assert_int_equal(keymap_lookup(KC_TRAIN, ']'), ACT_SMOOTH_NEXT);
+    assert_int_equal(keymap_lookup(KC_TRAIN, '['), ACT_SMOOTH_PREV);
+    assert_int_equal(keymap_lookup(KC_TRAIN, 'p'), ACT_FOCUS_NEXT);
+    assert_int_equal(keymap_lookup(KC_TRAIN, 'm'), ACT_PICK_METRIC);
+    /* the rollouts: jump, follow / freeze, pager (also in the transcript) */
+    assert_int_equal(keymap_lookup(KC_ROLLOUTS, ':'), ACT_JUMP_STEP);
+    assert_int_equal(keymap_lookup(KC_ROLLOUTS, 'F'), ACT_FOLLOW);
+    assert_int_equal(keymap_lookup(KC_ROLLOUTS, 'P'), ACT_PAGER);
+    assert_int_equal(keymap_lookup(KC_TRANSCRIPT, 'P'), ACT_PAGER);
+    /* the rows the helper macros expand to: every Enter code, every erase code */
+    assert_int_equal(keymap_lookup(KC_RUNS, '\r'), ACT_OPEN);
+    assert_int_equal(keymap_lookup(KC_GROUP, KEY_ENTER), ACT_OPEN);
+    assert_int_equal(keymap_lookup(KC_PROMPT, 8 /* Ctrl-H */), ACT_ERASE);
+    assert_int_equal(keymap_lookup(KC_EDIT_VALUE, 21 /* Ctrl-U */), ACT_CLEAR_LINE);
+    assert_int_equal(keymap_lookup(KC_HELP, 'k'), ACT_UP);
     /* unbound */
     assert_int_equal(keymap_lookup(KC_TRAIN, 'Z'), ACT_NONE);
     assert_int_equal(keymap_lookup(KC_TRAIN, 'j'), ACT_NONE);
@@ -64,6 +87,14 @@ static void test_modal_contexts_do_not_fall_back(void **state) {
     assert_int_equal(keymap_lookup(KC_CONFIRM, 'n'), ACT_CANCEL);
     assert_int_equal(keymap_lookup(KC_CONFIRM, 27), ACT_CANCEL);
     assert_int_equal(keymap_lookup(KC_CONFIRM, ' '), ACT_NONE);
+    /* the metric picker: typed letters filter (j, k, q, m are text), arrows move, Enter shows, Esc closes */
+    assert_int_equal(keymap_lookup(KC_PICKER, 'q'), ACT_NONE);
+    assert_int_equal(keymap_lookup(KC_PICKER, 'k'), ACT_NONE);
+    assert_int_equal(keymap_lookup(KC_PICKER, KEY_DOWN), ACT_DOWN);
+    assert_int_equal(keymap_lookup(KC_PICKER, '\n'), ACT_APPLY);
+    assert_int_equal(keymap_lookup(KC_PICKER, 27), ACT_CANCEL);
+    assert_int_equal(keymap_lookup(KC_PICKER, 127), ACT_ERASE);
+    assert_true(keymap_is_modal(KC_PICKER));
     /* too small: still answers q */
     assert_int_equal(keymap_lookup(KC_TOO_SMALL, 'q'), ACT_QUIT);
     assert_int_equal(keymap_lookup(KC_TOO_SMALL, ' '), ACT_NONE);
@@ -89,7 +120,7 @@ static void test_table_is_consistent(void **state) {
     }
     /* every context that is not a text field can quit and get help; Esc is never quit */
     for (int c = 0; c < KC_COUNT; c++) {
-        if (c == KC_EDIT_VALUE || c == KC_PROMPT || c == KC_CONFIRM) continue;
+        if (c == KC_EDIT_VALUE || c == KC_PROMPT || c == KC_PICKER || c == KC_CONFIRM) continue;
         if (c != KC_TOO_SMALL && c != KC_EDITOR) assert_int_equal(keymap_lookup(c, 'q'), ACT_QUIT);
         if (c != KC_TOO_SMALL) assert_int_equal(keymap_lookup(c, '?') == ACT_HELP || c == KC_HELP, 1);
         assert_int_not_equal(keymap_lookup(c, 27), ACT_QUIT);

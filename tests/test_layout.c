@@ -140,6 +140,12 @@ static void test_rollouts_sizes(void **state) {
     assert_true(L.r[RP_DETAIL].x > 0);               /* beside the list */
     layout_rollouts(50, 100, &L);
     assert_true(L.r[RP_DETAIL].y > L.r[RP_LIST].y);  /* below it */
+    layout_rollouts(30, 120, &L);                    /* the split from 120 columns, short or tall */
+    assert_true(rect_visible(L.r[RP_DETAIL]));
+    assert_true(L.r[RP_DETAIL].x > 0);
+    assert_true(L.r[RP_LIST].w >= 72);               /* room for the question column */
+    layout_rollouts(30, 119, &L);
+    assert_false(rect_visible(L.r[RP_DETAIL]));
 }
 
 static void test_full(void **state) {

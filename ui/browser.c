@@ -1,6 +1,7 @@
 /* browser.c - the rollout list model: filter parsing, keyset windows, live refresh (see browser.h). */
 #include "ui/browser.h"
 #include "ui/keymap.h"
+#include "core/config.h"
 #include "core/record.h"
 #include "core/sampler.h"
 #include <ctype.h>
@@ -37,6 +38,19 @@ static void update_at_start(Browser *b) {
     query_rollouts_free(&prev);
 }
 
+/* The run's prompt template, from its stored config ("" when it has none or it does not parse). */
+static void load_template(Browser *b, const QueryRun *run) {
+    b->prompt_template[0] = 0;
+    if (!run->config_text || !run->config_text[0]) return;   /* none stored: the prompts are shown whole */
+    Config *c = malloc(sizeof *c);
+    char err[256];
+    if (!c) return;
+    config_defaults(c);
+    if (config_load_string(c, run->config_text, "stored config", err, sizeof err) == 0)
+        snprintf(b->prompt_template, sizeof b->prompt_template, "%s", c->task.prompt_template);
+    free(c);
+}
+
 static int find_run(Browser *b) {
     if (b->run_id > 0 || !b->q) return b->run_id > 0;
     QueryRun run;
@@ -48,6 +62,7 @@ static int find_run(Browser *b) {
         b->run_id = run.id;
         snprintf(b->run_name, sizeof b->run_name, "%s", run.name);
         b->f.run_id = run.id;
+        load_template(b, &run);
     }
     query_run_free(&run);
     return b->run_id > 0;
@@ -76,6 +91,7 @@ int browser_open(Browser *b, const char *path, int64_t run_id) {
         b->run_id = run.id;
         snprintf(b->run_name, sizeof b->run_name, "%s", run.name);
         b->f.run_id = run.id;
+        load_template(b, &run);
         query_run_free(&run);
     }
     find_run(b);
@@ -111,6 +127,27 @@ static int fetch_top(Browser *b) {
     return 0;
 }
 
+/* The window that starts at `first` (inclusive): it, then the rows after it. Independent of rows arriving before
+ * it, so a frozen list stays put even at the top. */
+static int window_from(Browser *b, const QueryRollout *first, QueryRolloutList *out) {
+    QueryRolloutList after;
+    int rc = page(b, first, +1, b->height - 1, &after);
+    if (rc < 0) return -1;
+    out->n = 0;
+    out->items = malloc((size_t)(after.n + 1) * sizeof *out->items);
+    if (!out->items) { query_rollouts_free(&after); set_err(b, "out of memory"); return -1; }
+    QueryRollout *c = &out->items[0];
+    *c = *first;   /* a deep copy: first may belong to the window being replaced */
+    c->task = strdup(first->task ? first->task : "");
+    c->prompt = strdup(first->prompt ? first->prompt : "");
+    c->completion = strdup(first->completion ? first->completion : "");
+    c->answer = strdup(first->answer ? first->answer : "");
+    if (after.n) memcpy(out->items + 1, after.items, (size_t)after.n * sizeof *after.items);
+    out->n = after.n + 1;
+    free(after.items);
+    return 0;
+}
+
 int browser_reload(Browser *b) {
     b->err[0] = 0;
     if (!find_run(b)) { query_rollouts_free(&b->rows); b->cursor = 0; b->count = 0; return b->err[0] ? -1 : 0; }
@@ -120,14 +157,11 @@ int browser_reload(Browser *b) {
     int rc;
     /* Follow the newest rows only while the cursor is on the first one; once the user has moved, the window keeps its
      * first row, so new rows never move the list under the cursor (Home / < goes back to following). */
-    if (b->rows.n == 0 || (b->at_start && b->cursor == 0)) {
+    int from_top = b->rows.n == 0 || (b->at_start && b->cursor == 0 && !b->frozen);
+    if (from_top) {
         rc = page(b, NULL, +1, b->height, &l);
     } else {
-        /* from the current first row, inclusive: the row before it is the anchor */
-        QueryRolloutList prev;
-        rc = page(b, &b->rows.items[0], -1, 1, &prev);
-        if (rc >= 0) rc = page(b, rc == 1 ? &prev.items[0] : NULL, +1, b->height, &l);
-        query_rollouts_free(&prev);
+        rc = window_from(b, &b->rows.items[0], &l);
     }
     if (rc < 0) return -1;
     set_rows(b, &l);
@@ -135,7 +169,10 @@ int browser_reload(Browser *b) {
     if (b->cursor < 0) b->cursor = 0;
     for (int i = 0; i < b->rows.n; i++)
         if (b->rows.items[i].id == sel_id) { b->cursor = i; break; }
-    update_at_start(b);
+    /* fetched from the top, the window is at the start by definition: asking again could see a step committed in
+     * between and stop following for good */
+    if (from_top) b->at_start = 1;
+    else update_at_start(b);
     recount(b);
     if (b->q) b->data_version = query_data_version(b->q);
     return b->err[0] ? -1 : 0;
@@ -224,7 +261,7 @@ void browser_move(Browser *b, int action) {
         break;
     case ACT_TOP:
         fetch_top(b);
-        break;
+        return;   /* at the start by definition (see browser_reload) */
     case ACT_BOTTOM: {
         QueryRolloutList l;
         if (page(b, NULL, -1, b->height, &l) >= 0) {
@@ -444,4 +481,68 @@ int browser_clear(Browser *b) {
     b->f.search[0] = 0;
     b->filter_text[0] = 0;
     return refilter(b, &old);
+}
+
+int browser_set_frozen(Browser *b, int frozen) {
+    b->frozen = frozen ? 1 : 0;
+    if (frozen) return 0;
+    b->err[0] = 0;
+    if (fetch_top(b) != 0) return -1;
+    recount(b);
+    if (b->q) b->data_version = query_data_version(b->q);
+    return b->err[0] ? -1 : 0;
+}
+
+int browser_jump_step(Browser *b, int step) {
+    b->err[0] = 0;
+    if (!find_run(b)) { snprintf(b->err, sizeof b->err, "no run to jump in"); return -1; }
+    QueryFilter f = b->f;
+    int outside = 0;   /* the step is outside the filter's step range */
+    if (b->f.sort == QUERY_SORT_STEP) {   /* the nearest step in the list's direction */
+        if (b->f.descending) { if (f.step_max < 0 || step < f.step_max) f.step_max = step; }
+        else if (step > f.step_min) f.step_min = step;
+    } else {
+        outside = (f.step_min >= 0 && step < f.step_min) || (f.step_max >= 0 && step > f.step_max);
+        f.step_min = f.step_max = step;
+    }
+    QueryRolloutList one = {0, NULL};
+    char err[256];
+    int n = outside ? 0 : query_rollouts(b->q, &f, 1, 0, &one, err, sizeof err);
+    if (n < 0) { set_err(b, err); return -1; }
+    if (n == 0) {
+        snprintf(b->err, sizeof b->err, "jump: no rollout at step %d%s matches the list's filter", step,
+                 b->f.sort == QUERY_SORT_STEP ? (b->f.descending ? " or before" : " or after") : "");
+        return -1;
+    }
+    QueryRolloutList l;
+    int rc = window_from(b, &one.items[0], &l);
+    query_rollouts_free(&one);
+    if (rc != 0) return -1;
+    set_rows(b, &l);
+    b->cursor = 0;
+    update_at_start(b);
+    if (b->q) b->data_version = query_data_version(b->q);
+    return 0;
+}
+
+void browser_question(const char *prompt, const char *tmpl, char *out, size_t n) {
+    if (!n) return;
+    const char *p = prompt ? prompt : "", *end = p + strlen(p);
+    const char *q = tmpl ? strstr(tmpl, "{question}") : NULL;
+    if (q) {
+        size_t pre = (size_t)(q - tmpl), post = strlen(q + 10);
+        if ((size_t)(end - p) >= pre + post && !strncmp(p, tmpl, pre) && !strncmp(end - post, q + 10, post)) {
+            p += pre;
+            end -= post;
+        }
+    }
+    size_t k = 0;
+    for (; p < end && k + 1 < n; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c < 32 || c == 127) c = ' ';
+        if (c == ' ' && (k == 0 || out[k - 1] == ' ')) continue;
+        out[k++] = (char)c;
+    }
+    while (k > 0 && out[k - 1] == ' ') k--;
+    out[k] = 0;
 }

@@ -26,6 +26,8 @@ typedef struct {
     int64_t count;           /* rows matching f (-1 unknown) */
     int64_t data_version;    /* of the last refresh */
     int at_start;            /* the window starts at the first matching row (new rows on top show up) */
+    int frozen;              /* the user froze the list: reloads never bring new rows in above the window */
+    char prompt_template[1024];  /* the run's (its stored config), to tell a prompt's question from its template */
     char err[512];           /* the last error ("" none) */
 } Browser;
 
@@ -43,6 +45,17 @@ void browser_set_height(Browser *b, int height);
 int browser_reload(Browser *b);
 /* Reloads when another connection committed since the last look. Returns 1 when it reloaded, else 0. */
 int browser_poll(Browser *b);
+
+/* Freezes the list (1: no reload moves it, even at the top) or lets it follow new rows (0: back to the first
+ * row, which then follows). Returns 0 or -1 (b->err). */
+int browser_set_frozen(Browser *b, int frozen);
+/* Moves the window to the first row (in the list's order) at step `step`; sorted by step, the nearest step in the
+ * direction of the order when that step has no matching row. Returns 0, or -1 with b->err ("no rollout at step
+ * N matches ..."), the window unchanged. */
+int browser_jump_step(Browser *b, int step);
+/* The question of a prompt, on one line: the template's text around {question} taken off when it matches,
+ * whitespace and control characters folded to single blanks. tmpl may be NULL or "" (the whole prompt). */
+void browser_question(const char *prompt, const char *tmpl, char *out, size_t n);
 
 /* Cursor moves: ACT_UP / DOWN / PAGE_UP / PAGE_DOWN / TOP / BOTTOM (keymap.h actions). */
 void browser_move(Browser *b, int action);

@@ -10,20 +10,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Layers in a dot: a bit per layer, so a cell knows which layers it contains. */
-enum { L_BAND = 1, L_S0 = 2, L_S1 = 4, L_S2 = 8, L_S3 = 16, L_S4 = 32, L_S5 = 64 };
+/* Layers in a dot: a bit per layer, so a cell knows which layers it contains (L_R0 << i: series i's raw values). */
+enum { L_BAND = 1, L_S0 = 2, L_S1 = 4, L_S2 = 8, L_S3 = 16, L_S4 = 32, L_S5 = 64, L_R0 = 128 };
 
 typedef struct {
     int dw, dh;                /* dots */
-    unsigned char *dots;       /* dh x dw layer bits */
+    unsigned short *dots;      /* dh x dw layer bits */
 } Canvas;
 
-static void canvas_set(Canvas *cv, int col, int row, unsigned char layer) {
+static void canvas_set(Canvas *cv, int col, int row, unsigned short layer) {
     if (col < 0 || col >= cv->dw || row < 0 || row >= cv->dh) return;
     cv->dots[(size_t)row * cv->dw + col] |= layer;
 }
 
-static void canvas_line(Canvas *cv, int x0, int y0, int x1, int y1, unsigned char layer) {
+static void canvas_line(Canvas *cv, int x0, int y0, int x1, int y1, unsigned short layer) {
     int dx = abs(x1 - x0), sx = x0 < x1 ? 1 : -1;
     int dy = -abs(y1 - y0), sy = y0 < y1 ? 1 : -1;
     int err = dx + dy;
@@ -67,6 +67,13 @@ char *chart_format(double v, int width, char *buf, size_t n) {
     return buf;
 }
 
+char *chart_mark_label(const char *key, const char *old_value, const char *new_value, int pending, char *buf,
+                       size_t n) {
+    snprintf(buf, n, "%s %s -> %s%s", key ? key : "?", old_value ? old_value : "?", new_value ? new_value : "?",
+             pending ? " (pending)" : "");
+    return buf;
+}
+
 double chart_latest(const double *y, int n) {
     for (int i = n - 1; i >= 0; i--)
         if (isfinite(y[i])) return y[i];
@@ -99,8 +106,8 @@ static int data_range(const ChartSpec *sp, double *lo_out, double *hi_out) {
     for (int s = 0; s < sp->n_series; s++) {
         const ChartSeries *se = &sp->series[s];
         for (int i = 0; i < se->n; i++) {
-            const double *arrs[3] = {se->y, se->lo, se->hi};
-            for (int a = 0; a < 3; a++) {
+            const double *arrs[4] = {se->y, se->lo, se->hi, sp->raw[s]};
+            for (int a = 0; a < 4; a++) {
                 if (!arrs[a] || !isfinite(arrs[a][i]) || !isfinite(series_x(se, i))) continue;
                 if (arrs[a][i] < lo) lo = arrs[a][i];
                 if (arrs[a][i] > hi) hi = arrs[a][i];
@@ -120,7 +127,7 @@ static int x_range(const ChartSpec *sp, double *lo_out, double *hi_out) {
             double x = series_x(se, i);
             if (!isfinite(x)) continue;
             int any = (se->y && isfinite(se->y[i])) || (se->lo && isfinite(se->lo[i])) ||
-                      (se->hi && isfinite(se->hi[i]));
+                      (se->hi && isfinite(se->hi[i])) || (sp->raw[s] && isfinite(sp->raw[s][i]));
             if (!any) continue;
             if (x < lo) lo = x;
             if (x > hi) hi = x;
@@ -156,6 +163,19 @@ static void nice_range(double *lo, double *hi, int intervals) {
     if (fabs(a) < step * 1e-9) a = 0;   /* no "-0" or "4e-17" */
     if (fabs(b) < step * 1e-9) b = 0;
     *lo = a; *hi = b;
+}
+
+/* Whether a marker may go on the axis row at col: never over the end labels; over a tick label, the whole tick
+ * gives way (a number is shown whole or not at all). */
+static int axis_marker_room(ChartGrid *g, int col, int end_l, int end_r, int utf8) {
+    int row = g->plot_h;
+    if (col < end_l || col >= end_r) return 0;
+    if (g->cells[(size_t)row * g->w + col].kind != CHART_LABEL) return 1;
+    int a = col, b = col;
+    while (a - 1 >= end_l && g->cells[(size_t)row * g->w + a - 1].kind == CHART_LABEL) a--;
+    while (b + 1 < end_r && g->cells[(size_t)row * g->w + b + 1].kind == CHART_LABEL) b++;
+    for (int c = a; c <= b; c++) put(g, row, c, utf8 ? "\xe2\x94\x80" : "-", CHART_AXIS);              /* ─ */
+    return 1;
 }
 
 int chart_render(ChartGrid *g, int w, int h, const ChartSpec *sp) {
@@ -215,7 +235,7 @@ int chart_render(ChartGrid *g, int w, int h, const ChartSpec *sp) {
 
     const int dx = utf8 ? 2 : 1, dy = utf8 ? 4 : 1;
     Canvas cv = {plot_w * dx, plot_h * dy, NULL};
-    cv.dots = calloc((size_t)cv.dw * cv.dh, 1);
+    cv.dots = calloc((size_t)cv.dw * cv.dh, sizeof *cv.dots);
     if (!cv.dots) { chart_free(g); return -1; }
 
     /* long double keeps (y - ymin) finite even when both are near +-DBL_MAX */
@@ -259,16 +279,19 @@ int chart_render(ChartGrid *g, int w, int h, const ChartSpec *sp) {
                     if (!utf8 || ((r & 1) == 0 && (c & 1) == 0)) canvas_set(&cv, c, r, L_BAND);
             free(span);
         }
-        static const unsigned char layer_of[CHART_MAX_SERIES] = {L_S0, L_S1, L_S2, L_S3, L_S4, L_S5};
-        for (int s = 0; s < sp->n_series; s++) {
+        /* the raw values first (one pass per series), then the lines: pass p < n_series draws series p's raw */
+        for (int pass = 0; pass < 2 * sp->n_series; pass++) {
+            int s = pass % sp->n_series, is_raw = pass < sp->n_series;
             const ChartSeries *se = &sp->series[s];
-            if (!se->y) continue;
+            const double *ys = is_raw ? sp->raw[s] : se->y;
+            unsigned short layer = (unsigned short)(is_raw ? L_R0 << s : L_S0 << s);
+            if (!ys) continue;
             /* Consecutive points in one dot column only widen that column's vertical span, drawn when the line
              * leaves the column: the same dots as joining each pair, in O(points + dots) for long histories. */
             int pc = 0, pr = 0, have_prev = 0, lo_r = 0, hi_r = 0;
-#define FLUSH_COLUMN() do { for (int r_ = lo_r; r_ <= hi_r; r_++) canvas_set(&cv, pc, r_, layer_of[s]); } while (0)
+#define FLUSH_COLUMN() do { for (int r_ = lo_r; r_ <= hi_r; r_++) canvas_set(&cv, pc, r_, layer); } while (0)
             for (int i = 0; i < se->n; i++) {
-                double x = series_x(se, i), y = se->y[i];
+                double x = series_x(se, i), y = ys[i];
                 if (!isfinite(x) || !isfinite(y)) {
                     if (have_prev) FLUSH_COLUMN();
                     have_prev = 0;
@@ -286,7 +309,7 @@ int chart_render(ChartGrid *g, int w, int h, const ChartSpec *sp) {
                 }
                 if (have_prev) {
                     FLUSH_COLUMN();
-                    canvas_line(&cv, pc, pr, c, r, layer_of[s]);
+                    canvas_line(&cv, pc, pr, c, r, layer);
                 }
                 pc = c; pr = r; lo_r = hi_r = r; have_prev = 1;
             }
@@ -302,16 +325,17 @@ int chart_render(ChartGrid *g, int w, int h, const ChartSpec *sp) {
             unsigned bits = 0, layers = 0;
             for (int yy = 0; yy < dy; yy++)
                 for (int xx = 0; xx < dx; xx++) {
-                    unsigned char l = cv.dots[(size_t)(row * dy + yy) * cv.dw + col * dx + xx];
+                    unsigned short l = cv.dots[(size_t)(row * dy + yy) * cv.dw + col * dx + xx];
                     if (l) { layers |= l; bits |= utf8 ? braille_bit[yy][xx] : 1; }
                 }
             if (!layers) continue;
             /* the lowest series drawn in the cell wins; its index picks the ASCII glyph */
             static const unsigned char kind_of[CHART_MAX_SERIES] = {CHART_SERIES0, CHART_SERIES1, CHART_SERIES2,
                                                                     CHART_SERIES3, CHART_SERIES4, CHART_SERIES5};
-            int si = 0;
+            int si = 0, ri = 0;
             while (si < CHART_MAX_SERIES && !(layers & (L_S0 << si))) si++;
-            int kind = si < CHART_MAX_SERIES ? kind_of[si] : CHART_BAND;
+            while (ri < CHART_MAX_SERIES && !(layers & (L_R0 << ri))) ri++;
+            int kind = si < CHART_MAX_SERIES ? kind_of[si] : ri < CHART_MAX_SERIES ? CHART_RAW0 + ri : CHART_BAND;
             char text[8];
             if (utf8) {
                 unsigned cp = 0x2800 + bits; /* U+2800..U+28FF: 3 bytes of UTF-8 */
@@ -321,7 +345,7 @@ int chart_render(ChartGrid *g, int w, int h, const ChartSpec *sp) {
                 text[3] = 0;
             } else {
                 static const char glyph[] = {'.', '*', 'o', '+', '#', 'x', '%'};
-                text[0] = glyph[kind == CHART_BAND ? 0 : si + 1];
+                text[0] = kind == CHART_BAND ? glyph[0] : si < CHART_MAX_SERIES ? glyph[si + 1] : ',';
                 text[1] = 0;
             }
             put(g, row, plot_x + col, text, kind);
@@ -330,13 +354,14 @@ int chart_render(ChartGrid *g, int w, int h, const ChartSpec *sp) {
     free(cv.dots);
 
     /* x labels on the axis row: first step at the left, last at the right, when both fit */
+    int end_l = plot_x, end_r = w;   /* the end labels' columns: [plot_x, end_l) and [end_r, w) */
     if (has_x) {
         char a[24], b[24];
         chart_format(xmin, 10, a, sizeof a);
         chart_format(xmax, 10, b, sizeof b);
         int la = (int)strlen(a), lb = (int)strlen(b);
-        if (la + 1 <= plot_w) put_str(g, plot_h, plot_x, a, CHART_LABEL);
-        if (xmax > xmin && la + 1 + lb <= plot_w) put_str(g, plot_h, w - lb, b, CHART_LABEL);
+        if (la + 1 <= plot_w) { put_str(g, plot_h, plot_x, a, CHART_LABEL); end_l = plot_x + la; }
+        if (xmax > xmin && la + 1 + lb <= plot_w) { put_str(g, plot_h, w - lb, b, CHART_LABEL); end_r = w - lb; }
         /* ticks between the ends: round steps (1, 2 or 5 x 10^k) about three label widths apart, each label centred
          * on its column, kept where it touches neither end label nor the tick before it */
         int lw = (la > lb ? la : lb) + 1;
@@ -360,18 +385,75 @@ int chart_render(ChartGrid *g, int w, int h, const ChartSpec *sp) {
         }
     }
 
-    /* marks: a dotted line through empty plot cells and a marker on the axis row */
-    if (has_x && has_y) {
+    /* marks: a dotted line through empty plot cells and a marker on the axis row; a pending change past the data
+     * stands at the right edge */
+    int *mark_col = sp->n_marks > 0 ? malloc((size_t)sp->n_marks * sizeof *mark_col) : NULL;
+    if (has_x && has_y && (mark_col || sp->n_marks == 0)) {
         for (int m = 0; m < sp->n_marks; m++) {
             double x = sp->marks[m];
-            if (!isfinite(x) || x < xmin || x > xmax) continue;
-            int col = plot_x + DOT_COL(x) / dx;
+            int pending = sp->mark_pending && sp->mark_pending[m];
+            mark_col[m] = -1;
+            if (!isfinite(x) || x < xmin || (x > xmax && !pending)) continue;
+            int col = x > xmax ? w - 1 : plot_x + DOT_COL(x) / dx;
+            int kind = pending ? CHART_PENDING : CHART_MARK;
+            mark_col[m] = col;
             for (int r = 0; r < plot_h; r++)
                 if (g->cells[(size_t)r * w + col].kind == CHART_EMPTY)
-                    put(g, r, col, utf8 ? "\xe2\x94\x8a" : ":", CHART_MARK);                          /* ┊ */
-            put(g, plot_h, col, utf8 ? "\xe2\x96\xb2" : "^", CHART_MARK);                              /* ▲ */
+                    put(g, r, col, utf8 ? "\xe2\x94\x8a" : ":", kind);                                /* ┊ */
+            if (axis_marker_room(g, col, end_l, end_r, utf8))
+                put(g, plot_h, col, utf8 ? "\xe2\x96\xb2" : "^", kind);                                /* ▲ */
         }
     }
+    /* the cursor: a solid line through the plot's empty cells at its step */
+    if (has_x && has_y && sp->has_cursor && isfinite(sp->cursor_x)) {
+        double x = sp->cursor_x < xmin ? xmin : sp->cursor_x > xmax ? xmax : sp->cursor_x;
+        int col = plot_x + DOT_COL(x) / dx;
+        for (int r = 0; r < plot_h; r++) {
+            int k = g->cells[(size_t)r * w + col].kind;
+            if (k == CHART_EMPTY || k == CHART_MARK || k == CHART_PENDING || k == CHART_BAND)
+                put(g, r, col, utf8 ? "\xe2\x94\x82" : "|", CHART_CURSOR);                            /* │ */
+        }
+        if (axis_marker_room(g, col, end_l, end_r, utf8))
+            put(g, plot_h, col, utf8 ? "\xe2\x94\xb4" : "+", CHART_CURSOR);                           /* ┴ */
+    }
+    /* labels: beside their line (right of it, or left when there is more room there), in the first plot row where
+     * they cross no data and no other label, else the first row where they cross no other label; cut to the plot */
+    if (has_x && has_y && mark_col && sp->mark_labels) {
+        unsigned char *taken = calloc((size_t)w * h, 1);
+        for (int m = 0; taken && m < sp->n_marks; m++) {
+            const char *lab = sp->mark_labels[m];
+            int col = mark_col[m];
+            if (!lab || !*lab || col < 0) continue;
+            int len = (int)strlen(lab), right = w - 1 - col, left = col - plot_x;
+            int start, room;
+            if (right >= len || right >= left) { start = col + 1; room = right; }
+            else { room = left; start = col - (len < room ? len : room); }
+            int show = len < room ? len : room;
+            if (show < 3) continue;
+            int row = -1;
+            for (int pass = 0; pass < 2 && row < 0; pass++)
+                for (int r = 0; r < plot_h && row < 0; r++) {
+                    int ok = 1;
+                    for (int c = start; c < start + show && ok; c++) {
+                        int k = g->cells[(size_t)r * w + c].kind;
+                        if (taken[(size_t)r * w + c]) ok = 0;
+                        else if (pass == 0 && k != CHART_EMPTY && k != CHART_MARK && k != CHART_PENDING) ok = 0;
+                    }
+                    if (ok) row = r;
+                }
+            if (row < 0) continue;
+            int kind = sp->mark_pending && sp->mark_pending[m] ? CHART_PENDING : CHART_MARK;
+            for (int i = 0; i < show; i++) {
+                char one[2] = {lab[i], 0};
+                if ((unsigned char)one[0] < 32 || (unsigned char)one[0] >= 127) one[0] = '?';
+                if (show < len && i == show - 1) one[0] = '~';   /* cut: say so */
+                put(g, row, start + i, one, kind);
+                taken[(size_t)row * w + start + i] = 1;
+            }
+        }
+        free(taken);
+    }
+    free(mark_col);
 #undef DOT_COL
 #undef DOT_ROW_F
 #undef CLAMP_ROW

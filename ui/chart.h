@@ -2,7 +2,10 @@
  *
  * chart_render turns one or more series over steps into a w x h grid: y labels on the left, an axis, the plot
  * (braille dots, 2 x 4 per cell, when utf8; one character per cell otherwise), and an x axis on the bottom row
- * with the first and last step and a mark under every hyperparameter change. Each cell carries its text (one
+ * with the first and last step, round steps between, and a mark under every hyperparameter change (its label, e.g.
+ * "optim.lr 0.001 -> 0.0005", written beside its line where it fits; pending changes in a style of their own). A
+ * series may carry its raw values (drawn faint under a smoothed line), and a cursor column can be drawn at a step.
+ * Each cell carries its text (one
  * column wide) and a kind the drawing layer maps to a colour. NaN and infinite values are skipped (a gap), a
  * constant series gets a range around its value, and the mapping is done in long double so values near DBL_MAX
  * neither overflow nor vanish. ui/screen_train.c draws the grid; tests/test_chart.c checks it. */
@@ -23,7 +26,11 @@ typedef enum {
     CHART_MARK,        /* hyperparameter change marks */
     CHART_SERIES3,     /* series 3..5: more runs overlaid (the Runs screen) */
     CHART_SERIES4,
-    CHART_SERIES5
+    CHART_SERIES5,
+    CHART_CURSOR,      /* the reading cursor's column */
+    CHART_PENDING,     /* a change submitted but not applied yet (its line and label) */
+    CHART_RAW0,        /* the raw values of series 0..5 under their smoothed lines (CHART_RAW0 + index) */
+    CHART_RAW1, CHART_RAW2, CHART_RAW3, CHART_RAW4, CHART_RAW5
 } ChartCellKind;
 
 typedef struct {
@@ -43,8 +50,15 @@ typedef struct {
     int utf8;                  /* braille dots and box drawing; otherwise ASCII */
     int n_series;              /* 0..CHART_MAX_SERIES */
     ChartSeries series[CHART_MAX_SERIES];
+    const double *raw[CHART_MAX_SERIES]; /* optional: series i's n raw values, drawn faint under its y (y is then
+                                            their smoothed line); NULL none */
     const double *marks;       /* x positions of hyperparameter changes; may be NULL */
     int n_marks;
+    const char *const *mark_labels;    /* n_marks labels ("key old -> new") or NULL; a NULL entry: no label */
+    const unsigned char *mark_pending; /* n_marks flags or NULL: 1 = submitted, not applied yet (drawn apart, and
+                                          at the right edge when its step is past the data) */
+    int has_cursor;            /* draw the reading cursor's column at cursor_x (clamped into the x range) */
+    double cursor_x;
     int fixed_range;           /* use ymin..ymax below instead of the data's range */
     double ymin, ymax;
 } ChartSpec;
@@ -73,5 +87,9 @@ char *chart_format(double v, int width, char *buf, size_t n);
 
 /* The last finite value of y[0..n), or NaN when there is none. */
 double chart_latest(const double *y, int n);
+
+/* A change marker's label: "key old -> new", with " (pending)" when it is not applied yet. Returns buf. */
+char *chart_mark_label(const char *key, const char *old_value, const char *new_value, int pending, char *buf,
+                       size_t n);
 
 #endif

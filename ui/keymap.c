@@ -8,6 +8,23 @@
 #define CTRL(c) ((c) & 0x1f)
 #define ESC 27
 
+/* Rows that come in the same shape in several contexts. Each expands to whole rows, in help order; only the first
+ * key of a group carries the help text shown for the others (keymap_keys_for joins their names). */
+#define ROWS_UP_DOWN(ctx, up, down)                                                                                  \
+    {ctx, KEY_UP, ACT_UP, "Up", up, NULL}, {ctx, 'k', ACT_UP, "k", up, NULL},                                        \
+    {ctx, KEY_DOWN, ACT_DOWN, "Down", down, NULL}, {ctx, 'j', ACT_DOWN, "j", down, NULL}
+#define ROWS_PAGES(ctx, up, down)                                                                                    \
+    {ctx, KEY_PPAGE, ACT_PAGE_UP, "PgUp", up, NULL}, {ctx, KEY_NPAGE, ACT_PAGE_DOWN, "PgDn", down, NULL}
+/* Enter, whichever code the terminal sends for it (^J, ^M, KEY_ENTER) */
+#define ROWS_ENTER(ctx, act, help, hint)                                                                             \
+    {ctx, '\n', act, "Enter", help, hint}, {ctx, '\r', act, NULL, NULL, NULL}, {ctx, KEY_ENTER, act, NULL, NULL, NULL}
+/* line editing in a modal text field */
+#define ROWS_TEXT_FIELD(ctx, clear_help)                                                                             \
+    {ctx, KEY_BACKSPACE, ACT_ERASE, "Backspace", "erase a character", NULL}, {ctx, 127, ACT_ERASE, NULL, NULL, NULL}, \
+    {ctx, CTRL('h'), ACT_ERASE, NULL, NULL, NULL}, {ctx, CTRL('u'), ACT_CLEAR_LINE, "Ctrl-U", clear_help, NULL},     \
+    {ctx, KEY_LEFT, ACT_LEFT, "Left", "move the cursor", NULL},                                                      \
+    {ctx, KEY_RIGHT, ACT_RIGHT, "Right", "move the cursor", NULL}
+
 const KeyBinding KEYMAP[] = {
     /* global: every screen that is not modal */
     {KC_GLOBAL, '?', ACT_HELP, "?", "help: every key binding", "help"},
@@ -15,7 +32,7 @@ const KeyBinding KEYMAP[] = {
     {KC_GLOBAL, 'q', ACT_QUIT, "q", "quit (asks first while training runs)", "quit"},
     {KC_GLOBAL, ESC, ACT_BACK, "Esc", "back to the previous screen (never destructive)", NULL},
     {KC_GLOBAL, '\t', ACT_NEXT_SCREEN, "Tab", "next screen: Train, Rollouts, Group", NULL},
-    {KC_GLOBAL, '1', ACT_SCREEN_TRAIN, "1", "Train screen", NULL},
+    {KC_GLOBAL, '1', ACT_SCREEN_TRAIN, "1", "Train screen (browse: the charts of the run browsed)", NULL},
     {KC_GLOBAL, '2', ACT_SCREEN_ROLLOUTS, "2", "Rollouts screen", NULL},
     {KC_GLOBAL, '3', ACT_SCREEN_GROUP, "3", "Group screen (the group of the selected rollout)", NULL},
     {KC_GLOBAL, '4', ACT_SCREEN_RUNS, "4", "Runs screen: every run of the database(s), curves overlaid", NULL},
@@ -30,22 +47,31 @@ const KeyBinding KEYMAP[] = {
     {KC_TRAIN, 'v', ACT_CHART_NEXT, "v", "variant chart: entropy, clip low/high, sequence ratios, dynamic sampling, "
                                         "masked tokens, overlong reward", "chart"},
     {KC_TRAIN, 'V', ACT_CHART_PREV, "V", "variant chart: the previous view", NULL},
+    {KC_TRAIN, 'x', ACT_CURSOR, "x", "cursor on / off: every chart reads every drawn series at one step",
+     NULL},
+    {KC_TRAIN, KEY_LEFT, ACT_LEFT, "Left", "cursor one step back (turns it on)", NULL},
+    {KC_TRAIN, KEY_RIGHT, ACT_RIGHT, "Right", "cursor one step on (turns it on)", NULL},
+    {KC_TRAIN, KEY_PPAGE, ACT_PAGE_UP, "PgUp", "cursor a tenth of the steps back", NULL},
+    {KC_TRAIN, KEY_NPAGE, ACT_PAGE_DOWN, "PgDn", "cursor a tenth of the steps on", NULL},
+    {KC_TRAIN, KEY_HOME, ACT_TOP, "Home", "cursor to the first step", NULL},
+    {KC_TRAIN, KEY_END, ACT_BOTTOM, "End", "cursor to the last step", NULL},
+    {KC_TRAIN, ESC, ACT_BACK, "Esc", "cursor off", NULL},
+    {KC_TRAIN, 'S', ACT_SMOOTH_NEXT, "S", "smoothing: 0, 0.6, 0.8, 0.9, 0.95, 0.99 (exponential; raw shown faint)",
+     NULL},
+    {KC_TRAIN, ']', ACT_SMOOTH_NEXT, "]", "more smoothing", NULL},
+    {KC_TRAIN, '[', ACT_SMOOTH_PREV, "[", "less smoothing", NULL},
+    {KC_TRAIN, 'p', ACT_FOCUS_NEXT, "p", "focus the next chart panel (its title is marked)", NULL},
+    {KC_TRAIN, 'm', ACT_PICK_METRIC, "m", "put any metric of the run in the focused chart panel", NULL},
     {KC_TRAIN, '2', ACT_SCREEN_ROLLOUTS, "2", "browse rollouts", "rollouts"},
 
     /* Rollouts list */
-    {KC_ROLLOUTS, KEY_UP, ACT_UP, "Up", "previous rollout", NULL},
-    {KC_ROLLOUTS, 'k', ACT_UP, "k", "previous rollout", NULL},
-    {KC_ROLLOUTS, KEY_DOWN, ACT_DOWN, "Down", "next rollout", NULL},
-    {KC_ROLLOUTS, 'j', ACT_DOWN, "j", "next rollout", NULL},
-    {KC_ROLLOUTS, KEY_PPAGE, ACT_PAGE_UP, "PgUp", "page up", NULL},
-    {KC_ROLLOUTS, KEY_NPAGE, ACT_PAGE_DOWN, "PgDn", "page down", NULL},
+    ROWS_UP_DOWN(KC_ROLLOUTS, "previous rollout", "next rollout"),
+    ROWS_PAGES(KC_ROLLOUTS, "page up", "page down"),
     {KC_ROLLOUTS, KEY_HOME, ACT_TOP, "Home", "first rollout", NULL},
     {KC_ROLLOUTS, '<', ACT_TOP, "<", "first rollout", NULL},
     {KC_ROLLOUTS, KEY_END, ACT_BOTTOM, "End", "last rollout", NULL},
     {KC_ROLLOUTS, '>', ACT_BOTTOM, ">", "last rollout", NULL},
-    {KC_ROLLOUTS, '\n', ACT_OPEN, "Enter", "open the transcript", "open"},
-    {KC_ROLLOUTS, '\r', ACT_OPEN, NULL, NULL, NULL},
-    {KC_ROLLOUTS, KEY_ENTER, ACT_OPEN, NULL, NULL, NULL},
+    ROWS_ENTER(KC_ROLLOUTS, ACT_OPEN, "open the transcript", "open"),
     {KC_ROLLOUTS, 'g', ACT_GROUP, "g", "group view: the G answers to this prompt", "group"},
     {KC_ROLLOUTS, '/', ACT_SEARCH, "/", "full-text search in completions (empty: clear)", "search"},
     {KC_ROLLOUTS, 'n', ACT_NEXT_MATCH, "n", "next match", NULL},
@@ -57,33 +83,27 @@ const KeyBinding KEYMAP[] = {
     {KC_ROLLOUTS, 'x', ACT_CLEAR_FILTERS, "x", "clear every filter and the search", NULL},
     {KC_ROLLOUTS, 's', ACT_CYCLE_SORT, "s", "sort by step / reward / length / advantage", "sort"},
     {KC_ROLLOUTS, 'r', ACT_REVERSE, "r", "reverse the order", NULL},
+    {KC_ROLLOUTS, ':', ACT_JUMP_STEP, ":", "jump to a step (asks for its number)", "jump"},
+    {KC_ROLLOUTS, 'F', ACT_FOLLOW, "F", "live run: follow new rows / freeze the list (it never moves by itself)",
+     "follow"},
+    {KC_ROLLOUTS, 'P', ACT_PAGER, "P", "open the selected transcript in $PAGER (less when unset)", NULL},
     {KC_ROLLOUTS, '1', ACT_SCREEN_TRAIN, "1", "Train screen", "train"},
 
     /* Runs */
-    {KC_RUNS, KEY_UP, ACT_UP, "Up", "previous run", NULL},
-    {KC_RUNS, 'k', ACT_UP, "k", "previous run", NULL},
-    {KC_RUNS, KEY_DOWN, ACT_DOWN, "Down", "next run", NULL},
-    {KC_RUNS, 'j', ACT_DOWN, "j", "next run", NULL},
-    {KC_RUNS, KEY_PPAGE, ACT_PAGE_UP, "PgUp", "page up", NULL},
-    {KC_RUNS, KEY_NPAGE, ACT_PAGE_DOWN, "PgDn", "page down", NULL},
+    ROWS_UP_DOWN(KC_RUNS, "previous run", "next run"),
+    ROWS_PAGES(KC_RUNS, "page up", "page down"),
     {KC_RUNS, KEY_HOME, ACT_TOP, "Home", "first run", NULL},
     {KC_RUNS, 'g', ACT_TOP, "g", "first run", NULL},
     {KC_RUNS, KEY_END, ACT_BOTTOM, "End", "last run", NULL},
     {KC_RUNS, 'G', ACT_BOTTOM, "G", "last run", NULL},
     {KC_RUNS, ' ', ACT_MARK, "Space", "mark / unmark the run: marked runs' curves are overlaid, one colour each",
      "mark"},
-    {KC_RUNS, '\n', ACT_OPEN, "Enter", "browse this run's rollouts", "rollouts"},
-    {KC_RUNS, '\r', ACT_OPEN, NULL, NULL, NULL},
-    {KC_RUNS, KEY_ENTER, ACT_OPEN, NULL, NULL, NULL},
+    ROWS_ENTER(KC_RUNS, ACT_OPEN, "browse this run's rollouts", "rollouts"),
     {KC_RUNS, ESC, ACT_BACK, "Esc", "back", NULL},
 
     /* Transcript */
-    {KC_TRANSCRIPT, KEY_UP, ACT_UP, "Up", "scroll up", NULL},
-    {KC_TRANSCRIPT, 'k', ACT_UP, "k", "scroll up", NULL},
-    {KC_TRANSCRIPT, KEY_DOWN, ACT_DOWN, "Down", "scroll down", NULL},
-    {KC_TRANSCRIPT, 'j', ACT_DOWN, "j", "scroll down", NULL},
-    {KC_TRANSCRIPT, KEY_PPAGE, ACT_PAGE_UP, "PgUp", "page up", NULL},
-    {KC_TRANSCRIPT, KEY_NPAGE, ACT_PAGE_DOWN, "PgDn", "page down", NULL},
+    ROWS_UP_DOWN(KC_TRANSCRIPT, "scroll up", "scroll down"),
+    ROWS_PAGES(KC_TRANSCRIPT, "page up", "page down"),
     {KC_TRANSCRIPT, KEY_HOME, ACT_TOP, "Home", "top", NULL},
     {KC_TRANSCRIPT, '<', ACT_TOP, "<", "top", NULL},
     {KC_TRANSCRIPT, KEY_END, ACT_BOTTOM, "End", "bottom", NULL},
@@ -94,31 +114,22 @@ const KeyBinding KEYMAP[] = {
     {KC_TRANSCRIPT, 't', ACT_TOKEN_VIEW, "t", "per-token view: each completion token coloured by a measure", "tokens"},
     {KC_TRANSCRIPT, 'm', ACT_TOKEN_MEASURE, "m", "per-token view: colour by log-prob / entropy / importance ratio",
      "measure"},
+    {KC_TRANSCRIPT, 'P', ACT_PAGER, "P", "open the transcript in $PAGER (less when unset)", "pager"},
     {KC_TRANSCRIPT, ESC, ACT_BACK, "Esc", "back to the list", "back"},
 
     /* Group */
-    {KC_GROUP, KEY_UP, ACT_UP, "Up", "previous sample", NULL},
-    {KC_GROUP, 'k', ACT_UP, "k", "previous sample", NULL},
-    {KC_GROUP, KEY_DOWN, ACT_DOWN, "Down", "next sample", NULL},
-    {KC_GROUP, 'j', ACT_DOWN, "j", "next sample", NULL},
-    {KC_GROUP, KEY_PPAGE, ACT_PAGE_UP, "PgUp", "scroll the answers up", NULL},
-    {KC_GROUP, KEY_NPAGE, ACT_PAGE_DOWN, "PgDn", "scroll the answers down", NULL},
+    ROWS_UP_DOWN(KC_GROUP, "previous sample", "next sample"),
+    ROWS_PAGES(KC_GROUP, "scroll the answers up", "scroll the answers down"),
     {KC_GROUP, KEY_HOME, ACT_TOP, "Home", "first sample", NULL},
     {KC_GROUP, 'g', ACT_TOP, "g", "first sample", NULL},
     {KC_GROUP, KEY_END, ACT_BOTTOM, "End", "last sample", NULL},
     {KC_GROUP, 'G', ACT_BOTTOM, "G", "last sample", NULL},
-    {KC_GROUP, '\n', ACT_OPEN, "Enter", "open the sample's transcript", "open"},
-    {KC_GROUP, '\r', ACT_OPEN, NULL, NULL, NULL},
-    {KC_GROUP, KEY_ENTER, ACT_OPEN, NULL, NULL, NULL},
+    ROWS_ENTER(KC_GROUP, ACT_OPEN, "open the sample's transcript", "open"),
     {KC_GROUP, ESC, ACT_BACK, "Esc", "back", "back"},
 
     /* Help */
-    {KC_HELP, KEY_UP, ACT_UP, "Up", "scroll up", NULL},
-    {KC_HELP, 'k', ACT_UP, "k", "scroll up", NULL},
-    {KC_HELP, KEY_DOWN, ACT_DOWN, "Down", "scroll down", NULL},
-    {KC_HELP, 'j', ACT_DOWN, "j", "scroll down", NULL},
-    {KC_HELP, KEY_PPAGE, ACT_PAGE_UP, "PgUp", "page up", NULL},
-    {KC_HELP, KEY_NPAGE, ACT_PAGE_DOWN, "PgDn", "page down", NULL},
+    ROWS_UP_DOWN(KC_HELP, "scroll up", "scroll down"),
+    ROWS_PAGES(KC_HELP, "page up", "page down"),
     {KC_HELP, KEY_HOME, ACT_TOP, "Home", "top", NULL},
     {KC_HELP, 'g', ACT_TOP, "g", "top", NULL},
     {KC_HELP, KEY_END, ACT_BOTTOM, "End", "bottom", NULL},
@@ -127,17 +138,11 @@ const KeyBinding KEYMAP[] = {
     {KC_HELP, '?', ACT_BACK, "?", "close help", NULL},
 
     /* the hyperparameter editor (modal) */
-    {KC_EDITOR, KEY_UP, ACT_UP, "Up", "previous key", NULL},
-    {KC_EDITOR, 'k', ACT_UP, "k", "previous key", NULL},
-    {KC_EDITOR, KEY_DOWN, ACT_DOWN, "Down", "next key", NULL},
-    {KC_EDITOR, 'j', ACT_DOWN, "j", "next key", NULL},
-    {KC_EDITOR, KEY_PPAGE, ACT_PAGE_UP, "PgUp", "page up", NULL},
-    {KC_EDITOR, KEY_NPAGE, ACT_PAGE_DOWN, "PgDn", "page down", NULL},
+    ROWS_UP_DOWN(KC_EDITOR, "previous key", "next key"),
+    ROWS_PAGES(KC_EDITOR, "page up", "page down"),
     {KC_EDITOR, KEY_HOME, ACT_TOP, "Home", "first key", NULL},
     {KC_EDITOR, KEY_END, ACT_BOTTOM, "End", "last key", NULL},
-    {KC_EDITOR, '\n', ACT_OPEN, "Enter", "edit the selected value", "edit value"},
-    {KC_EDITOR, '\r', ACT_OPEN, NULL, NULL, NULL},
-    {KC_EDITOR, KEY_ENTER, ACT_OPEN, NULL, NULL, NULL},
+    ROWS_ENTER(KC_EDITOR, ACT_OPEN, "edit the selected value", "edit value"),
     {KC_EDITOR, ESC, ACT_CANCEL, "Esc", "leave the editor", "done"},
     {KC_EDITOR, 'e', ACT_CANCEL, "e", "leave the editor", NULL},
     {KC_EDITOR, KEY_F(2), ACT_CANCEL, "F2", "leave the editor", NULL},
@@ -145,28 +150,26 @@ const KeyBinding KEYMAP[] = {
     {KC_EDITOR, KEY_F(1), ACT_HELP, "F1", "help", NULL},
 
     /* typing a value (modal): every other key is text */
-    {KC_EDIT_VALUE, '\n', ACT_APPLY, "Enter", "check and apply at the next step (a bad value is refused)", "apply"},
-    {KC_EDIT_VALUE, '\r', ACT_APPLY, NULL, NULL, NULL},
-    {KC_EDIT_VALUE, KEY_ENTER, ACT_APPLY, NULL, NULL, NULL},
+    ROWS_ENTER(KC_EDIT_VALUE, ACT_APPLY, "check and apply at the next step (a bad value is refused)", "apply"),
     {KC_EDIT_VALUE, ESC, ACT_CANCEL, "Esc", "cancel the edit", "cancel"},
-    {KC_EDIT_VALUE, KEY_BACKSPACE, ACT_ERASE, "Backspace", "erase a character", NULL},
-    {KC_EDIT_VALUE, 127, ACT_ERASE, NULL, NULL, NULL},
-    {KC_EDIT_VALUE, CTRL('h'), ACT_ERASE, NULL, NULL, NULL},
-    {KC_EDIT_VALUE, CTRL('u'), ACT_CLEAR_LINE, "Ctrl-U", "clear the value", NULL},
-    {KC_EDIT_VALUE, KEY_LEFT, ACT_LEFT, "Left", "move the cursor", NULL},
-    {KC_EDIT_VALUE, KEY_RIGHT, ACT_RIGHT, "Right", "move the cursor", NULL},
+    ROWS_TEXT_FIELD(KC_EDIT_VALUE, "clear the value"),
 
-    /* typing a search or filter (modal) */
-    {KC_PROMPT, '\n', ACT_APPLY, "Enter", "search / filter", "apply"},
-    {KC_PROMPT, '\r', ACT_APPLY, NULL, NULL, NULL},
-    {KC_PROMPT, KEY_ENTER, ACT_APPLY, NULL, NULL, NULL},
+    /* typing a search, a filter or a step (modal) */
+    ROWS_ENTER(KC_PROMPT, ACT_APPLY, "search / filter / jump", "apply"),
     {KC_PROMPT, ESC, ACT_CANCEL, "Esc", "cancel", "cancel"},
-    {KC_PROMPT, KEY_BACKSPACE, ACT_ERASE, "Backspace", "erase a character", NULL},
-    {KC_PROMPT, 127, ACT_ERASE, NULL, NULL, NULL},
-    {KC_PROMPT, CTRL('h'), ACT_ERASE, NULL, NULL, NULL},
-    {KC_PROMPT, CTRL('u'), ACT_CLEAR_LINE, "Ctrl-U", "clear the line", NULL},
-    {KC_PROMPT, KEY_LEFT, ACT_LEFT, "Left", "move the cursor", NULL},
-    {KC_PROMPT, KEY_RIGHT, ACT_RIGHT, "Right", "move the cursor", NULL},
+    ROWS_TEXT_FIELD(KC_PROMPT, "clear the line"),
+
+    /* the metric picker (modal): typing narrows the list */
+    {KC_PICKER, KEY_UP, ACT_UP, "Up", "previous metric", NULL},
+    {KC_PICKER, KEY_DOWN, ACT_DOWN, "Down", "next metric", NULL},
+    ROWS_PAGES(KC_PICKER, "page up", "page down"),
+    ROWS_ENTER(KC_PICKER, ACT_APPLY, "show the metric in the focused panel (\"(panel's own)\": its usual chart)",
+               "show"),
+    {KC_PICKER, ESC, ACT_CANCEL, "Esc", "close the picker", "cancel"},
+    {KC_PICKER, KEY_BACKSPACE, ACT_ERASE, "Backspace", "erase a filter character", NULL},
+    {KC_PICKER, 127, ACT_ERASE, NULL, NULL, NULL},
+    {KC_PICKER, CTRL('h'), ACT_ERASE, NULL, NULL, NULL},
+    {KC_PICKER, CTRL('u'), ACT_CLEAR_LINE, "Ctrl-U", "clear the filter", NULL},
 
     /* the quit confirmation (modal) */
     {KC_CONFIRM, 'y', ACT_CONFIRM, "y", "yes: stop training, save a checkpoint, quit", "yes"},
@@ -185,7 +188,8 @@ const KeyBinding KEYMAP[] = {
 const int KEYMAP_N = (int)(sizeof KEYMAP / sizeof KEYMAP[0]);
 
 int keymap_is_modal(KeyContext ctx) {
-    return ctx == KC_EDITOR || ctx == KC_EDIT_VALUE || ctx == KC_PROMPT || ctx == KC_CONFIRM || ctx == KC_TOO_SMALL;
+    return ctx == KC_EDITOR || ctx == KC_EDIT_VALUE || ctx == KC_PROMPT || ctx == KC_PICKER || ctx == KC_CONFIRM ||
+           ctx == KC_TOO_SMALL;
 }
 
 static Action lookup_in(KeyContext ctx, int key) {
@@ -205,7 +209,8 @@ const char *keymap_context_name(KeyContext ctx) {
         [KC_GLOBAL] = "Everywhere", [KC_TRAIN] = "Train screen", [KC_ROLLOUTS] = "Rollouts list", [KC_RUNS] = "Runs screen",
         [KC_TRANSCRIPT] = "Transcript", [KC_GROUP] = "Group view", [KC_HELP] = "Help",
         [KC_EDITOR] = "Hyperparameter editor", [KC_EDIT_VALUE] = "Typing a value",
-        [KC_PROMPT] = "Typing a search or filter", [KC_CONFIRM] = "Quit confirmation",
+        [KC_PROMPT] = "Typing a search, filter or step", [KC_PICKER] = "Metric picker",
+        [KC_CONFIRM] = "Quit confirmation",
         [KC_TOO_SMALL] = "Terminal too small"};
     return ctx >= 0 && ctx < KC_COUNT ? names[ctx] : "?";
 }

@@ -22,7 +22,8 @@ typedef enum {
     KC_HELP,
     KC_EDITOR,       /* modal: the hyperparameter list in edit mode */
     KC_EDIT_VALUE,   /* modal: typing a value */
-    KC_PROMPT,       /* modal: typing a search or a filter */
+    KC_PROMPT,       /* modal: typing a search, a filter or a step to jump to */
+    KC_PICKER,       /* modal: the metric picker (typing narrows it) */
     KC_CONFIRM,      /* modal: "quit?" */
     KC_TOO_SMALL,    /* modal: the terminal is below the minimum */
     KC_COUNT
@@ -34,11 +35,13 @@ typedef enum {
     ACT_QUIT, ACT_HELP, ACT_BACK, ACT_REDRAW, ACT_NEXT_SCREEN, ACT_SCREEN_TRAIN, ACT_SCREEN_ROLLOUTS, ACT_SCREEN_GROUP,
     /* training */
     ACT_PAUSE, ACT_STEP, ACT_EDIT, ACT_CHECKPOINT, ACT_CHART_NEXT, ACT_CHART_PREV,
+    /* charts */
+    ACT_CURSOR, ACT_SMOOTH_NEXT, ACT_SMOOTH_PREV, ACT_FOCUS_NEXT, ACT_PICK_METRIC,
     /* moving */
     ACT_UP, ACT_DOWN, ACT_PAGE_UP, ACT_PAGE_DOWN, ACT_TOP, ACT_BOTTOM, ACT_OPEN,
     /* rollouts */
     ACT_GROUP, ACT_SEARCH, ACT_NEXT_MATCH, ACT_PREV_MATCH, ACT_FILTER, ACT_CYCLE_CORRECT, ACT_CYCLE_AHA,
-    ACT_CLEAR_FILTERS, ACT_CYCLE_SORT, ACT_REVERSE,
+    ACT_CLEAR_FILTERS, ACT_CYCLE_SORT, ACT_REVERSE, ACT_JUMP_STEP, ACT_FOLLOW, ACT_PAGER,
     /* transcript: the per-token view */
     ACT_TOKEN_VIEW, ACT_TOKEN_MEASURE,
     /* runs */

@@ -116,8 +116,8 @@ void layout_rollouts(int rows, int cols, RolloutsLayout *L) {
     L->r[RP_FILTER] = rect(1, 0, 1, cols);
     L->r[RP_HINTS] = rect(rows - 1, 0, 1, cols);
     int y = 2, h = rows - 3;
-    if (cols >= 140) {          /* transcript beside the list */
-        int lw = cols * 11 / 20;
+    if (cols >= 120) {          /* transcript beside the list */
+        int lw = cols * 3 / 5;
         L->r[RP_LIST] = rect(y, 0, h, lw);
         L->r[RP_DETAIL] = rect(y, lw, h, cols - lw);
     } else if (rows >= 40) {    /* transcript below the list */

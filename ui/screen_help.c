@@ -31,7 +31,8 @@ static int build(HelpLine *out, int max) {
         "Notes",
         "  In the rollout list and the transcript, g opens the group view; top and bottom are Home/End (or < >).",
         "  Hyperparameter changes apply at the next step, go into the run database's events, and show as marks",
-        "  on the charts. NO_COLOR=1 turns colours off; a non-UTF-8 locale gets ASCII charts.",
+        "  labelled \"key old -> new\" on the charts (\"(pending)\" until the trainer applies them).",
+        "  NO_COLOR=1 turns colours off; a non-UTF-8 locale gets ASCII charts.",
     };
     for (size_t i = 0; i < sizeof notes / sizeof notes[0] && n < max; i++) {
         out[n].heading = i == 0;

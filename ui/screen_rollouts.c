@@ -8,7 +8,40 @@
 #include <stdlib.h>
 #include <string.h>
 
-void format_rollout_row(const QueryRollout *r, char *buf, size_t n, int width, int utf8) {
+/* Copies at most `cols` columns of src (UTF-8) into dst, padded with blanks to exactly cols; a cut ends in an
+ * ellipsis ("~" without UTF-8). Returns the bytes written. */
+static size_t fit_cols(char *dst, size_t n, const char *src, int cols, int utf8) {
+    size_t k = 0, len = strlen(src);
+    int c = 0, total = 0;
+    for (size_t i = 0; i < len; i++) total += ((unsigned char)src[i] & 0xC0) != 0x80;
+    int keep = total <= cols ? cols : cols - 1;
+    for (size_t i = 0; i < len && k + 4 < n; i++) {
+        int starts = ((unsigned char)src[i] & 0xC0) != 0x80;
+        if (starts && c == keep) break;
+        dst[k++] = src[i];
+        c += starts;
+    }
+    if (total > cols && cols > 0) {
+        const char *more = utf8 ? "\xe2\x80\xa6" : "~";
+        for (const char *m = more; *m && k + 1 < n; m++) dst[k++] = *m;
+        c++;
+    }
+    for (; c < cols && k + 1 < n; c++) dst[k++] = ' ';
+    dst[k] = 0;
+    return k;
+}
+
+/* How wide the question column is in a list `width` columns wide (0: none); ROW_PREFIX columns come before it. */
+enum { ROW_PREFIX = 37 };
+static int question_cols(int width) {
+    int rest = width - ROW_PREFIX;
+    if (rest >= 60) return 28;
+    if (rest >= 36) return rest / 3;
+    if (rest >= 24) return 10;
+    return 0;
+}
+
+void format_rollout_row(const QueryRollout *r, const char *question, char *buf, size_t n, int width, int utf8) {
     char flags[4] = "---";
     if (r->flags & ROLLOUT_FLAG_REFLECTION) flags[0] = 'R';
     if (r->flags & ROLLOUT_FLAG_SELF_CORRECTION) flags[1] = 'S';
@@ -23,9 +56,46 @@ void format_rollout_row(const QueryRollout *r, char *buf, size_t n, int width, i
         words[k++] = (char)c;
     }
     words[k] = 0;
-    snprintf(buf, n, "%6d %3d/%-3d %6.2f  %s  %4d %s  %s", r->step, r->prompt_index, r->sample_index, r->reward,
-             r->correct ? (utf8 ? "\xe2\x9c\x93" : "+") : (utf8 ? "\xe2\x9c\x97" : "x"), r->length, flags, words);
-    (void)width;
+    char q[256] = "";
+    int qw = question ? question_cols(width) : 0;
+    if (qw > 0) {
+        fit_cols(q, sizeof q - 2, question, qw, utf8);
+        strcat(q, "  ");
+    }
+    snprintf(buf, n, "%6d %3d/%-3d %6.2f  %s  %4d %s  %s%s", r->step, r->prompt_index, r->sample_index, r->reward,
+             r->correct ? (utf8 ? "\xe2\x9c\x93" : "+") : (utf8 ? "\xe2\x9c\x97" : "x"), r->length, flags, q, words);
+}
+
+/* Marks the matches of the search's words in a list row already drawn at (y, x): each word, case-insensitive,
+ * from column `from` on (the question and the completion). */
+static void highlight_row(WINDOW *w, int y, int x, int width, const char *row, int from, const char *search) {
+    if (!search || !*search) return;
+    char words[256];
+    snprintf(words, sizeof words, "%s", search);
+    for (char *save = NULL, *tok = strtok_r(words, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save)) {
+        while (*tok == '"' || *tok == '(' || *tok == '^') tok++;
+        size_t tl = strlen(tok);
+        while (tl && (tok[tl - 1] == '"' || tok[tl - 1] == '*' || tok[tl - 1] == ')')) tok[--tl] = 0;
+        if (!tl || !strcmp(tok, "AND") || !strcmp(tok, "OR") || !strcmp(tok, "NOT") || !strncmp(tok, "NEAR", 4))
+            continue;
+        int col = 0;
+        for (const char *p = row; *p; p++) {
+            if (((unsigned char)*p & 0xC0) == 0x80) continue;   /* a continuation byte takes no column */
+            if (col >= from && !strncasecmp(p, tok, tl)) {
+                int cols = 0;
+                for (size_t k = 0; k < tl; k++) cols += ((unsigned char)p[k] & 0xC0) != 0x80;
+                if (col + cols > width) cols = width - col;
+                if (cols > 0) {
+                    char part[256];
+                    snprintf(part, sizeof part, "%.*s", (int)tl, p);
+                    wattrset(w, theme_attr(TH_MATCH));
+                    put_clipped(w, y, x + col, cols, part);
+                }
+            }
+            col++;
+        }
+    }
+    wattrset(w, A_NORMAL);
 }
 
 void format_rollout_header(const QueryRollout *r, char *buf, size_t n) {
@@ -89,7 +159,7 @@ static void draw_filter_line(Studio *s, WINDOW *w) {
     int W = getmaxx(w);
     werase(w);
     if (s->prompt) {
-        const char *lead = s->prompt == '/' ? "search: " : "filter: ";
+        const char *lead = s->prompt == '/' ? "search: " : s->prompt == ':' ? "jump to step: " : "filter: ";
         wattrset(w, theme_attr(TH_TITLE));
         put_clipped(w, 0, 0, W, lead);
         int x = (int)strlen(lead);
@@ -114,7 +184,9 @@ static void draw_filter_line(Studio *s, WINDOW *w) {
     /* a live run: say whether new rows are followed or the list holds still under the cursor (browser_reload) */
     const char *live = "";
     if (s->t && !s->worker_done)
-        live = s->br.at_start && s->br.cursor == 0 ? "  | following new rows" : "  | held still (Home: follow new rows)";
+        live = s->br.frozen ? "  | FROZEN: the list holds still (F follows)"
+             : s->br.at_start && s->br.cursor == 0 ? "  | FOLLOWING new rows (F freezes)"
+             : "  | held still under the cursor (F / Home: follow)";
     if (s->br.count >= 0)
         snprintf(line, sizeof line, " %s  %lld rollout%s%s", desc, (long long)s->br.count, s->br.count == 1 ? "" : "s",
                  live);
@@ -158,9 +230,14 @@ void screen_rollouts_draw(Studio *s, unsigned d) {
     else snprintf(title, sizeof title, "rollouts");
     theme_box(list, title);
     wattrset(list, theme_attr(TH_LABEL) | A_BOLD);
-    char head[160];
-    snprintf(head, sizeof head, "%6s %7s %6s  %-3s%4s %s  %s", "step", "pr/smp", "reward", "ok", "len", "fl.",
-             lw >= 110 ? "completion   (fl.: R reflection, S self-correction, T truncated)" : "completion");
+    char head[200], qhead[64] = "";
+    int qw = question_cols(lw);
+    if (qw > 0) {
+        fit_cols(qhead, sizeof qhead - 2, "question", qw, s->utf8);
+        strcat(qhead, "  ");
+    }
+    snprintf(head, sizeof head, "%6s %7s %6s  %-3s%4s %s  %s%s", "step", "pr/smp", "reward", "ok", "len", "fl.", qhead,
+             lw >= 110 + qw ? "completion   (fl.: R reflection, S self-correction, T truncated)" : "completion");
     put_clipped(list, 1, 1, lw, head);
     wattrset(list, A_NORMAL);
     if (s->br.rows.n == 0) {
@@ -171,12 +248,14 @@ void screen_rollouts_draw(Studio *s, unsigned d) {
     }
     for (int i = 0; i < s->br.rows.n && i < lh; i++) {
         const QueryRollout *r = &s->br.rows.items[i];
-        char row[600];
-        format_rollout_row(r, row, sizeof row, lw, s->utf8);
+        char row[900], question[256];
+        browser_question(r->prompt, s->br.prompt_template, question, sizeof question);
+        format_rollout_row(r, question, row, sizeof row, lw, s->utf8);
         int sel = i == s->br.cursor;
         wattrset(list, sel ? theme_attr(TH_SELECTED) : theme_attr(r->correct ? TH_NORMAL : TH_DIM));
         if (sel) mvwhline(list, 2 + i, 1, ' ', lw);
         put_clipped(list, 2 + i, 1, lw, row);
+        highlight_row(list, 2 + i, 1, lw, row, ROW_PREFIX - 1, s->br.f.search);
         if (!sel) {   /* the ok column in colour */
             wattrset(list, theme_attr(r->correct ? TH_GOOD : TH_BAD));
             put_clipped(list, 2 + i, 1 + 23, 1, r->correct ? (s->utf8 ? "\xe2\x9c\x93" : "+")
@@ -188,7 +267,7 @@ void screen_rollouts_draw(Studio *s, unsigned d) {
     WINDOW *det = studio_win(s, W_ROLL0 + RP_DETAIL, L.r[RP_DETAIL]);
     if (det) {
         werase(det);
-        theme_box(det, "transcript (Enter: full screen)");
+        theme_box(det, "transcript (Enter: full screen, P: $PAGER)");
         const QueryRollout *r = browser_selected(&s->br);
         if (r) {
             int scroll = 0;

@@ -3,6 +3,7 @@
  * Also the drawing helpers the other screens share (draw_chart, draw_text). */
 #include "ui/studio_internal.h"
 #include "core/memory.h"
+#include "ui/chart_series.h"
 #include "ui/transcript.h"
 #include <math.h>
 #include <stdio.h>
@@ -23,7 +24,15 @@ static attr_t chart_attr(int kind) {
     case CHART_SERIES3: return theme_attr(TH_SERIES3);
     case CHART_SERIES4: return theme_attr(TH_SERIES4);
     case CHART_SERIES5: return theme_attr(TH_SERIES5);
-    default: return A_NORMAL;
+    case CHART_CURSOR: return theme_attr(TH_CURSOR);
+    case CHART_PENDING: return theme_attr(TH_PENDING);
+    default:
+        if (kind >= CHART_RAW0 && kind <= CHART_RAW5) {   /* raw values under a smoothed line: its colour, faint */
+            static const ThemeRole ROLE[CHART_MAX_SERIES] = {TH_SERIES0, TH_SERIES1, TH_SERIES2, TH_SERIES3,
+                                                             TH_SERIES4, TH_SERIES5};
+            return (theme_attr(ROLE[kind - CHART_RAW0]) & ~A_BOLD) | A_DIM;
+        }
+        return A_NORMAL;
     }
 }
 
@@ -105,38 +114,119 @@ int draw_text(WINDOW *w, int y0, int x0, int height, int width, const char *text
 
 static double latest(const Studio *s, int m) { return s->hist.n ? chart_latest(s->hist.v[m], s->hist.n) : NAN; }
 
+/* What a title shows of column m: its latest value, or with the cursor on, its value at the cursor's step. */
+static double shown(const Studio *s, int m) {
+    if (!s->cursor_on) return latest(s, m);
+    return chart_value_at(s->hist.step, s->hist.v[m], s->hist.n, s->cursor_step, NULL);
+}
+
 /* A value for a title: "-" until there is one. */
 static char *tv(double v, int width, char *buf, size_t n) {
     if (isnan(v)) { snprintf(buf, n, "-"); return buf; }
     return chart_format(v, width, buf, n);
 }
 
-static void title_value(char *buf, size_t n, const char *name, double v) {
-    char a[16];
-    snprintf(buf, n, "%s %s", name, tv(v, 6, a, sizeof a));
+/* A chart title's head: the focus mark on the panel `m` fills (once p or m was used), the name, and the cursor's
+ * step when it is on. */
+static void title_head(const Studio *s, int panel, const char *name, char *buf, size_t n) {
+    const char *focus = panel == s->chart_focus && s->focus_shown ? (s->utf8 ? "\xe2\x96\xb8 " : "> ") : "";
+    if (s->cursor_on) snprintf(buf, n, "%s%s @%.0f", focus, name, s->cursor_step);
+    else snprintf(buf, n, "%s%s", focus, name);
 }
 
-static ChartSpec base_spec(const Studio *s) {
+/* Grows the scratch arrays to n values each. Returns 0 or -1 (out of memory; they keep what they had). */
+static int scratch_reserve(TrainScratch *sc, int n) {
+    if (n <= sc->cap) return 0;
+    int cap = n * 2;
+    double **arrs[5 + CHART_MAX_SERIES] = {&sc->lo, &sc->hi, &sc->ex, &sc->ep, &sc->ec};
+    for (int i = 0; i < CHART_MAX_SERIES; i++) arrs[5 + i] = &sc->smooth[i];
+    for (int i = 0; i < 5 + CHART_MAX_SERIES; i++) {
+        double *a = realloc(*arrs[i], (size_t)cap * sizeof *a);
+        if (!a) return -1;
+        *arrs[i] = a;
+    }
+    sc->cap = cap;
+    return 0;
+}
+
+/* The change marks drawn on every chart: the applied ones (their SET events), then the ones submitted and not
+ * applied yet, at the step they will take effect. */
+static void add_marks(Studio *s, ChartSpec *sp) {
+    TrainScratch *sc = &s->scratch;
+    int n = s->n_marks + s->n_pending;
+    if (n > sc->mark_cap) {
+        int cap = n * 2;
+        double *x = realloc(sc->mark_x, (size_t)cap * sizeof *x);
+        if (x) sc->mark_x = x;
+        const char **l = x ? realloc(sc->mark_label, (size_t)cap * sizeof *l) : NULL;
+        if (l) sc->mark_label = l;
+        unsigned char *p = l ? realloc(sc->mark_pending, (size_t)cap) : NULL;
+        if (p) { sc->mark_pending = p; sc->mark_cap = cap; }
+    }
+    if (n > sc->mark_cap) {   /* out of memory: the applied marks without labels */
+        sp->marks = s->marks;
+        sp->n_marks = s->n_marks;
+        return;
+    }
+    for (int i = 0; i < s->n_marks; i++) {
+        sc->mark_x[i] = s->marks[i];
+        sc->mark_label[i] = s->mark_labels[i];
+        sc->mark_pending[i] = 0;
+    }
+    for (int k = 0; k < s->n_pending; k++) {
+        const PendingSet *p = &s->pending[k];
+        int i = s->n_marks + k;
+        sc->mark_x[i] = s->step + 1;
+        sc->mark_label[i] = chart_mark_label(p->name, p->old_value, p->new_value, 1, sc->pending_label[k],
+                                             sizeof sc->pending_label[k]);
+        sc->mark_pending[i] = 1;
+    }
+    sp->marks = sc->mark_x;
+    sp->mark_labels = sc->mark_label;
+    sp->mark_pending = sc->mark_pending;
+    sp->n_marks = n;
+}
+
+static ChartSpec base_spec(Studio *s) {
     ChartSpec sp;
     memset(&sp, 0, sizeof sp);
     sp.utf8 = s->utf8;
-    sp.marks = s->marks;
-    sp.n_marks = s->n_marks;
+    add_marks(s, &sp);
+    sp.has_cursor = s->cursor_on;
+    sp.cursor_x = s->cursor_step;
     return sp;
+}
+
+/* Smoothing, the last thing before drawing: each line becomes its moving average over its raw values (faint). */
+static void smooth_spec(Studio *s, ChartSpec *sp) {
+    double w = CHART_SMOOTH_WEIGHTS[s->smooth];
+    if (w <= 0) return;
+    int need = 0;
+    for (int i = 0; i < sp->n_series; i++)
+        if (sp->series[i].n > need) need = sp->series[i].n;
+    if (scratch_reserve(&s->scratch, need) != 0) return;
+    for (int i = 0; i < sp->n_series; i++) {
+        ChartSeries *se = &sp->series[i];
+        if (!se->y || se->n == 0) continue;
+        chart_ema(se->y, se->n, w, s->scratch.smooth[i]);
+        sp->raw[i] = se->y;
+        se->y = s->scratch.smooth[i];
+    }
 }
 
 /* ---- other runs overlaid (marked on the Runs screen) ----------------------------------------------------------- */
 
 enum { OVERLAY_FIRST = 3, OVERLAY_MAX = CHART_MAX_SERIES - OVERLAY_FIRST };
 
-/* The marked runs other than the one being trained, in mark order (at most OVERLAY_MAX). */
+/* The marked runs other than the one charted, in mark order (at most OVERLAY_MAX). */
 static int overlay_runs(const Studio *s, int *idx) {
     if (!s->runs_open) return 0;
+    int64_t own = s->browse_only ? s->hist_run : s->run_id;
     int n = 0;
     for (int k = 1; k <= RUNS_MAX_MARKED && n < OVERLAY_MAX; k++)
         for (int i = 0; i < s->runs.n && n < OVERLAY_MAX; i++) {
             const RunsEntry *e = &s->runs.items[i];
-            int self = e->run.id == s->run_id && !strcmp(s->runs.paths[e->db], s->db_path);
+            int self = e->run.id == own && !strcmp(s->runs.paths[e->db], s->db_path);
             if (e->marked == k && !self && e->curves_loaded) idx[n++] = i;
         }
     return n;
@@ -152,35 +242,27 @@ static void add_overlays(const Studio *s, ChartSpec *sp, int c) {
     if (n) sp->n_series = OVERLAY_FIRST + n;
 }
 
-/* The legend of the overlaid runs on the bottom border of w: "■ #1 name" in each run's colour. */
-static void overlay_legend(const Studio *s, WINDOW *w) {
+/* The legend of the overlaid runs of curve c on the bottom border of w: "■ #1 name" in each run's colour, and with
+ * the cursor on, each run's value at its step. */
+static void overlay_legend(const Studio *s, WINDOW *w, int c) {
     static const ThemeRole ROLE[OVERLAY_MAX] = {TH_SERIES3, TH_SERIES4, TH_SERIES5};
     int idx[OVERLAY_MAX], n = overlay_runs(s, idx), W = getmaxx(w), x = 2;
     for (int k = 0; k < n && x < W - 4; k++) {
         const RunsEntry *e = &s->runs.items[idx[k]];
-        char item[96];
-        snprintf(item, sizeof item, " %s #%lld %s ", s->utf8 ? "\xe2\x96\xa0" : "#", (long long)e->run.id, e->run.name);
+        char item[128], v[16] = "";
+        if (s->cursor_on) {
+            const RunsCurve *cv = &e->curve[c];
+            double val = chart_value_at(cv->x, cv->y, cv->n, s->cursor_step, NULL);
+            v[0] = ' ';
+            tv(val, 6, v + 1, sizeof v - 1);
+        }
+        snprintf(item, sizeof item, " %s #%lld %s%s ", s->utf8 ? "\xe2\x96\xa0" : "#", (long long)e->run.id,
+                 e->run.name, v);
         wattrset(w, theme_attr(ROLE[k]) | A_BOLD);
         put_clipped(w, getmaxy(w) - 1, x, W - 2 - x, item);
         x += (int)strlen(item) - (s->utf8 ? 2 : 0);
     }
     wattrset(w, A_NORMAL);
-}
-
-/* Band arrays (mean +- std, min .. max) live in scratch buffers that grow with the history. */
-static double *g_lo, *g_hi;
-static int g_band_cap;
-static int ensure_band(int n) {
-    if (n <= g_band_cap) return 0;
-    int cap = n * 2;
-    double *lo = realloc(g_lo, (size_t)cap * sizeof *lo);
-    if (!lo) return -1;
-    g_lo = lo;
-    double *hi = realloc(g_hi, (size_t)cap * sizeof *hi);
-    if (!hi) return -1;
-    g_hi = hi;
-    g_band_cap = cap;
-    return 0;
 }
 
 /* The rewards a rollout can get with the weights in force: accuracy, format and language components are each in
@@ -228,39 +310,48 @@ static void mark_first_self_correction(Studio *s, WINDOW *w) {
     wattrset(w, A_NORMAL);
 }
 
-static void draw_reward(Studio *s, WINDOW *w, int with_accuracy) {
+static void draw_reward(Studio *s, WINDOW *w, int panel, int with_accuracy) {
     const History *h = &s->hist;
     ChartSpec sp = base_spec(s);
-    char title[128], a[16], b[16], c[16];
-    int have_band = h->n && ensure_band(h->n) == 0;
+    TrainScratch *sc = &s->scratch;
+    char title[160], head[64], a[16], b[16], c[16];
+    int have_band = h->n && scratch_reserve(sc, h->n) == 0;
     double rlo, rhi;
     reward_bounds(s, &rlo, &rhi);
     if (have_band)   /* mean +- std, clipped to the rewards that are possible: the band never promises more */
         for (int i = 0; i < h->n; i++) {
             double m = h->v[M_REWARD][i], sd = h->v[M_REWARD_STD][i];
-            g_lo[i] = isfinite(sd) ? fmax(m - sd, fmin(rlo, m)) : NAN;
-            g_hi[i] = isfinite(sd) ? fmin(m + sd, fmax(rhi, m)) : NAN;
+            sc->lo[i] = isfinite(sd) ? fmax(m - sd, fmin(rlo, m)) : NAN;
+            sc->hi[i] = isfinite(sd) ? fmin(m + sd, fmax(rhi, m)) : NAN;
         }
     sp.n_series = with_accuracy ? 2 : 1;
-    sp.series[0] = (ChartSeries){h->step, h->v[M_REWARD], have_band ? g_lo : NULL, have_band ? g_hi : NULL, h->n};
+    sp.series[0] = (ChartSeries){h->step, h->v[M_REWARD], have_band ? sc->lo : NULL, have_band ? sc->hi : NULL, h->n};
     if (with_accuracy) sp.series[1] = (ChartSeries){h->step, h->v[M_ACCURACY], NULL, NULL, h->n};
     add_overlays(s, &sp, RUNS_CURVE_REWARD);
-    snprintf(title, sizeof title, "reward %s %s%s%s", tv(latest(s, M_REWARD), 6, a, sizeof a),
-             s->utf8 ? "\xc2\xb1" : "+-", tv(latest(s, M_REWARD_STD), 5, b, sizeof b),
-             with_accuracy ? "" : "");
+    title_head(s, panel, "reward", head, sizeof head);
+    snprintf(title, sizeof title, "%s %s %s%s", head, tv(shown(s, M_REWARD), 6, a, sizeof a),
+             s->utf8 ? "\xc2\xb1" : "+-", tv(shown(s, M_REWARD_STD), 5, b, sizeof b));
     if (with_accuracy) {
         size_t l = strlen(title);
         snprintf(title + l, sizeof title - l, " %s acc %s", s->utf8 ? "\xc2\xb7" : "|",
-                 tv(latest(s, M_ACCURACY), 5, c, sizeof c));
+                 tv(shown(s, M_ACCURACY), 5, c, sizeof c));
     }
     theme_box(w, title);
+    smooth_spec(s, &sp);
     draw_chart(s, w, &sp);
     mark_first_self_correction(s, w);
-    overlay_legend(s, w);
+    overlay_legend(s, w, RUNS_CURVE_REWARD);
 }
 
-/* suffix: more title text after the values, or NULL */
-static void draw_series_chart(Studio *s, WINDOW *w, const char *name, int m, int m_lo, int m_hi, int m2,
+/* The overlaid curve that matches history column m, or -1. */
+static int overlay_curve_of(int m) {
+    return m == M_LENGTH ? RUNS_CURVE_LENGTH : m == M_ACCURACY ? RUNS_CURVE_ACCURACY : m == M_REWARD ? RUNS_CURVE_REWARD
+         : -1;
+}
+
+/* A chart of history column m (with the band m_lo..m_hi and a second line m2 when >= 0); suffix: more title text
+ * after the values, or NULL */
+static void draw_series_chart(Studio *s, WINDOW *w, int panel, const char *name, int m, int m_lo, int m_hi, int m2,
                               int fixed01, const char *suffix) {
     const History *h = &s->hist;
     ChartSpec sp = base_spec(s);
@@ -269,26 +360,29 @@ static void draw_series_chart(Studio *s, WINDOW *w, const char *name, int m, int
                                  h->n};
     if (m2 >= 0) sp.series[1] = (ChartSeries){h->step, h->v[m2], NULL, NULL, h->n};
     if (fixed01) { sp.fixed_range = 1; sp.ymin = 0; sp.ymax = 1; }
-    if (m == M_LENGTH) add_overlays(s, &sp, RUNS_CURVE_LENGTH);
-    if (m == M_ACCURACY) add_overlays(s, &sp, RUNS_CURVE_ACCURACY);
-    char title[128], a[16], b[16], c[16];
-    title_value(title, sizeof title, name, latest(s, m));
+    int curve = overlay_curve_of(m);
+    if (curve >= 0) add_overlays(s, &sp, curve);
+    char title[192], head[160], a[16], b[16], c[16];
+    title_head(s, panel, name, head, sizeof head);
+    snprintf(title, sizeof title, "%s %s", head, tv(shown(s, m), 6, a, sizeof a));
     if (m_lo >= 0 && m_hi >= 0) {
         size_t l = strlen(title);
-        snprintf(title + l, sizeof title - l, " [%s..%s]", tv(latest(s, m_lo), 5, a, sizeof a),
-                 tv(latest(s, m_hi), 5, b, sizeof b));
+        snprintf(title + l, sizeof title - l, " [%s..%s]", tv(shown(s, m_lo), 5, a, sizeof a),
+                 tv(shown(s, m_hi), 5, b, sizeof b));
     }
     if (m2 >= 0) {
         size_t l = strlen(title);
-        snprintf(title + l, sizeof title - l, " %s %s %s", s->utf8 ? "\xc2\xb7" : "|", STUDIO_METRIC_NAMES[m2],
-                 tv(latest(s, m2), 5, c, sizeof c));
+        snprintf(title + l, sizeof title - l, " %s %s %s", s->utf8 ? "\xc2\xb7" : "|", h->name[m2],
+                 tv(shown(s, m2), 5, c, sizeof c));
     }
     if (suffix) {
         size_t l = strlen(title);
         snprintf(title + l, sizeof title - l, "%s", suffix);
     }
     theme_box(w, title);
+    smooth_spec(s, &sp);
     draw_chart(s, w, &sp);
+    if (curve >= 0) overlay_legend(s, w, curve);
 }
 
 /* The variant chart's views beyond the panel's own (CHART_VIEWS - 1 of them): a series (with a min..max band), a
@@ -303,10 +397,10 @@ static const ChartView VIEWS[CHART_VIEWS - 1] = {
 };
 
 /* The variant chart: the panel's own (view 0) or one of VIEWS, its title saying which view of how many. */
-static void draw_variant_chart(Studio *s, WINDOW *w, int own_entropy) {
+static void draw_variant_chart(Studio *s, WINDOW *w, int panel, int own_entropy) {
     if (s->chart_view == 0) {
-        if (own_entropy) draw_series_chart(s, w, "entropy", M_ENTROPY, -1, -1, M_CLIP, 0, NULL);
-        else draw_series_chart(s, w, "length", M_LENGTH, M_LENGTH_MIN, M_LENGTH_MAX, -1, 0, NULL);
+        if (own_entropy) draw_series_chart(s, w, panel, "entropy", M_ENTROPY, -1, -1, M_CLIP, 0, NULL);
+        else draw_series_chart(s, w, panel, "length", M_LENGTH, M_LENGTH_MIN, M_LENGTH_MAX, -1, 0, NULL);
         return;
     }
     const ChartView *v = &VIEWS[s->chart_view - 1];
@@ -314,48 +408,99 @@ static void draw_variant_chart(Studio *s, WINDOW *w, int own_entropy) {
     int n = 0;
     if (v->m_title >= 0)
         n = snprintf(extra, sizeof extra, " %s %s %s", s->utf8 ? "\xc2\xb7" : "|", STUDIO_METRIC_NAMES[v->m_title],
-                     tv(latest(s, v->m_title), 5, a, sizeof a));
+                     tv(shown(s, v->m_title), 5, a, sizeof a));
     snprintf(extra + n, sizeof extra - n, "  (v %d/%d)", s->chart_view + 1, CHART_VIEWS);
-    draw_series_chart(s, w, v->name, v->m, v->m_lo, v->m_hi, v->m2, v->fixed01, extra);
+    draw_series_chart(s, w, panel, v->name, v->m, v->m_lo, v->m_hi, v->m2, v->fixed01, extra);
 }
 
 /* The held-out evaluations: pass@1 (mean over k samples) and cons@k (majority vote) at the steps that evaluated,
  * joined point to point (the history holds NaN at the steps between evaluations, which would draw lone dots). */
-static double *g_ex, *g_ep, *g_ec;
-static int g_eval_cap;
-static void draw_eval(Studio *s, WINDOW *w) {
+static void draw_eval(Studio *s, WINDOW *w, int panel) {
     const History *h = &s->hist;
+    TrainScratch *sc = &s->scratch;
     int n = 0;
-    if (h->n > g_eval_cap) {
-        int cap = h->n * 2;
-        double *x = realloc(g_ex, (size_t)cap * sizeof *x);
-        if (x) g_ex = x;
-        double *p = x ? realloc(g_ep, (size_t)cap * sizeof *p) : NULL;
-        if (p) g_ep = p;
-        double *c = p ? realloc(g_ec, (size_t)cap * sizeof *c) : NULL;
-        if (c) { g_ec = c; g_eval_cap = cap; }
-    }
-    for (int i = 0; i < h->n && i < g_eval_cap; i++) {
-        if (!isfinite(h->v[M_EVAL_PASS1][i])) continue;
-        g_ex[n] = h->step[i];
-        g_ep[n] = h->v[M_EVAL_PASS1][i];
-        g_ec[n] = h->v[M_EVAL_CONSK][i];
-        n++;
-    }
+    if (scratch_reserve(sc, h->n) == 0)
+        for (int i = 0; i < h->n; i++) {
+            if (!isfinite(h->v[M_EVAL_PASS1][i])) continue;
+            sc->ex[n] = h->step[i];
+            sc->ep[n] = h->v[M_EVAL_PASS1][i];
+            sc->ec[n] = h->v[M_EVAL_CONSK][i];
+            n++;
+        }
     ChartSpec sp = base_spec(s);
     sp.n_series = 2;
-    sp.series[0] = (ChartSeries){g_ex, g_ep, NULL, NULL, n};
-    sp.series[1] = (ChartSeries){g_ex, g_ec, NULL, NULL, n};
+    sp.series[0] = (ChartSeries){sc->ex, sc->ep, NULL, NULL, n};
+    sp.series[1] = (ChartSeries){sc->ex, sc->ec, NULL, NULL, n};
     sp.fixed_range = 1;
     sp.ymin = 0;
     sp.ymax = 1;
     add_overlays(s, &sp, RUNS_CURVE_PASS1);
-    char title[128], a[16], b[16];
-    snprintf(title, sizeof title, "held-out pass@1 %s %s cons@%d %s", tv(s->last_eval_pass1, 5, a, sizeof a),
-             s->utf8 ? "\xc2\xb7" : "|", s->cfg.run.eval_samples, tv(s->last_eval_consk, 5, b, sizeof b));
+    double p1 = s->last_eval_pass1, ck = s->last_eval_consk;
+    if (s->cursor_on) {   /* the evaluation at or before the cursor */
+        p1 = chart_value_at(sc->ex, sc->ep, n, s->cursor_step, NULL);
+        ck = chart_value_at(sc->ex, sc->ec, n, s->cursor_step, NULL);
+    }
+    char title[160], head[64], a[16], b[16];
+    title_head(s, panel, "held-out pass@1", head, sizeof head);
+    snprintf(title, sizeof title, "%s %s %s cons@%d %s", head, tv(p1, 5, a, sizeof a), s->utf8 ? "\xc2\xb7" : "|",
+             s->cfg.run.eval_samples, tv(ck, 5, b, sizeof b));
     if (n == 0 && s->cfg.run.eval_every <= 0) snprintf(title, sizeof title, "held-out: off (run.eval_every = 0)");
     theme_box(w, title);
+    smooth_spec(s, &sp);
     draw_chart(s, w, &sp);
+    overlay_legend(s, w, RUNS_CURVE_PASS1);
+}
+
+/* A panel showing the metric picked for it (`m`): its history column, on its own. */
+static void draw_picked(Studio *s, WINDOW *w, int panel) {
+    int col = s->panel_metric[panel] - 1;
+    draw_series_chart(s, w, panel, s->hist.name[col], col, -1, -1, -1, 0, NULL);
+}
+
+/* The metric picker over the Train screen: the filter as typed, the matching names with their latest values. */
+void screen_picker_draw(Studio *s) {
+    const MetricPicker *p = &s->picker;
+    int w = s->cols - 8 < 60 ? s->cols - 8 : 60, h = s->rows - 6 < 24 ? s->rows - 6 : 24;
+    Rect r = {(s->rows - h) / 2, (s->cols - w) / 2, h, w};
+    WINDOW *win = studio_win(s, W_OVERLAY, r);
+    if (!win) return;
+    static const char *const PANEL_NAMES[TP_COUNT] = {[TP_REWARD] = "reward", [TP_ACCURACY] = "accuracy",
+        [TP_LENGTH] = "length", [TP_KL] = "kl", [TP_ENTROPY] = "entropy", [TP_EVAL] = "held-out"};
+    wbkgdset(win, ' ' | theme_attr(TH_NORMAL));
+    werase(win);
+    char title[128];
+    snprintf(title, sizeof title, "metric for the %s panel: type to filter, Enter show, Esc cancel",
+             PANEL_NAMES[s->chart_focus] ? PANEL_NAMES[s->chart_focus] : "focused");
+    theme_box(win, title);
+    wattrset(win, theme_attr(TH_TITLE));
+    put_clipped(win, 1, 2, w - 4, "filter: ");
+    wattrset(win, theme_attr(TH_VALUE) | A_UNDERLINE);
+    mvwhline(win, 1, 10, ' ', w - 12);
+    put_clipped(win, 1, 10, w - 12, p->filter);
+    /* the matching rows, the selection kept in view */
+    int list_h = h - 4, idx[512], n = 0, at = 0;
+    for (int i = 0; i < p->names.n && n < 512; i++)
+        if (picker_match(s, i)) { if (i == p->sel) at = n; idx[n++] = i; }
+    int top = at - list_h / 2;
+    if (top > n - list_h) top = n - list_h;
+    if (top < 0) top = 0;
+    for (int k = 0; k < list_h && top + k < n; k++) {
+        int i = idx[top + k], col = history_find(&s->hist, p->names.items[i]);
+        char line[160], v[16] = "";
+        if (i > 0 && col >= 0) tv(latest(s, col), 8, v, sizeof v);
+        snprintf(line, sizeof line, " %-40s %10s", p->names.items[i], v);
+        int sel = i == p->sel;
+        wattrset(win, sel ? theme_attr(TH_SELECTED) : theme_attr(i == 0 ? TH_DIM : TH_NORMAL));
+        if (sel) mvwhline(win, 3 + k, 1, ' ', w - 2);
+        put_clipped(win, 3 + k, 1, w - 2, line);
+    }
+    if (n == 1 && p->len) {
+        wattrset(win, theme_attr(TH_DIM));
+        put_clipped(win, 4, 3, w - 6, "no metric name contains that");
+    }
+    wattrset(win, A_NORMAL);
+    touchwin(win);
+    wnoutrefresh(win);
 }
 
 /* ---- metrics and hyperparameters ------------------------------------------------------------------------------ */
@@ -457,7 +602,7 @@ static void draw_trace(Studio *s, WINDOW *w) {
     werase(w);
     const Trace *t = &s->trace;
     char title[160];
-    if (!t->text) snprintf(title, sizeof title, "trace: waiting for the first rollout");
+    if (!t->text) snprintf(title, sizeof title, s->browse_only ? "trace" : "trace: waiting for the first rollout");
     else if (t->scored)
         snprintf(title, sizeof title, "trace step %d  reward %.2f %s", t->step, t->reward,
                  t->correct ? theme_glyph_ok() : theme_glyph_bad());
@@ -476,7 +621,8 @@ static void draw_trace(Studio *s, WINDOW *w) {
     if (!t->text) {   /* the first seconds: say what the trainer is doing */
         char what[256];
         const Config *c = &s->cfg;
-        if (s->worker_done) snprintf(what, sizeof what, "no rollout was generated");
+        if (s->browse_only) snprintf(what, sizeof what, "browse: a stored run has no live trace (2: its rollouts)");
+        else if (s->worker_done) snprintf(what, sizeof what, "no rollout was generated");
         else if (s->log_n == 0) snprintf(what, sizeof what, "starting: the trainer thread is setting up%s",
                                          theme_glyph_more());
         else if (s->step == 0 && c->run.eval_every > 0 && s->last_eval_step < 0)
@@ -531,28 +677,29 @@ void screen_train_draw(Studio *s, unsigned d) {
     if ((d & D_STATUS) && (w = studio_win(s, W_TRAIN0 + TP_STATUS, L.r[TP_STATUS]))) studio_status_line(s, w);
     if (d & D_CHARTS) {
         int sep_acc = rect_visible(L.r[TP_ACCURACY]);
-        if ((w = studio_win(s, W_TRAIN0 + TP_REWARD, L.r[TP_REWARD]))) {
-            werase(w); draw_reward(s, w, !sep_acc); wnoutrefresh(w);
-        }
-        if ((w = studio_win(s, W_TRAIN0 + TP_ACCURACY, L.r[TP_ACCURACY]))) {
-            werase(w); draw_series_chart(s, w, "accuracy", M_ACCURACY, -1, -1, M_FORMAT_RATE, 1, NULL); wnoutrefresh(w);
-        }
         /* the variant chart (`v`) is the entropy panel, or the length panel when there is no second chart row */
         int own_entropy = rect_visible(L.r[TP_ENTROPY]);
-        if ((w = studio_win(s, W_TRAIN0 + TP_LENGTH, L.r[TP_LENGTH]))) {
+        static const int PANELS[] = {TP_REWARD, TP_ACCURACY, TP_LENGTH, TP_KL, TP_ENTROPY, TP_EVAL};
+        for (int k = 0; k < (int)(sizeof PANELS / sizeof PANELS[0]); k++) {
+            int panel = PANELS[k];
+            if (!(w = studio_win(s, W_TRAIN0 + panel, L.r[panel]))) continue;
             werase(w);
-            if (own_entropy) draw_series_chart(s, w, "length", M_LENGTH, M_LENGTH_MIN, M_LENGTH_MAX, -1, 0, NULL);
-            else draw_variant_chart(s, w, 0);
+            if (s->panel_metric[panel] > 0) draw_picked(s, w, panel);
+            else switch (panel) {
+            case TP_REWARD: draw_reward(s, w, panel, !sep_acc); break;
+            case TP_ACCURACY:
+                draw_series_chart(s, w, panel, "accuracy", M_ACCURACY, -1, -1, M_FORMAT_RATE, 1, NULL);
+                break;
+            case TP_LENGTH:
+                if (own_entropy)
+                    draw_series_chart(s, w, panel, "length", M_LENGTH, M_LENGTH_MIN, M_LENGTH_MAX, -1, 0, NULL);
+                else draw_variant_chart(s, w, panel, 0);
+                break;
+            case TP_KL: draw_series_chart(s, w, panel, "kl", M_KL, -1, -1, -1, 0, NULL); break;
+            case TP_ENTROPY: draw_variant_chart(s, w, panel, 1); break;
+            default: draw_eval(s, w, panel); break;
+            }
             wnoutrefresh(w);
-        }
-        if ((w = studio_win(s, W_TRAIN0 + TP_KL, L.r[TP_KL]))) {
-            werase(w); draw_series_chart(s, w, "kl", M_KL, -1, -1, -1, 0, NULL); wnoutrefresh(w);
-        }
-        if ((w = studio_win(s, W_TRAIN0 + TP_ENTROPY, L.r[TP_ENTROPY]))) {
-            werase(w); draw_variant_chart(s, w, 1); wnoutrefresh(w);
-        }
-        if ((w = studio_win(s, W_TRAIN0 + TP_EVAL, L.r[TP_EVAL]))) {
-            werase(w); draw_eval(s, w); wnoutrefresh(w);
         }
     }
     if ((d & D_METRICS) && (w = studio_win(s, W_TRAIN0 + TP_METRICS, L.r[TP_METRICS]))) {

@@ -10,6 +10,7 @@
  * Only this thread touches ncurses. Quitting: trainer_stop, wait (drawing a "stopping" panel) until the worker
  * returns from trainer_run, which saves the final checkpoint; close every handle; endwin. */
 #include "core/memory.h"
+#include "ui/chart_series.h"
 #include "ui/signals.h"
 #include "ui/studio_internal.h"
 #include "ui/text_fit.h"
@@ -61,6 +62,10 @@ Studio *studio_new(const Config *c, const char *config_path, const char *db_path
     s->ed = malloc(sizeof *s->ed);
     if (!s->ed) { uv_mutex_destroy(&s->in.mu); free(s); return NULL; }
     editor_init(s->ed, &s->cfg);
+    if (history_init(&s->hist, STUDIO_METRIC_NAMES, M_COUNT) != 0) {
+        uv_mutex_destroy(&s->in.mu); free(s->ed); free(s); return NULL;
+    }
+    s->chart_focus = TP_LENGTH;
     s->last_eval_pass1 = s->last_eval_consk = NAN;
     s->last_eval_step = -1;
     s->status = TRAINER_RUNNING;
@@ -76,9 +81,16 @@ void studio_free(Studio *s) {
     trace_free(&s->in.trace);
     trace_free(&s->trace);
     uv_mutex_destroy(&s->in.mu);
-    free(s->hist.step);
-    for (int i = 0; i < M_COUNT; i++) free(s->hist.v[i]);
+    for (int i = 0; i < s->in.n_extra; i++) free(s->in.extra_names[i]);
+    history_free(&s->hist);
     free(s->marks);
+    for (int i = 0; i < s->n_marks; i++) free(s->mark_labels[i]);
+    free(s->mark_labels);
+    TrainScratch *sc = &s->scratch;
+    free(sc->lo); free(sc->hi); free(sc->ex); free(sc->ep); free(sc->ec);
+    for (int i = 0; i < CHART_MAX_SERIES; i++) free(sc->smooth[i]);
+    free(sc->mark_x); free(sc->mark_label); free(sc->mark_pending);
+    query_strings_free(&s->picker.names);
     query_rollout_free(&s->tx);
     screen_tokens_free(s);
     query_rollouts_free(&s->group);
@@ -99,12 +111,17 @@ void studio_on_step(void *ud, const StepRecord *rec) {
     StepPoint p;
     p.step = rec->step;
     p.wall = rec->wall_time;
-    for (int i = 0; i < M_COUNT; i++) p.v[i] = NAN;
+    for (int i = 0; i < HIST_MAX_COLS; i++) p.v[i] = NAN;
+    uv_mutex_lock(&s->in.mu);
     for (int i = 0; i < rec->n_metrics; i++) {
-        int id = studio_metric_id(rec->metrics[i].name);
+        const char *name = rec->metrics[i].name;
+        int id = studio_metric_id(name);
+        for (int k = 0; id < 0 && k < s->in.n_extra; k++)   /* one the studio has no name for: a column of its own */
+            if (!strcmp(s->in.extra_names[k], name)) id = M_COUNT + k;
+        if (id < 0 && s->in.n_extra < HIST_EXTRA && (s->in.extra_names[s->in.n_extra] = strdup(name)))
+            id = M_COUNT + s->in.n_extra++;
         if (id >= 0) p.v[id] = rec->metrics[i].value;
     }
-    uv_mutex_lock(&s->in.mu);
     if (s->in.n_steps == s->in.cap_steps) {
         int cap = s->in.cap_steps ? s->in.cap_steps * 2 : 64;
         StepPoint *q = realloc(s->in.steps, (size_t)cap * sizeof *q);
@@ -184,41 +201,42 @@ static void worker_main(void *arg) {
 
 /* ---- loop side: draining the inbox ------------------------------------------------------------------------- */
 
-static void history_push(History *h, const StepPoint *p) {
-    if (h->n == h->cap) {
-        int cap = h->cap ? h->cap * 2 : 256;
-        double *st = realloc(h->step, (size_t)cap * sizeof *st);
-        if (!st) return;
-        h->step = st;
-        for (int i = 0; i < M_COUNT; i++) {
-            double *v = realloc(h->v[i], (size_t)cap * sizeof *v);
-            if (!v) return;   /* the arrays that grew keep their room; cap stays */
-            h->v[i] = v;
-        }
-        h->cap = cap;
-    }
-    h->step[h->n] = p->step;
-    for (int i = 0; i < M_COUNT; i++) h->v[i][h->n] = p->v[i];
-    h->n++;
-}
-
 static void set_flash(Studio *s, const char *msg) {
     snprintf(s->flash, sizeof s->flash, "%s", msg);
     s->flash_until = studio_now() + 4;
     s->dirty |= D_HINTS;
 }
 
-static void log_event(Studio *s, const Event *ev) {
+void studio_flash(Studio *s, const char *msg) { set_flash(s, msg); }
+
+/* A change marker on the charts at ev's step, labelled "key old -> new". */
+static void add_mark(Studio *s, const Event *ev) {
+    if (s->n_marks == s->cap_marks) {
+        int cap = s->cap_marks ? s->cap_marks * 2 : 16;
+        double *m = realloc(s->marks, (size_t)cap * sizeof *m);
+        if (m) s->marks = m;
+        char **l = m ? realloc(s->mark_labels, (size_t)cap * sizeof *l) : NULL;
+        if (l) { s->mark_labels = l; s->cap_marks = cap; }
+    }
+    if (s->n_marks >= s->cap_marks) return;
+    char label[sizeof ev->name + sizeof ev->old_value + sizeof ev->new_value + 16];
+    chart_mark_label(ev->name, ev->old_value, ev->new_value, 0, label, sizeof label);
+    s->marks[s->n_marks] = ev->step;
+    s->mark_labels[s->n_marks++] = strdup(label);   /* NULL (out of memory): a mark without a label */
+}
+
+void studio_log_event(Studio *s, const Event *ev) {
     s->log[s->log_head] = *ev;
     s->log_head = (s->log_head + 1) % EVENT_LOG;
     if (s->log_n < EVENT_LOG) s->log_n++;
     if (ev->kind == EVENT_SET) {
-        if (s->n_marks == s->cap_marks) {
-            int cap = s->cap_marks ? s->cap_marks * 2 : 16;
-            double *m = realloc(s->marks, (size_t)cap * sizeof *m);
-            if (m) { s->marks = m; s->cap_marks = cap; }
-        }
-        if (s->n_marks < s->cap_marks) s->marks[s->n_marks++] = ev->step;
+        add_mark(s, ev);
+        for (int i = 0; i < s->n_pending; i++)   /* applied: no longer pending */
+            if (!strcmp(s->pending[i].name, ev->name)) {
+                memmove(&s->pending[i], &s->pending[i + 1], (size_t)(s->n_pending - i - 1) * sizeof *s->pending);
+                s->n_pending--;
+                break;
+            }
         const ConfigKey *k = config_key_dotted(ev->name);
         if (k) editor_set_current(s->ed, k, ev->new_value);
         s->dirty |= D_CHARTS | D_HPARAMS;
@@ -270,10 +288,17 @@ static void drain(Studio *s) {
         s->dirty |= D_TRACE;
     }
     int done = s->in.worker_done, rc = s->in.worker_rc;
+    /* the names reported beyond MetricId get history columns (found by name: the picker may have added one) */
+    for (; s->n_extra_mapped < s->in.n_extra; s->n_extra_mapped++)
+        s->extra_col[s->n_extra_mapped] = history_add_column(&s->hist, s->in.extra_names[s->n_extra_mapped]);
     uv_mutex_unlock(&s->in.mu);
 
     for (int i = 0; i < n_steps; i++) {
-        history_push(&s->hist, &steps[i]);
+        double row[HIST_MAX_COLS];
+        for (int c = 0; c < s->hist.n_cols; c++) row[c] = c < M_COUNT ? steps[i].v[c] : NAN;
+        for (int k = 0; k < s->n_extra_mapped; k++)
+            if (s->extra_col[k] >= 0) row[s->extra_col[k]] = steps[i].v[M_COUNT + k];
+        history_push(&s->hist, steps[i].step, row, s->hist.n_cols);
         if (steps[i].step > s->step) s->step = steps[i].step;
         if (isfinite(steps[i].v[M_EVAL_PASS1])) {
             s->last_eval_pass1 = steps[i].v[M_EVAL_PASS1];
@@ -282,7 +307,7 @@ static void drain(Studio *s) {
         if (isfinite(steps[i].v[M_EVAL_CONSK])) s->last_eval_consk = steps[i].v[M_EVAL_CONSK];
     }
     if (n_steps) s->dirty |= D_CHARTS | D_METRICS | D_STATUS;
-    for (int i = 0; i < n_events; i++) log_event(s, &events[i]);
+    for (int i = 0; i < n_events; i++) studio_log_event(s, &events[i]);
     if (n_events && !s->trace.text) s->dirty |= D_TRACE;   /* the empty trace panel says what the trainer is doing */
     free(steps);
     free(events);
@@ -358,12 +383,22 @@ void studio_status_line(Studio *s, WINDOW *w) {
         wnoutrefresh(w);
         return;
     }
+    /* the charts' state on the Train screen: smoothing weight, cursor step */
+    char charts[64] = "";
+    if (s->screen == SCR_TRAIN) {
+        int k = 0;
+        if (s->smooth) k = snprintf(charts, sizeof charts, "  smooth %.2g", CHART_SMOOTH_WEIGHTS[s->smooth]);
+        if (s->cursor_on) snprintf(charts + k, sizeof charts - k, "  cursor @%.0f", s->cursor_step);
+    }
     if (s->browse_only) {
         if (s->br.run_id > 0)
-            snprintf(buf, sizeof buf, " GRPO Studio  browse %s  run #%lld %s", s->db_path, (long long)s->br.run_id,
-                     s->br.run_name);
+            snprintf(buf, sizeof buf, " GRPO Studio  browse %s  run #%lld %s%s", s->db_path, (long long)s->br.run_id,
+                     s->br.run_name, charts);
         else
             snprintf(buf, sizeof buf, " GRPO Studio  browse %s  run -", s->db_path);
+        if (s->screen == SCR_TRAIN && s->hist_run > 0 && (int)strlen(buf) > W) /* the path goes first */
+            snprintf(buf, sizeof buf, " browse run #%lld %s  step %d%s", (long long)s->hist_run, s->br.run_name,
+                     s->step, charts);
         put_clipped(w, 0, 0, W, buf);
         wnoutrefresh(w);
         return;
@@ -396,12 +431,15 @@ void studio_status_line(Studio *s, WINDOW *w) {
     char left[256], right[1024], id[32] = "";
     if (s->run_id > 0) snprintf(id, sizeof id, "#%lld ", (long long)s->run_id);
     snprintf(left, sizeof left, " GRPO Studio  run %s%s  step %d/%d ", id, s->cfg.run.name, s->step, s->cfg.run.steps);
-    snprintf(right, sizeof right, " %s  %s tok/s  %s%s", el, tps, ck, rss);
+    snprintf(right, sizeof right, "%s %s  %s tok/s  %s%s", charts, el, tps, ck, rss);
     int fixed = (int)strlen(st);
     if (fixed + (int)(strlen(left) + strlen(right)) > W)
         snprintf(left, sizeof left, " %s%s  step %d/%d ", id, s->cfg.run.name, s->step, s->cfg.run.steps);
-    if (fixed + (int)(strlen(left) + strlen(right)) > W) snprintf(right, sizeof right, " %s  %s tok/s  %s", el, tps, ck);
-    if (fixed + (int)(strlen(left) + strlen(right)) > W) snprintf(right, sizeof right, " %s  %s tok/s", el, tps);
+    if (fixed + (int)(strlen(left) + strlen(right)) > W)
+        snprintf(right, sizeof right, "%s %s  %s tok/s  %s", charts, el, tps, ck);
+    if (fixed + (int)(strlen(left) + strlen(right)) > W)
+        snprintf(right, sizeof right, "%s %s  %s tok/s", charts, el, tps);
+    if (fixed + (int)(strlen(left) + strlen(right)) > W) snprintf(right, sizeof right, "%s %s", charts, el);
     put_clipped(w, 0, 0, W, left);
     int x = (int)strlen(left);
     wattrset(w, theme_attr(role));
@@ -435,6 +473,8 @@ void studio_hints_line(Studio *s, WINDOW *w, KeyContext ctx) {
     char buf[512];
     if (ctx == KC_TRAIN && s->t && s->worker_done)   /* nothing to pause, step, edit or save any more */
         snprintf(buf, sizeof buf, "2 rollouts  4 runs  ? help  q quit");
+    else if (ctx == KC_TRAIN && s->browse_only)      /* a stored run's charts: reading them is all there is */
+        snprintf(buf, sizeof buf, "x cursor  S smooth  m metric  p focus  v chart  2 rollouts  4 runs  ? help  q quit");
     else keymap_hints(ctx, W - 2, buf, sizeof buf);
     /* keys bold: each pair is "KEY label", pairs separated by two spaces */
     int x = 1;
@@ -524,6 +564,28 @@ static void ensure_runs(Studio *s) {
         if (s->runs.items[i].run.id == s->run_id) s->runs_sel = i;
 }
 
+/* Points the rollout browser at the run selected on the Runs screen (when it is another). Returns 0 or -1 (said). */
+static int ensure_run_browser(Studio *s) {
+    const RunsEntry *e = &s->runs.items[s->runs_sel];
+    const char *path = s->runs.paths[e->db];
+    if (s->br_open && s->br.run_id == e->run.id && !strcmp(query_path(s->br.q), path)) return 0;
+    if (s->br_open) browser_close(&s->br);
+    memset(&s->br, 0, sizeof s->br);
+    s->br_open = 0;
+    s->br_err[0] = 0;
+    if (browser_open(&s->br, path, e->run.id) != 0 && !s->br.q) {
+        snprintf(s->br_err, sizeof s->br_err, "%s", s->br.err);
+        set_flash(s, s->br_err);
+        return -1;
+    }
+    s->br_open = 1;
+    if (s->browse_only) {
+        snprintf(s->db_path, sizeof s->db_path, "%s", path);
+        s->hist_run = 0;   /* another run: its charts load anew */
+    }
+    return 0;
+}
+
 static void runs_action(Studio *s, Action a) {
     if (a == ACT_BACK) { go_back(s); return; }
     if (!s->runs_open || s->runs.n == 0) return;
@@ -541,23 +603,9 @@ static void runs_action(Studio *s, Action a) {
         else if (slot > 0 && runs_load_curves(&s->runs, s->runs_sel) != 0) set_flash(s, s->runs.err);
         break;
     }
-    case ACT_OPEN: {
-        const RunsEntry *e = &s->runs.items[s->runs_sel];
-        const char *path = s->runs.paths[e->db];
-        if (s->br_open) browser_close(&s->br);
-        memset(&s->br, 0, sizeof s->br);
-        s->br_open = 0;
-        s->br_err[0] = 0;
-        if (browser_open(&s->br, path, e->run.id) != 0 && !s->br.q) {
-            snprintf(s->br_err, sizeof s->br_err, "%s", s->br.err);
-            set_flash(s, s->br_err);
-            return;
-        }
-        s->br_open = 1;
-        if (s->browse_only) snprintf(s->db_path, sizeof s->db_path, "%s", path);
-        go_screen(s, SCR_ROLLOUTS);
+    case ACT_OPEN:
+        if (ensure_run_browser(s) == 0) go_screen(s, SCR_ROLLOUTS);
         return;
-    }
     default: return;
     }
     if (s->runs_sel < 0) s->runs_sel = 0;
@@ -626,17 +674,22 @@ static void train_action(Studio *s, Action a) {
     char msg[256];
     switch (a) {
     case ACT_PAUSE:
+        if (s->browse_only) { set_flash(s, "browse mode: no training here"); break; }
         if (!training_alive(s)) { set_flash(s, "training has finished: nothing to pause"); break; }
         if (trainer_status(s->t) == TRAINER_PAUSED) { trainer_resume(s->t); set_flash(s, "resuming"); }
         else { trainer_pause(s->t); set_flash(s, "pausing: generation stops within a token"); }
         s->dirty |= D_STATUS;
         break;
     case ACT_STEP:
-        if (!training_alive(s)) { set_flash(s, "training has finished"); break; }
+        if (!training_alive(s)) {
+            set_flash(s, s->browse_only ? "browse mode: no training here" : "training has finished");
+            break;
+        }
         trainer_single_step(s->t);
         set_flash(s, "running one step, then pausing");
         break;
     case ACT_EDIT:
+        if (s->browse_only) { set_flash(s, "browse mode: a finished run's settings are shown, not changed"); break; }
         if (s->t && s->worker_done) {
             snprintf(msg, sizeof msg, "the run is finished (%d/%d steps): nothing to change. To go on: train --resume "
                      "%.120s --set run.steps=N", s->step, s->cfg.run.steps, s->db_path[0] ? s->db_path : "RUN.db");
@@ -657,12 +710,15 @@ static void train_action(Studio *s, Action a) {
         s->dirty |= D_CHARTS;
         break;
     case ACT_CHECKPOINT:
-        if (!training_alive(s)) { set_flash(s, "training has finished"); break; }
+        if (!training_alive(s)) {
+            set_flash(s, s->browse_only ? "browse mode: no training here" : "training has finished");
+            break;
+        }
         trainer_request_checkpoint(s->t);
         snprintf(msg, sizeof msg, "checkpoint requested: saved at the next safe point");
         set_flash(s, msg);
         break;
-    default: break;
+    default: charts_action(s, a); break;
     }
 }
 
@@ -691,6 +747,17 @@ static void rollouts_action(Studio *s, Action a) {
     case ACT_CLEAR_FILTERS: rc = browser_clear(&s->br); break;
     case ACT_CYCLE_SORT: rc = browser_cycle_sort(&s->br); break;
     case ACT_REVERSE: rc = browser_reverse(&s->br); break;
+    case ACT_JUMP_STEP:
+        s->prompt = ':';
+        s->prompt_buf[0] = 0;
+        s->prompt_len = s->prompt_cur = 0;
+        break;
+    case ACT_FOLLOW:
+        rc = browser_set_frozen(&s->br, !s->br.frozen);
+        if (rc == 0) set_flash(s, s->br.frozen ? "frozen: the list holds still (F follows new rows)"
+                                               : "following: new rows appear on top (F freezes)");
+        break;
+    case ACT_PAGER: studio_pager(s, browser_selected(&s->br)); break;
     default: return;
     }
     if (rc != 0) set_flash(s, s->br.err);
@@ -716,6 +783,7 @@ static void transcript_action(Studio *s, Action a) {
         if (s->tv_on) s->tv_measure = (s->tv_measure + 1) % TV_MEASURES;
         s->tv_on = 1;
         break;
+    case ACT_PAGER: if (s->tx_valid) studio_pager(s, &s->tx); break;
     case ACT_BACK: go_back(s); break;
     default: return;
     }
@@ -760,6 +828,7 @@ KeyContext studio_context(const Studio *s) {
     if (s->confirm_quit) return KC_CONFIRM;   /* also on the too-small screen, which shows the question */
     if (s->too_small) return KC_TOO_SMALL;
     if (s->prompt) return KC_PROMPT;
+    if (s->picker.open && s->screen == SCR_TRAIN) return KC_PICKER;
     if (s->editing && s->screen == SCR_TRAIN) return s->ed->typing ? KC_EDIT_VALUE : KC_EDITOR;
     switch (s->screen) {
     case SCR_ROLLOUTS: return KC_ROLLOUTS;
@@ -779,8 +848,20 @@ static void ask_quit(Studio *s) {
 static void prompt_key(Studio *s, int key) {
     switch (keymap_lookup(KC_PROMPT, key)) {
     case ACT_APPLY: {
-        int rc = s->prompt == '/' ? browser_set_search(&s->br, s->prompt_buf)
-                                  : browser_set_filter_text(&s->br, s->prompt_buf);
+        int rc;
+        if (s->prompt == ':') {
+            char *end;
+            long step = strtol(s->prompt_buf, &end, 10);
+            while (*end == ' ') end++;
+            if (!s->prompt_buf[0] || *end || step < 0 || step > 1000000000L) {
+                char msg[320];
+                snprintf(msg, sizeof msg, "jump: \"%s\" is not a step number (expected 0 or more)", s->prompt_buf);
+                set_flash(s, msg);
+                return;
+            }
+            rc = browser_jump_step(&s->br, (int)step);
+        } else rc = s->prompt == '/' ? browser_set_search(&s->br, s->prompt_buf)
+                                     : browser_set_filter_text(&s->br, s->prompt_buf);
         if (rc != 0) { set_flash(s, s->br.err); return; }   /* the prompt stays open with the text */
         s->prompt = 0;
         if (s->screen != SCR_ROLLOUTS) { s->screen = SCR_ROLLOUTS; s->full_redraw = 1; }
@@ -813,9 +894,15 @@ static void editor_key_press(Studio *s, int key) {
     if (r == EDITOR_CLOSE) { s->editing = 0; s->dirty = D_ALL; return; }
     if (r == EDITOR_HELP) { go_screen(s, SCR_HELP); return; }
     if (r == EDITOR_SUBMIT) {
-        char dotted[96], value[EDITOR_VALUE_MAX], err[256] = "";
+        char dotted[96], value[EDITOR_VALUE_MAX], err[256] = "", old[64] = "";
         editor_pending(s->ed, dotted, sizeof dotted, value, sizeof value);
+        if (s->t) trainer_get(s->t, dotted, old, sizeof old);
         int ok = s->t && !s->worker_done && trainer_set(s->t, dotted, value, err, sizeof err) == 0;
+        if (ok) {   /* shown on the charts as pending until its SET event comes back (the next step boundary) */
+            char now[64] = "";
+            trainer_get(s->t, dotted, now, sizeof now);
+            charts_add_pending(s, dotted, old, now[0] ? now : value);
+        }
         if (!s->t) snprintf(err, sizeof err, "no trainer");
         else if (s->worker_done) snprintf(err, sizeof err, "the run is finished: a change would never apply");
         editor_applied(s->ed, ok, err);
@@ -851,6 +938,7 @@ static void handle_key(Studio *s, int key) {
         return;
     }
     if (ctx == KC_PROMPT) { prompt_key(s, key); return; }
+    if (ctx == KC_PICKER) { picker_key(s, key); return; }
     if (ctx == KC_EDITOR || ctx == KC_EDIT_VALUE) { editor_key_press(s, key); return; }
 
     Action a = keymap_lookup(ctx, key);
@@ -860,8 +948,13 @@ static void handle_key(Studio *s, int key) {
     case ACT_HELP: go_screen(s, SCR_HELP); s->help_scroll = 0; return;
     case ACT_REDRAW: s->full_redraw = 1; return;
     case ACT_SCREEN_TRAIN:
-        if (!s->browse_only) { s->n_back = 0; go_screen(s, SCR_TRAIN); }
-        else set_flash(s, "browse mode: no training here");
+        if (s->browse_only) {   /* the charts of the run browsed, from its database */
+            if (s->screen == SCR_RUNS && s->runs.n > 0 && ensure_run_browser(s) != 0) return;
+            if (!s->br_open || s->br.run_id <= 0) { set_flash(s, "browse: no run to chart yet"); return; }
+            if (charts_load_browse(s, s->br.run_id) != 0) return;
+        }
+        s->n_back = 0;
+        go_screen(s, SCR_TRAIN);
         return;
     case ACT_SCREEN_ROLLOUTS: ensure_browser(s); go_screen(s, SCR_ROLLOUTS); return;
     case ACT_SCREEN_RUNS:
@@ -983,7 +1076,7 @@ static void draw(Studio *s, int urgent) {
         return;
     }
     int overlay = s->confirm_quit || s->quitting || (s->failed && !s->error_dismissed) ||
-                  (s->editing && s->screen == SCR_TRAIN);
+                  ((s->editing || s->picker.open) && s->screen == SCR_TRAIN);
     if (overlay) d |= D_OVERLAY;
     switch (s->screen) {
     case SCR_TRAIN: screen_train_draw(s, d); break;
@@ -1004,7 +1097,8 @@ static void draw(Studio *s, int urgent) {
     } else if (s->failed && !s->error_dismissed) {
         draw_error_overlay(s);
     } else if (s->editing && s->screen == SCR_TRAIN) {
-        screen_editor_draw(s);
+        screen_editor_draw(s);    } else if (s->picker.open && s->screen == SCR_TRAIN) {
+        screen_picker_draw(s);
     }
     doupdate();
 }
@@ -1084,6 +1178,10 @@ static void on_timer(uv_timer_t *h) {
     if (s->br_open && now - s->br_polled > 1.0 && (s->screen == SCR_ROLLOUTS || s->browse_only)) {
         s->br_polled = now;
         if (!s->prompt && browser_poll(&s->br)) s->dirty |= D_BODY | D_STATUS;
+    }
+    if (s->browse_only && s->screen == SCR_TRAIN && s->hist_run > 0 && s->br_open && now - s->hist_polled > 2.0) {
+        s->hist_polled = now;   /* a run still training in another process: its charts follow */
+        if (query_data_version(s->br.q) != s->hist_version) charts_reload_browse(s);
     }
     if (s->runs_open && s->screen == SCR_RUNS && now - s->runs_polled > 1.0) {
         s->runs_polled = now;

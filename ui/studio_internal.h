@@ -7,6 +7,7 @@
 #include "ui/browser.h"
 #include "ui/chart.h"
 #include "ui/editor.h"
+#include "ui/history.h"
 #include "ui/keymap.h"
 #include "ui/layout.h"
 #include "ui/runs.h"
@@ -15,7 +16,8 @@
 #include <curses.h>
 #include <uv.h>
 
-/* The metrics the studio knows by name (StepRecord.metrics); others are ignored. */
+/* The metrics the studio knows by name (StepRecord.metrics): the first columns of the History, in this order.
+ * Others the trainer reports get columns after them, in the order they first come. */
 typedef enum {
     M_REWARD = 0, M_REWARD_STD, M_REWARD_ACCURACY, M_REWARD_FORMAT, M_REWARD_LANGUAGE, M_ACCURACY, M_FORMAT_RATE,
     M_LENGTH, M_LENGTH_MIN, M_LENGTH_MAX, M_TRUNCATED, M_ZERO_STD, M_POLICY_LOSS, M_KL, M_ENTROPY, M_CLIP,
@@ -32,14 +34,9 @@ enum { CHART_VIEWS = 6 };
 extern const char *const STUDIO_METRIC_NAMES[M_COUNT];
 int studio_metric_id(const char *name);   /* -1 when unknown */
 
-typedef struct { int step; double wall; double v[M_COUNT]; } StepPoint;
-
-/* Metric history over steps, one column per metric (NaN where a step did not log it). */
-typedef struct {
-    int n, cap;
-    double *step;
-    double *v[M_COUNT];
-} History;
+/* One step's metrics: v[MetricId], then v[M_COUNT + k] for the Inbox's extra_names[k]; NaN where not logged. */
+typedef struct { int step; double wall; double v[HIST_MAX_COLS]; } StepPoint;
+enum { HIST_EXTRA = HIST_MAX_COLS - M_COUNT };
 
 /* The watched rollout. */
 typedef struct {
@@ -61,6 +58,8 @@ typedef struct {
     int n_events, cap_events;
     Trace trace;
     int trace_dirty;
+    char *extra_names[HIST_EXTRA];   /* metric names beyond MetricId, in the order first reported (owned) */
+    int n_extra;
     int worker_done, worker_rc;
     int async_ready;     /* the loop's uv_async is initialised and open */
 } Inbox;
@@ -77,7 +76,33 @@ enum {
 enum { W_TRAIN0 = 0, W_ROLL0 = TP_COUNT, W_FULL_STATUS = W_ROLL0 + RP_COUNT, W_FULL_BODY, W_FULL_HINTS,
        W_OVERLAY, W_RUNS_TABLE, W_RUNS_CHART0, W_RUNS_CHART1, W_RUNS_CHART2, W_COUNT };
 
-enum { EVENT_LOG = 256 };
+enum { EVENT_LOG = 256, PENDING_MAX = 16 };
+
+/* A hyperparameter change submitted to the trainer, shown on the charts until its SET event says it applied. */
+typedef struct { char name[96]; char old_value[64]; char new_value[64]; } PendingSet;
+
+/* The Train screen's scratch arrays (band edges, the evaluations' points, smoothed copies of the series drawn),
+ * grown as the history grows and freed with the studio. */
+typedef struct {
+    int cap;
+    double *lo, *hi;               /* the reward band */
+    double *ex, *ep, *ec;          /* the evaluations: steps, pass@1, cons@k */
+    double *smooth[CHART_MAX_SERIES];
+    int mark_cap;                  /* the marks drawn: applied ones, then pending ones */
+    double *mark_x;
+    const char **mark_label;
+    unsigned char *mark_pending;
+    char pending_label[PENDING_MAX][256];
+} TrainScratch;
+
+/* The metric picker (`m` on the Train screen): every metric name of the run, narrowed as the user types. */
+typedef struct {
+    int open;
+    char filter[64];
+    int len;
+    int sel, top;
+    QueryStrings names;            /* the candidates (owned) */
+} MetricPicker;
 
 struct Studio {
     Config cfg;
@@ -103,7 +128,10 @@ struct Studio {
     /* what the trainer told us */
     History hist;
     double *marks;           /* steps of hyperparameter changes */
+    char **mark_labels;      /* their labels, "key old -> new" (owned) */
     int n_marks, cap_marks;
+    PendingSet pending[PENDING_MAX];   /* submitted, not applied yet */
+    int n_pending;
     Event log[EVENT_LOG];    /* the newest events, a ring */
     int log_n, log_head;
     Trace trace;
@@ -121,6 +149,19 @@ struct Studio {
     /* screen state */
     int screen;
     int chart_view;          /* 0 .. CHART_VIEWS-1: what the variant chart shows */
+    int cursor_on;           /* the reading cursor is on the charts (x) */
+    double cursor_step;      /* its step */
+    int smooth;              /* index into CHART_SMOOTH_WEIGHTS */
+    int chart_focus;         /* the chart panel (TrainPanel) `m` puts a metric in */
+    int focus_shown;         /* its title is marked (once p or m was used) */
+    int panel_metric[TP_COUNT];   /* 1 + the history column a panel shows instead of its own chart; 0: its own */
+    MetricPicker picker;
+    TrainScratch scratch;
+    int64_t hist_run;        /* browse: the run whose history is loaded (0 none) */
+    int64_t hist_version;    /* browse: its database's data version when loaded (a live run elsewhere reloads) */
+    double hist_polled;
+    int extra_col[HIST_EXTRA];    /* the history column of the Inbox's extra_names[k] */
+    int n_extra_mapped;
     int back[8];             /* screens to return to with Esc */
     int n_back;
     int rows, cols;
@@ -183,6 +224,23 @@ struct Studio {
 
 /* studio.c */
 double studio_now(void);
+void studio_flash(Studio *s, const char *msg);          /* a message in the hint bar for a few seconds */
+void studio_log_event(Studio *s, const Event *ev);      /* the event log, change marks, pending changes */
+/* Shows r's transcript in $PAGER (less when unset): the terminal is handed over and taken back; a pager that cannot
+ * be found or fails is said in the hint bar. */
+void studio_pager(Studio *s, const QueryRollout *r);
+
+/* studio_charts.c: the Train screen's chart controls */
+int charts_action(Studio *s, Action a);                 /* cursor, smoothing, focus, picker; 1 when it took a */
+void picker_key(Studio *s, int key);                    /* a key while the metric picker is open */
+int picker_match(const Studio *s, int i);               /* picker row i passes the typed filter */
+/* A change submitted to the trainer, drawn as pending on the charts until its SET event arrives. */
+void charts_add_pending(Studio *s, const char *dotted, const char *old_value, const char *new_value);
+/* Browse: loads run_id's metrics, change events and config from the browser's database for the Train screen.
+ * Returns 0, or -1 (said in the hint bar). */
+int charts_load_browse(Studio *s, int64_t run_id);
+/* Browse: loads the run charted again (its database changed), keeping the cursor and the picked metrics. */
+void charts_reload_browse(Studio *s);
 WINDOW *studio_win(Studio *s, int id, Rect r);
 void studio_status_line(Studio *s, WINDOW *w);
 void studio_hints_line(Studio *s, WINDOW *w, KeyContext ctx);
@@ -216,8 +274,10 @@ void screen_help_draw(Studio *s, unsigned dirty);
 void screen_runs_draw(Studio *s, unsigned dirty);
 int screen_help_lines(void);   /* how many lines the help text has */
 void screen_editor_draw(Studio *s);
-/* A rollout as one list row: "  12  3.5  1.50  +  42 R-  first words" into buf, width columns. */
-void format_rollout_row(const QueryRollout *r, char *buf, size_t n, int width, int utf8);
+void screen_picker_draw(Studio *s);   /* the metric picker, over the Train screen */
+/* A rollout as one list row: "    12   0/3    1.50  +    42 R--  12+30=  first words" into buf for a list `width`
+ * columns wide: the question (browser_question; NULL: no column) in a column that narrow lists leave out. */
+void format_rollout_row(const QueryRollout *r, const char *question, char *buf, size_t n, int width, int utf8);
 /* A rollout's header line for transcripts and groups. */
 void format_rollout_header(const QueryRollout *r, char *buf, size_t n);
 

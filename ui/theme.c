@@ -51,6 +51,8 @@ int theme_init(void) {
         g_attr[TH_HEAT0 + i] = heat_mono[i];
         g_attr[TH_RATIO0 + i] = ratio_mono[i];
     }
+    g_attr[TH_CURSOR] = A_BOLD;
+    g_attr[TH_PENDING] = A_UNDERLINE;
     if (!g_color) return 0;
     start_color();
     int bg = -1;
@@ -93,6 +95,8 @@ int theme_init(void) {
         {TH_RATIO2, COLOR_WHITE, -2, 0},
         {TH_RATIO3, COLOR_BLACK, COLOR_YELLOW, 0},
         {TH_RATIO4, COLOR_WHITE, COLOR_RED, A_BOLD},
+        {TH_CURSOR, COLOR_WHITE, -2, A_BOLD},
+        {TH_PENDING, COLOR_YELLOW, -2, A_UNDERLINE},
     };
     for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++) {
         short pair = (short)(i + 1);

@@ -32,6 +32,8 @@ typedef enum {
     /* the per-token view's scales (ui/token_view.h buckets): sure -> unsure, and pushed down -> unchanged -> up */
     TH_HEAT0, TH_HEAT1, TH_HEAT2, TH_HEAT3, TH_HEAT4,
     TH_RATIO0, TH_RATIO1, TH_RATIO2, TH_RATIO3, TH_RATIO4,
+    TH_CURSOR,       /* the charts' reading cursor */
+    TH_PENDING,      /* a change submitted, not applied yet */
     TH_COUNT
 } ThemeRole;
 
