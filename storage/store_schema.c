@@ -123,7 +123,15 @@ static const char MIGRATE_2[] =
     "CREATE INDEX rollouts_task ON rollouts(task);"
     "CREATE INDEX metrics_step ON metrics(run_id, step);";
 
-static const char *const MIGRATIONS[] = {MIGRATE_1, MIGRATE_2};
+/* v2 -> v3: where a forked run came from (train --fork): the parent's database as given on the command line (NULL
+ * when it is this file), the parent run's id and the step of the checkpoint it started from. NULL for a run that
+ * was not forked. */
+static const char MIGRATE_FORK[] =
+    "ALTER TABLE runs ADD COLUMN parent_db TEXT;"
+    "ALTER TABLE runs ADD COLUMN parent_run INTEGER;"
+    "ALTER TABLE runs ADD COLUMN parent_step INTEGER;";
+
+static const char *const MIGRATIONS[] = {MIGRATE_1, MIGRATE_2, MIGRATE_FORK};
 _Static_assert(sizeof MIGRATIONS / sizeof MIGRATIONS[0] == STORE_SCHEMA_VERSION,
                "one migration per schema version: append to MIGRATIONS when bumping STORE_SCHEMA_VERSION");
 

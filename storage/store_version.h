@@ -5,6 +5,6 @@
  *      triggers), evals, cached run counters, browse indexes */
 #ifndef GRPO_STORE_VERSION_H
 #define GRPO_STORE_VERSION_H
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 int store_schema_version(void);
 #endif
