@@ -92,6 +92,12 @@ refuse db "--fork: nope.db: No such file or directory" --fork nope.db:4
 refuse spec "expected RUN.db:STEP or RUN.db:ID:STEP" --fork a.db
 refuse fixed "which fixes model.d_model" --fork a.db:1:4 --set model.d_model=64
 refuse both "--fork starts from the parent run's recorded config" --fork a.db:4 --resume a.db
+# The parent's database held by its writer (a live run): the fork is told to use a database of its own.
+command -v flock >/dev/null || fail "needs flock (Debian package util-linux)"
+exec 9>>a.db.lock
+flock -n 9 || fail "cannot take a.db's writer lock"
+refuse live "give the fork a database of its own: --db FILE" --fork a.db:1:4
+exec 9>&-
 [ "$(q a.db "SELECT count(*) FROM runs;")" = 3 ] || fail "a refused fork left a run behind"
 echo "ok: refusals name the database, the run ids, the checkpoint steps and the fixed key"
 

@@ -549,7 +549,9 @@ int cmd_train(int argc, char **argv) {
     int use_db = strcmp(db_path, "none") != 0;
     /* An existing database is locked now, before the model is built, so a second writer hears at once. */
     if (use_db && !store && access(db_path, F_OK) == 0 && !(store = store_open(db_path, err, sizeof err))) {
-        fprintf(stderr, "grpo-studio train: run database %s: %s\n", db_path, err);
+        fprintf(stderr, "grpo-studio train: run database %s: %s%s\n", db_path, err,
+                fork && !db_arg ? " (to fork a run while its database is being written, give the fork a database of "
+                                  "its own: --db FILE)" : "");
         return 1;
     }
 
