@@ -42,6 +42,23 @@ static void fmt_time(double epoch, char *buf, size_t n) {
     strftime(buf, n, "%Y-%m-%d %H:%M UTC", &tm);
 }
 
+/* The last two components of a path ("assets/base-add"): where a run started from, without the machine's folders. */
+static const char *short_path(const char *p) {
+    const char *end = p + strlen(p);
+    while (end > p && end[-1] == '/') end--;
+    int slashes = 0;
+    for (const char *q = end - 1; q > p; q--)
+        if (*q == '/' && ++slashes == 2) return q + 1;
+    return p;
+}
+
+static void fmt_wall(double sec, char *buf, size_t n) {
+    long s = (long)sec;
+    if (s >= 3600) snprintf(buf, n, "%ldh%02ldm", s / 3600, s / 60 % 60);
+    else if (s >= 60) snprintf(buf, n, "%ldm%02lds", s / 60, s % 60);
+    else snprintf(buf, n, "%lds", s);
+}
+
 static void swatch(FILE *f, const char *colour) {
     fprintf(f, "<span class=\"sw\" style=\"background:%s\"></span>", colour);
 }
@@ -52,8 +69,9 @@ static void runs_table(FILE *f, const Pick *p, int n) {
           "<th>last pass@1</th><th>last cons@k</th></tr>\n", f);
     for (int i = 0; i < n; i++) {
         const QueryRun *r = &p[i].e->run;
-        char start[40];
+        char start[40], wall[32];
         fmt_time(r->start_time, start, sizeof start);
+        fmt_wall(runs_wall_time(p[i].e, (double)time(NULL)), wall, sizeof wall);
         fputs("<tr><td>", f);
         swatch(f, p[i].colour);
         fprintf(f, "</td><td class=\"run\">%lld</td><td>", (long long)r->id);
@@ -67,12 +85,11 @@ static void runs_table(FILE *f, const Pick *p, int n) {
             fprintf(f, "run %lld @ step %d", (long long)r->parent_run, r->parent_step);
             if (r->parent_db && r->parent_db[0]) { fputs(" of ", f); html_escape(f, base_name(r->parent_db)); }
         } else {
-            html_escape(f, r->parent_checkpoint && r->parent_checkpoint[0] ? r->parent_checkpoint : "-");
+            html_escape(f, r->parent_checkpoint && r->parent_checkpoint[0] ? short_path(r->parent_checkpoint) : "-");
         }
         fputs("</td><td>", f);
         html_escape(f, r->model_desc);
-        fprintf(f, "</td><td>%s</td><td>%.0f s</td><td>%lld</td><td>", start, runs_wall_time(p[i].e, (double)time(NULL)),
-                (long long)r->n_rollouts);
+        fprintf(f, "</td><td>%s</td><td>%s</td><td>%lld</td><td>", start, wall, (long long)r->n_rollouts);
         num(f, r->best_reward);
         fputs("</td><td class=\"p1\">", f);
         num(f, p[i].e->pass1);
