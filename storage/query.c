@@ -825,8 +825,8 @@ static int read_run(Query *q, int64_t id, QueryRun *out, char *err, size_t errle
     memset(out, 0, sizeof *out);
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(q->db, "SELECT id, name, status, start_time, end_time, seed, last_step, n_rollouts,"
-                           " best_reward, config, model, parent_checkpoint, parent_db, parent_run, parent_step FROM runs"
-                           " WHERE id = ?1", -1, &st,
+                           " best_reward, config, model, parent_checkpoint, parent_db, parent_run, parent_step"
+                           " FROM runs WHERE id = ?1", -1, &st,
                            NULL) != SQLITE_OK) {
         q_err(q, err, errlen, "cannot read a run");
         return -1;

@@ -101,7 +101,9 @@ exec 9>&-
 [ "$(q a.db "SELECT count(*) FROM runs;")" = 3 ] || fail "a refused fork left a run behind"
 echo "ok: refusals name the database, the run ids, the checkpoint steps and the fixed key"
 
-# The Runs screen: the parent column, and F's command.
+# The Runs screen: the parent column, and F's command. (A session that stays keeps the tmux server up between the
+# two sessions below: a server that exits with its last session can race the next new-session.)
+T new-session -d -s keep "sleep 600"
 T new-session -d -s fork -x 160 -y 40 "'$BIN' browse a.db; sleep 600"
 wait_for 'runs \(3\)' 20 || fail "browse did not open on the run list"
 screen | grep -Eq '^. +2 test-fast +run 1 @ step 4 ' || fail "run 2's parent is not shown as run 1 @ step 4"
@@ -112,6 +114,7 @@ T send-keys -t fork F
 wait_for 'fork at step 4 .*--fork a\.db:1:4 ' 5 || fail "F again does not step back to the checkpoint before"
 cmd=$(screen | grep -o 'grpo-studio train --fork [^ ]* --set optim.lr=\.\.\.' | head -n 1)
 T send-keys -t fork q
+T kill-session -t fork 2>/dev/null
 echo "ok: the Runs screen shows the parent and F's command: $cmd"
 run=${cmd/#grpo-studio/}
 run=${run/optim.lr=.../optim.lr=2e-3}
@@ -119,4 +122,13 @@ run=${run/optim.lr=.../optim.lr=2e-3}
 "$BIN" $run --headless --set run.steps=5 >shown.log 2>&1 || fail "the command the Runs screen showed failed"
 [ "$(q a.db "SELECT parent_run || ' ' || parent_step FROM runs WHERE id = 4;")" = "1 4" ] \
     || fail "the shown command did not fork run 1 at step 4"
+
+# A fork opened in the studio: a new run (5), its step counter continuing from the parent's step 4.
+T new-session -d -s fork -x 120 -y 30 "'$BIN' train --fork a.db:1:4 --set run.steps=1000000; sleep 600"
+wait_for 'run #5 test-fast +step ([5-9]|[1-9][0-9]+)/1000000' 30 || fail "the fork in the studio is not run 5 counting from step 4"
+T send-keys -t fork q y
+wait_for 'run #5 test-fast stopped after step' 60 || fail "the forked studio run did not quit"
+[ "$(q a.db "SELECT parent_run || ' ' || parent_step || ' ' || (SELECT min(step) FROM metrics WHERE run_id = 5) \
+    FROM runs WHERE id = 5;")" = "1 4 5" ] || fail "the studio's fork does not record run 1 @ step 4 or start at step 5"
+echo "ok: a fork in the studio"
 echo "e2e_fork: ok"

@@ -471,14 +471,18 @@ int cmd_train(int argc, char **argv) {
     }
     if (fork && (resume || config_path)) {
         fprintf(stderr, "grpo-studio train: --fork starts from the parent run's recorded config; %s '%s' cannot be "
-                        "given too (--set changes it)\n", resume ? "--resume" : "a config", resume ? resume : config_path);
+                        "given too (--set changes it)\n", resume ? "--resume" : "a config",
+                resume ? resume : config_path);
         return 2;
     }
     if (fork_run && !fork) { fprintf(stderr, "grpo-studio train: --run goes with --fork RUN.db:STEP\n"); return 2; }
     ForkSpec fspec;
     if (fork) {
         char ferr[PATH_MAX + 128];
-        if (fork_parse_spec(fork, &fspec, ferr, sizeof ferr) != 0) { fprintf(stderr, "grpo-studio train: %s\n", ferr); return 2; }
+        if (fork_parse_spec(fork, &fspec, ferr, sizeof ferr) != 0) {
+            fprintf(stderr, "grpo-studio train: %s\n", ferr);
+            return 2;
+        }
         if (fork_run && fspec.run_id && fork_run != fspec.run_id) {
             fprintf(stderr, "grpo-studio train: --fork %s names run %lld and --run %lld another\n", fork,
                     (long long)fspec.run_id, fork_run);
@@ -693,7 +697,8 @@ int cmd_train(int argc, char **argv) {
         }
         rc = run_headless(t) == 0 ? 0 : 1;
     } else {
-        x.studio = studio_new(&cfg, config_path ? config_path : "configs/default.ini", use_db ? db_path : NULL);
+        x.studio = studio_new(&cfg, config_path ? config_path : fork ? fork : "configs/default.ini",
+                              use_db ? db_path : NULL);
         if (!x.studio) { fprintf(stderr, "grpo-studio train: out of memory\n"); rc = 1; }
         else {
             studio_set_run_id(x.studio, run_id);

@@ -35,7 +35,8 @@ int fork_parse_spec(const char *spec, ForkSpec *out, char *err, size_t errlen) {
         if (*p == ':') { c1 = p; break; }
     if (c1 && digits(c1 + 1, c2, &id) == 0) dbend = c1;
     if (dbend == spec || (size_t)(dbend - spec) >= sizeof out->db) {
-        snprintf(err, errlen, "--fork '%s': %s", spec, dbend == spec ? "no database before ':'" : "the path is too long");
+        snprintf(err, errlen, "--fork '%s': %s", spec,
+                 dbend == spec ? "no database before ':'" : "the path is too long");
         return -1;
     }
     if (dbend == c1 && id == 0) {

@@ -225,7 +225,8 @@ static int events_section(FILE *f, const Pick *p, int n, char *err, size_t errle
             fputs("</td></tr>\n", f);
         }
         if (l.n) fputs("</table>\n", f);
-        if (l.n > EVENTS_SHOWN) fprintf(f, "<p>... and %d more (the run database has them all).</p>\n", l.n - EVENTS_SHOWN);
+        if (l.n > EVENTS_SHOWN)
+            fprintf(f, "<p>... and %d more (the run database has them all).</p>\n", l.n - EVENTS_SHOWN);
         query_events_free(&l);
     }
     return 0;
@@ -283,7 +284,11 @@ static void transcript(FILE *f, const char *what, const QueryRollout *r) {
     fputs("</pre><pre class=\"completion\">", f);
     html_escape(f, r->completion);
     fputs("</pre>", f);
-    if (r->answer && r->answer[0]) { fputs("<p>expected answer: <code>", f); html_escape(f, r->answer); fputs("</code></p>", f); }
+    if (r->answer && r->answer[0]) {
+        fputs("<p>expected answer: <code>", f);
+        html_escape(f, r->answer);
+        fputs("</code></p>", f);
+    }
     fputs("</div>\n", f);
 }
 
