@@ -315,6 +315,7 @@ int bench_grpo_step(const BenchParams *p, BenchResult *r, char *err, size_t err_
         r->last_grad_norm = st.grad_norm;
         r->micro_batches = st.micro_batches;
         r->recorded = st.recorded;
+        if (p->on_step) p->on_step(p->ud, step + 1, total);
     }
     int w = p->warmup, n = p->steps;
     r->median.gen = median(t_gen + w, n);

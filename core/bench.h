@@ -23,6 +23,8 @@ typedef struct {
     int threads;     /* pool threads (kernels_set_threads); 0: one per online CPU */
     int activation_mb; /* the update's activation budget in MB; 0: the whole batch (generation records the forward) */
     uint64_t seed;
+    void (*on_step)(void *ud, int done, int total); /* after each step, warm-up included (progress); may be NULL */
+    void *ud;
 } BenchParams;
 
 /* One figure per phase of a step: seconds, FLOPs or GFLOP/s. */

@@ -827,15 +827,52 @@ int query_evals(Query *q, int64_t run_id, QueryEvalList *out, char *err, size_t 
     return out->n;
 }
 
+void query_checkpoints_free(QueryCheckpointList *l) {
+    if (!l) return;
+    free(l->items);
+    l->items = NULL;
+    l->n = 0;
+}
+
+int query_checkpoints(Query *q, int64_t run_id, QueryCheckpointList *out, char *err, size_t errlen) {
+    memset(out, 0, sizeof *out);
+    int64_t id = resolve_run(q, run_id, err, errlen);
+    if (id <= 0) return (int)id;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(q->db, "SELECT step, path, sha256 FROM checkpoints WHERE run_id = ?1 ORDER BY step", -1,
+                           &st, NULL) != SQLITE_OK) {
+        q_err(q, err, errlen, "cannot read checkpoints");
+        return -1;
+    }
+    sqlite3_bind_int64(st, 1, id);
+    int alloc = 0, rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (out->n == alloc) {
+            int na = alloc ? 2 * alloc : 16;
+            QueryCheckpoint *ni = realloc(out->items, (size_t)na * sizeof *ni);
+            if (!ni) { sqlite3_finalize(st); query_checkpoints_free(out); oom(q, err, errlen); return -1; }
+            out->items = ni;
+            alloc = na;
+        }
+        QueryCheckpoint *c = &out->items[out->n++];
+        c->step = sqlite3_column_int(st, 0);
+        col_copy(st, 1, c->path, sizeof c->path);
+        col_copy(st, 2, c->sha256, sizeof c->sha256);
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) { q_err(q, err, errlen, "cannot read checkpoints"); query_checkpoints_free(out); return -1; }
+    return out->n;
+}
+
 /* ---- runs --------------------------------------------------------------------------------------------------- */
 
 void query_run_free(QueryRun *r) {
     if (!r) return;
-    free(r->config_text); free(r->model_desc); free(r->parent_checkpoint);
+    free(r->config_text); free(r->model_desc); free(r->parent_checkpoint); free(r->parent_db);
     for (int i = 0; i < r->n_last_metrics; i++) free(r->last_metric_names[i]);
     free(r->last_metric_names);
     free(r->last_metric_values);
-    r->config_text = r->model_desc = r->parent_checkpoint = NULL;
+    r->config_text = r->model_desc = r->parent_checkpoint = r->parent_db = NULL;
     r->last_metric_names = NULL;
     r->last_metric_values = NULL;
     r->n_last_metrics = 0;
@@ -846,7 +883,8 @@ static int read_run(Query *q, int64_t id, QueryRun *out, char *err, size_t errle
     memset(out, 0, sizeof *out);
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(q->db, "SELECT id, name, status, start_time, end_time, seed, last_step, n_rollouts,"
-                           " best_reward, config, model, parent_checkpoint FROM runs WHERE id = ?1", -1, &st,
+                           " best_reward, config, model, parent_checkpoint, parent_db, parent_run, parent_step"
+                           " FROM runs WHERE id = ?1", -1, &st,
                            NULL) != SQLITE_OK) {
         q_err(q, err, errlen, "cannot read a run");
         return -1;
@@ -871,8 +909,11 @@ static int read_run(Query *q, int64_t id, QueryRun *out, char *err, size_t errle
     out->config_text = col_dup(st, 9);
     out->model_desc = col_dup(st, 10);
     out->parent_checkpoint = col_dup(st, 11);
+    out->parent_db = col_dup(st, 12);
+    out->parent_run = sqlite3_column_int64(st, 13);
+    out->parent_step = sqlite3_column_int(st, 14);
     sqlite3_finalize(st);
-    if (!out->config_text || !out->model_desc || !out->parent_checkpoint) {
+    if (!out->config_text || !out->model_desc || !out->parent_checkpoint || !out->parent_db) {
         query_run_free(out);
         oom(q, err, errlen);
         return -1;

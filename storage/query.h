@@ -11,6 +11,7 @@
 #ifndef GRPO_QUERY_H
 #define GRPO_QUERY_H
 #include "core/record.h"
+#include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -138,6 +139,12 @@ typedef struct { int n; QueryEval *items; } QueryEvalList;
 int query_evals(Query *q, int64_t run_id, QueryEvalList *out, char *err, size_t errlen);
 void query_evals_free(QueryEvalList *l);
 
+typedef struct { int step; char path[PATH_MAX]; char sha256[65]; } QueryCheckpoint;
+typedef struct { int n; QueryCheckpoint *items; } QueryCheckpointList;
+/* A run's (0: the newest run's) checkpoints by step. Returns how many or -1. */
+int query_checkpoints(Query *q, int64_t run_id, QueryCheckpointList *out, char *err, size_t errlen);
+void query_checkpoints_free(QueryCheckpointList *l);
+
 /* ---- runs ------------------------------------------------------------------------------------------------------ */
 
 typedef struct {
@@ -152,6 +159,9 @@ typedef struct {
     double last_step_mean_reward;  /* mean reward of the last step; NAN when none */
     double last_step_accuracy;     /* fraction correct in the last step; NAN when none */
     char *config_text, *model_desc, *parent_checkpoint;  /* owned; free with query_run_free */
+    char *parent_db;         /* a forked run's parent database as named at the fork ("" : this database); owned */
+    int64_t parent_run;      /* a forked run's parent run id; 0 when the run was not forked */
+    int parent_step;         /* the step of the parent's checkpoint it started from */
     int n_last_metrics;      /* every metric of the last logged step */
     char **last_metric_names;
     double *last_metric_values;

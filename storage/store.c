@@ -185,8 +185,8 @@ static void bind_text_or_null(sqlite3_stmt *st, int i, const char *t) {
 
 int64_t store_begin_run(Store *s, const StoreRunInfo *info, char *err, size_t errlen) {
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db, "INSERT INTO runs (name, start_time, status, config, model, parent_checkpoint, seed)"
-                           " VALUES (?1, ?2, 'running', ?3, ?4, ?5, ?6)", -1, &st, NULL) != SQLITE_OK) {
+    if (sqlite3_prepare_v2(s->db, "INSERT INTO runs (name, start_time, status, config, model, parent_checkpoint, seed,"
+                           " parent_db, parent_run, parent_step) VALUES (?1, ?2, 'running', ?3, ?4, ?5, ?6, ?7, ?8, ?9)", -1, &st, NULL) != SQLITE_OK) {
         set_err(s, err, errlen, "cannot record the run");
         return -1;
     }
@@ -196,6 +196,11 @@ int64_t store_begin_run(Store *s, const StoreRunInfo *info, char *err, size_t er
     bind_text_or_null(st, 4, info->model_desc);
     bind_text_or_null(st, 5, info->parent_checkpoint);
     sqlite3_bind_int(st, 6, info->seed);
+    if (info->parent_run > 0) {
+        bind_text_or_null(st, 7, info->parent_db);
+        sqlite3_bind_int64(st, 8, info->parent_run);
+        sqlite3_bind_int(st, 9, info->parent_step);
+    }   /* else 7..9 stay NULL */
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE) { set_err(s, err, errlen, "cannot record the run"); return -1; }

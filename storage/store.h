@@ -38,6 +38,10 @@ typedef struct {
     const char *parent_checkpoint; /* checkpoint the policy started from, or "random" */
     int seed;
     double start_time;             /* seconds since the epoch; 0 = now */
+    /* A forked run (train --fork): the run it started from. parent_run 0: not forked (the three are stored NULL). */
+    const char *parent_db;         /* the parent's database as the user named it; NULL: this database */
+    int64_t parent_run;            /* the parent run's id */
+    int parent_step;               /* the step of the parent's checkpoint this run started from */
 } StoreRunInfo;
 
 /* A checkpoint row. */

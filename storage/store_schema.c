@@ -123,7 +123,15 @@ static const char MIGRATE_2[] =
     "CREATE INDEX rollouts_task ON rollouts(task);"
     "CREATE INDEX metrics_step ON metrics(run_id, step);";
 
-/* -> the per-token table: each completion token's id, the policy's log-prob and entropy when it was sampled, and the
+/* v2 -> v3: where a forked run came from (train --fork): the parent's database as given on the command line (NULL
+ * when it is this file), the parent run's id and the step of the checkpoint it started from. NULL for a run that
+ * was not forked. */
+static const char MIGRATE_FORK[] =
+    "ALTER TABLE runs ADD COLUMN parent_db TEXT;"
+    "ALTER TABLE runs ADD COLUMN parent_run INTEGER;"
+    "ALTER TABLE runs ADD COLUMN parent_step INTEGER;";
+
+/* v3 -> v4: the per-token table: each completion token's id, the policy's log-prob and entropy when it was sampled, and the
  * last update's importance ratio (NULL when not recorded), as compact blobs (storage/token_blob.h), keyed like
  * rollout_texts by the rollout's id and deleted with it. A database from before has no token rows: its
  * transcripts show as before, without the per-token view. */
@@ -136,7 +144,7 @@ static const char MIGRATE_TOKENS[] =
     "  DELETE FROM rollout_tokens WHERE id = old.id;"
     "END;";
 
-static const char *const MIGRATIONS[] = {MIGRATE_1, MIGRATE_2, MIGRATE_TOKENS};
+static const char *const MIGRATIONS[] = {MIGRATE_1, MIGRATE_2, MIGRATE_FORK, MIGRATE_TOKENS};
 _Static_assert(sizeof MIGRATIONS / sizeof MIGRATIONS[0] == STORE_SCHEMA_VERSION,
                "one migration per schema version: append to MIGRATIONS when bumping STORE_SCHEMA_VERSION");
 

@@ -6,6 +6,6 @@
  *   3: rollout_tokens (per-token ids, log-probs, entropies, ratios as blobs, storage/token_blob.h) */
 #ifndef GRPO_STORE_VERSION_H
 #define GRPO_STORE_VERSION_H
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 int store_schema_version(void);
 #endif

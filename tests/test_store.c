@@ -1,5 +1,5 @@
 /* test_store.c - the run database writer (storage/store.h) on real SQLite files in a temporary directory: schema
- * creation, migration from version 1, refusal of newer and foreign files, a round trip of every field, idempotent
+ * creation, migration from versions 1 and 2 (a fork's parent columns), refusal of newer and foreign files, a round trip of every field, idempotent
  * step rewrites, rollback for resume, the asynchronous writer (deep copies, ordering, sticky errors, a failed write
  * reported when it happens), readers on a second connection while a write transaction is open, one writer per
  * database (the lock), and opening for resume that leaves a path naming no database untouched. */
@@ -11,6 +11,7 @@
 
 #include "storage/query.h"
 #include "storage/store.h"
+#include "storage/store_internal.h"
 #include <math.h>
 #include <pthread.h>
 #include <signal.h>
@@ -743,10 +744,67 @@ static void test_reader_during_write(void **state) {
     free(b);
 }
 
+/* A version-2 database (made by the migrations as they were up to 2) takes the fork columns: its old run reads as
+ * not forked, and a forked run written after the migration reads back its parent database, run and step, and the
+ * checkpoints it can be forked from are listed by step. */
+static void test_migrate_from_v2_fork_parents(void **state) {
+    (void)state;
+    const char *path = db_path("v2.db");
+    sqlite3 *raw;
+    assert_int_equal(sqlite3_open(path, &raw), SQLITE_OK);
+    assert_int_equal(store_db_migrate(raw, 0, 2), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(raw, "INSERT INTO runs (id, name, start_time, status, parent_checkpoint) VALUES "
+                                  "(1, 'old', 1000, 'done', 'assets/base'); INSERT INTO checkpoints VALUES "
+                                  "(1, 20, 'x/run-1/step-000020', 'ab', 1001), (1, 10, 'x/run-1/step-000010', '', 1000);",
+                                  NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(raw);
+    assert_int_equal(sql_int(path, "PRAGMA user_version"), 2);
+    char err[512];
+    Store *s = store_open(path, err, sizeof err);
+    if (!s) fail_msg("%s", err);
+    assert_int_equal(sql_int(path, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
+    StoreRunInfo info = {.name = "child", .config_text = "[run]\nseed = 7\n", .parent_checkpoint = "x/run-1/step-000020",
+                         .parent_db = "/elsewhere/p.db", .parent_run = 1, .parent_step = 20};
+    assert_int_equal(store_begin_run(s, &info, err, sizeof err), 2);
+    StoreRunInfo same = {.name = "sibling", .parent_run = 1, .parent_step = 10};
+    assert_int_equal(store_begin_run(s, &same, err, sizeof err), 3);
+    store_close(s);
+
+    Query *q = query_open(path, err, sizeof err);
+    assert_non_null(q);
+    QueryRun run;
+    assert_int_equal(query_run(q, 1, &run, err, sizeof err), 1);
+    assert_int_equal(run.parent_run, 0);
+    assert_string_equal(run.parent_db, "");
+    assert_string_equal(run.parent_checkpoint, "assets/base");
+    query_run_free(&run);
+    assert_int_equal(query_run(q, 2, &run, err, sizeof err), 1);
+    assert_int_equal(run.parent_run, 1);
+    assert_int_equal(run.parent_step, 20);
+    assert_string_equal(run.parent_db, "/elsewhere/p.db");
+    assert_string_equal(run.parent_checkpoint, "x/run-1/step-000020");
+    query_run_free(&run);
+    assert_int_equal(query_run(q, 3, &run, err, sizeof err), 1);
+    assert_int_equal(run.parent_run, 1);
+    assert_int_equal(run.parent_step, 10);
+    assert_string_equal(run.parent_db, "");   /* NULL: the same database */
+    query_run_free(&run);
+    QueryCheckpointList cl;
+    assert_int_equal(query_checkpoints(q, 1, &cl, err, sizeof err), 2);
+    assert_int_equal(cl.items[0].step, 10);
+    assert_string_equal(cl.items[1].path, "x/run-1/step-000020");
+    assert_string_equal(cl.items[1].sha256, "ab");
+    query_checkpoints_free(&cl);
+    assert_int_equal(query_checkpoints(q, 2, &cl, err, sizeof err), 0);
+    query_checkpoints_free(&cl);
+    query_close(q);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_schema_created),
         cmocka_unit_test(test_migrate_from_v1),
+        cmocka_unit_test(test_migrate_from_v2_fork_parents),
         cmocka_unit_test(test_refuse_newer_and_foreign),
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_rewrite_step_and_nan),

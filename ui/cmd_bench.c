@@ -4,10 +4,12 @@
 #include "core/bench.h"
 #include "ui/cli.h"
 #include "ui/commands.h"
+#include "ui/progress.h"
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define BENCH_MAX_STEPS 100000
 
@@ -51,6 +53,11 @@ static void json_phases(const char *key, const BenchPhases *v, double scale, int
     printf("\"%s\":{", key);
     for (int i = 0; i < 7; i++) printf("%s\"%s\":%.*f", i ? "," : "", name[i], decimals, val[i] * scale);
     printf("},");
+}
+
+static void on_step(void *ud, int done, int total) {
+    (void)total;
+    progress_update(ud, done);
 }
 
 int cmd_bench(int argc, char **argv) {
@@ -106,6 +113,10 @@ int cmd_bench(int argc, char **argv) {
         fprintf(stderr, "grpo-step benchmark, model %s: %d warm-up + %d timed steps...\n", p.model, p.warmup,
                 p.steps);
     }
+    Progress progress;   /* a step takes seconds: say how far the benchmark is, on stderr */
+    progress_init(&progress, stderr, isatty(2), "bench step", "", p.warmup + p.steps);
+    p.on_step = on_step;
+    p.ud = &progress;
     BenchResult r;
     if (bench_grpo_step(&p, &r, err, sizeof err) != 0) {
         fprintf(stderr, "grpo-studio bench: %s\n", err);

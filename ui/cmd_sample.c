@@ -8,11 +8,13 @@
 #include <jansson.h>
 #include "ui/cli.h"
 #include "ui/commands.h"
+#include "ui/progress.h"
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 typedef struct {
     FILE *f;
@@ -20,7 +22,15 @@ typedef struct {
     uint64_t last_problem;
     int kept_for_problem;
     long kept, seen;
+    Progress progress;   /* on stderr; started at the first batch */
 } Rejection;
+
+static int show_progress(void *ud, int done, int total) {
+    Rejection *r = ud;
+    if (!r->progress.f) progress_init(&r->progress, stderr, isatty(2), "generating", "problems", total);
+    progress_update(&r->progress, done);
+    return 0;
+}
 
 static void keep_sample(void *ud, const Problem *p, const char *prompt, const char *completion, int length,
                         int correct, int formatted) {
@@ -63,8 +73,8 @@ static int rejection(const Config *cfg, const char *ckpt, const char *out, int k
     else {
         SamplerParams sp = episode_sampler_params(&c, &tok);
         EvalResult res;
-        if (eval_sample(e, &m, SPLIT_TRAIN, 0, problems, k, &sp, (uint64_t)c.run.seed * 7777u + 3u, &res, NULL,
-                        keep_sample, &r, err, sizeof err) != 0)
+        if (eval_sample(e, &m, SPLIT_TRAIN, 0, problems, k, &sp, (uint64_t)c.run.seed * 7777u + 3u, &res,
+                        show_progress, keep_sample, &r, err, sizeof err) != 0)
             fprintf(stderr, "grpo-studio sample: %s\n", err);
         else {
             printf("rejection sampling: kept %ld of %ld samples (%d training problems x %d; pass@1 %.3f) -> %s\n",

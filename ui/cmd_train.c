@@ -1,7 +1,10 @@
 /* cmd_train.c - `grpo-studio train`: builds the config, the run database and the trainer, then hands them to the
  * studio, or with --headless runs the trainer on a worker thread and prints a line per step (--json: JSON lines)
  * while the main thread waits for Ctrl-C / SIGTERM / SIGHUP to stop it cleanly. --resume RUN.db continues a run
- * from its last checkpoint, rolling back the steps logged after it.
+ * from its last checkpoint, rolling back the steps logged after it. --fork RUN.db:STEP starts a NEW run from another
+ * run's checkpoint at STEP (weights, optimizer state, step counter and RNG, as --resume restores them) with the
+ * parent's recorded config plus --set changes; the parent's database, run id and step are recorded with it and the
+ * parent's files are only read (ui/fork.h finds them).
  *
  * Every run has an id (its row in the database) and a checkpoint folder of its own (claim_run_folder: next to the
  * database by default, runs/default.db -> runs/default/run-<id>/step-N), so no run ever overwrites another's.
@@ -17,6 +20,7 @@
 #include "storage/store.h"
 #include "ui/cli.h"
 #include "ui/commands.h"
+#include "ui/fork.h"
 #include "ui/signals.h"
 #include "ui/studio.h"
 #include <errno.h>
@@ -214,6 +218,12 @@ static void usage(FILE *f) {
             "                        runs/default.db -> runs/default/run-<id>/step-N\n"
             "  --resume RUN.db       continue the newest run in RUN.db from its last checkpoint, with the config\n"
             "                        stored there (no CONFIG or --db; --set changes live keys)\n"
+            "  --fork RUN.db:STEP    start a NEW run from the checkpoint at STEP of the newest run in RUN.db (or\n"
+            "  --fork RUN.db:ID:STEP of run ID; --run ID says the same): its weights, optimizer state and step\n"
+            "                        counter, with the parent's recorded config and --set changes (keys that may\n"
+            "                        change while a run lives). The new run gets its own id and checkpoint folder\n"
+            "                        in RUN.db (or --db FILE); the parent's files are only read\n"
+            "  --run ID              with --fork RUN.db:STEP: the run to fork\n"
             "  -h, --help            this help\n\n"
             "Ctrl-C (or SIGTERM, or SIGHUP: a closed terminal) stops at the next safe point and saves a checkpoint.\n");
 }
@@ -375,13 +385,54 @@ static FileLock *take_run_folder(Trainer *t, const Config *c, const char *resume
     return filelock_take(lock_path, "the run's checkpoint folder", err, errlen);
 }
 
+/* 1 when a and b name the same existing file. */
+static int same_file(const char *a, const char *b) {
+    struct stat sa, sb;
+    return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+/* --fork: finds the parent (ui/fork.h) and builds the child's config: the parent's recorded one, then the --set
+ * changes, which must be keys that may change while a run lives (the checkpoint fixes the rest). Returns 0 or -1. */
+static int fork_prepare(const ForkSpec *spec, ForkSource *parent, Config *c, char **sets, int n_sets, char *err,
+                        size_t errlen) {
+    if (fork_find(spec, parent, err, errlen) != 0) return -1;
+    for (int i = 0; i < n_sets; i++) {
+        char key[128];
+        const char *eq = strchr(sets[i], '=');
+        snprintf(key, sizeof key, "%.*s", eq ? (int)(eq - sets[i]) : (int)strlen(sets[i]), sets[i]);
+        const ConfigKey *k = config_key_dotted(key);
+        if (k && !k->live) {
+            snprintf(err, errlen, "--set %s: a fork continues from the checkpoint at step %d, which fixes %s; only "
+                     "keys that may change while a run lives can be set (optim.lr, grpo.beta, run.steps, ...)",
+                     sets[i], parent->step, key);
+            return -1;
+        }
+    }
+    char name[PATH_MAX + 64];
+    snprintf(name, sizeof name, "%s (run %lld's recorded config)", spec->db, (long long)parent->run_id);
+    config_defaults(c);
+    if (config_load_string(c, parent->config_text, name, err, errlen) != 0) return -1;
+    for (int i = 0; i < n_sets; i++)
+        if (config_set(c, sets[i], err, errlen) != 0) return -1;
+    if (config_finish(c, err, errlen) != 0) return -1;
+    cli_apply_config(c);
+    if (strcmp(c->model.init, "random") != 0) {
+        char buf[sizeof c->model.init];
+        if (cli_resolve(buf, sizeof buf, c->model.init, "model.init", err, errlen) != 0) return -1;
+        snprintf(c->model.init, sizeof c->model.init, "%s", buf);
+    }
+    return 0;
+}
+
 int cmd_train(int argc, char **argv) {
     static const struct option LONG[] = {
         {"help", no_argument, NULL, 'h'},        {"headless", no_argument, NULL, 'H'},
         {"json", no_argument, NULL, 'j'},        {"set", required_argument, NULL, 's'},
         {"db", required_argument, NULL, 'd'},    {"resume", required_argument, NULL, 'r'},
+        {"fork", required_argument, NULL, 'f'},  {"run", required_argument, NULL, 'R'},
         {NULL, 0, NULL, 0}};
-    const char *config_path = NULL, *db_arg = NULL, *resume = NULL;
+    const char *config_path = NULL, *db_arg = NULL, *resume = NULL, *fork = NULL;
+    long long fork_run = 0;
     CliSets cli_sets = {0};
     int headless = 0, json = 0, o;
     optind = 0;
@@ -394,6 +445,13 @@ int cmd_train(int argc, char **argv) {
         case 'j': json = 1; break;
         case 'd': db_arg = optarg; break;
         case 'r': resume = optarg; break;
+        case 'f': fork = optarg; break;
+        case 'R':
+            if (cli_parse_int64("--run", optarg, 1, INT64_MAX, &fork_run, set_err, sizeof set_err) != 0) {
+                fprintf(stderr, "grpo-studio train: %s\n", set_err);
+                return 2;
+            }
+            break;
         case 's':
             if (cli_sets_add(&cli_sets, optarg, set_err, sizeof set_err) != 0) {
                 fprintf(stderr, "grpo-studio train: %s\n", set_err);
@@ -411,6 +469,27 @@ int cmd_train(int argc, char **argv) {
                 config_path ? config_path : db_arg);
         return 2;
     }
+    if (fork && (resume || config_path)) {
+        fprintf(stderr, "grpo-studio train: --fork starts from the parent run's recorded config; %s '%s' cannot be "
+                        "given too (--set changes it)\n", resume ? "--resume" : "a config",
+                resume ? resume : config_path);
+        return 2;
+    }
+    if (fork_run && !fork) { fprintf(stderr, "grpo-studio train: --run goes with --fork RUN.db:STEP\n"); return 2; }
+    ForkSpec fspec;
+    if (fork) {
+        char ferr[PATH_MAX + 128];
+        if (fork_parse_spec(fork, &fspec, ferr, sizeof ferr) != 0) {
+            fprintf(stderr, "grpo-studio train: %s\n", ferr);
+            return 2;
+        }
+        if (fork_run && fspec.run_id && fork_run != fspec.run_id) {
+            fprintf(stderr, "grpo-studio train: --fork %s names run %lld and --run %lld another\n", fork,
+                    (long long)fspec.run_id, fork_run);
+            return 2;
+        }
+        if (fork_run) fspec.run_id = fork_run;
+    }
     char **sets = cli_sets.items;
     int n_sets = cli_sets.n;
     if (json && !headless) { fprintf(stderr, "grpo-studio train: --json goes with --headless\n"); return 2; }
@@ -424,7 +503,23 @@ int cmd_train(int argc, char **argv) {
     int ckpt_step = 0;
     Config cfg;
     Store *store = NULL;
-    if (resume) {
+    ForkSource parent = {0};
+    if (fork) {
+        if (fork_prepare(&fspec, &parent, &cfg, sets, n_sets, err, sizeof err) != 0) {
+            fprintf(stderr, "grpo-studio train: %s\n", err);
+            fork_source_free(&parent);
+            return 1;
+        }
+        fork_source_free(&parent);   /* the recorded config is in cfg now */
+        snprintf(ckpt, sizeof ckpt, "%s", parent.checkpoint);
+        const char *into = db_arg ? db_arg : fspec.db;
+        if (strlen(into) >= sizeof db_path) {
+            fprintf(stderr, "grpo-studio train: run database path too long (at most %zu characters): %s\n",
+                    sizeof db_path - 1, into);
+            return 2;
+        }
+        snprintf(db_path, sizeof db_path, "%.*s", (int)sizeof db_path - 1, into);
+    } else if (resume) {
         /* One writer per run, refused at once; a path that names no run database is left as it was. */
         if (!(store = store_open_existing(resume, err, sizeof err))) {
             fprintf(stderr, "grpo-studio train: --resume: %s\n", err);
@@ -458,7 +553,9 @@ int cmd_train(int argc, char **argv) {
     int use_db = strcmp(db_path, "none") != 0;
     /* An existing database is locked now, before the model is built, so a second writer hears at once. */
     if (use_db && !store && access(db_path, F_OK) == 0 && !(store = store_open(db_path, err, sizeof err))) {
-        fprintf(stderr, "grpo-studio train: run database %s: %s\n", db_path, err);
+        fprintf(stderr, "grpo-studio train: run database %s: %s%s\n", db_path, err,
+                fork && !db_arg ? " (to fork a run while its database is being written, give the fork a database of "
+                                  "its own: --db FILE)" : "");
         return 1;
     }
 
@@ -476,24 +573,29 @@ int cmd_train(int argc, char **argv) {
         char total[32] = "";
         if (trainer_memory_estimate(&cfg, &mem, err, sizeof err) == 0)
             memory_format(memory_estimate_total(&mem), total, sizeof total);
-        int fresh = !resume && !strcmp(cfg.model.init, "random");
+        int fresh = !resume && !fork && !strcmp(cfg.model.init, "random");
         printf("grpo-studio: %s%s and allocating%s%s for run '%s'; the studio opens when it is ready...\n",
-               fresh ? "building a model from random weights" : "loading ", fresh ? "" : resume ? ckpt : cfg.model.init,
+               fresh ? "building a model from random weights" : "loading ",
+               fresh ? "" : resume || fork ? ckpt : cfg.model.init,
                total[0] ? " about " : "", total, cfg.run.name);
         fflush(stdout);
     }
     Trainer *t = trainer_new(&cfg, &cb, err, sizeof err);
-    if (!t) { fprintf(stderr, "grpo-studio train: %s\n", err); store_close(store); return 1; }
+    if (!t) {
+        fprintf(stderr, "grpo-studio train: %s\n", err);
+        store_close(store);
+        return 1;
+    }
     x.t = t;
-    if (resume && trainer_restore(t, ckpt, err, sizeof err) != 0) {
-        fprintf(stderr, "grpo-studio train: resume from %s: %s\n", ckpt, err);
+    if ((resume || fork) && trainer_restore(t, ckpt, err, sizeof err) != 0) {
+        fprintf(stderr, "grpo-studio train: %s from %s: %s\n", fork ? "fork" : "resume", ckpt, err);
         trainer_free(t);
         store_close(store);
         return 1;
     }
-    /* The checkpoint brings the config in force when it was written; --set on resume are live changes on top,
-     * applied at the first resumed step and recorded as events like any other. */
-    for (int i = 0; resume && i < n_sets; i++) {
+    /* The checkpoint brings the config in force when it was written; --set on resume or fork are live changes on
+     * top, applied at the first step and recorded as events like any other (the fork's runs.config has them too). */
+    for (int i = 0; (resume || fork) && i < n_sets; i++) {
         char key[128];
         const char *eq = strchr(sets[i], '=');
         snprintf(key, sizeof key, "%.*s", eq ? (int)(eq - sets[i]) : (int)strlen(sets[i]), sets[i]);
@@ -540,6 +642,14 @@ int cmd_train(int argc, char **argv) {
                          cfg.model.n_heads, cfg.model.ffn_hidden, cfg.model.max_seq);
             StoreRunInfo info = {.name = cfg.run.name, .config_text = ini, .model_desc = desc,
                                  .parent_checkpoint = cfg.model.init, .seed = cfg.run.seed};
+            char parent_db[PATH_MAX] = "";
+            if (fork) {
+                info.parent_checkpoint = parent.checkpoint;
+                info.parent_run = parent.run_id;
+                info.parent_step = parent.step;
+                if (!same_file(fspec.db, db_path) && realpath(fspec.db, parent_db)) info.parent_db = parent_db;
+                else if (!same_file(fspec.db, db_path)) info.parent_db = fspec.db;
+            }
             ok = store_begin_run(store, &info, err, sizeof err) > 0;
             free(ini);
         }
@@ -577,14 +687,18 @@ int cmd_train(int argc, char **argv) {
             char id[32] = "";
             if (run_id > 0) snprintf(id, sizeof id, "%lld ", (long long)run_id);
             printf("# run %s'%s': %d steps of %d prompts x %d samples, %s%s%s\n", id, cfg.run.name, cfg.run.steps,
-                   cfg.grpo.prompts_per_step, cfg.grpo.group_size, resume ? "resumed from " : "from ",
-                   resume ? ckpt : cfg.model.init, use_db ? "" : " (no database)");
+                   cfg.grpo.prompts_per_step, cfg.grpo.group_size,
+                   resume ? "resumed from " : fork ? "forked from " : "from ",
+                   resume || fork ? ckpt : cfg.model.init, use_db ? "" : " (no database)");
+            if (fork) printf("# fork of run %lld '%s' of %s at step %d\n", (long long)parent.run_id, parent.name,
+                             fspec.db, parent.step);
             if (use_db) printf("# database %s (run id %lld)\n", db_path, (long long)run_id);
             printf("# checkpoints %s\n", ckpt_dir);
         }
         rc = run_headless(t) == 0 ? 0 : 1;
     } else {
-        x.studio = studio_new(&cfg, config_path ? config_path : "configs/default.ini", use_db ? db_path : NULL);
+        x.studio = studio_new(&cfg, config_path ? config_path : fork ? fork : "configs/default.ini",
+                              use_db ? db_path : NULL);
         if (!x.studio) { fprintf(stderr, "grpo-studio train: out of memory\n"); rc = 1; }
         else {
             studio_set_run_id(x.studio, run_id);

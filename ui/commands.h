@@ -14,5 +14,6 @@ int cmd_bench(int argc, char **argv);     /* ui/cmd_bench.c */
 int cmd_convert(int argc, char **argv);   /* ui/cmd_convert.c: a checkpoint as the Hugging Face folder it came from */
 int cmd_filldb(int argc, char **argv);    /* ui/cmd_filldb.c: a synthetic database for browsing-speed tests */
 int cmd_tokenize(int argc, char **argv);  /* ui/cmd_tokenize.c: a Hugging Face tokenizer.json on some text */
+int cmd_report(int argc, char **argv);    /* ui/cmd_report.c: runs as one self-contained HTML file */
 
 #endif

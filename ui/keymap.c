@@ -98,6 +98,8 @@ const KeyBinding KEYMAP[] = {
     {KC_RUNS, 'G', ACT_BOTTOM, "G", "last run", NULL},
     {KC_RUNS, ' ', ACT_MARK, "Space", "mark / unmark the run: marked runs' curves are overlaid, one colour each",
      "mark"},
+    {KC_RUNS, 'F', ACT_FORK, "F", "the command that forks the run at its newest checkpoint (F again: the one before)",
+     "fork"},
     ROWS_ENTER(KC_RUNS, ACT_OPEN, "browse this run's rollouts", "rollouts"),
     {KC_RUNS, ESC, ACT_BACK, "Esc", "back", NULL},
 

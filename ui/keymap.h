@@ -45,7 +45,7 @@ typedef enum {
     /* transcript: the per-token view */
     ACT_TOKEN_VIEW, ACT_TOKEN_MEASURE,
     /* runs */
-    ACT_SCREEN_RUNS, ACT_MARK,
+    ACT_SCREEN_RUNS, ACT_MARK, ACT_FORK,
     /* modal */
     ACT_APPLY, ACT_CANCEL, ACT_CONFIRM, ACT_ERASE, ACT_CLEAR_LINE, ACT_LEFT, ACT_RIGHT,
     ACT_COUNT

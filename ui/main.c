@@ -15,6 +15,7 @@ static const Command COMMANDS[] = {
     {"sft", cmd_sft, "supervised fine-tuning on prompt/completion JSONL (cold start, distillation)", 1},
     {"eval", cmd_eval, "held-out pass@1 and cons@k of a checkpoint", 0},
     {"export", cmd_export, "export rollouts of a run database as JSONL", 0},
+    {"report", cmd_report, "runs as one self-contained HTML file: curves, config, events, evals, transcripts", 0},
     {"sample", cmd_sample, "sample completions from a checkpoint", 0},
     {"bench", cmd_bench, "the grpo-step benchmark", 0},
     {"convert", cmd_convert, "write a checkpoint as the Hugging Face folder its model came from", 0},

@@ -191,8 +191,6 @@ double runs_wall_time(const RunsEntry *e, double now) {
 
 /* ---- config differences --------------------------------------------------------------------------------------- */
 
-typedef struct { char key[192]; char value[512]; } IniPair;
-
 static void trim(char *s) {
     size_t n = strlen(s);
     while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r')) s[--n] = 0;
@@ -200,8 +198,7 @@ static void trim(char *s) {
     if (k) memmove(s, s + k, n - k + 1);
 }
 
-/* "section.key" -> value pairs of an INI text, in order. Returns how many (the array is malloc'ed; NULL when none). */
-static int parse_ini(const char *text, IniPair **out) {
+int runs_config_pairs(const char *text, RunsConfigPair **out) {
     *out = NULL;
     int n = 0, cap = 0;
     char section[64] = "";
@@ -228,7 +225,7 @@ static int parse_ini(const char *text, IniPair **out) {
         trim(v);
         if (n == cap) {
             cap = cap ? 2 * cap : 64;
-            IniPair *g = realloc(*out, (size_t)cap * sizeof *g);
+            RunsConfigPair *g = realloc(*out, (size_t)cap * sizeof *g);
             if (!g) break;
             *out = g;
         }
@@ -239,7 +236,7 @@ static int parse_ini(const char *text, IniPair **out) {
     return n;
 }
 
-static const IniPair *find_pair(const IniPair *p, int n, const char *key) {
+static const RunsConfigPair *find_pair(const RunsConfigPair *p, int n, const char *key) {
     for (int i = 0; i < n; i++)
         if (!strcmp(p[i].key, key)) return &p[i];
     return NULL;
@@ -252,12 +249,12 @@ static void append(char *buf, size_t n, size_t *len, const char *key, const char
 }
 
 int runs_config_diff(const char *base, const char *other, char *buf, size_t n) {
-    IniPair *a, *b;
-    int na = parse_ini(base, &a), nb = parse_ini(other, &b), diff = 0;
+    RunsConfigPair *a, *b;
+    int na = runs_config_pairs(base, &a), nb = runs_config_pairs(other, &b), diff = 0;
     size_t len = 0;
     if (n) buf[0] = 0;
     for (int i = 0; i < nb; i++) {
-        const IniPair *pa = find_pair(a, na, b[i].key);
+        const RunsConfigPair *pa = find_pair(a, na, b[i].key);
         if (pa && !strcmp(pa->value, b[i].value)) continue;
         append(buf, n, &len, b[i].key, b[i].value);
         diff++;

@@ -62,5 +62,9 @@ double runs_wall_time(const RunsEntry *e, double now);
  * when other lacks it) separated by blanks, sorted as in other. Both are INI texts (config_to_ini); comments and
  * blank lines are ignored. Writes "" when they agree. Returns how many keys differ. */
 int runs_config_diff(const char *base, const char *other, char *buf, size_t n);
+/* The "section.key" -> value pairs of an INI text, in order (comments and blank lines skipped). Returns how many;
+ * *out is malloc'ed (the caller frees it), NULL when there are none. */
+typedef struct { char key[192]; char value[512]; } RunsConfigPair;
+int runs_config_pairs(const char *text, RunsConfigPair **out);
 
 #endif

@@ -3,6 +3,7 @@
  * marked runs overlaid, one colour per run, with a legend (the selected run's alone when none is marked): reward,
  * response length on wide terminals, and held-out pass@1 (with cons@k when one run is shown). */
 #include "ui/studio_internal.h"
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -26,7 +27,7 @@ static void fmt_wall(double sec, char *buf, size_t n) {
 }
 
 /* The last two components of a checkpoint path ("base/step-000200"), or the whole text when shorter. */
-static const char *short_parent(const char *p) {
+static const char *short_path(const char *p) {
     if (!p || !p[0]) return "-";
     const char *end = p + strlen(p);
     while (end > p && end[-1] == '/') end--;
@@ -39,6 +40,14 @@ static const char *short_parent(const char *p) {
 static const char *db_name(const char *path) {
     const char *s = strrchr(path, '/');
     return s ? s + 1 : path;
+}
+
+/* The parent column: "run 1 @ step 100" for a fork (with " of x.db" when the parent is in another database), else
+ * the checkpoint the run started from. */
+static void parent_text(const QueryRun *r, char *buf, size_t n) {
+    if (r->parent_run <= 0) { snprintf(buf, n, "%s", short_path(r->parent_checkpoint)); return; }
+    snprintf(buf, n, "run %lld @ step %d%s%s", (long long)r->parent_run, r->parent_step,
+             r->parent_db && r->parent_db[0] ? " of " : "", r->parent_db && r->parent_db[0] ? db_name(r->parent_db) : "");
 }
 
 /* The runs whose curves are drawn, in slot order: the marked ones, or the selected one alone. */
@@ -61,12 +70,17 @@ static void draw_table(Studio *s, WINDOW *w, const int *idx, const int *slot, in
     theme_box(w, title);
     int multi = s->runs.n_dbs > 1;
     char head[512], line[2048];
-    snprintf(head, sizeof head, "  %s%4s %-14s %-18s %-16s %-7s %6s %6s %7s  %s", multi ? "database     " : "", "id",
-             "name", "parent", "start", "status", "steps", "pass@1", "wall", "differs from the selected run");
+    int pw = 18;   /* the parent column; wider when a fork's parent is in another database */
+    for (int i = 0; i < s->runs.n; i++)
+        if (s->runs.items[i].run.parent_db && s->runs.items[i].run.parent_db[0]) pw = 30;
+    snprintf(head, sizeof head, "  %s%4s %-14s %-*s %-16s %-7s %6s %6s %7s  %s", multi ? "database     " : "", "id",
+             "name", pw, "parent", "start", "status", "steps", "pass@1", "wall", "differs from the selected run");
     wattrset(w, theme_attr(TH_LABEL) | A_BOLD);
     put_clipped(w, 1, 1, W, head);
     wattrset(w, A_NORMAL);
-    int rows = H - 4;   /* box, header, legend */
+    const RunsEntry *fe = s->fork_cmd[0] && s->runs_sel < s->runs.n ? &s->runs.items[s->runs_sel] : NULL;
+    int show_fork = fe && fe->run.id == s->fork_run && fe->db == s->fork_db;   /* F's command, for the selected run */
+    int rows = H - 4 - show_fork;   /* box, header, legend (and the fork command) */
     if (rows < 1) rows = 1;
     if (s->runs_sel < s->runs_scroll) s->runs_scroll = s->runs_sel;
     if (s->runs_sel >= s->runs_scroll + rows) s->runs_scroll = s->runs_sel - rows + 1;
@@ -80,7 +94,7 @@ static void draw_table(Studio *s, WINDOW *w, const int *idx, const int *slot, in
     for (int r = 0; r < rows && s->runs_scroll + r < s->runs.n; r++) {
         int i = s->runs_scroll + r;
         const RunsEntry *e = &s->runs.items[i];
-        char start[32], wall[32], p1[16], steps[16], diff[1024], dbcol[32] = "";
+        char start[32], wall[32], p1[16], steps[16], diff[1024], dbcol[32] = "", parent[320];
         time_t st = (time_t)e->run.start_time;
         struct tm tm;
         localtime_r(&st, &tm);
@@ -93,9 +107,9 @@ static void draw_table(Studio *s, WINDOW *w, const int *idx, const int *slot, in
         else if (runs_config_diff(sel->run.config_text, e->run.config_text, diff, sizeof diff) == 0)
             snprintf(diff, sizeof diff, "same config");
         if (multi) snprintf(dbcol, sizeof dbcol, "%-12.12s ", db_name(s->runs.paths[e->db]));
-        snprintf(line, sizeof line, "  %s%4lld %-14.14s %-18.18s %-16s %-7.7s %6s %6s %7s  %s", dbcol,
-                 (long long)e->run.id, e->run.name, short_parent(e->run.parent_checkpoint), start, e->run.status,
-                 steps, p1, wall, diff);
+        parent_text(&e->run, parent, sizeof parent);
+        snprintf(line, sizeof line, "  %s%4lld %-14.14s %-*.*s %-16s %-7.7s %6s %6s %7s  %s", dbcol,
+                 (long long)e->run.id, e->run.name, pw, pw, parent, start, e->run.status, steps, p1, wall, diff);
         wattrset(w, i == s->runs_sel ? theme_attr(TH_SELECTED) : A_NORMAL);
         if (i == s->runs_sel) mvwhline(w, 2 + r, 1, ' ', W);
         put_clipped(w, 2 + r, 1, W, line);
@@ -103,6 +117,12 @@ static void draw_table(Studio *s, WINDOW *w, const int *idx, const int *slot, in
             wattrset(w, theme_attr(SLOT_ROLE[e->marked - 1]) | (i == s->runs_sel ? A_REVERSE : 0));
             mvwaddstr(w, 2 + r, 1, s->utf8 ? "\xe2\x96\xa0" : "#");
         }
+    }
+    if (show_fork) {
+        char fl[PATH_MAX + 200];
+        snprintf(fl, sizeof fl, "fork at step %d (F: an earlier checkpoint): %s", s->fork_step, s->fork_cmd);
+        wattrset(w, theme_attr(TH_LABEL) | A_BOLD);
+        put_clipped(w, H - 3, 2, W - 1, fl);
     }
     /* legend: which colour is which run */
     wattrset(w, theme_attr(TH_LABEL));
@@ -169,7 +189,7 @@ void screen_runs_draw(Studio *s, unsigned d) {
     }
     int idx[RUNS_MAX_MARKED], slot[RUNS_MAX_MARKED];
     int n = shown_runs(s, idx, slot);
-    int table_h = s->runs.n + 4;
+    int table_h = s->runs.n + 4 + (s->fork_cmd[0] != 0);
     int max_table = B.h - 8 >= 5 ? B.h - 8 : 5;   /* charts keep at least 8 rows when there are many runs */
     if (table_h > max_table) table_h = max_table;
     if (table_h < 5) table_h = 5;

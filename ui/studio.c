@@ -11,6 +11,7 @@
  * returns from trainer_run, which saves the final checkpoint; close every handle; endwin. */
 #include "core/memory.h"
 #include "ui/chart_series.h"
+#include "ui/fork.h"
 #include "ui/signals.h"
 #include "ui/studio_internal.h"
 #include "ui/text_fit.h"
@@ -601,6 +602,22 @@ static void runs_action(Studio *s, Action a) {
         int slot = runs_toggle_mark(&s->runs, s->runs_sel);
         if (slot < 0) set_flash(s, "at most 6 runs overlaid: unmark one first (Space)");
         else if (slot > 0 && runs_load_curves(&s->runs, s->runs_sel) != 0) set_flash(s, s->runs.err);
+        break;
+    }
+    case ACT_FORK: {
+        const RunsEntry *e = &s->runs.items[s->runs_sel];
+        int again = s->fork_cmd[0] && s->fork_run == e->run.id && s->fork_db == e->db;
+        char err[600];
+        int step = fork_checkpoint_before(s->runs.q[e->db], e->run.id, again ? s->fork_step : -1, err, sizeof err);
+        s->fork_cmd[0] = 0;
+        if (step == -2) set_flash(s, err);
+        else if (step < 0) set_flash(s, "this run has no checkpoint yet: nothing to fork from");
+        else {
+            s->fork_run = e->run.id;
+            s->fork_db = e->db;
+            s->fork_step = step;
+            fork_command(s->runs.paths[e->db], e->run.id, step, s->fork_cmd, sizeof s->fork_cmd);
+        }
         break;
     }
     case ACT_OPEN:

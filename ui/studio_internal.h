@@ -217,6 +217,11 @@ struct Studio {
     char runs_err[600];
     int runs_sel, runs_scroll;
     double runs_polled;      /* when the runs table last looked for changes */
+    /* F on the Runs screen: the command forking run fork_run of database fork_db at checkpoint fork_step ("" none).
+     * The studio owns one training process, so it shows the command instead of starting a second trainer. */
+    int64_t fork_run;
+    int fork_db, fork_step;
+    char fork_cmd[PATH_MAX + 128];
 
     ChartGrid grid;          /* scratch for chart rendering */
     int exit_code;
