@@ -1,7 +1,8 @@
 # Thin wrapper around CMake: `make run` opens the studio, `make test` runs every test.
 # Both install missing Debian packages first (root, or sudo when available).
 DEBS = build-essential cmake pkg-config libncurses-dev libuv1-dev libopenblas-dev libsqlite3-dev \
-       libcmocka-dev libinih-dev libjansson-dev libpcre2-dev libutf8proc-dev xz-utils tmux sqlite3
+       libcmocka-dev libinih-dev libjansson-dev libpcre2-dev libutf8proc-dev xz-utils tmux sqlite3 \
+       libopenmpi-dev openmpi-bin
 BUILD ?= build
 JOBS ?= 2
 

@@ -8,9 +8,20 @@
  * Memory follows the batch in force: the buffers hold prompts_per_step * group_size sequences of the prompts'
  * width plus max_new_tokens, and grow (grpo_step_reserve, grow_buffers) at the start of a step whose batch is
  * larger than any before; the compute of a step allocates nothing. The policy update runs in micro-batches that fit
- * run.activation_mb (core/grpo_step.h). */
+ * run.activation_mb (core/grpo_step.h).
+ *
+ * Data parallel (core/dist.h, `mpirun -np N`): every rank draws all of a step's prompts from the same RNG (so the
+ * draws agree without a message) and generates, scores and learns from its own block of whole groups (dist_block);
+ * row b of the batch samples from the stream (seed, step, b) wherever it runs, so the rollouts are the single
+ * process's. Rewards and lengths are exchanged so every rank computes the same advantages; grpo_step_update sums the
+ * gradients, and every rank applies the same AdamW step. Rank 0 gathers the rollouts, reports steps and events,
+ * writes the checkpoints, and at each step boundary broadcasts the config in force and run / pause / stop (while
+ * paused, once a second, so the other ranks' watchdog sees it alive). Pause and stop take effect at step boundaries
+ * only. Dynamic sampling and entropy-masked updates are refused under MPI (check_split); evaluation runs whole on
+ * every rank (the same result everywhere, not split). */
 #include "core/trainer.h"
 #include "core/checkpoint.h"
+#include "core/dist.h"
 #include "core/episode.h"
 #include "core/eval.h"
 #include "core/grpo.h"
@@ -35,6 +46,7 @@
 #define MAX_PENDING 64
 #define PROMPT_TEXT (TASK_QUESTION_MAX + 1024 + 64) /* a question in task.prompt_template */
 #define MAX_METRICS 64
+#define HEARTBEAT_S 1.0 /* seconds between rank 0's messages to the other ranks while paused */
 /* bytes of a completion's text: T_max tokens of at most token_bytes each (tokenizer_max_token_bytes) */
 #define COMP_TEXT(T_max, token_bytes) ((T_max) * (token_bytes) + 16)
 
@@ -80,6 +92,7 @@ struct Trainer {
     Metric metrics[MAX_METRICS];
     int n_metrics;
     int watch_row, watch_n;     /* the streamed rollout and its length so far */
+    int watch_local;            /* the streamed rollout's row in the generating batch, -1: none */
     int cur_step_N;             /* completion width of the step being generated */
 
     /* control block */
@@ -265,6 +278,25 @@ static int check_fits(const Config *c, const ModelConfig *mc, int token_bytes, i
     return -1;
 }
 
+/* A data-parallel run (dist.h) splits each step's prompts across the ranks by whole groups: every rank needs one
+ * group at least, and the variants whose choices span the whole batch while it is drawn are not split. */
+static int check_split(const Config *c, char *err, size_t errlen) {
+    int n = dist_size();
+    if (n == 1) return 0;
+    if (c->grpo.prompts_per_step < n)
+        snprintf(err, errlen, "grpo.prompts_per_step = %d is below the %d MPI ranks: each rank takes whole prompts "
+                 "(raise grpo.prompts_per_step or run fewer ranks)", c->grpo.prompts_per_step, n);
+    else if (c->grpo.dynamic_sampling)
+        snprintf(err, errlen, "grpo.dynamic_sampling = 1 is not supported under MPI (%d ranks): run it in one process",
+                 n);
+    else if (c->grpo.entropy_top_fraction < 1.0f)
+        snprintf(err, errlen, "grpo.entropy_top_fraction = %g is not supported under MPI (%d ranks): the threshold "
+                 "spans the whole batch; set it to 1 or run in one process", (double)c->grpo.entropy_top_fraction, n);
+    else
+        return 0;
+    return -1;
+}
+
 /* Grows the step buffers to B rows (allocates: only at the start of a step whose batch is the largest yet).
  * Returns 0, or -1 with the old buffers intact. */
 static int grow_buffers(Trainer *t, int B) {
@@ -312,7 +344,7 @@ Trainer *trainer_new(const Config *c, const TrainerCallbacks *cb, char *err, siz
 
     ModelConfig run_mc;
     /* the tokenizer and the model's shape first (no weights read), to size and check the run */
-    if (run_model_config(c, &run_mc, &t->tok, err, errlen) != 0) goto fail;
+    if (check_split(c, err, errlen) != 0 || run_model_config(c, &run_mc, &t->tok, err, errlen) != 0) goto fail;
     if (!(t->task = task_new(c, err, errlen))) goto fail;
     if ((t->prompt_width = prompt_width(&t->tok, t->task, run_mc.max_T, err, errlen)) < 0) goto fail;
     t->act_budget = activation_budget(c);
@@ -505,6 +537,7 @@ int trainer_set(Trainer *t, const char *dotted, const char *value, char *err, si
     config_get_value(&scratch, k, old, sizeof old);
     int rc = config_set_value(&scratch, k, value, err, errlen);
     if (rc == 0) rc = config_finish(&scratch, err, errlen);
+    if (rc == 0) rc = check_split(&scratch, err, errlen);
     if (rc == 0) rc = memory_check_change(t, &t->pending, &scratch, k, value, err, errlen);
     if (rc == 0 && t->n_changes >= MAX_PENDING) {
         snprintf(err, errlen, "too many changes waiting for the next step (%d)", MAX_PENDING);
@@ -568,8 +601,9 @@ static void set_status(Trainer *t, TrainerStatus s) {
 }
 
 /* Blocks while paused (emitting pause/resume as the state really changes); at a step boundary (wake_for_save) a
- * checkpoint request also ends the wait so it can be served. Returns 1 when a stop is requested. */
-static int wait_while_paused(Trainer *t, int wake_for_save) {
+ * checkpoint request also ends the wait so it can be served, and with limit_s > 0 the wait ends after that many
+ * seconds (still paused). Returns 1 when a stop is requested. */
+static int wait_while_paused(Trainer *t, int wake_for_save, double limit_s) {
     pthread_mutex_lock(&t->mu);
     if (t->paused && !t->stop) {
         if (t->status != TRAINER_PAUSED) {
@@ -578,7 +612,14 @@ static int wait_while_paused(Trainer *t, int wake_for_save) {
             emit(t, EVENT_PAUSE, t->step, NULL, NULL, NULL, NULL);
             pthread_mutex_lock(&t->mu);
         }
-        while (t->paused && !t->stop && !(wake_for_save && t->save_req)) pthread_cond_wait(&t->cv, &t->mu);
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += (time_t)limit_s;
+        until.tv_nsec += (long)((limit_s - (time_t)limit_s) * 1e9);
+        if (until.tv_nsec >= 1000000000L) { until.tv_sec++; until.tv_nsec -= 1000000000L; }
+        while (t->paused && !t->stop && !(wake_for_save && t->save_req))
+            if (limit_s <= 0) pthread_cond_wait(&t->cv, &t->mu);
+            else if (pthread_cond_timedwait(&t->cv, &t->mu, &until) != 0) break;
         if (!t->stop && !t->paused) {
             t->status = TRAINER_RUNNING;
             pthread_mutex_unlock(&t->mu);
@@ -608,6 +649,10 @@ static int mkdir_p(const char *path) {
 /* Writes a checkpoint of the current step. On failure the error is emitted (EVENT_ERROR, name "checkpoint") and kept
  * in t->error; returns -1. */
 static int save_checkpoint(Trainer *t) {
+    if (dist_rank() != 0) { /* rank 0 holds the same weights and writes them */
+        t->saved_step = t->step;
+        return 0;
+    }
     /* ckpt_dir is bounded (trainer_set_checkpoint_dir, or run.out_dir and run.name checked at load), so these never
      * truncate, and the path fits Event.detail and every path buffer after it. */
     char dir[PATH_MAX], parent[PATH_MAX - 32], err[PATH_MAX + 128];
@@ -645,12 +690,12 @@ static int save_checkpoint(Trainer *t) {
 static int gen_hook(void *ud, int pos, const int *tokens) {
     Trainer *t = ud;
     (void)pos;
-    int tok = t->watch_row >= 0 ? tokens[t->watch_row] : -1;
+    int tok = t->watch_local >= 0 ? tokens[t->watch_local] : -1;
     if (tok >= 0 && !tokenizer_is_end(&t->tok, tok) && t->cb.on_trace) {
         const char *piece = tokenizer_stream_feed(t->trace, tok);
         if (piece && piece[0]) t->cb.on_trace(t->cb.ud, t->step + 1, 1, piece, 0.0f, 0);
     }
-    return wait_while_paused(t, 0);
+    return dist_size() > 1 ? 0 : wait_while_paused(t, 0, 0); /* under MPI: at step boundaries only */
 }
 
 static void add_metric(Trainer *t, const char *name, double v) {
@@ -702,21 +747,36 @@ static int draw_prompts(Trainer *t, int first, int n) {
     return width;
 }
 
-/* Generates N completion tokens at most for the n groups drawn at `first` and scores them; round 0 streams the
- * watched rollout. Returns 0, or 1 when stopped. */
-static int generate_round(Trainer *t, int round, int first, int n, int N, int step) {
+/* A data-parallel step's exchange (dist.h) of the P groups' rows: every rank gets every row's reward, length and
+ * finish (for the advantages and the batch), rank 0 also the scores, overlong shaping and texts it reports. */
+static void share_rollouts(Trainer *t, int P) {
+    const size_t G = t->cfg.grpo.group_size;
+    dist_allgather(t->rewards, G * sizeof(float), P);
+    dist_allgather(t->glens, G * sizeof(int), P);
+    dist_allgather(t->finish, G * sizeof(int), P);
+    dist_gather(t->scores, G * sizeof(RewardResult), P);
+    dist_gather(t->shaping, G * sizeof(float), P);
+    dist_gather(t->comp_text_buf, G * (size_t)t->comp_text, P);
+}
+
+/* Generates N completion tokens at most for the n groups at `first` of the round's n_round groups drawn at
+ * round_first (n < n_round: this rank's block of a data-parallel step), and scores them; round 0 streams the watched
+ * rollout (one of this process's rows). Returns 0, or 1 when stopped. */
+static int generate_round(Trainer *t, int round, int round_first, int n_round, int first, int n, int N, int step) {
     const Config *c = &t->cfg;
     const int G = c->grpo.group_size, T_max = t->T_max, row0 = first * G, B = n * G;
+    t->watch_row = t->watch_local = -1; /* one watched rollout a step */
     if (round == 0) {
-        t->watch_row = (int)(rng_u64(&t->rng) % (uint64_t)B);
+        int w = (int)(rng_u64(&t->rng) % (uint64_t)(n_round * G)); /* every rank draws it: the RNG stays in step */
+        t->watch_row = w >= row0 && w < row0 + B ? w : row0 + w % B;
+        t->watch_local = t->watch_row - row0;
         tokenizer_stream_reset(t->trace);
         if (t->cb.on_trace)
             t->cb.on_trace(t->cb.ud, step, 0, t->prompt_text + (size_t)(t->watch_row / G * G) * PROMPT_TEXT, 0, 0);
-    } else {
-        t->watch_row = -1; /* one watched rollout a step */
     }
     SamplerParams sp = episode_sampler_params(c, &t->tok);
     sp.max_new_tokens = N;
+    sp.first_stream = (first - round_first) * G; /* row b of the round samples from (seed, b) on every rank */
     uint64_t seed = (uint64_t)c->run.seed * 0x9E3779B97F4A7C15ull + (uint64_t)step + ((uint64_t)round << 40);
     Sampler *smp = grpo_step_sampler(t->engine);
     if (c->grpo.entropy_top_fraction < 1.0f) sampler_entropies(smp, t->ent + (size_t)row0 * N);
@@ -775,8 +835,11 @@ static int grpo_step(Trainer *t) {
         return -1;
     }
     t->cur_step_N = N;
+    /* this process's groups: all of them, or its block of a data-parallel step (dist.h) */
+    int own_first, own_n;
+    dist_block(P, dist_rank(), dist_size(), &own_first, &own_n);
     /* a batch larger than any before grows the engine, before any work of the step */
-    if (grpo_step_reserve(t->engine, P * G, W + N, t->error, sizeof t->error) != 0) return -1;
+    if (grpo_step_reserve(t->engine, own_n * G, W + N, t->error, sizeof t->error) != 0) return -1;
 
     int drawn = 0, kept = 0;
     for (int round = 0;; round++) {
@@ -792,7 +855,12 @@ static int grpo_step(Trainer *t) {
                 break;
             }
         }
-        if (generate_round(t, round, drawn, n, N, step) != 0) return 1;
+        if (round == 0 && own_n < P) { /* data parallel (one round): every rank learns what all of them drew */
+            if (generate_round(t, 0, 0, P, own_first, own_n, N, step) != 0) return 1;
+            share_rollouts(t, P);
+        } else if (generate_round(t, round, drawn, n, drawn, n, N, step) != 0) {
+            return 1;
+        }
         for (int p = drawn; p < drawn + n; p++) {
             t->group_kept[p] = !dynamic || !grpo_group_uniform(t->rewards + (size_t)p * G, G);
             kept += t->group_kept[p];
@@ -827,12 +895,17 @@ static int grpo_step(Trainer *t) {
         grpo_advantages(t->adv, t->batch_rewards, kept, G,
                         c->grpo.scale_std ? c->grpo.advantage_scaling : ADV_SCALE_NONE, 1e-4f);
 
-    /* full sequences (prompt + completion, right-padded) */
-    for (int b = 0; b < B; b++) {
-        int src = t->batch_row[b], *s = t->seq + (size_t)b * T;
+    /* the rows this process learns from: all of them, or its block (every group is kept under MPI), as full
+     * sequences (prompt + completion, right-padded to the block's longest) */
+    const int lo = own_n < P ? own_first * G : 0, B_own = own_n < P ? own_n * G : B;
+    int T_own = 0;
+    for (int b = lo; b < lo + B_own; b++)
+        if (t->batch_plens[b] + t->batch_glens[b] > T_own) T_own = t->batch_plens[b] + t->batch_glens[b];
+    for (int b = 0; b < B_own; b++) {
+        int src = t->batch_row[lo + b], *s = t->seq + (size_t)b * T_own;
         memcpy(s, t->prompts + (size_t)src * T_max, sizeof(int) * t->plens[src]);
         memcpy(s + t->plens[src], t->gen + (size_t)src * N, sizeof(int) * t->glens[src]);
-        for (int i = t->plens[src] + t->glens[src]; i < T; i++) s[i] = t->tok.pad;
+        for (int i = t->plens[src] + t->glens[src]; i < T_own; i++) s[i] = t->tok.pad;
     }
 
     /* entropy-masked updates: the batch's threshold over the generation-time entropies (the old policy's, the same
@@ -860,15 +933,15 @@ static int grpo_step(Trainer *t) {
         .loss = {.beta = c->grpo.beta, .eps_low = c->grpo.eps_low, .eps_high = c->grpo.eps_high,
                  .aggregation = c->grpo.aggregation, .importance_sampling = c->grpo.importance_sampling,
                  .loss_type = c->grpo.loss_type, .delta = c->grpo.delta, .max_new_tokens = N},
-        .row_mask = t->row_mask, .token_mask = ent_mask ? t->tok_keep : NULL,
+        .row_mask = t->row_mask + lo, .token_mask = ent_mask ? t->tok_keep : NULL,
         .iterations = c->grpo.num_iterations, .lr = lr, .beta1 = c->optim.beta1, .beta2 = c->optim.beta2,
         .eps = c->optim.eps, .weight_decay = c->optim.weight_decay, .grad_clip = c->optim.grad_clip};
     GrpoUpdateStats st;
     memset(&st, 0, sizeof st);
     double t2 = now_mono();
     if (B > 0) /* every group dropped: nothing to learn from this step */
-        grpo_step_update(t->engine, &t->policy, &t->ref, &t->opt, t->seq, t->batch_plens, t->batch_glens, t->adv,
-                         B, T, &up, &st);
+        grpo_step_update(t->engine, &t->policy, &t->ref, &t->opt, t->seq, t->batch_plens + lo, t->batch_glens + lo,
+                         t->adv + lo, B_own, T_own, &up, &st);
     double t4 = now_mono(), t3 = t2 + st.t_ref;
     const int mu = c->grpo.num_iterations;
     t->step = step;
@@ -882,6 +955,9 @@ static int grpo_step(Trainer *t) {
                  1.0 - c->grpo.ref_mix);
         emit(t, EVENT_REF_REFRESH, step, "reference", NULL, NULL, detail);
     }
+
+    /* rank 0 reports the step; evaluation runs whole on every rank (same result; not split) */
+    if (dist_rank() != 0) return c->run.eval_every > 0 && step % c->run.eval_every == 0 && run_eval(t, step) != 0;
 
     /* rollouts (every one drawn) and metrics */
     double rsum = 0, rsq = 0, acc = 0, fmt = 0, lang = 0, ok = 0, fmt_ok = 0, refl = 0, selfc = 0, trunc = 0;
@@ -969,9 +1045,35 @@ static void publish_step(Trainer *t) {
     t->cb.on_step(t->cb.ud, &rec);
 }
 
-/* At a step boundary: apply requested changes, honour a checkpoint request, wait while paused.
- * Returns 1 when the loop must stop. */
+/* What rank 0 tells the other ranks of a data-parallel run at a step boundary. */
+typedef enum { CONTROL_RUN, CONTROL_PAUSED, CONTROL_STOP } ControlKind;
+typedef struct {
+    int kind;   /* ControlKind */
+    Config cfg; /* in force for the next step (CONTROL_RUN) */
+} Control;
+
+/* Rank 0's word at a step boundary to the other ranks, which wait for it (while paused: one a HEARTBEAT_S). */
+static void send_control(Trainer *t, ControlKind kind) {
+    static Control ctl; /* rank 0's trainer thread only; a Config is too large for every stack */
+    ctl.kind = kind;
+    ctl.cfg = t->cfg;
+    dist_broadcast(&ctl, sizeof ctl);
+}
+
+/* A rank other than 0 at a step boundary: waits for rank 0's word and takes its config. Returns 1 to stop. */
+static int follow_control(Trainer *t) {
+    static Control ctl; /* the trainer thread's only */
+    do dist_broadcast(&ctl, sizeof ctl);
+    while (ctl.kind == CONTROL_PAUSED);
+    t->cfg = t->pending = ctl.cfg;
+    return ctl.kind == CONTROL_STOP;
+}
+
+/* At a step boundary: apply requested changes, honour a checkpoint request, wait while paused; under MPI, tell
+ * the other ranks (or hear from rank 0). Returns 1 when the loop must stop. */
 static int step_boundary(Trainer *t) {
+    const int ranks = dist_size();
+    if (dist_rank() != 0) return follow_control(t);
     for (;;) {
         pthread_mutex_lock(&t->mu);
         Change ch[MAX_PENDING];
@@ -984,11 +1086,17 @@ static int step_boundary(Trainer *t) {
         pthread_mutex_unlock(&t->mu);
         for (int i = 0; i < n; i++) emit(t, EVENT_SET, t->step + 1, ch[i].key, ch[i].old_value, ch[i].new_value, NULL);
         if (save) save_checkpoint(t);
-        if (wait_while_paused(t, 1)) return 1;
+        if (wait_while_paused(t, 1, ranks > 1 ? HEARTBEAT_S : 0)) {
+            if (ranks > 1) send_control(t, CONTROL_STOP);
+            return 1;
+        }
         pthread_mutex_lock(&t->mu);
-        int again = t->save_req || t->n_changes > 0;
+        int again = t->save_req || t->n_changes > 0, paused = t->paused;
         pthread_mutex_unlock(&t->mu);
-        if (!again) return 0;
+        if (paused && ranks > 1) send_control(t, CONTROL_PAUSED);
+        if (again || paused) continue;
+        if (ranks > 1) send_control(t, CONTROL_RUN);
+        return 0;
     }
 }
 

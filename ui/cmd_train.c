@@ -19,6 +19,8 @@
 #include "ui/commands.h"
 #include "ui/signals.h"
 #include "ui/studio.h"
+#include "ui/train_ranks.h"
+#include "core/dist.h"
 #include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
@@ -375,7 +377,7 @@ static FileLock *take_run_folder(Trainer *t, const Config *c, const char *resume
     return filelock_take(lock_path, "the run's checkpoint folder", err, errlen);
 }
 
-int cmd_train(int argc, char **argv) {
+static int train_main(int argc, char **argv) {
     static const struct option LONG[] = {
         {"help", no_argument, NULL, 'h'},        {"headless", no_argument, NULL, 'H'},
         {"json", no_argument, NULL, 'j'},        {"set", required_argument, NULL, 's'},
@@ -482,6 +484,7 @@ int cmd_train(int argc, char **argv) {
                total[0] ? " about " : "", total, cfg.run.name);
         fflush(stdout);
     }
+    train_ranks_share(&cfg, resume ? ckpt : NULL);   /* under mpirun: every rank builds the same run */
     Trainer *t = trainer_new(&cfg, &cb, err, sizeof err);
     if (!t) { fprintf(stderr, "grpo-studio train: %s\n", err); store_close(store); return 1; }
     x.t = t;
@@ -572,7 +575,10 @@ int cmd_train(int argc, char **argv) {
     }
 
     int rc;
-    if (headless) {
+    if (!train_ranks_ready(1)) {
+        fprintf(stderr, "grpo-studio train: another MPI rank could not build its trainer (its message is above)\n");
+        rc = 1;
+    } else if (headless) {
         if (!json) {
             char id[32] = "";
             if (run_id > 0) snprintf(id, sizeof id, "%lld ", (long long)run_id);
@@ -581,6 +587,9 @@ int cmd_train(int argc, char **argv) {
                    resume ? ckpt : cfg.model.init, use_db ? "" : " (no database)");
             if (use_db) printf("# database %s (run id %lld)\n", db_path, (long long)run_id);
             printf("# checkpoints %s\n", ckpt_dir);
+            if (dist_size() > 1)
+                printf("# MPI: %d ranks x %d threads, %d prompts each step split by whole groups\n", dist_size(),
+                       cfg.run.threads, cfg.grpo.prompts_per_step);
         }
         rc = run_headless(t) == 0 ? 0 : 1;
     } else {
@@ -617,5 +626,14 @@ int cmd_train(int argc, char **argv) {
     if (headless && !json && last[0]) printf("# last checkpoint %s\n", last);
     trainer_free(t);
     studio_free(x.studio);
+    return rc;
+}
+
+/* Under mpirun (ui/train_ranks.h) rank 0 is the command as one process runs it; the other ranks follow it. */
+int cmd_train(int argc, char **argv) {
+    int rc = train_ranks_join(&argc, &argv);
+    if (rc != 0) return rc;
+    rc = dist_rank() == 0 ? train_main(argc, argv) : train_ranks_follow();
+    train_ranks_leave();
     return rc;
 }
