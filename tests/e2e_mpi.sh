@@ -5,6 +5,7 @@
 #     1e-5 relative for 3 steps;
 #   - --resume under mpirun continues from the checkpoint and gives the uninterrupted run's step 3;
 #   - a split that cannot be made (fewer prompts than ranks, dynamic sampling) is refused by name;
+#   - SIGTERM to rank 0 stops every rank at the next step boundary, exit 0, with a final checkpoint;
 #   - a rank killed mid-run ends the job with a non-zero exit; a rank that hangs (stopped) ends it through the
 #     watchdog's message within GRPO_MPI_TIMEOUT; the last checkpoint stays whole.
 # Registered only in builds with GRPO_MPI. Usage: e2e_mpi.sh GRPO_STUDIO_BINARY SOURCE_DIR
@@ -98,6 +99,18 @@ wait_job() { # $1: name; the job must end by itself (bounded), non-zero; sets RC
     last=$(ls -d "$WORK/$1"/test-fast/run-1/step-* | tail -n 1)
     [ -s "$last/model.safetensors" ] && [ -s "$last/config.json" ] || fail "$1: the last checkpoint $last is not whole"
 }
+# SIGTERM to rank 0 stops the whole job cleanly at the next step boundary: every rank exits 0, a final checkpoint
+long_job stopped
+kill -TERM "$(rank_pid 0 "$JOB")"
+for _ in $(seq 1200); do kill -0 "$JOB" 2>/dev/null || break; sleep 0.1; done
+kill -0 "$JOB" 2>/dev/null && fail "stopped: the job still runs 120 s after SIGTERM to rank 0"
+wait "$JOB" || fail "stopped: the job exited $? after SIGTERM to rank 0"
+JOB=
+st=$(sqlite3 -batch -noheader "$WORK/stopped.db" "SELECT status FROM runs;")
+[ "$st" = stopped ] || fail "stopped: the run's status is '$st'"
+last=$(grep -o '"event":"stop","step":[0-9]*' "$WORK/stopped.log" | grep -o '[0-9]*$')
+[ -s "$WORK/stopped/test-fast/run-1/step-$(printf %06d "$last")/model.safetensors" ] || fail "stopped: no checkpoint of step $last"
+
 long_job killed
 kill -9 "$RANK1"
 wait_job killed
