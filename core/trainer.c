@@ -1030,6 +1030,7 @@ static int grpo_step(Trainer *t) {
     add_metric(t, "group_size", G);
     add_metric(t, "prompts_per_step", P);
     add_metric(t, "micro_batches", st.micro_batches);
+    add_metric(t, "allreduce_time", st.t_sum); /* of train_time: gradients summed over MPI ranks (0 in one process) */
     if (c->run.eval_every > 0 && step % c->run.eval_every == 0 && run_eval(t, step) != 0) return 1;
     add_metric(t, "step_time", now_mono() - t0);
     return 0;
