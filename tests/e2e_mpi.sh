@@ -71,8 +71,8 @@ sqlite3 "$WORK/two.db" "DELETE FROM checkpoints WHERE step = 3;"
 # a live change of G and P re-splits the step (3 groups of 5 on 2 ranks: 1 + 2): step 4 equals one process's
 for db in one two; do
     run=(); [ $db = two ] && run=("${MPI[@]}")
-    "${run[@]}" "$BIN" train --resume "$WORK/$db.db" --headless --json --set run.steps=4 --set grpo.prompts_per_step=3 --set grpo.group_size=5 \
-        >"$WORK/p5-$db.log" 2>"$WORK/p5-$db.err" || fail "the resume of $db.db with P = 3, G = 5 failed"
+    "${run[@]}" "$BIN" train --resume "$WORK/$db.db" --headless --json --set run.steps=4 \
+        --set grpo.prompts_per_step=3 --set grpo.group_size=5 >"$WORK/live-$db.log" 2>"$WORK/live-$db.err" || fail "the resume of $db.db with P = 3, G = 5 failed"
 done
 n4=$(sqlite3 -batch -noheader "$WORK/two.db" "SELECT COUNT(*) FROM rollouts WHERE step = 4;")
 [ "$n4" = 15 ] || fail "step 4 with 3 prompts x 5 holds $n4 rollouts"
