@@ -417,6 +417,7 @@ static int train_main(int argc, char **argv) {
     int n_sets = cli_sets.n;
     if (json && !headless) { fprintf(stderr, "grpo-studio train: --json goes with --headless\n"); return 2; }
     char why[160];
+    if (!headless) train_ranks_take_terminal();   /* under mpirun: the terminal mpirun was started from */
     if (!headless && studio_check_terminal(why, sizeof why) != 0) {   /* before anything is created */
         fprintf(stderr, "grpo-studio train: no studio (%s): training headless, one line per step\n", why);
         headless = 1;

@@ -3,10 +3,14 @@
 #include "core/dist.h"
 #include "core/trainer.h"
 #include "ui/cli.h"
+#include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
+#include <unistd.h>
 
 typedef struct {
     int ok;                    /* 0: rank 0 gave up before building its trainer (it said why) */
@@ -34,6 +38,30 @@ int train_ranks_join(int *argc, char ***argv) {
         return 1;
     }
     return 0;
+}
+
+static pid_t terminal_owner = -1; /* the foreground process group before rank 0 took the terminal */
+
+/* Makes process group pg the terminal's foreground group (reading keys needs it; the call from a background group
+ * would stop the process with SIGTTOU, ignored for the call). */
+static void terminal_foreground(int fd, pid_t pg) {
+    struct sigaction ign = {.sa_handler = SIG_IGN}, old;
+    sigemptyset(&ign.sa_mask);
+    sigaction(SIGTTOU, &ign, &old);
+    tcsetpgrp(fd, pg);
+    sigaction(SIGTTOU, &old, NULL);
+}
+
+void train_ranks_take_terminal(void) {
+    if (dist_size() == 1 || dist_rank() != 0 || isatty(STDIN_FILENO)) return;
+    int fd = open("/dev/tty", O_RDWR | O_CLOEXEC);
+    if (fd < 0) return; /* no terminal: the studio says so and runs headless */
+    fflush(stdout);
+    dup2(fd, STDIN_FILENO);
+    dup2(fd, STDOUT_FILENO);
+    close(fd);
+    terminal_owner = tcgetpgrp(STDIN_FILENO); /* mpirun's group: it reads no keys with --stdin none */
+    terminal_foreground(STDIN_FILENO, getpgrp());
 }
 
 void train_ranks_share(const Config *cfg, const char *resume_checkpoint) {
@@ -91,5 +119,6 @@ void train_ranks_leave(void) {
             train_ranks_ready(0);
         }
     }
+    if (terminal_owner > 0) terminal_foreground(STDIN_FILENO, terminal_owner); /* back to mpirun's group */
     dist_finalize();
 }

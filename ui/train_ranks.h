@@ -13,6 +13,10 @@
 /* Joins the MPI job when mpirun started this process (GRPO_MPI_TIMEOUT: seconds a collective may wait, default
  * 600). Returns 0, or an exit code after printing why. */
 int train_ranks_join(int *argc, char ***argv);
+/* Rank 0 of a job: mpirun gives its ranks no terminal on stdin and stdout, but they keep the one mpirun was started
+ * from (its controlling terminal): the studio takes it (/dev/tty onto stdin and stdout). Run mpirun with --stdin
+ * none so that it does not read the keys too. No-op in one process, or when stdin is a terminal or there is none. */
+void train_ranks_take_terminal(void);
 /* Rank 0: hands cfg (and the checkpoint to resume from, or NULL) to the other ranks. No-op in one process. */
 void train_ranks_share(const Config *cfg, const char *resume_checkpoint);
 /* Every rank, once its trainer is built (ok = 1) or could not be (ok = 0): 1 when every rank's is. */
