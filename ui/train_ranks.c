@@ -85,7 +85,8 @@ int train_ranks_ready(int ok) {
 static void on_event(void *ud, const Event *ev) {
     (void)ud;
     if (ev->kind == EVENT_ERROR)
-        fprintf(stderr, "grpo-studio train: MPI rank %d: step %d: %s: %s\n", dist_rank(), ev->step, ev->name, ev->detail);
+        fprintf(stderr, "grpo-studio train: MPI rank %d: step %d: %s: %s\n", dist_rank(), ev->step, ev->name,
+                ev->detail);
 }
 
 int train_ranks_follow(void) {
