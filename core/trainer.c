@@ -17,8 +17,8 @@
  * gradients, and every rank applies the same AdamW step. Rank 0 gathers the rollouts, reports steps and events,
  * writes the checkpoints, and at each step boundary broadcasts the config in force and run / pause / stop (while
  * paused, once a second, so the other ranks' watchdog sees it alive). Pause and stop take effect at step boundaries
- * only. Dynamic sampling and entropy-masked updates are refused under MPI (check_split); evaluation runs whole on
- * every rank (the same result everywhere, not split). */
+ * only. Dynamic sampling and entropy-masked updates are refused under MPI (check_split); evaluation deals its
+ * batches to the ranks (eval.h: eval_run), and every rank gets the whole result. */
 #include "core/trainer.h"
 #include "core/checkpoint.h"
 #include "core/dist.h"
@@ -956,7 +956,7 @@ static int grpo_step(Trainer *t) {
         emit(t, EVENT_REF_REFRESH, step, "reference", NULL, NULL, detail);
     }
 
-    /* rank 0 reports the step; evaluation runs whole on every rank (same result; not split) */
+    /* rank 0 reports the step; every rank takes its part in the evaluation */
     if (dist_rank() != 0) return c->run.eval_every > 0 && step % c->run.eval_every == 0 && run_eval(t, step) != 0;
 
     /* rollouts (every one drawn) and metrics */

@@ -3,6 +3,7 @@
 #   - equivalence: with a fixed seed, `mpirun -np 2` stores the same rollouts (prompts, completions, rewards,
 #     advantages) as one process at every step, the same counts per step, and losses and gradient norms within
 #     1e-5 relative for 3 steps;
+#   - the evaluation, its batches dealt to the ranks, gives one process's pass@1, cons@k and lengths;
 #   - --resume under mpirun continues from the checkpoint and gives the uninterrupted run's step 3; a live change of
 #     G and P (to 3 x 5: blocks of 1 and 2 groups) re-splits the next step, which equals one process's;
 #   - a split that cannot be made (fewer prompts than ranks, dynamic sampling) is refused by name;
@@ -28,8 +29,10 @@ fail() {
     for f in "$WORK"/*.log "$WORK"/*.err; do [ -e "$f" ] && { echo "--- $f:"; tail -n 12 "$f"; }; done
     exit 1
 }
-# rewards that differ within a group (the random model's language score) so that the update learns something
-ARGS=(--headless --json --set run.steps=3 --set reward.language=1 --set grpo.beta=0.04 --set run.checkpoint_every=1)
+# rewards that differ within a group (the random model's language score) so that the update learns something;
+# evaluation before step 1 and after step 2, 10 problems x 2 samples: batches of 8 problems, one on each rank
+ARGS=(--headless --json --set run.steps=3 --set reward.language=1 --set grpo.beta=0.04 --set run.checkpoint_every=1
+      --set run.eval_every=2 --set run.eval_problems=10 --set run.eval_samples=2)
 
 "$BIN" train "$CFG" "${ARGS[@]}" --db "$WORK/one.db" --set run.out_dir="$WORK/o1" >"$WORK/one.log" 2>"$WORK/one.err" \
     || fail "the one-process run failed"
@@ -58,6 +61,11 @@ paste -d'|' <(metric "$WORK/one.db") <(metric "$WORK/two.db") | awk -F'|' '
       if ($1 != $4 || $2 != $5 || d > 1e-5 * m + 1e-12) { print "step " $1 " " $2 ": " $3 " vs " $6; bad = 1 } }
     $2 == "grad_norm" && a == 0 { print "step " $1 ": a zero gradient norm tests nothing"; bad = 1 }
     END { exit bad }' >"$WORK/compare.log" || fail "losses or gradient norms differ by more than 1e-5: $(cat "$WORK/compare.log")"
+evals() { sqlite3 -batch -noheader "$1" "SELECT step, name, value FROM metrics WHERE name LIKE 'eval_%' ORDER BY 1, 2;"; }
+[ "$(evals "$WORK/one.db" | grep -c '|eval_length|')" = 2 ] || fail "expected evaluations at steps 0 and 2: $(evals "$WORK/one.db")"
+evals "$WORK/one.db" | grep '|eval_length|' | grep -q '|0.0$' && fail "an evaluation with no completion tokens tests nothing"
+[ "$(evals "$WORK/one.db")" = "$(evals "$WORK/two.db")" ] || fail "the split evaluation differs from one process's:
+$(diff <(evals "$WORK/one.db") <(evals "$WORK/two.db"))"
 grep -q '"event":"checkpoint"' "$WORK/two.log" || fail "rank 0 wrote no checkpoint"
 [ "$(ls "$WORK/o2/test-fast/run-1" | grep -c '^step-')" = 3 ] || fail "expected 3 checkpoints: $(ls -R "$WORK/o2")"
 
