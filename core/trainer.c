@@ -17,7 +17,7 @@
  * gradients, and every rank applies the same AdamW step. Rank 0 gathers the rollouts, reports steps and events,
  * writes the checkpoints, and at each step boundary broadcasts the config in force and run / pause / stop (while
  * paused, once a second, so the other ranks' watchdog sees it alive). Pause and stop take effect at step boundaries
- * only. Dynamic sampling and entropy-masked updates are refused under MPI (check_split); evaluation deals its
+ * only. Dynamic sampling is refused under MPI (check_split); evaluation deals its
  * batches to the ranks (eval.h: eval_run), and every rank gets the whole result. */
 #include "core/trainer.h"
 #include "core/checkpoint.h"
@@ -279,7 +279,7 @@ static int check_fits(const Config *c, const ModelConfig *mc, int token_bytes, i
 }
 
 /* A data-parallel run (dist.h) splits each step's prompts across the ranks by whole groups: every rank needs one
- * group at least, and the variants whose choices span the whole batch while it is drawn are not split. */
+ * group at least, and dynamic sampling, whose rounds depend on the whole batch drawn so far, is not split. */
 static int check_split(const Config *c, char *err, size_t errlen) {
     int n = dist_size();
     if (n == 1) return 0;
@@ -289,9 +289,6 @@ static int check_split(const Config *c, char *err, size_t errlen) {
     else if (c->grpo.dynamic_sampling)
         snprintf(err, errlen, "grpo.dynamic_sampling = 1 is not supported under MPI (%d ranks): run it in one process",
                  n);
-    else if (c->grpo.entropy_top_fraction < 1.0f)
-        snprintf(err, errlen, "grpo.entropy_top_fraction = %g is not supported under MPI (%d ranks): the threshold "
-                 "spans the whole batch; set it to 1 or run in one process", (double)c->grpo.entropy_top_fraction, n);
     else
         return 0;
     return -1;
@@ -748,9 +745,11 @@ static int draw_prompts(Trainer *t, int first, int n) {
 }
 
 /* A data-parallel step's exchange (dist.h) of the P groups' rows: every rank gets every row's reward, length and
- * finish (for the advantages and the batch), rank 0 also the scores, overlong shaping and texts it reports. */
-static void share_rollouts(Trainer *t, int P) {
+ * finish (for the advantages and the batch) and, for entropy-masked updates, its N generation-time entropies (the
+ * threshold is the whole batch's); rank 0 also the scores, overlong shaping and texts it reports. */
+static void share_rollouts(Trainer *t, int P, int N) {
     const size_t G = t->cfg.grpo.group_size;
+    if (t->cfg.grpo.entropy_top_fraction < 1.0f) dist_allgather(t->ent, G * N * sizeof(float), P);
     dist_allgather(t->rewards, G * sizeof(float), P);
     dist_allgather(t->glens, G * sizeof(int), P);
     dist_allgather(t->finish, G * sizeof(int), P);
@@ -857,7 +856,7 @@ static int grpo_step(Trainer *t) {
         }
         if (round == 0 && own_n < P) { /* data parallel (one round): every rank learns what all of them drew */
             if (generate_round(t, 0, 0, P, own_first, own_n, N, step) != 0) return 1;
-            share_rollouts(t, P);
+            share_rollouts(t, P, N);
         } else if (generate_round(t, round, drawn, n, drawn, n, N, step) != 0) {
             return 1;
         }
@@ -933,7 +932,7 @@ static int grpo_step(Trainer *t) {
         .loss = {.beta = c->grpo.beta, .eps_low = c->grpo.eps_low, .eps_high = c->grpo.eps_high,
                  .aggregation = c->grpo.aggregation, .importance_sampling = c->grpo.importance_sampling,
                  .loss_type = c->grpo.loss_type, .delta = c->grpo.delta, .max_new_tokens = N},
-        .row_mask = t->row_mask + lo, .token_mask = ent_mask ? t->tok_keep : NULL,
+        .row_mask = t->row_mask + lo, .token_mask = ent_mask ? t->tok_keep + (size_t)lo * N : NULL,
         .iterations = c->grpo.num_iterations, .lr = lr, .beta1 = c->optim.beta1, .beta2 = c->optim.beta2,
         .eps = c->optim.eps, .weight_decay = c->optim.weight_decay, .grad_clip = c->optim.grad_clip};
     GrpoUpdateStats st;

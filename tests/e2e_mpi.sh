@@ -5,7 +5,8 @@
 #     1e-5 relative for 3 steps;
 #   - the evaluation, its batches dealt to the ranks, gives one process's pass@1, cons@k and lengths;
 #   - --resume under mpirun continues from the checkpoint and gives the uninterrupted run's step 3; a live change of
-#     G and P (to 3 x 5: blocks of 1 and 2 groups) re-splits the next step, which equals one process's;
+#     G and P (to 3 x 5: blocks of 1 and 2 groups) re-splits the next step, which equals one process's, with
+#     entropy-masked updates (their threshold over the whole batch);
 #   - a split that cannot be made (fewer prompts than ranks, dynamic sampling) is refused by name;
 #   - SIGTERM to rank 0 stops every rank at the next step boundary, exit 0, with a final checkpoint;
 #   - a rank killed mid-run ends the job with a non-zero exit; a rank that hangs (stopped) ends it through the
@@ -76,15 +77,23 @@ sqlite3 "$WORK/two.db" "DELETE FROM checkpoints WHERE step = 3;"
     || fail "the resumed 2-rank run failed"
 [ "$(rollouts "$WORK/one.db" '= 3')" = "$(rollouts "$WORK/two.db" '= 3')" ] || fail "the resumed step 3 differs from the one-process run's"
 [ "$(metric "$WORK/two.db" | wc -l)" = 9 ] || fail "the resumed run holds $(metric "$WORK/two.db" | wc -l) loss/grad rows, not 9"
-# a live change of G and P re-splits the step (3 groups of 5 on 2 ranks: 1 + 2): step 4 equals one process's
+# a live change of G and P re-splits the step (3 groups of 5 on 2 ranks: 1 + 2), with entropy-masked updates (the
+# top half of the batch's tokens): step 4 equals one process's
 for db in one two; do
     run=(); [ $db = two ] && run=("${MPI[@]}")
     "${run[@]}" "$BIN" train --resume "$WORK/$db.db" --headless --json --set run.steps=4 \
-        --set grpo.prompts_per_step=3 --set grpo.group_size=5 >"$WORK/live-$db.log" 2>"$WORK/live-$db.err" || fail "the resume of $db.db with P = 3, G = 5 failed"
+        --set grpo.prompts_per_step=3 --set grpo.group_size=5 --set grpo.entropy_top_fraction=0.5 \
+        >"$WORK/live-$db.log" 2>"$WORK/live-$db.err" || fail "the resume of $db.db with P = 3, G = 5 failed"
 done
 n4=$(sqlite3 -batch -noheader "$WORK/two.db" "SELECT COUNT(*) FROM rollouts WHERE step = 4;")
 [ "$n4" = 15 ] || fail "step 4 with 3 prompts x 5 holds $n4 rollouts"
 [ "$(rollouts "$WORK/one.db" '= 4')" = "$(rollouts "$WORK/two.db" '= 4')" ] || fail "step 4 (P = 3, G = 5) differs from one process's"
+m4() { sqlite3 -batch -noheader "$1" "SELECT name, printf('%.17g', value) FROM metrics WHERE step = 4 AND name IN
+                                      ('entropy_masked', 'loss', 'grad_norm') ORDER BY name;"; }
+paste -d'|' <(m4 "$WORK/one.db") <(m4 "$WORK/two.db") | awk -F'|' '
+    { a = $2 + 0; b = $4 + 0; d = a - b; if (d < 0) d = -d; m = a < 0 ? -a : a; if (b > m) m = b; if (-b > m) m = -b
+      if ($1 != $3 || d > 1e-5 * m + 1e-12 || a == 0) { print $1 ": " $2 " vs " $4; bad = 1 } }
+    END { exit bad || NR != 3 }' >"$WORK/m4.log" || fail "step 4 (entropy-masked, top half) differs: $(cat "$WORK/m4.log")"
 
 # splits that cannot be made are refused by name
 "${MPI[@]}" "$BIN" train "$CFG" --headless --db none --set run.out_dir="$WORK/o3" --set grpo.prompts_per_step=1 \
