@@ -272,7 +272,9 @@ void grpo_step_update(GrpoStep *s, Model *policy, const Model *ref, AdamW *opt, 
                       const int *glens, const float *adv, int B, int T, const GrpoUpdateParams *p,
                       GrpoUpdateStats *st) {
     const int N = p->loss.max_new_tokens;
-    assert(B >= 1 && B <= s->B_cap && T >= 2 && T <= s->T_cap && N >= 1 && N <= s->T_cap);
+    /* a rank of a data-parallel run may have no rows of the batch (dynamic sampling kept none of its groups): it
+     * still takes part in the sums, and applies the same update */
+    assert((B >= 1 || dist_size() > 1) && B <= s->B_cap && T >= 2 && T <= s->T_cap && N >= 1 && N <= s->T_cap);
     memset(st, 0, sizeof *st);
     sort_rows(s, plens, glens, adv, B);
     double tokens = 0, all_tokens = 0; /* in the loss; generated */

@@ -81,7 +81,7 @@ typedef struct {
  * to T; T <= the reserved T, B <= the reserved B) with advantages adv (B): reference log-probs (when beta != 0),
  * then `iterations` updates of policy with opt. In a data-parallel run (dist.h) each rank passes its own rows, and
  * the update is that of all ranks' rows as one batch: counts, gradients and statistics are summed over the ranks,
- * so every rank applies the same AdamW step. Completion tokens are those at positions prompt_lens[b] ..
+ * so every rank applies the same AdamW step (a rank may pass B = 0 there). Completion tokens are those at positions prompt_lens[b] ..
  * + comp_lens[b] - 1; N = p->loss.max_new_tokens bounds comp_lens. */
 void grpo_step_update(GrpoStep *s, Model *policy, const Model *ref, AdamW *opt, const int *seq, const int *prompt_lens,
                       const int *comp_lens, const float *adv, int B, int T, const GrpoUpdateParams *p,

@@ -17,7 +17,8 @@
  * gradients, and every rank applies the same AdamW step. Rank 0 gathers the rollouts, reports steps and events,
  * writes the checkpoints, and at each step boundary broadcasts the config in force and run / pause / stop (while
  * paused, once a second, so the other ranks' watchdog sees it alive). Pause and stop take effect at step boundaries
- * only. Dynamic sampling is refused under MPI (check_split); evaluation deals its
+ * only. Dynamic sampling splits each round the same way (the ranks' kept groups then differ in number: a rank
+ * may learn from none and still takes part in the sums); evaluation deals its
  * batches to the ranks (eval.h: eval_run), and every rank gets the whole result. */
 #include "core/trainer.h"
 #include "core/checkpoint.h"
@@ -85,6 +86,11 @@ struct Trainer {
     /* entropy-masked updates, (B_max, T_max) each: generation-time entropies of the drawn rows (row stride N), the
      * batch's entropies, loss tokens and kept tokens (row stride N), selection scratch */
     float *ent, *tok_ent, *tok_valid, *tok_keep, *ent_scratch;
+    /* the rows this process learns from (all of them, or its groups' of a data-parallel step), contiguous: their
+     * prompt and completion lengths, advantages, row masks (B_max each) and token masks (B_max, T_max); the rank
+     * that generated each group (B_max, by group) */
+    int *own_plens, *own_glens, *group_rank;
+    float *own_adv, *own_mask, *own_keep;
     int n_rollouts;             /* drawn this step: rollouts[0 .. n_rollouts) */
     RewardResult *scores;       /* (B_max) */
     Rollout *rollouts;          /* (B_max) */
@@ -211,7 +217,7 @@ static size_t activation_budget(const Config *c) {
 
 /* Per-step buffers (grow_buffers) of B sequences of T_max tokens, comp_text bytes of completion text each. */
 static size_t buffer_bytes(size_t B, size_t T_max, size_t comp_text) {
-    return B * T_max * (3 * sizeof(int) + 5 * sizeof(float)) + B * (7 * sizeof(int) + 5 * sizeof(float)) +
+    return B * T_max * (3 * sizeof(int) + 6 * sizeof(float)) + B * (10 * sizeof(int) + 7 * sizeof(float)) +
            B * (sizeof(Problem) + sizeof(RewardResult) + sizeof(Rollout) + PROMPT_TEXT + comp_text);
 }
 
@@ -279,18 +285,13 @@ static int check_fits(const Config *c, const ModelConfig *mc, int token_bytes, i
 }
 
 /* A data-parallel run (dist.h) splits each step's prompts across the ranks by whole groups: every rank needs one
- * group at least, and dynamic sampling, whose rounds depend on the whole batch drawn so far, is not split. */
+ * group of the step's first round at least. */
 static int check_split(const Config *c, char *err, size_t errlen) {
     int n = dist_size();
     if (n == 1) return 0;
-    if (c->grpo.prompts_per_step < n)
-        snprintf(err, errlen, "grpo.prompts_per_step = %d is below the %d MPI ranks: each rank takes whole prompts "
-                 "(raise grpo.prompts_per_step or run fewer ranks)", c->grpo.prompts_per_step, n);
-    else if (c->grpo.dynamic_sampling)
-        snprintf(err, errlen, "grpo.dynamic_sampling = 1 is not supported under MPI (%d ranks): run it in one process",
-                 n);
-    else
-        return 0;
+    if (c->grpo.prompts_per_step >= n) return 0;
+    snprintf(err, errlen, "grpo.prompts_per_step = %d is below the %d MPI ranks: each rank takes whole prompts "
+             "(raise grpo.prompts_per_step or run fewer ranks)", c->grpo.prompts_per_step, n);
     return -1;
 }
 
@@ -305,13 +306,16 @@ static int grow_buffers(Trainer *t, int B) {
                      (void **)&t->comp_text_buf, (void **)&t->row_mask, (void **)&t->shaping,
                      (void **)&t->group_kept, (void **)&t->batch_row, (void **)&t->batch_plens,
                      (void **)&t->batch_glens, (void **)&t->batch_rewards, (void **)&t->ent, (void **)&t->tok_ent,
-                     (void **)&t->tok_valid, (void **)&t->tok_keep, (void **)&t->ent_scratch};
+                     (void **)&t->tok_valid, (void **)&t->tok_keep, (void **)&t->ent_scratch,
+                     (void **)&t->own_plens, (void **)&t->own_glens, (void **)&t->group_rank, (void **)&t->own_adv,
+                     (void **)&t->own_mask, (void **)&t->own_keep};
     size_t bytes[] = {n * sizeof(Problem), BT * sizeof(int), n * sizeof(int), BT * sizeof(int), n * sizeof(int),
                       n * sizeof(int), BT * sizeof(int), n * sizeof(float), n * sizeof(float), n * sizeof(RewardResult),
                       n * sizeof(Rollout), n * PROMPT_TEXT, n * (size_t)t->comp_text, n * sizeof(float),
                       n * sizeof(float), n * sizeof(int), n * sizeof(int), n * sizeof(int), n * sizeof(int),
                       n * sizeof(float), BT * sizeof(float), BT * sizeof(float), BT * sizeof(float),
-                      BT * sizeof(float), BT * sizeof(float)};
+                      BT * sizeof(float), BT * sizeof(float), n * sizeof(int), n * sizeof(int), n * sizeof(int),
+                      n * sizeof(float), n * sizeof(float), BT * sizeof(float)};
     enum { N_BUF = sizeof bytes / sizeof bytes[0] };
     void *fresh[N_BUF];
     int ok = 1;
@@ -393,6 +397,7 @@ void trainer_free(Trainer *t) {
     free(t->prompt_text); free(t->comp_text_buf); free(t->row_mask); free(t->shaping); free(t->group_kept);
     free(t->batch_row); free(t->batch_plens); free(t->batch_glens); free(t->batch_rewards);
     free(t->ent); free(t->tok_ent); free(t->tok_valid); free(t->tok_keep); free(t->ent_scratch);
+    free(t->own_plens); free(t->own_glens); free(t->group_rank); free(t->own_adv); free(t->own_mask); free(t->own_keep);
     tokenizer_stream_free(t->trace);
     tokenizer_free(&t->tok);
     pthread_mutex_destroy(&t->mu);
@@ -744,18 +749,18 @@ static int draw_prompts(Trainer *t, int first, int n) {
     return width;
 }
 
-/* A data-parallel step's exchange (dist.h) of the P groups' rows: every rank gets every row's reward, length and
+/* A data-parallel step's exchange (dist.h) of the rows of the P groups from `first` (a round's): every rank gets every row's reward, length and
  * finish (for the advantages and the batch) and, for entropy-masked updates, its N generation-time entropies (the
  * threshold is the whole batch's); rank 0 also the scores, overlong shaping and texts it reports. */
-static void share_rollouts(Trainer *t, int P, int N) {
-    const size_t G = t->cfg.grpo.group_size;
-    if (t->cfg.grpo.entropy_top_fraction < 1.0f) dist_allgather(t->ent, G * N * sizeof(float), P);
-    dist_allgather(t->rewards, G * sizeof(float), P);
-    dist_allgather(t->glens, G * sizeof(int), P);
-    dist_allgather(t->finish, G * sizeof(int), P);
-    dist_gather(t->scores, G * sizeof(RewardResult), P);
-    dist_gather(t->shaping, G * sizeof(float), P);
-    dist_gather(t->comp_text_buf, G * (size_t)t->comp_text, P);
+static void share_rollouts(Trainer *t, int first, int P, int N) {
+    const size_t G = t->cfg.grpo.group_size, r0 = (size_t)first * G;
+    if (t->cfg.grpo.entropy_top_fraction < 1.0f) dist_allgather(t->ent + r0 * N, G * N * sizeof(float), P);
+    dist_allgather(t->rewards + r0, G * sizeof(float), P);
+    dist_allgather(t->glens + r0, G * sizeof(int), P);
+    dist_allgather(t->finish + r0, G * sizeof(int), P);
+    dist_gather(t->scores + r0, G * sizeof(RewardResult), P);
+    dist_gather(t->shaping + r0, G * sizeof(float), P);
+    dist_gather(t->comp_text_buf + r0 * t->comp_text, G * (size_t)t->comp_text, P);
 }
 
 /* Generates N completion tokens at most for the n groups at `first` of the round's n_round groups drawn at
@@ -834,11 +839,10 @@ static int grpo_step(Trainer *t) {
         return -1;
     }
     t->cur_step_N = N;
-    /* this process's groups: all of them, or its block of a data-parallel step (dist.h) */
-    int own_first, own_n;
-    dist_block(P, dist_rank(), dist_size(), &own_first, &own_n);
+    /* a data-parallel step (dist.h): each round's groups split in blocks, at most ceil(P / ranks) groups a rank */
+    const int rank = dist_rank(), ranks = dist_size(), own_max = (P + ranks - 1) / ranks;
     /* a batch larger than any before grows the engine, before any work of the step */
-    if (grpo_step_reserve(t->engine, own_n * G, W + N, t->error, sizeof t->error) != 0) return -1;
+    if (grpo_step_reserve(t->engine, own_max * G, W + N, t->error, sizeof t->error) != 0) return -1;
 
     int drawn = 0, kept = 0;
     for (int round = 0;; round++) {
@@ -854,12 +858,14 @@ static int grpo_step(Trainer *t) {
                 break;
             }
         }
-        if (round == 0 && own_n < P) { /* data parallel (one round): every rank learns what all of them drew */
-            if (generate_round(t, 0, 0, P, own_first, own_n, N, step) != 0) return 1;
-            share_rollouts(t, P, N);
-        } else if (generate_round(t, round, drawn, n, drawn, n, N, step) != 0) {
-            return 1;
+        int rf, rn; /* this process's groups of the round: all, or its block */
+        dist_block(n, rank, ranks, &rf, &rn);
+        for (int r = 0, f, k; r < ranks; r++) {
+            dist_block(n, r, ranks, &f, &k);
+            for (int p = drawn + f; p < drawn + f + k; p++) t->group_rank[p] = r;
         }
+        if (rn > 0 && generate_round(t, round, drawn, n, drawn + rf, rn, N, step) != 0) return 1;
+        if (ranks > 1) share_rollouts(t, drawn, n, N); /* every rank learns what all of them drew */
         for (int p = drawn; p < drawn + n; p++) {
             t->group_kept[p] = !dynamic || !grpo_group_uniform(t->rewards + (size_t)p * G, G);
             kept += t->group_kept[p];
@@ -894,19 +900,6 @@ static int grpo_step(Trainer *t) {
         grpo_advantages(t->adv, t->batch_rewards, kept, G,
                         c->grpo.scale_std ? c->grpo.advantage_scaling : ADV_SCALE_NONE, 1e-4f);
 
-    /* the rows this process learns from: all of them, or its block (every group is kept under MPI), as full
-     * sequences (prompt + completion, right-padded to the block's longest) */
-    const int lo = own_n < P ? own_first * G : 0, B_own = own_n < P ? own_n * G : B;
-    int T_own = 0;
-    for (int b = lo; b < lo + B_own; b++)
-        if (t->batch_plens[b] + t->batch_glens[b] > T_own) T_own = t->batch_plens[b] + t->batch_glens[b];
-    for (int b = 0; b < B_own; b++) {
-        int src = t->batch_row[lo + b], *s = t->seq + (size_t)b * T_own;
-        memcpy(s, t->prompts + (size_t)src * T_max, sizeof(int) * t->plens[src]);
-        memcpy(s + t->plens[src], t->gen + (size_t)src * N, sizeof(int) * t->glens[src]);
-        for (int i = t->plens[src] + t->glens[src]; i < T_own; i++) s[i] = t->tok.pad;
-    }
-
     /* entropy-masked updates: the batch's threshold over the generation-time entropies (the old policy's, the same
      * distribution the update's first forward sees), decided before the update so micro-batches agree */
     const int ent_mask = c->grpo.entropy_top_fraction < 1.0f && B > 0;
@@ -924,6 +917,26 @@ static int grpo_step(Trainer *t) {
                                      c->grpo.entropy_top_fraction, t->ent_scratch);
     }
 
+    /* the rows this process learns from, in the batch's order: all of them, or those of the groups it generated, as
+     * full sequences (prompt + completion, right-padded to the longest of them) */
+    int B_own = 0, T_own = 2;
+    for (int b = 0; b < B; b++) {
+        if (t->group_rank[t->batch_row[b] / G] != rank) continue;
+        t->own_plens[B_own] = t->batch_plens[b];
+        t->own_glens[B_own] = t->batch_glens[b];
+        t->own_adv[B_own] = t->adv[b];
+        t->own_mask[B_own] = t->row_mask[b];
+        if (ent_mask) memcpy(t->own_keep + (size_t)B_own * N, t->tok_keep + (size_t)b * N, sizeof(float) * N);
+        if (t->batch_plens[b] + t->batch_glens[b] > T_own) T_own = t->batch_plens[b] + t->batch_glens[b];
+        t->batch_row[B_own++] = t->batch_row[b]; /* read in order: b >= B_own; the batch's order is not needed after */
+    }
+    for (int b = 0; b < B_own; b++) {
+        int src = t->batch_row[b], *s = t->seq + (size_t)b * T_own;
+        memcpy(s, t->prompts + (size_t)src * T_max, sizeof(int) * t->plens[src]);
+        memcpy(s + t->plens[src], t->gen + (size_t)src * N, sizeof(int) * t->glens[src]);
+        for (int i = t->plens[src] + t->glens[src]; i < T_own; i++) s[i] = t->tok.pad;
+    }
+
     /* reference log-probs, then mu policy updates against fixed old log-probs */
     const int use_ref = c->grpo.beta != 0.0f;
     float lr = lr_schedule(t->step, c->optim.lr, c->optim.warmup_steps, c->run.steps, c->optim.schedule,
@@ -932,15 +945,15 @@ static int grpo_step(Trainer *t) {
         .loss = {.beta = c->grpo.beta, .eps_low = c->grpo.eps_low, .eps_high = c->grpo.eps_high,
                  .aggregation = c->grpo.aggregation, .importance_sampling = c->grpo.importance_sampling,
                  .loss_type = c->grpo.loss_type, .delta = c->grpo.delta, .max_new_tokens = N},
-        .row_mask = t->row_mask + lo, .token_mask = ent_mask ? t->tok_keep + (size_t)lo * N : NULL,
+        .row_mask = t->own_mask, .token_mask = ent_mask ? t->own_keep : NULL,
         .iterations = c->grpo.num_iterations, .lr = lr, .beta1 = c->optim.beta1, .beta2 = c->optim.beta2,
         .eps = c->optim.eps, .weight_decay = c->optim.weight_decay, .grad_clip = c->optim.grad_clip};
     GrpoUpdateStats st;
     memset(&st, 0, sizeof st);
     double t2 = now_mono();
     if (B > 0) /* every group dropped: nothing to learn from this step */
-        grpo_step_update(t->engine, &t->policy, &t->ref, &t->opt, t->seq, t->batch_plens + lo, t->batch_glens + lo,
-                         t->adv + lo, B_own, T_own, &up, &st);
+        grpo_step_update(t->engine, &t->policy, &t->ref, &t->opt, t->seq, t->own_plens, t->own_glens, t->own_adv,
+                         B_own, T_own, &up, &st);
     double t4 = now_mono(), t3 = t2 + st.t_ref;
     const int mu = c->grpo.num_iterations;
     t->step = step;

@@ -7,7 +7,8 @@
 #   - --resume under mpirun continues from the checkpoint and gives the uninterrupted run's step 3; a live change of
 #     G and P (to 3 x 5: blocks of 1 and 2 groups) re-splits the next step, which equals one process's, with
 #     entropy-masked updates (their threshold over the whole batch);
-#   - a split that cannot be made (fewer prompts than ranks, dynamic sampling) is refused by name;
+#   - dynamic sampling (rounds split across the ranks) gives one process's rollouts, draws, losses and gradient norms;
+#   - a split that cannot be made (fewer prompts than ranks) is refused by name;
 #   - SIGTERM to rank 0 stops every rank at the next step boundary, exit 0, with a final checkpoint;
 #   - a rank killed mid-run ends the job with a non-zero exit; a rank that hangs (stopped) ends it through the
 #     watchdog's message within GRPO_MPI_TIMEOUT; the last checkpoint stays whole.
@@ -95,13 +96,28 @@ paste -d'|' <(m4 "$WORK/one.db") <(m4 "$WORK/two.db") | awk -F'|' '
       if ($1 != $3 || d > 1e-5 * m + 1e-12 || a == 0) { print $1 ": " $2 " vs " $4; bad = 1 } }
     END { exit bad || NR != 3 }' >"$WORK/m4.log" || fail "step 4 (entropy-masked, top half) differs: $(cat "$WORK/m4.log")"
 
-# splits that cannot be made are refused by name
+# a split that cannot be made is refused by name
 "${MPI[@]}" "$BIN" train "$CFG" --headless --db none --set run.out_dir="$WORK/o3" --set grpo.prompts_per_step=1 \
     >"$WORK/few.log" 2>&1 && fail "1 prompt on 2 ranks was accepted"
 grep -q 'grpo.prompts_per_step = 1 is below the 2 MPI ranks' "$WORK/few.log" || fail "the refusal of 1 prompt does not say why"
-"${MPI[@]}" "$BIN" train "$CFG" --headless --db none --set run.out_dir="$WORK/o3" --set grpo.dynamic_sampling=1 \
-    >"$WORK/dyn.log" 2>&1 && fail "dynamic sampling under MPI was accepted"
-grep -q 'grpo.dynamic_sampling = 1 is not supported under MPI' "$WORK/dyn.log" || fail "the refusal of dynamic sampling does not say why"
+
+# dynamic sampling: rounds of the groups still missing, each split across the ranks (2 samples of 3 tokens: many
+# groups score alike and are dropped); the same rollouts, draws, losses and gradient norms as one process
+DYN=(--headless --json --set run.steps=4 --set reward.language=1 --set grpo.group_size=2 --set sampling.max_new_tokens=3
+     --set grpo.dynamic_sampling=1 --set grpo.beta=0.04)
+"$BIN" train "$CFG" "${DYN[@]}" --db "$WORK/dyn1.db" --set run.out_dir="$WORK/d1" >"$WORK/dyn1.log" 2>&1 \
+    || fail "the one-process dynamic sampling run failed"
+"${MPI[@]}" "$BIN" train "$CFG" "${DYN[@]}" --db "$WORK/dyn2.db" --set run.out_dir="$WORK/d2" >"$WORK/dyn2.log" 2>&1 \
+    || fail "the 2-rank dynamic sampling run failed"
+[ "$(rollouts "$WORK/dyn1.db" '>= 1')" = "$(rollouts "$WORK/dyn2.db" '>= 1')" ] || fail "dynamic sampling: the rollouts differ"
+more=$(sqlite3 -batch -noheader "$WORK/dyn1.db" "SELECT COUNT(*) FROM metrics WHERE name = 'prompts_drawn' AND value > 4;")
+[ "$more" -ge 1 ] || fail "dynamic sampling never drew a second round: the test tests nothing"
+dm() { sqlite3 -batch -noheader "$1" "SELECT step, name, printf('%.17g', value) FROM metrics WHERE name IN
+                                      ('loss', 'grad_norm', 'prompts_drawn') ORDER BY step, name;"; }
+paste -d'|' <(dm "$WORK/dyn1.db") <(dm "$WORK/dyn2.db") | awk -F'|' '
+    { a = $3 + 0; b = $6 + 0; d = a - b; if (d < 0) d = -d; m = a < 0 ? -a : a; if (b > m) m = b; if (-b > m) m = -b
+      if ($1 != $4 || $2 != $5 || d > 1e-5 * m + 1e-12) { print "step " $1 " " $2 ": " $3 " vs " $6; bad = 1 } }
+    END { exit bad || NR != 12 }' >"$WORK/dyn.cmp" || fail "dynamic sampling: metrics differ: $(cat "$WORK/dyn.cmp")"
 
 # A rank that dies, then one that hangs: the job ends (bounded waits below: the test fails, never hangs).
 rank_pid() { # the pid of rank $1 of the job started by mpirun $2
