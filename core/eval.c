@@ -1,5 +1,8 @@
-/* eval.c - pass@1 and cons@k on the held-out split, in batches of whole problems (k rows each). */
+/* eval.c - pass@1 and cons@k on the held-out split, in batches of whole problems (k rows each). In a data-parallel
+ * run (dist.h) eval_run deals the batches round-robin to the ranks and sums the counts: every rank gets the result
+ * one process would, each batch sampled with the seed of its place in the whole evaluation. */
 #include "core/eval.h"
+#include "core/dist.h"
 #include "core/episode.h"
 #include "core/reward.h"
 #include <assert.h>
@@ -99,14 +102,11 @@ static int majority(char (*ans)[TASK_ANSWER_MAX], int k) {
     return best;
 }
 
-int eval_run(Evaluator *e, const Model *m, int n_problems, int k, const SamplerParams *sp, uint64_t seed,
-             EvalResult *out, EvalProgress progress, void *ud, char *err, size_t errlen) {
-    return eval_sample(e, m, SPLIT_EVAL, 0, n_problems, k, sp, seed, out, progress, NULL, ud, err, errlen);
-}
-
-int eval_sample(Evaluator *e, const Model *m, TaskSplit split, uint64_t first_problem, int n_problems, int k,
-                const SamplerParams *sp, uint64_t seed, EvalResult *out, EvalProgress progress,
-                EvalSampleFn on_sample, void *ud, char *err, size_t errlen) {
+/* eval_sample's work; with `ranks` > 1 this rank (`rank`) runs every ranks-th batch and the sums are added over the
+ * ranks (dist.h) before the result is formed. */
+static int sample_batches(Evaluator *e, const Model *m, TaskSplit split, uint64_t first_problem, int n_problems, int k,
+                          const SamplerParams *sp, uint64_t seed, EvalResult *out, EvalProgress progress,
+                          EvalSampleFn on_sample, void *ud, int rank, int ranks, char *err, size_t errlen) {
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     memset(out, 0, sizeof *out);
@@ -121,7 +121,8 @@ int eval_sample(Evaluator *e, const Model *m, TaskSplit split, uint64_t first_pr
     double correct_sum = 0, cons = 0, fmt = 0, len = 0;
     SamplerParams p = *sp;
     int max_new = p.max_new_tokens;
-    for (int first = 0; first < n_problems; first += per_batch) {
+    for (int first = 0, batch = 0; first < n_problems; first += per_batch, batch++) {
+        if (batch % ranks != rank) continue; /* another rank's */
         int np = n_problems - first < per_batch ? n_problems - first : per_batch;
         int B = np * k, Tp = 0;
         for (int i = 0; i < np; i++) {
@@ -163,6 +164,11 @@ int eval_sample(Evaluator *e, const Model *m, TaskSplit split, uint64_t first_pr
         }
         if (progress && progress(ud, first + np, n_problems)) return 1;
     }
+    if (ranks > 1) {
+        double sums[4] = {correct_sum, cons, fmt, len};
+        dist_sum_doubles(sums, 4);
+        correct_sum = sums[0], cons = sums[1], fmt = sums[2], len = sums[3];
+    }
     out->k = k;
     out->problems = n_problems;
     if (n_problems > 0) {
@@ -174,4 +180,17 @@ int eval_sample(Evaluator *e, const Model *m, TaskSplit split, uint64_t first_pr
     clock_gettime(CLOCK_MONOTONIC, &t1);
     out->seconds = (t1.tv_sec - t0.tv_sec) + 1e-9 * (t1.tv_nsec - t0.tv_nsec);
     return 0;
+}
+
+int eval_sample(Evaluator *e, const Model *m, TaskSplit split, uint64_t first_problem, int n_problems, int k,
+                const SamplerParams *sp, uint64_t seed, EvalResult *out, EvalProgress progress,
+                EvalSampleFn on_sample, void *ud, char *err, size_t errlen) {
+    return sample_batches(e, m, split, first_problem, n_problems, k, sp, seed, out, progress, on_sample, ud, 0, 1, err,
+                          errlen);
+}
+
+int eval_run(Evaluator *e, const Model *m, int n_problems, int k, const SamplerParams *sp, uint64_t seed,
+             EvalResult *out, EvalProgress progress, void *ud, char *err, size_t errlen) {
+    return sample_batches(e, m, SPLIT_EVAL, 0, n_problems, k, sp, seed, out, progress, NULL, ud, dist_rank(),
+                          dist_size(), err, errlen);
 }

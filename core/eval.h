@@ -33,8 +33,9 @@ size_t eval_bytes(const ModelConfig *cfg, int token_bytes, int rows);
  * enough rows for the decode steps' matrix products, little memory for the KV cache. */
 int eval_rows(int k);
 void eval_free(Evaluator *e);
-/* Evaluates m on the first n_problems held-out problems (capped at the split's size) with k samples each.
- * Returns 0, -1 with err, or 1 when progress aborted. */
+/* Evaluates m on the first n_problems held-out problems (capped at the split's size) with k samples each. In a
+ * data-parallel run (dist.h) every rank must call it alike: each runs its share of the batches (progress sees only
+ * those) and all get the whole result. Returns 0, -1 with err, or 1 when progress aborted. */
 int eval_run(Evaluator *e, const Model *m, int n_problems, int k, const SamplerParams *sp, uint64_t seed,
              EvalResult *out, EvalProgress progress, void *ud, char *err, size_t errlen);
 

@@ -6,6 +6,7 @@
  * batch's longest would spend most of the forward and backward on padding. Inside the update every per-row and
  * per-token array is in that sorted order; only the inputs are read through the permutation. */
 #include "core/grpo_step.h"
+#include "core/dist.h"
 #include <assert.h>
 #include <math.h>
 #include <stdio.h>
@@ -251,11 +252,29 @@ static void reference_logprobs(GrpoStep *s, const Model *ref, const int *seq, in
     }
 }
 
+/* The update's statistics over the ranks of a data-parallel run: sums of the parts each rank's rows add, and the
+ * extremes of the sequence ratios (a rank without sequences takes no part in them). */
+static void reduce_stats(GrpoUpdateStats *st, double *ent_sum, double *seq_sum, long *n_seqs) {
+    if (dist_size() == 1) return;
+    double sums[10] = {st->loss, st->policy_loss, st->kl, st->clip_ratio, st->clip_low, st->clip_high, st->clip_delta,
+                       *ent_sum, *seq_sum, (double)*n_seqs};
+    dist_sum_doubles(sums, 10);
+    double ext[2] = {*n_seqs > 0 ? st->seq_ratio_max : -HUGE_VAL, *n_seqs > 0 ? -st->seq_ratio_min : -HUGE_VAL};
+    dist_max_doubles(ext, 2);
+    st->loss = sums[0], st->policy_loss = sums[1], st->kl = sums[2], st->clip_ratio = sums[3];
+    st->clip_low = sums[4], st->clip_high = sums[5], st->clip_delta = sums[6];
+    *ent_sum = sums[7], *seq_sum = sums[8], *n_seqs = (long)sums[9];
+    st->seq_ratio_max = *n_seqs > 0 ? ext[0] : 0;
+    st->seq_ratio_min = *n_seqs > 0 ? -ext[1] : 0;
+}
+
 void grpo_step_update(GrpoStep *s, Model *policy, const Model *ref, AdamW *opt, const int *seq, const int *plens,
                       const int *glens, const float *adv, int B, int T, const GrpoUpdateParams *p,
                       GrpoUpdateStats *st) {
     const int N = p->loss.max_new_tokens;
-    assert(B >= 1 && B <= s->B_cap && T >= 2 && T <= s->T_cap && N >= 1 && N <= s->T_cap);
+    /* a rank of a data-parallel run may have no rows of the batch (dynamic sampling kept none of its groups): it
+     * still takes part in the sums, and applies the same update */
+    assert((B >= 1 || dist_size() > 1) && B <= s->B_cap && T >= 2 && T <= s->T_cap && N >= 1 && N <= s->T_cap);
     memset(st, 0, sizeof *st);
     sort_rows(s, plens, glens, adv, B);
     double tokens = 0, all_tokens = 0; /* in the loss; generated */
@@ -271,6 +290,10 @@ void grpo_step_update(GrpoStep *s, Model *policy, const Model *ref, AdamW *opt, 
         }
         all_tokens += glens[b];
     }
+    /* a data-parallel run (dist.h) learns from every rank's rows as one batch: the loss divides by the counts of
+     * the whole batch, and the gradients are summed over the ranks before clipping */
+    double counts[3] = {B, tokens, all_tokens};
+    dist_sum_doubles(counts, 3);
     const int use_ref = p->loss.beta != 0.0f;
     double w0 = wall_now(), c0 = cpu_now();
     if (use_ref) reference_logprobs(s, ref, seq, B, T, N);
@@ -284,8 +307,8 @@ void grpo_step_update(GrpoStep *s, Model *policy, const Model *ref, AdamW *opt, 
     st->micro_batches = n_mb;
     const int whole = n_mb == 1 && (size_t)B * T <= s->acts_tokens;
     GrpoLossParams lp = p->loss;
-    lp.batch_sequences = B;
-    lp.batch_tokens = tokens;
+    lp.batch_sequences = (int)counts[0];
+    lp.batch_tokens = counts[1];
     double ent_sum = 0, seq_sum = 0;
     long n_seqs = 0;
     for (int it = 0; it < p->iterations; it++) {
@@ -344,11 +367,15 @@ void grpo_step_update(GrpoStep *s, Model *policy, const Model *ref, AdamW *opt, 
             st->c_bwd += cpu_now() - c;
         }
         double w = wall_now(), c = cpu_now();
+        dist_sum_floats(policy->grads_mem, policy->n_params);
+        st->t_sum += wall_now() - w;
         st->grad_norm = grad_clip_norm(policy->grads_mem, policy->n_params, p->grad_clip);
         adamw_step(opt, policy->params_mem, policy->grads_mem, p->lr, p->beta1, p->beta2, p->eps, p->weight_decay);
         st->t_opt += wall_now() - w;
         st->c_opt += cpu_now() - c;
     }
+    reduce_stats(st, &ent_sum, &seq_sum, &n_seqs);
+    all_tokens = counts[2];
     st->policy_loss /= p->iterations;
     st->kl /= p->iterations;
     st->clip_ratio /= p->iterations;

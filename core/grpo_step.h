@@ -73,12 +73,15 @@ typedef struct {
     /* seconds per phase, wall and process CPU (all threads): reference forward, policy forwards with log-probs
      * and loss, backwards, and clipping + AdamW */
     double t_ref, t_fwd, t_bwd, t_opt;
+    double t_sum;          /* of t_opt: summing the gradients over the ranks of a data-parallel run (dist.h) */
     double c_ref, c_fwd, c_bwd, c_opt;
 } GrpoUpdateStats;
 
 /* Learns from B sequences (row b of seq: prompt_lens[b] prompt tokens then comp_lens[b] completion tokens, padded
  * to T; T <= the reserved T, B <= the reserved B) with advantages adv (B): reference log-probs (when beta != 0),
- * then `iterations` updates of policy with opt. Completion tokens are those at positions prompt_lens[b] ..
+ * then `iterations` updates of policy with opt. In a data-parallel run (dist.h) each rank passes its own rows, and
+ * the update is that of all ranks' rows as one batch: counts, gradients and statistics are summed over the ranks,
+ * so every rank applies the same AdamW step (a rank may pass B = 0 there). Completion tokens are those at positions prompt_lens[b] ..
  * + comp_lens[b] - 1; N = p->loss.max_new_tokens bounds comp_lens. */
 void grpo_step_update(GrpoStep *s, Model *policy, const Model *ref, AdamW *opt, const int *seq, const int *prompt_lens,
                       const int *comp_lens, const float *adv, int B, int T, const GrpoUpdateParams *p,

@@ -1,6 +1,6 @@
 /* sampler.c - batched generation of sampler.h: one right-padded prefill of all prompts, then one batched decode
  * step per position over the rows still running, each row at its own position. Row b draws from the RNG stream
- * (seed, b), so what a row samples depends on its logits and its stream only, never on how rows are split across
+ * (seed, first_stream + b), so what a row samples depends on its logits and its stream only, never on how rows are split across
  * threads. All buffers are allocated by sampler_new. */
 #include "core/sampler.h"
 #include "core/kernels.h"
@@ -182,7 +182,7 @@ int sampler_generate(Sampler *s, const Model *m, const SamplerParams *p, uint64_
         memcpy(s->prompt + (size_t)b * P, prompts + (size_t)b * prompt_stride, L * sizeof(int));
         for (int t = L; t < P; t++) s->prompt[(size_t)b * P + t] = 0;
         s->lens[b] = L;
-        rng_seed(&s->rng[b], seed, (uint64_t)b);
+        rng_seed(&s->rng[b], seed, (uint64_t)p->first_stream + (uint64_t)b);
         s->active[b] = 1;
         out_lens[b] = 0;
         finish[b] = 0;

@@ -14,6 +14,8 @@ typedef struct {
     int eos_id;          /* a sampled eos ends the sequence; -1: never stop early */
     int n_stop;          /* more ids that end it as eos does (an instruct model's end of turn), 0..4 */
     int stop_ids[4];
+    int first_stream;    /* row b draws from the RNG stream (seed, first_stream + b): rows of a larger batch split
+                          * across processes sample what they would in the whole batch; 0 otherwise */
 } SamplerParams;
 
 enum { FINISH_EOS = 1, FINISH_LENGTH = 2, FINISH_ABORTED = 3 };

@@ -8,9 +8,21 @@
  * Memory follows the batch in force: the buffers hold prompts_per_step * group_size sequences of the prompts'
  * width plus max_new_tokens, and grow (grpo_step_reserve, grow_buffers) at the start of a step whose batch is
  * larger than any before; the compute of a step allocates nothing. The policy update runs in micro-batches that fit
- * run.activation_mb (core/grpo_step.h). */
+ * run.activation_mb (core/grpo_step.h).
+ *
+ * Data parallel (core/dist.h, `mpirun -np N`): every rank draws all of a step's prompts from the same RNG (so the
+ * draws agree without a message) and generates, scores and learns from its own block of whole groups (dist_block);
+ * row b of the batch samples from the stream (seed, step, b) wherever it runs, so the rollouts are the single
+ * process's. Rewards and lengths are exchanged so every rank computes the same advantages; grpo_step_update sums the
+ * gradients, and every rank applies the same AdamW step. Rank 0 gathers the rollouts, reports steps and events,
+ * writes the checkpoints, and at each step boundary broadcasts the config in force and run / pause / stop (while
+ * paused, once a second, so the other ranks' watchdog sees it alive). Pause and stop take effect at step boundaries
+ * only. Dynamic sampling splits each round the same way (the ranks' kept groups then differ in number: a rank
+ * may learn from none and still takes part in the sums); evaluation deals its
+ * batches to the ranks (eval.h: eval_run), and every rank gets the whole result. */
 #include "core/trainer.h"
 #include "core/checkpoint.h"
+#include "core/dist.h"
 #include "core/episode.h"
 #include "core/eval.h"
 #include "core/grpo.h"
@@ -35,6 +47,7 @@
 #define MAX_PENDING 64
 #define PROMPT_TEXT (TASK_QUESTION_MAX + 1024 + 64) /* a question in task.prompt_template */
 #define MAX_METRICS 64
+#define HEARTBEAT_S 1.0 /* seconds between rank 0's messages to the other ranks while paused */
 /* bytes of a completion's text: T_max tokens of at most token_bytes each (tokenizer_max_token_bytes) */
 #define COMP_TEXT(T_max, token_bytes) ((T_max) * (token_bytes) + 16)
 
@@ -76,6 +89,11 @@ struct Trainer {
     /* per-token record (B_max, T_max) each: generation-time log-probs of the drawn rows (row stride N, like ent),
      * the last update's importance ratios of the batch's rows (row stride N) */
     float *gen_lp, *tok_ratio;
+    /* the rows this process learns from (all of them, or its groups' of a data-parallel step), contiguous: their
+     * prompt and completion lengths, advantages, row masks (B_max each) and token masks (B_max, T_max); the rank
+     * that generated each group (B_max, by group) */
+    int *own_plens, *own_glens, *group_rank;
+    float *own_adv, *own_mask, *own_keep;
     int n_rollouts;             /* drawn this step: rollouts[0 .. n_rollouts) */
     RewardResult *scores;       /* (B_max) */
     Rollout *rollouts;          /* (B_max) */
@@ -83,6 +101,7 @@ struct Trainer {
     Metric metrics[MAX_METRICS];
     int n_metrics;
     int watch_row, watch_n;     /* the streamed rollout and its length so far */
+    int watch_local;            /* the streamed rollout's row in the generating batch, -1: none */
     int cur_step_N;             /* completion width of the step being generated */
 
     /* control block */
@@ -201,7 +220,7 @@ static size_t activation_budget(const Config *c) {
 
 /* Per-step buffers (grow_buffers) of B sequences of T_max tokens, comp_text bytes of completion text each. */
 static size_t buffer_bytes(size_t B, size_t T_max, size_t comp_text) {
-    return B * T_max * (3 * sizeof(int) + 7 * sizeof(float)) + B * (7 * sizeof(int) + 5 * sizeof(float)) +
+    return B * T_max * (3 * sizeof(int) + 8 * sizeof(float)) + B * (10 * sizeof(int) + 7 * sizeof(float)) +
            B * (sizeof(Problem) + sizeof(RewardResult) + sizeof(Rollout) + PROMPT_TEXT + comp_text);
 }
 
@@ -268,6 +287,17 @@ static int check_fits(const Config *c, const ModelConfig *mc, int token_bytes, i
     return -1;
 }
 
+/* A data-parallel run (dist.h) splits each step's prompts across the ranks by whole groups: every rank needs one
+ * group of the step's first round at least. */
+static int check_split(const Config *c, char *err, size_t errlen) {
+    int n = dist_size();
+    if (n == 1) return 0;
+    if (c->grpo.prompts_per_step >= n) return 0;
+    snprintf(err, errlen, "grpo.prompts_per_step = %d is below the %d MPI ranks: each rank takes whole prompts "
+             "(raise grpo.prompts_per_step or run fewer ranks)", c->grpo.prompts_per_step, n);
+    return -1;
+}
+
 /* Grows the step buffers to B rows (allocates: only at the start of a step whose batch is the largest yet).
  * Returns 0, or -1 with the old buffers intact. */
 static int grow_buffers(Trainer *t, int B) {
@@ -280,13 +310,16 @@ static int grow_buffers(Trainer *t, int B) {
                      (void **)&t->group_kept, (void **)&t->batch_row, (void **)&t->batch_plens,
                      (void **)&t->batch_glens, (void **)&t->batch_rewards, (void **)&t->ent, (void **)&t->tok_ent,
                      (void **)&t->tok_valid, (void **)&t->tok_keep, (void **)&t->ent_scratch, (void **)&t->gen_lp,
-                     (void **)&t->tok_ratio};
+                     (void **)&t->tok_ratio, (void **)&t->own_plens, (void **)&t->own_glens, (void **)&t->group_rank,
+                     (void **)&t->own_adv, (void **)&t->own_mask, (void **)&t->own_keep};
     size_t bytes[] = {n * sizeof(Problem), BT * sizeof(int), n * sizeof(int), BT * sizeof(int), n * sizeof(int),
                       n * sizeof(int), BT * sizeof(int), n * sizeof(float), n * sizeof(float), n * sizeof(RewardResult),
                       n * sizeof(Rollout), n * PROMPT_TEXT, n * (size_t)t->comp_text, n * sizeof(float),
                       n * sizeof(float), n * sizeof(int), n * sizeof(int), n * sizeof(int), n * sizeof(int),
                       n * sizeof(float), BT * sizeof(float), BT * sizeof(float), BT * sizeof(float),
-                      BT * sizeof(float), BT * sizeof(float), BT * sizeof(float), BT * sizeof(float)};
+                      BT * sizeof(float), BT * sizeof(float), BT * sizeof(float), BT * sizeof(float),
+                      n * sizeof(int), n * sizeof(int), n * sizeof(int), n * sizeof(float), n * sizeof(float),
+                      BT * sizeof(float)};
     enum { N_BUF = sizeof bytes / sizeof bytes[0] };
     void *fresh[N_BUF];
     int ok = 1;
@@ -316,7 +349,7 @@ Trainer *trainer_new(const Config *c, const TrainerCallbacks *cb, char *err, siz
 
     ModelConfig run_mc;
     /* the tokenizer and the model's shape first (no weights read), to size and check the run */
-    if (run_model_config(c, &run_mc, &t->tok, err, errlen) != 0) goto fail;
+    if (check_split(c, err, errlen) != 0 || run_model_config(c, &run_mc, &t->tok, err, errlen) != 0) goto fail;
     if (!(t->task = task_new(c, err, errlen))) goto fail;
     if ((t->prompt_width = prompt_width(&t->tok, t->task, run_mc.max_T, err, errlen)) < 0) goto fail;
     t->act_budget = activation_budget(c);
@@ -369,6 +402,7 @@ void trainer_free(Trainer *t) {
     free(t->batch_row); free(t->batch_plens); free(t->batch_glens); free(t->batch_rewards);
     free(t->ent); free(t->tok_ent); free(t->tok_valid); free(t->tok_keep); free(t->ent_scratch);
     free(t->gen_lp); free(t->tok_ratio);
+    free(t->own_plens); free(t->own_glens); free(t->group_rank); free(t->own_adv); free(t->own_mask); free(t->own_keep);
     tokenizer_stream_free(t->trace);
     tokenizer_free(&t->tok);
     pthread_mutex_destroy(&t->mu);
@@ -510,6 +544,7 @@ int trainer_set(Trainer *t, const char *dotted, const char *value, char *err, si
     config_get_value(&scratch, k, old, sizeof old);
     int rc = config_set_value(&scratch, k, value, err, errlen);
     if (rc == 0) rc = config_finish(&scratch, err, errlen);
+    if (rc == 0) rc = check_split(&scratch, err, errlen);
     if (rc == 0) rc = memory_check_change(t, &t->pending, &scratch, k, value, err, errlen);
     if (rc == 0 && t->n_changes >= MAX_PENDING) {
         snprintf(err, errlen, "too many changes waiting for the next step (%d)", MAX_PENDING);
@@ -573,8 +608,9 @@ static void set_status(Trainer *t, TrainerStatus s) {
 }
 
 /* Blocks while paused (emitting pause/resume as the state really changes); at a step boundary (wake_for_save) a
- * checkpoint request also ends the wait so it can be served. Returns 1 when a stop is requested. */
-static int wait_while_paused(Trainer *t, int wake_for_save) {
+ * checkpoint request also ends the wait so it can be served, and with limit_s > 0 the wait ends after that many
+ * seconds (still paused). Returns 1 when a stop is requested. */
+static int wait_while_paused(Trainer *t, int wake_for_save, double limit_s) {
     pthread_mutex_lock(&t->mu);
     if (t->paused && !t->stop) {
         if (t->status != TRAINER_PAUSED) {
@@ -583,7 +619,14 @@ static int wait_while_paused(Trainer *t, int wake_for_save) {
             emit(t, EVENT_PAUSE, t->step, NULL, NULL, NULL, NULL);
             pthread_mutex_lock(&t->mu);
         }
-        while (t->paused && !t->stop && !(wake_for_save && t->save_req)) pthread_cond_wait(&t->cv, &t->mu);
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += (time_t)limit_s;
+        until.tv_nsec += (long)((limit_s - (time_t)limit_s) * 1e9);
+        if (until.tv_nsec >= 1000000000L) { until.tv_sec++; until.tv_nsec -= 1000000000L; }
+        while (t->paused && !t->stop && !(wake_for_save && t->save_req))
+            if (limit_s <= 0) pthread_cond_wait(&t->cv, &t->mu);
+            else if (pthread_cond_timedwait(&t->cv, &t->mu, &until) != 0) break;
         if (!t->stop && !t->paused) {
             t->status = TRAINER_RUNNING;
             pthread_mutex_unlock(&t->mu);
@@ -613,6 +656,10 @@ static int mkdir_p(const char *path) {
 /* Writes a checkpoint of the current step. On failure the error is emitted (EVENT_ERROR, name "checkpoint") and kept
  * in t->error; returns -1. */
 static int save_checkpoint(Trainer *t) {
+    if (dist_rank() != 0) { /* rank 0 holds the same weights and writes them */
+        t->saved_step = t->step;
+        return 0;
+    }
     /* ckpt_dir is bounded (trainer_set_checkpoint_dir, or run.out_dir and run.name checked at load), so these never
      * truncate, and the path fits Event.detail and every path buffer after it. */
     char dir[PATH_MAX], parent[PATH_MAX - 32], err[PATH_MAX + 128];
@@ -650,12 +697,12 @@ static int save_checkpoint(Trainer *t) {
 static int gen_hook(void *ud, int pos, const int *tokens) {
     Trainer *t = ud;
     (void)pos;
-    int tok = t->watch_row >= 0 ? tokens[t->watch_row] : -1;
+    int tok = t->watch_local >= 0 ? tokens[t->watch_local] : -1;
     if (tok >= 0 && !tokenizer_is_end(&t->tok, tok) && t->cb.on_trace) {
         const char *piece = tokenizer_stream_feed(t->trace, tok);
         if (piece && piece[0]) t->cb.on_trace(t->cb.ud, t->step + 1, 1, piece, 0.0f, 0);
     }
-    return wait_while_paused(t, 0);
+    return dist_size() > 1 ? 0 : wait_while_paused(t, 0, 0); /* under MPI: at step boundaries only */
 }
 
 static void add_metric(Trainer *t, const char *name, double v) {
@@ -707,21 +754,42 @@ static int draw_prompts(Trainer *t, int first, int n) {
     return width;
 }
 
-/* Generates N completion tokens at most for the n groups drawn at `first` and scores them; round 0 streams the
- * watched rollout. Returns 0, or 1 when stopped. */
-static int generate_round(Trainer *t, int round, int first, int n, int N, int step) {
+/* A data-parallel step's exchange (dist.h) of the rows of the P groups from `first` (a round's): every rank gets every row's reward, length and
+ * finish (for the advantages and the batch) and, for entropy-masked updates, its N generation-time entropies (the
+ * threshold is the whole batch's); rank 0 also the scores, overlong shaping, texts and per-token record it reports. */
+static void share_rollouts(Trainer *t, int first, int P, int N) {
+    const size_t G = t->cfg.grpo.group_size, r0 = (size_t)first * G;
+    if (t->cfg.grpo.entropy_top_fraction < 1.0f) dist_allgather(t->ent + r0 * N, G * N * sizeof(float), P);
+    dist_allgather(t->rewards + r0, G * sizeof(float), P);
+    dist_allgather(t->glens + r0, G * sizeof(int), P);
+    dist_allgather(t->finish + r0, G * sizeof(int), P);
+    dist_gather(t->scores + r0, G * sizeof(RewardResult), P);
+    dist_gather(t->shaping + r0, G * sizeof(float), P);
+    dist_gather(t->comp_text_buf + r0 * t->comp_text, G * (size_t)t->comp_text, P);
+    /* the per-token record rank 0 stores: token ids, generation-time log-probs and entropies */
+    dist_gather(t->gen + r0 * N, G * N * sizeof(int), P);
+    dist_gather(t->gen_lp + r0 * N, G * N * sizeof(float), P);
+    if (t->cfg.grpo.entropy_top_fraction >= 1.0f) dist_gather(t->ent + r0 * N, G * N * sizeof(float), P);
+}
+
+/* Generates N completion tokens at most for the n groups at `first` of the round's n_round groups drawn at
+ * round_first (n < n_round: this rank's block of a data-parallel step), and scores them; round 0 streams the watched
+ * rollout (one of this process's rows). Returns 0, or 1 when stopped. */
+static int generate_round(Trainer *t, int round, int round_first, int n_round, int first, int n, int N, int step) {
     const Config *c = &t->cfg;
     const int G = c->grpo.group_size, T_max = t->T_max, row0 = first * G, B = n * G;
+    t->watch_row = t->watch_local = -1; /* one watched rollout a step */
     if (round == 0) {
-        t->watch_row = (int)(rng_u64(&t->rng) % (uint64_t)B);
+        int w = (int)(rng_u64(&t->rng) % (uint64_t)(n_round * G)); /* every rank draws it: the RNG stays in step */
+        t->watch_row = w >= row0 && w < row0 + B ? w : row0 + w % B;
+        t->watch_local = t->watch_row - row0;
         tokenizer_stream_reset(t->trace);
         if (t->cb.on_trace)
             t->cb.on_trace(t->cb.ud, step, 0, t->prompt_text + (size_t)(t->watch_row / G * G) * PROMPT_TEXT, 0, 0);
-    } else {
-        t->watch_row = -1; /* one watched rollout a step */
     }
     SamplerParams sp = episode_sampler_params(c, &t->tok);
     sp.max_new_tokens = N;
+    sp.first_stream = (first - round_first) * G; /* row b of the round samples from (seed, b) on every rank */
     uint64_t seed = (uint64_t)c->run.seed * 0x9E3779B97F4A7C15ull + (uint64_t)step + ((uint64_t)round << 40);
     Sampler *smp = grpo_step_sampler(t->engine);
     sampler_entropies(smp, t->ent + (size_t)row0 * N); /* entropy-masked updates and the per-token record */
@@ -782,8 +850,10 @@ static int grpo_step(Trainer *t) {
         return -1;
     }
     t->cur_step_N = N;
+    /* a data-parallel step (dist.h): each round's groups split in blocks, at most ceil(P / ranks) groups a rank */
+    const int rank = dist_rank(), ranks = dist_size(), own_max = (P + ranks - 1) / ranks;
     /* a batch larger than any before grows the engine, before any work of the step */
-    if (grpo_step_reserve(t->engine, P * G, W + N, t->error, sizeof t->error) != 0) return -1;
+    if (grpo_step_reserve(t->engine, own_max * G, W + N, t->error, sizeof t->error) != 0) return -1;
 
     int drawn = 0, kept = 0;
     for (int round = 0;; round++) {
@@ -799,7 +869,14 @@ static int grpo_step(Trainer *t) {
                 break;
             }
         }
-        if (generate_round(t, round, drawn, n, N, step) != 0) return 1;
+        int rf, rn; /* this process's groups of the round: all, or its block */
+        dist_block(n, rank, ranks, &rf, &rn);
+        for (int r = 0, f, k; r < ranks; r++) {
+            dist_block(n, r, ranks, &f, &k);
+            for (int p = drawn + f; p < drawn + f + k; p++) t->group_rank[p] = r;
+        }
+        if (rn > 0 && generate_round(t, round, drawn, n, drawn + rf, rn, N, step) != 0) return 1;
+        if (ranks > 1) share_rollouts(t, drawn, n, N); /* every rank learns what all of them drew */
         for (int p = drawn; p < drawn + n; p++) {
             t->group_kept[p] = !dynamic || !grpo_group_uniform(t->rewards + (size_t)p * G, G);
             kept += t->group_kept[p];
@@ -834,14 +911,6 @@ static int grpo_step(Trainer *t) {
         grpo_advantages(t->adv, t->batch_rewards, kept, G,
                         c->grpo.scale_std ? c->grpo.advantage_scaling : ADV_SCALE_NONE, 1e-4f);
 
-    /* full sequences (prompt + completion, right-padded) */
-    for (int b = 0; b < B; b++) {
-        int src = t->batch_row[b], *s = t->seq + (size_t)b * T;
-        memcpy(s, t->prompts + (size_t)src * T_max, sizeof(int) * t->plens[src]);
-        memcpy(s + t->plens[src], t->gen + (size_t)src * N, sizeof(int) * t->glens[src]);
-        for (int i = t->plens[src] + t->glens[src]; i < T; i++) s[i] = t->tok.pad;
-    }
-
     /* entropy-masked updates: the batch's threshold over the generation-time entropies (the old policy's, the same
      * distribution the update's first forward sees), decided before the update so micro-batches agree */
     const int ent_mask = c->grpo.entropy_top_fraction < 1.0f && B > 0;
@@ -859,6 +928,26 @@ static int grpo_step(Trainer *t) {
                                      c->grpo.entropy_top_fraction, t->ent_scratch);
     }
 
+    /* the rows this process learns from, in the batch's order: all of them, or those of the groups it generated, as
+     * full sequences (prompt + completion, right-padded to the longest of them) */
+    int B_own = 0, T_own = 2;
+    for (int b = 0; b < B; b++) {
+        if (t->group_rank[t->batch_row[b] / G] != rank) continue;
+        t->own_plens[B_own] = t->batch_plens[b];
+        t->own_glens[B_own] = t->batch_glens[b];
+        t->own_adv[B_own] = t->adv[b];
+        t->own_mask[B_own] = t->row_mask[b];
+        if (ent_mask) memcpy(t->own_keep + (size_t)B_own * N, t->tok_keep + (size_t)b * N, sizeof(float) * N);
+        if (t->batch_plens[b] + t->batch_glens[b] > T_own) T_own = t->batch_plens[b] + t->batch_glens[b];
+        t->batch_row[B_own++] = t->batch_row[b]; /* read in order: b >= B_own; the batch's order is not needed after */
+    }
+    for (int b = 0; b < B_own; b++) {
+        int src = t->batch_row[b], *s = t->seq + (size_t)b * T_own;
+        memcpy(s, t->prompts + (size_t)src * T_max, sizeof(int) * t->plens[src]);
+        memcpy(s + t->plens[src], t->gen + (size_t)src * N, sizeof(int) * t->glens[src]);
+        for (int i = t->plens[src] + t->glens[src]; i < T_own; i++) s[i] = t->tok.pad;
+    }
+
     /* reference log-probs, then mu policy updates against fixed old log-probs */
     const int use_ref = c->grpo.beta != 0.0f;
     float lr = lr_schedule(t->step, c->optim.lr, c->optim.warmup_steps, c->run.steps, c->optim.schedule,
@@ -867,16 +956,17 @@ static int grpo_step(Trainer *t) {
         .loss = {.beta = c->grpo.beta, .eps_low = c->grpo.eps_low, .eps_high = c->grpo.eps_high,
                  .aggregation = c->grpo.aggregation, .importance_sampling = c->grpo.importance_sampling,
                  .loss_type = c->grpo.loss_type, .delta = c->grpo.delta, .max_new_tokens = N},
-        .row_mask = t->row_mask, .token_mask = ent_mask ? t->tok_keep : NULL,
+        .row_mask = t->own_mask, .token_mask = ent_mask ? t->own_keep : NULL,
         .iterations = c->grpo.num_iterations, .lr = lr, .beta1 = c->optim.beta1, .beta2 = c->optim.beta2,
         .eps = c->optim.eps, .weight_decay = c->optim.weight_decay, .grad_clip = c->optim.grad_clip};
     GrpoUpdateStats st;
     memset(&st, 0, sizeof st);
     double t2 = now_mono();
     if (B > 0) /* every group dropped: nothing to learn from this step */
-        grpo_step_update(t->engine, &t->policy, &t->ref, &t->opt, t->seq, t->batch_plens, t->batch_glens, t->adv,
-                         B, T, &up, &st);
-    const int with_ratio = B > 0 && c->grpo.num_iterations > 1; /* else every ratio is 1: none recorded */
+        grpo_step_update(t->engine, &t->policy, &t->ref, &t->opt, t->seq, t->own_plens, t->own_glens, t->own_adv,
+                         B_own, T_own, &up, &st);
+    /* the ratios of this process's rows; in a data-parallel step those are not the batch's: none recorded */
+    const int with_ratio = B > 0 && B_own == B && c->grpo.num_iterations > 1; /* mu 1: every ratio is 1 */
     if (with_ratio) grpo_step_token_ratios(t->engine, t->tok_ratio, B, N);
     double t4 = now_mono(), t3 = t2 + st.t_ref;
     const int mu = c->grpo.num_iterations;
@@ -891,6 +981,9 @@ static int grpo_step(Trainer *t) {
                  1.0 - c->grpo.ref_mix);
         emit(t, EVENT_REF_REFRESH, step, "reference", NULL, NULL, detail);
     }
+
+    /* rank 0 reports the step; every rank takes its part in the evaluation */
+    if (dist_rank() != 0) return c->run.eval_every > 0 && step % c->run.eval_every == 0 && run_eval(t, step) != 0;
 
     /* rollouts (every one drawn) and metrics */
     double rsum = 0, rsq = 0, acc = 0, fmt = 0, lang = 0, ok = 0, fmt_ok = 0, refl = 0, selfc = 0, trunc = 0;
@@ -966,6 +1059,7 @@ static int grpo_step(Trainer *t) {
     add_metric(t, "group_size", G);
     add_metric(t, "prompts_per_step", P);
     add_metric(t, "micro_batches", st.micro_batches);
+    add_metric(t, "allreduce_time", st.t_sum); /* of train_time: gradients summed over MPI ranks (0 in one process) */
     if (c->run.eval_every > 0 && step % c->run.eval_every == 0 && run_eval(t, step) != 0) return 1;
     add_metric(t, "step_time", now_mono() - t0);
     return 0;
@@ -981,9 +1075,35 @@ static void publish_step(Trainer *t) {
     t->cb.on_step(t->cb.ud, &rec);
 }
 
-/* At a step boundary: apply requested changes, honour a checkpoint request, wait while paused.
- * Returns 1 when the loop must stop. */
+/* What rank 0 tells the other ranks of a data-parallel run at a step boundary. */
+typedef enum { CONTROL_RUN, CONTROL_PAUSED, CONTROL_STOP } ControlKind;
+typedef struct {
+    int kind;   /* ControlKind */
+    Config cfg; /* in force for the next step (CONTROL_RUN) */
+} Control;
+
+/* Rank 0's word at a step boundary to the other ranks, which wait for it (while paused: one a HEARTBEAT_S). */
+static void send_control(Trainer *t, ControlKind kind) {
+    static Control ctl; /* rank 0's trainer thread only; a Config is too large for every stack */
+    ctl.kind = kind;
+    ctl.cfg = t->cfg;
+    dist_broadcast(&ctl, sizeof ctl);
+}
+
+/* A rank other than 0 at a step boundary: waits for rank 0's word and takes its config. Returns 1 to stop. */
+static int follow_control(Trainer *t) {
+    static Control ctl; /* the trainer thread's only */
+    do dist_broadcast(&ctl, sizeof ctl);
+    while (ctl.kind == CONTROL_PAUSED);
+    t->cfg = t->pending = ctl.cfg;
+    return ctl.kind == CONTROL_STOP;
+}
+
+/* At a step boundary: apply requested changes, honour a checkpoint request, wait while paused; under MPI, tell
+ * the other ranks (or hear from rank 0). Returns 1 when the loop must stop. */
 static int step_boundary(Trainer *t) {
+    const int ranks = dist_size();
+    if (dist_rank() != 0) return follow_control(t);
     for (;;) {
         pthread_mutex_lock(&t->mu);
         Change ch[MAX_PENDING];
@@ -996,11 +1116,17 @@ static int step_boundary(Trainer *t) {
         pthread_mutex_unlock(&t->mu);
         for (int i = 0; i < n; i++) emit(t, EVENT_SET, t->step + 1, ch[i].key, ch[i].old_value, ch[i].new_value, NULL);
         if (save) save_checkpoint(t);
-        if (wait_while_paused(t, 1)) return 1;
+        if (wait_while_paused(t, 1, ranks > 1 ? HEARTBEAT_S : 0)) {
+            if (ranks > 1) send_control(t, CONTROL_STOP);
+            return 1;
+        }
         pthread_mutex_lock(&t->mu);
-        int again = t->save_req || t->n_changes > 0;
+        int again = t->save_req || t->n_changes > 0, paused = t->paused;
         pthread_mutex_unlock(&t->mu);
-        if (!again) return 0;
+        if (paused && ranks > 1) send_control(t, CONTROL_PAUSED);
+        if (again || paused) continue;
+        if (ranks > 1) send_control(t, CONTROL_RUN);
+        return 0;
     }
 }
 

@@ -138,6 +138,34 @@ static void test_generate_repeatable_and_thread_independent(void **state) {
     model_free(&m);
 }
 
+/* A batch split in two (as data-parallel ranks split a step's rows) samples what the whole batch does when each
+ * part starts its rows' streams at its first row (SamplerParams.first_stream); without that, the second part would
+ * replay the first part's streams. */
+static void test_split_batch_matches_whole(void **state) {
+    (void)state;
+    ModelConfig cfg = test_cfg();
+    Model m;
+    assert_int_equal(model_init(&m, &cfg, 3), 0);
+    enum { N = 12, CUT = 4 };
+    int pr[NB * PS], whole[NB * N], part[NB * N], lw[NB], lp[NB], fw[NB], fp[NB];
+    prompts(pr);
+    SamplerParams sp = {.temperature = 1.0f, .top_k = 0, .top_p = 1.0f, .max_new_tokens = N, .eos_id = -1};
+    Sampler *s = sampler_new(&cfg, NB, 40);
+    assert_int_equal(sampler_generate(s, &m, &sp, 11, pr, PLENS, PS, NB, whole, lw, fw, NULL, NULL), 0);
+    assert_int_equal(sampler_generate(s, &m, &sp, 11, pr, PLENS, PS, CUT, part, lp, fp, NULL, NULL), 0);
+    sp.first_stream = CUT;
+    assert_int_equal(sampler_generate(s, &m, &sp, 11, pr + CUT * PS, PLENS + CUT, PS, NB - CUT, part + CUT * N,
+                                      lp + CUT, fp + CUT, NULL, NULL), 0);
+    assert_memory_equal(whole, part, sizeof whole);
+    assert_memory_equal(lw, lp, sizeof lw);
+    sp.first_stream = 0; /* the second part on the first part's streams samples otherwise */
+    assert_int_equal(sampler_generate(s, &m, &sp, 11, pr + CUT * PS, PLENS + CUT, PS, NB - CUT, part + CUT * N,
+                                      lp + CUT, fp + CUT, NULL, NULL), 0);
+    assert_true(memcmp(whole + CUT * N, part + CUT * N, sizeof(int) * (NB - CUT) * N) != 0);
+    sampler_free(s);
+    model_free(&m);
+}
+
 static void test_greedy_matches_full_forward(void **state) {
     (void)state;
     ModelConfig cfg = test_cfg();
@@ -412,6 +440,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pick_distribution),
         cmocka_unit_test(test_pick_greedy_limits),
+        cmocka_unit_test(test_split_batch_matches_whole),
         cmocka_unit_test(test_generate_repeatable_and_thread_independent),
         cmocka_unit_test(test_greedy_matches_full_forward),
         cmocka_unit_test(test_eos_length_and_hook),

@@ -23,6 +23,8 @@
 #include "ui/fork.h"
 #include "ui/signals.h"
 #include "ui/studio.h"
+#include "ui/train_ranks.h"
+#include "core/dist.h"
 #include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
@@ -424,7 +426,7 @@ static int fork_prepare(const ForkSpec *spec, ForkSource *parent, Config *c, cha
     return 0;
 }
 
-int cmd_train(int argc, char **argv) {
+static int train_main(int argc, char **argv) {
     static const struct option LONG[] = {
         {"help", no_argument, NULL, 'h'},        {"headless", no_argument, NULL, 'H'},
         {"json", no_argument, NULL, 'j'},        {"set", required_argument, NULL, 's'},
@@ -494,6 +496,7 @@ int cmd_train(int argc, char **argv) {
     int n_sets = cli_sets.n;
     if (json && !headless) { fprintf(stderr, "grpo-studio train: --json goes with --headless\n"); return 2; }
     char why[160];
+    if (!headless) train_ranks_take_terminal();   /* under mpirun: the terminal mpirun was started from */
     if (!headless && studio_check_terminal(why, sizeof why) != 0) {   /* before anything is created */
         fprintf(stderr, "grpo-studio train: no studio (%s): training headless, one line per step\n", why);
         headless = 1;
@@ -580,6 +583,7 @@ int cmd_train(int argc, char **argv) {
                total[0] ? " about " : "", total, cfg.run.name);
         fflush(stdout);
     }
+    train_ranks_share(&cfg, ckpt[0] ? ckpt : NULL); /* under mpirun: every rank builds the same run (resume, fork) */
     Trainer *t = trainer_new(&cfg, &cb, err, sizeof err);
     if (!t) {
         fprintf(stderr, "grpo-studio train: %s\n", err);
@@ -682,7 +686,10 @@ int cmd_train(int argc, char **argv) {
     }
 
     int rc;
-    if (headless) {
+    if (!train_ranks_ready(1)) {
+        fprintf(stderr, "grpo-studio train: another MPI rank could not build its trainer (its message is above)\n");
+        rc = 1;
+    } else if (headless) {
         if (!json) {
             char id[32] = "";
             if (run_id > 0) snprintf(id, sizeof id, "%lld ", (long long)run_id);
@@ -694,6 +701,9 @@ int cmd_train(int argc, char **argv) {
                              fspec.db, parent.step);
             if (use_db) printf("# database %s (run id %lld)\n", db_path, (long long)run_id);
             printf("# checkpoints %s\n", ckpt_dir);
+            if (dist_size() > 1)
+                printf("# MPI: %d ranks x %d threads, %d prompts each step split by whole groups\n", dist_size(),
+                       cfg.run.threads, cfg.grpo.prompts_per_step);
         }
         rc = run_headless(t) == 0 ? 0 : 1;
     } else {
@@ -731,5 +741,14 @@ int cmd_train(int argc, char **argv) {
     if (headless && !json && last[0]) printf("# last checkpoint %s\n", last);
     trainer_free(t);
     studio_free(x.studio);
+    return rc;
+}
+
+/* Under mpirun (ui/train_ranks.h) rank 0 is the command as one process runs it; the other ranks follow it. */
+int cmd_train(int argc, char **argv) {
+    int rc = train_ranks_join(&argc, &argv);
+    if (rc != 0) return rc;
+    rc = dist_rank() == 0 ? train_main(argc, argv) : train_ranks_follow();
+    train_ranks_leave();
     return rc;
 }
