@@ -12,10 +12,9 @@
 set -u
 BIN=$(readlink -f "$1")
 SRC=$(readlink -f "$2")
-command -v tmux >/dev/null || { echo "SKIP: tmux not installed"; exit 77; }
+PANE=studio
+. "$SRC/tests/tmux_lib.sh"
 TMP=$(mktemp -d /tmp/e2e_charts.XXXXXX)
-SOCK="e2e_charts_$$"
-T() { tmux -L "$SOCK" "$@"; }
 PID=
 cleanup() {
     T kill-server 2>/dev/null
@@ -25,22 +24,6 @@ cleanup() {
 trap cleanup EXIT
 DB="$TMP/run.db"
 
-screen() { T capture-pane -p -t studio 2>/dev/null; }
-fail() {
-    echo "FAIL: $*"
-    echo "----- screen -----"
-    screen
-    echo "------------------"
-    exit 1
-}
-wait_for() {
-    local re=$1 limit=${2:-20} i
-    for ((i = 0; i < limit * 20; i++)); do
-        screen | grep -Eq -- "$re" && return 0
-        sleep 0.05
-    done
-    return 1
-}
 # the cursor's step in the status bar ("cursor @123")
 cursor_now() { screen | head -1 | sed -nE 's/.*cursor @([0-9]+).*/\1/p'; }
 
@@ -154,7 +137,8 @@ T respawn-pane -k -t studio "cd '$TMP' && '$BIN' browse '$DB'; echo \"EXIT=\$?\"
 wait_for 'rollouts of run' 20 || fail "browse did not open"
 T send-keys -t studio 1
 wait_for 'reward [0-9-]' 10 || fail "1 did not show the run's charts in browse"
-wait_for 'optim\.lr 0\.001 -> 0\.0' 5 || fail "the stored change is not marked on the browsed charts"
+# (the label is cut where the marker leaves no room: how far right the change sits depends on how many steps ran)
+wait_for 'optim\.lr 0\.001' 5 || fail "the stored change is not marked on the browsed charts"
 screen | grep -qE 'lr +0\.0005' || fail "the browsed run's panel does not show the changed learning rate"
 T send-keys -t studio x
 wait_for 'cursor @[0-9]+' 5 || fail "x did not put a cursor on the browsed charts"

@@ -15,27 +15,12 @@
 set -u
 BIN=$(readlink -f "$1")
 SRC=$(readlink -f "$2")
+PANE=fork
+. "$SRC/tests/tmux_lib.sh"
+on_fail() { for f in "$WORK"/*.log; do [ -e "$f" ] && { echo "--- $f:"; tail -n 8 "$f"; }; done; }
 command -v sqlite3 >/dev/null || { echo "e2e_fork: needs the sqlite3 command-line tool (Debian package sqlite3)"; exit 1; }
-command -v tmux >/dev/null || { echo "e2e_fork: needs tmux"; exit 1; }
 WORK=$(mktemp -d /tmp/e2e_fork_XXXXXX)
-SOCK="e2e_fork_$$"
-T() { tmux -L "$SOCK" "$@"; }
 trap 'T kill-server 2>/dev/null; rm -rf "$WORK"' EXIT
-screen() { T capture-pane -p -t fork 2>/dev/null; }
-fail() {
-    echo "e2e_fork: FAIL: $*"
-    for f in "$WORK"/*.log; do [ -e "$f" ] && { echo "--- $f:"; tail -n 8 "$f"; }; done
-    if T has-session -t fork 2>/dev/null; then echo "----- screen -----"; screen; echo "------------------"; fi
-    exit 1
-}
-wait_for() {
-    local re=$1 limit=${2:-20} i
-    for ((i = 0; i < limit * 20; i++)); do
-        screen | grep -Eq -- "$re" && return 0
-        sleep 0.05
-    done
-    return 1
-}
 cd "$WORK" || exit 1
 q() { sqlite3 -batch -noheader "$1" "$2"; }
 sums() { q a.db "SELECT path FROM checkpoints WHERE run_id = 1 ORDER BY step;" |
@@ -101,9 +86,6 @@ exec 9>&-
 [ "$(q a.db "SELECT count(*) FROM runs;")" = 3 ] || fail "a refused fork left a run behind"
 echo "ok: refusals name the database, the run ids, the checkpoint steps and the fixed key"
 
-# The Runs screen: the parent column, and F's command. (A session that stays keeps the tmux server up between the
-# two sessions below: a server that exits with its last session can race the next new-session.)
-T new-session -d -s keep "sleep 600"
 T new-session -d -s fork -x 160 -y 40 "'$BIN' browse a.db; sleep 600"
 wait_for 'runs \(3\)' 20 || fail "browse did not open on the run list"
 screen | grep -Eq '^. +2 test-fast +run 1 @ step 4 ' || fail "run 2's parent is not shown as run 1 @ step 4"

@@ -8,28 +8,14 @@
 set -u
 BIN=$(readlink -f "${1:?usage: e2e_mpi_studio.sh BINARY SOURCE_DIR}")
 SRC=$(readlink -f "${2:?usage: e2e_mpi_studio.sh BINARY SOURCE_DIR}")
+PANE=studio
+. "$SRC/tests/tmux_lib.sh"
 for c in tmux sqlite3 mpirun; do command -v $c >/dev/null || { echo "e2e_mpi_studio: FAIL: needs $c"; exit 1; }; done
 TMP=$(mktemp -d /tmp/e2e_mpi_studio.XXXXXX)
-SOCK="e2e_mpi_studio_$$"
-T() { tmux -L "$SOCK" "$@"; }
 cleanup() { T kill-server 2>/dev/null; sleep 1; rm -rf "$TMP"; }
 trap cleanup EXIT
 DB="$TMP/run.db"
 OUT="$TMP/out"
-screen() { T capture-pane -p -t studio 2>/dev/null; }
-fail() {
-    echo "e2e_mpi_studio: FAIL: $*"
-    echo "----- screen -----"; screen; echo "------------------"
-    exit 1
-}
-wait_for() { # REGEX [SECONDS]: poll the screen until it matches
-    local re=$1 limit=${2:-20} i
-    for ((i = 0; i < limit * 10; i++)); do
-        screen | grep -Eq -- "$re" && return 0
-        sleep 0.1
-    done
-    return 1
-}
 step_now() { screen | head -1 | sed -nE 's/.*step ([0-9]+)\/.*/\1/p'; }
 
 T new-session -d -s studio -x 100 -y 30 \

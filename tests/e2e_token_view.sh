@@ -11,33 +11,14 @@
 set -u
 BIN=$(readlink -f "$1")
 SRC=$(readlink -f "$2")
-command -v tmux >/dev/null || { echo "e2e_token_view: needs tmux"; exit 1; }
+PANE=tv
+. "$SRC/tests/tmux_lib.sh"
 TMP=$(mktemp -d /tmp/e2e_token_view.XXXXXX)
-SOCK="e2e_token_view_$$"
-T() { tmux -L "$SOCK" "$@"; }
 cleanup() { T kill-server 2>/dev/null; rm -rf "$TMP"; }
 trap cleanup EXIT
-screen() { T capture-pane -p -t tv 2>/dev/null; }
-fail() {
-    echo "FAIL: $*"
-    echo "----- screen -----"
-    screen
-    echo "------------------"
-    exit 1
-}
-wait_for() {
-    local re=$1 limit=${2:-20} i
-    for ((i = 0; i < limit * 20; i++)); do
-        screen | grep -Eq -- "$re" && return 0
-        sleep 0.05
-    done
-    return 1
-}
 train() { "$BIN" train "$SRC/configs/test-fast.ini" --headless --set run.steps=3 "$@" >>"$TMP/train.log" 2>&1 ||
     { cat "$TMP/train.log"; echo "FAIL: a run failed"; exit 1; }; }
 cd "$TMP" || exit 1
-# a session that outlives the others, so that killing one never stops the server while the next one starts
-T new-session -d -s keep "sleep 900"
 train --db mu2.db --set grpo.num_iterations=2
 train --db mu1.db
 

@@ -2,7 +2,7 @@
 #   PANE=studio
 #   . "$SRC/tests/tmux_lib.sh"
 # gives T (tmux on a server of the test's own, SOCK), screen (the text of the pane PANE, with CAPTURE_FLAGS such
-# as -J), fail MESSAGE (says what failed, prints the screen, exits 1), wait_for REGEX [SECONDS] (polls the screen
+# as -J), fail MESSAGE (says what failed, calls the test's on_fail if it has one, prints the screen, exits 1), wait_for REGEX [SECONDS] (polls the screen
 # until the extended regex matches; 20 s by default) and need TOOL... (a missing tool fails the test: `make test`
 # installs tmux and sqlite3, so a test never skips itself).
 NAME=$(basename "$0" .sh)
@@ -12,6 +12,7 @@ T() { tmux -L "$SOCK" "$@"; }
 screen() { T capture-pane -p ${CAPTURE_FLAGS:-} -t "$PANE" 2>/dev/null; }
 fail() {
     echo "$NAME: FAIL: $*"
+    if declare -F on_fail >/dev/null; then on_fail; fi   # a test's own report (its logs), when it defines one
     echo "----- screen -----"
     screen
     echo "------------------"
