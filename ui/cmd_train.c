@@ -640,7 +640,7 @@ static int train_main(int argc, char **argv) {
             char *ini = config_to_ini(&cfg), desc[160];
             ModelConfig mc;
             if (strcmp(cfg.model.init, "random") != 0 && checkpoint_read_config(cfg.model.init, &mc, NULL, err, sizeof err) == 0)
-                cli_model_desc(&mc, 0, desc, sizeof desc);
+                cli_model_desc(&mc, model_n_params(&mc), desc, sizeof desc);
             else
                 snprintf(desc, sizeof desc, "llama C%d L%d H%d F%d T%d", cfg.model.d_model, cfg.model.n_layers,
                          cfg.model.n_heads, cfg.model.ffn_hidden, cfg.model.max_seq);
