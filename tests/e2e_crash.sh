@@ -26,7 +26,7 @@ fail() {
     echo "--- last lines of the training log:"; tail -n 15 "$LOG"
     exit 1
 }
-q() { sqlite3 -batch -noheader "$DB" "$1"; }
+q() { sqlite3 -batch -noheader -cmd ".timeout 10000" "$DB" "$1"; }
 
 . "$SRC/tests/crash_checks.sh"   # check_db COMMITTED: the invariants of a database nobody is writing
 

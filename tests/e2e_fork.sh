@@ -22,7 +22,7 @@ command -v sqlite3 >/dev/null || { echo "e2e_fork: needs the sqlite3 command-lin
 WORK=$(mktemp -d /tmp/e2e_fork_XXXXXX)
 trap 'T kill-server 2>/dev/null; rm -rf "$WORK"' EXIT
 cd "$WORK" || exit 1
-q() { sqlite3 -batch -noheader "$1" "$2"; }
+q() { sqlite3 -batch -noheader -cmd ".timeout 10000" "$1" "$2"; }
 sums() { q a.db "SELECT path FROM checkpoints WHERE run_id = 1 ORDER BY step;" |
     while read -r p; do sha256sum "$p/model.safetensors"; done; }
 
@@ -110,7 +110,8 @@ T new-session -d -s fork -x 120 -y 30 "'$BIN' train --fork a.db:1:4 --set run.st
 wait_for 'run #5 test-fast +step ([5-9]|[1-9][0-9]+)/1000000' 30 || fail "the fork in the studio is not run 5 counting from step 4"
 T send-keys -t fork q y
 wait_for 'run #5 test-fast stopped after step' 60 || fail "the forked studio run did not quit"
-[ "$(q a.db "SELECT parent_run || ' ' || parent_step || ' ' || (SELECT min(step) FROM metrics WHERE run_id = 5) \
-    FROM runs WHERE id = 5;")" = "1 4 5" ] || fail "the studio's fork does not record run 1 @ step 4 or start at step 5"
+got=$(q a.db "SELECT parent_run || ' ' || parent_step || ' ' || (SELECT min(step) FROM metrics WHERE run_id = 5) \
+    FROM runs WHERE id = 5;")
+[ "$got" = "1 4 5" ] || fail "the studio's fork does not record run 1 @ step 4 or start at step 5 (parent run, step, first step: '$got')"
 echo "ok: a fork in the studio"
 echo "e2e_fork: ok"

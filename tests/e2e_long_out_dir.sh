@@ -15,7 +15,7 @@ fail() {
     for f in "$WORK"/*.log; do [ -e "$f" ] && { echo "--- $f:"; tail -n 6 "$f"; }; done
     exit 1
 }
-q() { sqlite3 -batch -noheader "$DB" "$1"; }
+q() { sqlite3 -batch -noheader -cmd ".timeout 10000" "$DB" "$1"; }
 
 seg=$(printf 'd%.0s' $(seq 49))
 OUT=$WORK

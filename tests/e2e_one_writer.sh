@@ -23,7 +23,7 @@ fail() {
     for f in "$WORK"/*.log; do echo "--- $f:"; tail -n 6 "$f"; done
     exit 1
 }
-q() { sqlite3 -batch -noheader "$DB" "$1" 2>/dev/null; }
+q() { sqlite3 -batch -noheader -cmd ".timeout 10000" "$DB" "$1" 2>/dev/null; }
 # poll COND (a shell expression) up to 120 s
 wait_until() { for _ in $(seq 1200); do eval "$1" && return 0; sleep 0.1; done; return 1; }
 

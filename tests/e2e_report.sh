@@ -23,7 +23,7 @@ fail() {
     exit 1
 }
 cd "$WORK" || exit 1
-q() { sqlite3 -batch -noheader "$1" "$2"; }
+q() { sqlite3 -batch -noheader -cmd ".timeout 10000" "$1" "$2"; }
 train() { "$BIN" train "$SRC/configs/default.ini" --headless --set "model.init=$SRC/assets/base-add" \
     --set run.steps=4 --set grpo.prompts_per_step=4 --set grpo.group_size=4 --set run.checkpoint_every=2 \
     --set run.eval_every=2 --set run.eval_problems=10 --set run.eval_samples=2 "$@" >>train.log 2>&1 \

@@ -23,7 +23,7 @@ fail() {
 }
 cd "$WORK" || exit 1
 DB=runs/test-fast.db
-q() { sqlite3 -batch -noheader "$1" "$2"; }
+q() { sqlite3 -batch -noheader -cmd ".timeout 10000" "$1" "$2"; }
 train() { local log=$1; shift; "$BIN" train "$CFG" --headless --set run.steps=4 --set run.checkpoint_every=2 "$@" \
     >"$WORK/$log.log" 2>&1 || fail "$log: the run failed"; }
 # Every checkpoint row of database $1 names a file whose sha256 is the one recorded; prints how many were checked.

@@ -31,7 +31,7 @@ fail() {
     [ -n "$LOG" ] && [ -f "$LOG" ] && { echo "----- log -----"; tail -n 20 "$LOG"; }
     exit 1
 }
-q() { sqlite3 -batch -noheader "$1" "$2" 2>/dev/null; }
+q() { sqlite3 -batch -noheader -cmd ".timeout 10000" "$1" "$2" 2>/dev/null; }
 # poll SECONDS COMMAND...: until COMMAND succeeds (20 tries a second)
 poll() {
     local limit=$1 i; shift

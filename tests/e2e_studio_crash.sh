@@ -18,7 +18,7 @@ DB=$WORK/run.db
 cleanup() { T kill-server 2>/dev/null; rm -rf "$WORK"; }
 trap cleanup EXIT
 
-q() { sqlite3 -batch -noheader "$DB" "$1"; }
+q() { sqlite3 -batch -noheader -cmd ".timeout 10000" "$DB" "$1"; }
 . "$SRC/tests/crash_checks.sh"
 
 pane() { T display-message -p -t crash "$1"; }

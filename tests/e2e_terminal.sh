@@ -17,7 +17,7 @@ fail() {
     [ -n "$LOG" ] && [ -f "$LOG" ] && { echo "----- output -----"; tail -n 20 "$LOG"; }
     exit 1
 }
-q() { sqlite3 -batch -noheader "$1" "$2" 2>/dev/null; }
+q() { sqlite3 -batch -noheader -cmd ".timeout 10000" "$1" "$2" 2>/dev/null; }
 
 # check_headless NAME RC REASON: the run in $TMP/NAME trained headless to the end, having said REASON
 check_headless() {

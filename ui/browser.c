@@ -167,7 +167,8 @@ int browser_reload(Browser *b) {
     set_rows(b, &l);
     b->cursor = old_cursor < b->rows.n ? old_cursor : b->rows.n - 1;
     if (b->cursor < 0) b->cursor = 0;
-    for (int i = 0; i < b->rows.n; i++)
+    /* following, the selection is the newest row; held still, it stays on the row it was on */
+    for (int i = 0; !from_top && i < b->rows.n; i++)
         if (b->rows.items[i].id == sel_id) { b->cursor = i; break; }
     /* fetched from the top, the window is at the start by definition: asking again could see a step committed in
      * between and stop following for good */
