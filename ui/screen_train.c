@@ -244,7 +244,8 @@ static void add_overlays(const Studio *s, ChartSpec *sp, int c) {
 
 /* The legend of the overlaid runs of curve c on the bottom border of w: "■ #1 name" in each run's colour, and with
  * the cursor on, each run's value at its step. */
-static void overlay_legend(const Studio *s, WINDOW *w, int c) {
+/* Returns the column after the legend (2 when there is none). */
+static int overlay_legend(const Studio *s, WINDOW *w, int c) {
     static const ThemeRole ROLE[OVERLAY_MAX] = {TH_SERIES3, TH_SERIES4, TH_SERIES5};
     int idx[OVERLAY_MAX], n = overlay_runs(s, idx), W = getmaxx(w), x = 2;
     for (int k = 0; k < n && x < W - 4; k++) {
@@ -263,6 +264,7 @@ static void overlay_legend(const Studio *s, WINDOW *w, int c) {
         x += (int)strlen(item) - (s->utf8 ? 2 : 0);
     }
     wattrset(w, A_NORMAL);
+    return x;
 }
 
 /* The rewards a rollout can get with the weights in force: accuracy, format and language components are each in
@@ -294,13 +296,13 @@ static double first_self_correction(const History *h) {
 
 /* On the bottom border of the reward chart just drawn (s->grid), under the step where self-correction first
  * appears: a mark, and when there is room "first self-correction N". */
-static void mark_first_self_correction(Studio *s, WINDOW *w) {
+static void mark_first_self_correction(Studio *s, WINDOW *w, int legend_end) {
     double step = first_self_correction(&s->hist);
     const ChartGrid *g = &s->grid;
     if (step < 0 || !g->has_data || g->plot_w < 2 || !(g->xmax > g->xmin)) return;
     int col = g->plot_x + (int)lround((step - g->xmin) / (g->xmax - g->xmin) * (g->plot_w - 1));
     int W = getmaxx(w), x = 1 + col;
-    if (x < 1 || x >= W - 1) return;
+    if (x < 1 || x >= W - 1 || x < legend_end) return; /* never over the legend of overlaid runs */
     char label[64];
     snprintf(label, sizeof label, "%s first self-correction %d", s->utf8 ? "\xe2\x96\xb2" : "^", (int)step);
     int cols = (int)strlen(label) - (s->utf8 ? 2 : 0);
@@ -339,8 +341,7 @@ static void draw_reward(Studio *s, WINDOW *w, int panel, int with_accuracy) {
     theme_box(w, title);
     smooth_spec(s, &sp);
     draw_chart(s, w, &sp);
-    mark_first_self_correction(s, w);
-    overlay_legend(s, w, RUNS_CURVE_REWARD);
+    mark_first_self_correction(s, w, overlay_legend(s, w, RUNS_CURVE_REWARD));
 }
 
 /* The overlaid curve that matches history column m, or -1. */
