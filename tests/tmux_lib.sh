@@ -8,7 +8,26 @@
 NAME=$(basename "$0" .sh)
 SOCK="${NAME}_$$"
 PANE=${PANE:-studio}
-T() { tmux -L "$SOCK" "$@"; }
+T() {
+    if [ "${1:-}" = kill-server ]; then tmux_lib_kill_server; return 0; fi
+    tmux -L "$SOCK" "$@"
+}
+# kill-server hangs up every pane; a program that does not end within 10 s of that is killed, so that no test leaves
+# a process behind (a sanitizer build stuck in its exit report once spun for minutes after its terminal was gone).
+tmux_lib_kill_server() {
+    local pids kids p i alive
+    pids=$(tmux -L "$SOCK" list-panes -a -F '#{pane_pid}' 2>/dev/null)
+    kids=$(for p in $pids; do pgrep -P "$p"; done 2>/dev/null)
+    tmux -L "$SOCK" kill-server 2>/dev/null
+    for ((i = 0; i < 100; i++)); do
+        alive=0
+        for p in $pids $kids; do kill -0 "$p" 2>/dev/null && alive=1; done
+        [ "$alive" = 0 ] && return 0
+        sleep 0.1
+    done
+    for p in $pids $kids; do kill -9 "$p" 2>/dev/null; done
+    return 0
+}
 screen() { T capture-pane -p ${CAPTURE_FLAGS:-} -t "$PANE" 2>/dev/null; }
 fail() {
     echo "$NAME: FAIL: $*"
