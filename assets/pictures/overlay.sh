@@ -7,6 +7,7 @@
 # Usage: assets/pictures/overlay.sh      (from anywhere, after `make build`)
 # Needs tmux, aha and chromium (Debian packages of the same names).
 set -eu
+. "$(dirname "$0")/snapshot.sh"
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BIN="$ROOT/build/grpo-studio"
 OUT="$ROOT/assets/pictures/overlay.png"
@@ -42,20 +43,4 @@ for ((i = 0; i < 10; i++)); do T send-keys -t pic Left; done
 wait_for 'cursor @'
 sleep 0.5
 T capture-pane -p -e -t pic >"$TMP/screen.ans"
-aha --black --title "GRPO Studio: two runs overlaid" <"$TMP/screen.ans" |
-    sed 's|<pre>|<pre style="font-family: DejaVu Sans Mono, monospace; font-size: 12px; line-height: 1.15; margin: 6px">|' \
-    >"$TMP/screen.raw.html"
-# every symbol one cell wide, as in the terminal: a browser draws braille and some symbols from a fallback font of
-# another width, which would shift the rest of the row
-python3 - "$TMP/screen.raw.html" "$TMP/screen.html" <<'PY'
-import re, sys, unicodedata
-text = open(sys.argv[1], encoding="utf-8").read()
-def cell(m):
-    ch = m.group(0)
-    w = "2ch" if unicodedata.east_asian_width(ch) in "WF" else "1ch"
-    return f'<span style="display:inline-block;width:{w}">{ch}</span>'
-open(sys.argv[2], "w", encoding="utf-8").write(re.sub(r"[\u2000-\U0010ffff]", cell, text))
-PY
-HOME=$TMP chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1200,720 \
-    --screenshot="$OUT" "file://$TMP/screen.html" >/dev/null 2>&1
-echo "wrote $OUT ($(stat -c %s "$OUT") bytes)"
+snapshot "$TMP/screen.ans" "$OUT" "GRPO Studio: two runs overlaid" 12 1200 720

@@ -7,6 +7,7 @@
 # Usage: assets/pictures/token_view.sh [RUN.db]      (from the repository root, after `make build`)
 # Needs tmux, aha and chromium (Debian packages of the same names).
 set -eu
+. "$(dirname "$0")/snapshot.sh"
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BIN="$ROOT/build/grpo-studio"
 OUT="$ROOT/assets/pictures/token-view.png"
@@ -41,9 +42,4 @@ T send-keys -t pic t
 wait_for 'log-prob +>='
 sleep 0.3
 T capture-pane -p -e -t pic >"$TMP/screen.ans"
-aha --black --title "GRPO Studio: per-token view" <"$TMP/screen.ans" |
-    sed 's|<pre>|<pre style="font-family: DejaVu Sans Mono, monospace; font-size: 13px; line-height: 1.15; margin: 6px">|' \
-    >"$TMP/screen.html"
-chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=820,500 \
-    --screenshot="$OUT" "file://$TMP/screen.html" >/dev/null 2>&1
-echo "wrote $OUT ($(stat -c %s "$OUT") bytes)"
+snapshot "$TMP/screen.ans" "$OUT" "GRPO Studio: per-token view" 13 820 500
