@@ -9,16 +9,22 @@ NAME=$(basename "$0" .sh)
 SOCK="${NAME}_$$"
 PANE=${PANE:-studio}
 T() {
-    if [ "${1:-}" = kill-server ]; then tmux_lib_kill_server; return 0; fi
+    case "${1:-}" in
+    kill-server) tmux_lib_reap -a -- kill-server; return 0 ;;
+    kill-session) shift; tmux_lib_reap -s "$@" -- kill-session "$@"; return 0 ;;
+    esac
     tmux -L "$SOCK" "$@"
 }
-# kill-server hangs up every pane; a program that does not end within 10 s of that is killed, so that no test leaves
-# a process behind (a sanitizer build stuck in its exit report once spun for minutes after its terminal was gone).
-tmux_lib_kill_server() {
-    local pids kids p i alive
-    pids=$(tmux -L "$SOCK" list-panes -a -F '#{pane_pid}' 2>/dev/null)
+# Killing a session (or the server) hangs up its panes; a program that does not end within 10 s of that is killed,
+# so that no test leaves a process behind (a sanitizer build's browse, hung up, stayed in its exit spinning at 90% CPU
+# for minutes). tmux_lib_reap LIST_PANES_ARGS... -- TMUX_COMMAND...
+tmux_lib_reap() {
+    local list=() pids kids p i alive
+    while [ $# -gt 0 ] && [ "$1" != -- ]; do list+=("$1"); shift; done
+    shift
+    pids=$(tmux -L "$SOCK" list-panes "${list[@]}" -F '#{pane_pid}' 2>/dev/null)
     kids=$(for p in $pids; do pgrep -P "$p"; done 2>/dev/null)
-    tmux -L "$SOCK" kill-server 2>/dev/null
+    tmux -L "$SOCK" "$@" 2>/dev/null
     for ((i = 0; i < 100; i++)); do
         alive=0
         for p in $pids $kids; do kill -0 "$p" 2>/dev/null && alive=1; done
