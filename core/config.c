@@ -414,6 +414,9 @@ void config_defaults(Config *c) {
     c->task.digits_min = 3;
     c->task.digits_max = 5;
     c->task.numbers = 4;
+    c->task.numbers_min = 0;
+    c->task.number_max = 50;
+    c->task.target_max = 200;
     c->task.match = MATCH_EXACT;
     c->task.eval_size = 200;
     strcpy(c->task.prompt_template, "{question}<think>");
@@ -786,6 +789,11 @@ int config_finish(Config *c, char *err, size_t errlen) {
     if (c->task.digits_min > c->task.digits_max) {
         snprintf(err, errlen, "[task] digits_min = %d is above digits_max = %d", c->task.digits_min,
                  c->task.digits_max);
+        return -1;
+    }
+    if (c->task.numbers_min > c->task.numbers) {
+        snprintf(err, errlen, "[task] numbers_min = %d is above numbers = %d", c->task.numbers_min,
+                 c->task.numbers);
         return -1;
     }
     if (c->run.eval_problems > c->task.eval_size) {

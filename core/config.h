@@ -25,7 +25,10 @@ typedef struct {
     struct {
         char name[16];       /* add | mul | countdown | letters | jsonl | gsm8k | math */
         int digits_min, digits_max;   /* add, mul: operand digits */
-        int numbers;         /* countdown: how many numbers */
+        int numbers;         /* countdown: the most numbers given */
+        int numbers_min;     /* countdown: the fewest (0 = numbers) */
+        int number_max;      /* countdown: given numbers are 1..number_max */
+        int target_max;      /* countdown: targets and every intermediate are 1..target_max */
         char path[256];      /* jsonl, gsm8k, math: the data file */
         int match;           /* jsonl: MATCH_* */
         int eval_size;       /* held-out problems */

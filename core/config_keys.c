@@ -43,7 +43,10 @@ const ConfigKey CONFIG_KEYS[] = {
                "the task: add, mul, countdown, letters, jsonl, gsm8k or math"),
     ROW_INT(task, digits_min, 1, 9, FIXED, "add, mul: fewest digits of an operand"),
     ROW_INT(task, digits_max, 1, 9, FIXED, "add, mul: most digits of an operand"),
-    ROW_INT(task, numbers, 2, 6, FIXED, "countdown: how many numbers to combine"),
+    ROW_INT(task, numbers, 2, 6, FIXED, "countdown: how many numbers to combine (the most, with numbers_min)"),
+    ROW_INT(task, numbers_min, 0, 6, FIXED, "countdown: the fewest numbers, drawn uniformly up to numbers; 0 = numbers"),
+    ROW_INT(task, number_max, 2, 1000, FIXED, "countdown: the given numbers are 1..number_max"),
+    ROW_INT(task, target_max, 2, 10000, FIXED, "countdown: the target and every intermediate are 1..target_max"),
     ROW_STRING(task, path, NULL,
                "jsonl, gsm8k, math: the JSON-lines file ({prompt, answer}; {question, answer with ####}; "
                "{problem, solution with \\boxed{} or answer})"),

@@ -153,6 +153,8 @@ static int sample_batches(Evaluator *e, const Model *m, TaskSplit split, uint64_
                 trim(e->answers[j]);
                 int good = e->answers[j][0] && task_check(e->task, &e->problems[i], e->answers[j]);
                 int formatted = reward_format(txt) >= 1.0f;
+                search_stats_add(&out->search, e->task, &e->problems[i], txt, good,
+                                 reward_flags(e->task, &e->problems[i], txt, good));
                 ok += good;
                 fmt += formatted;
                 len += e->out_lens[row];
@@ -168,6 +170,7 @@ static int sample_batches(Evaluator *e, const Model *m, TaskSplit split, uint64_
         double sums[4] = {correct_sum, cons, fmt, len};
         dist_sum_doubles(sums, 4);
         correct_sum = sums[0], cons = sums[1], fmt = sums[2], len = sums[3];
+        dist_sum_doubles((double *)&out->search, SEARCH_STATS_DOUBLES);
     }
     out->k = k;
     out->problems = n_problems;

@@ -4,6 +4,7 @@
 #define GRPO_EVAL_H
 #include "core/model.h"
 #include "core/sampler.h"
+#include "core/search_stats.h"
 #include "core/task.h"
 #include "core/tokenizer.h"
 #include <stdint.h>
@@ -15,6 +16,7 @@ typedef struct {
     double mean_length;/* completion tokens per sample */
     int k, problems;
     double seconds;
+    SearchStats search; /* attempts, arithmetic truth and difficulty splits of every sample */
 } EvalResult;
 
 /* Called after each batch; nonzero aborts the evaluation. */

@@ -182,6 +182,9 @@ Task *task_new(const Config *c, char *err, size_t errlen) {
     t->digits_min = c->task.digits_min;
     t->digits_max = c->task.digits_max;
     t->numbers = c->task.numbers;
+    t->numbers_min = c->task.numbers_min ? c->task.numbers_min : c->task.numbers;
+    t->number_max = c->task.number_max;
+    t->target_max = c->task.target_max;
     t->match = c->task.match;
     t->eval_size = c->task.eval_size;
     snprintf(t->prompt_template, sizeof t->prompt_template, "%s", tpl);
@@ -234,9 +237,17 @@ int task_check(const Task *t, const Problem *p, const char *answer_text) {
 
 const char *task_alphabet(const Task *t) { return t->ops->alphabet; }
 
+const char *const TASK_BAND_NAMES[TASK_BANDS] = {"small", "medium", "large"};
+
+int task_difficulty(const Task *t, const Problem *p, TaskDifficulty *out) {
+    if (!t->ops->difficulty) return -1;
+    t->ops->difficulty(t, p, out);
+    return 0;
+}
+
 int task_write_solution(const Task *t, const Problem *p, SolutionStyle style, Rng *rng, char *buf, size_t n) {
     assert(style >= 0 && style < STYLE_COUNT);
-    assert(style != STYLE_WAIT || rng);
+    assert(style == STYLE_DIRECT || rng);
     TaskText b;
     task_text_init(&b, buf, n);
     t->ops->write_solution(t, p, style, rng, &b);

@@ -77,12 +77,21 @@ const char *task_alphabet(const Task *t);
  *   WAIT        the scratchpad with one realistic slip (a dropped carry, a digit off by one), the inverse check
  *               recomputed from the wrong result ending "47375 no", then "wait", the steps from the slip on redone
  *               and the right result "=56513"
- * jsonl has no worked solutions: every style writes the direct form. STYLE_WAIT draws the slip from rng (the other
- * styles do not use it; it may be NULL for them). Returns the length, or -1 when buf is too small. */
+ * Countdown writes its thinking as a search instead (task_countdown.c): DIRECT the bare answer, SCRATCHPAD one
+ * attempt, CHECK a search of up to 2..4 attempts, WAIT a search that goes on until an attempt hits.
+ * jsonl has no worked solutions: every style writes the direct form. rng draws the slips and the search order; it
+ * may be NULL for STYLE_DIRECT. Returns the length, or -1 when buf is too small. */
 int task_write_solution(const Task *t, const Problem *p, SolutionStyle style, Rng *rng, char *buf, size_t n);
 /* The prompt text for p from the template (c->task.prompt_template, "{question}" replaced; an empty template means
  * TASK_DEFAULT_TEMPLATE). Returns the length, or -1 when buf is too small. */
 int task_format_prompt(const Task *t, const Problem *p, char *buf, size_t n);
+/* A problem's difficulty, for metrics split by it: the count of numbers it gives, and the band of its size
+ * (countdown: the target against task.target_max, TASK_BAND_* ). */
+enum { TASK_BAND_SMALL = 0, TASK_BAND_MEDIUM, TASK_BAND_LARGE, TASK_BANDS };
+extern const char *const TASK_BAND_NAMES[TASK_BANDS];   /* "small", "medium", "large" */
+typedef struct { int numbers, band; } TaskDifficulty;
+/* Fills out and returns 0, or returns -1 when the task has no difficulty split (only countdown has one). */
+int task_difficulty(const Task *t, const Problem *p, TaskDifficulty *out);
 /* The split question p belongs to (by its canonical hash; jsonl: by where the loader put it). */
 TaskSplit task_split_of(const Task *t, const Problem *p);
 /* The style named "direct", "scratchpad", "check" or "wait"; -1 for anything else. */

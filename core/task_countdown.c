@@ -1,25 +1,37 @@
-/* task_countdown.c - countdown as in TinyZero: reach a target with + - * / and parentheses using each of
- * task.numbers given numbers exactly once, "24 from 3,5,7,8". A problem is made by combining the drawn numbers
- * at random into an expression whose every intermediate is a positive integer (so the reference answer is clean);
- * the checker accepts any expression the safe evaluator (expr.h) reads that uses exactly the given numbers and
- * lands within 1e-5 of the target.
+/* task_countdown.c - countdown: reach a target with + - * / using each given number once ("24 from 3,5,8"), with
+ * the thinking written as an honest search.
  *
- * Worked solutions: one line per operation of the answer in evaluation order ("8-5=3\n3*7=21\n21+3=24"), then
- * "=(8-5)*7+3". The check undoes the steps from the target back, each recomputed from the written values:
- * "verify 24-3=21,21/7=3,3+5=8 ok". STYLE_WAIT first tries another combination and, as small models do, forces
- * its last step to the target ("20+3=24"); undoing that step gives a number that was not written ("verify
- * 24-3=21 no"), so: "wait", the step redone ("20+3=23"), then the right combination. */
+ * Problems. task.numbers_min..task.numbers numbers (the count drawn uniformly), each 1..task.number_max. A chain
+ * combines the numbers one at a time, the running value with the next number, the larger operand first (8*3, 9-2,
+ * 8/4), every intermediate a whole number in 1..task.target_max. The target is drawn uniformly from the values
+ * chains reach, the given numbers left out, so a bare guess is rarely right and every problem has a chain solution
+ * (the reference answer is one). The checker accepts any expression the safe evaluator (expr.h) reads that uses
+ * exactly the given numbers and lands within 1e-5 of the target.
+ *
+ * Thinking as search. An opening is a chain over all the numbers but one. An attempt finishes an opening with the
+ * operation on the last number that lands on the target, or else comes nearest to it. It writes every step
+ * computed, the candidate (a line that starts with '=', as reward.h reads it), and the comparison with the target:
+ *     8*3=24,24+5=29
+ *     =8*3+5
+ *     29 vs 24 no
+ * A miss is followed by "wait" and the next attempt - the distinct openings in random order, none repeated - until
+ * one hits ("24 vs 24 ok") or the budget is spent ("give up", and the last attempt is the answer). Budgets by
+ * style: DIRECT none (the bare reference answer), SCRATCHPAD one attempt, CHECK 2..4, WAIT until a hit (at most
+ * CD_SEARCH_MAX). Every line is true arithmetic, and how many attempts a search takes is how hard the problem is
+ * for a searcher. */
 #include "core/task_impl.h"
 #include "core/expr.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <limits.h>
 #include <string.h>
 
-#define CD_NUMBER_MAX 50    /* the given numbers are 1..CD_NUMBER_MAX */
-#define CD_VALUE_MAX 999    /* bound on every intermediate */
-#define CD_TARGET_MAX 200
-#define CD_MAX_STEPS 8
+#define CD_MAX_N 6            /* task.numbers is at most this */
+#define CD_SEARCH_MAX 10      /* attempts of the longest search */
+#define CD_MAX_OPENINGS 256   /* distinct openings a search draws from (4 numbers give about 50) */
+#define CD_BITMAP_WORDS (CD_TARGET_LIMIT / 64 + 1)
+#define CD_TARGET_LIMIT 10000 /* task.target_max is at most this */
 
 typedef struct {
     long v;
@@ -27,17 +39,24 @@ typedef struct {
     char expr[TASK_ANSWER_MAX];
 } Item;
 
-typedef struct { long x, y, z; char op; } Step;
-typedef struct { int n; Step s[CD_MAX_STEPS]; int bad; } Trace;
+/* A chain as the choices that make it: numbers taken in `order`, ops[k] joining order[k + 1] on. */
+typedef struct {
+    long v;
+    int n;                  /* numbers in the chain */
+    signed char order[CD_MAX_N];
+    char ops[CD_MAX_N];
+} Chain;
 
-static void trace_step(void *ctx, double lhs, char op, double rhs, double result) {
-    Trace *tr = ctx;
-    if (tr->n >= CD_MAX_STEPS) {
-        tr->bad = 1;
-        return;
+/* x op y with x >= y: the value, or 0 when it is not a whole number in 1..max. */
+static long apply_op(long x, long y, char op, long max) {
+    long v;
+    switch (op) {
+    case '+': v = x + y; break;
+    case '-': v = x - y; break;
+    case '*': v = x * y; break;
+    default: v = x % y == 0 ? x / y : 0; break;
     }
-    if (lhs != floor(lhs) || rhs != floor(rhs) || result != floor(result)) tr->bad = 1;
-    tr->s[tr->n++] = (Step){(long)lhs, (long)rhs, (long)result, op};
+    return v >= 1 && v <= max ? v : 0;
 }
 
 /* L op R with the fewest parentheses that keep its meaning. Returns 0, or -1 when it does not fit. */
@@ -50,60 +69,119 @@ static int combine_text(const Item *l, char op, const Item *r, Item *out) {
     return k < 0 || (size_t)k >= sizeof out->expr ? -1 : 0;
 }
 
-/* Combines nums[0..n) at random into one expression with positive integer intermediates <= CD_VALUE_MAX.
- * Returns 0 and fills out, or -1 when the random choices led nowhere (the caller draws again). */
-static int random_expression(const int *nums, int n, Rng *rng, Item *out) {
-    Item pool[8];
-    for (int i = 0; i < n; i++) {
-        pool[i].v = nums[i];
-        pool[i].prec = 3;
-        snprintf(pool[i].expr, sizeof pool[i].expr, "%d", nums[i]);
+static void number_item(long v, Item *out) {
+    out->v = v;
+    out->prec = 3;
+    snprintf(out->expr, sizeof out->expr, "%ld", v);
+}
+
+/* Replays chain c over nums into its expression and, when steps is not NULL, writes "x op y=z" per step joined by
+ * ','. Returns 0, or -1 when the expression does not fit. */
+static int chain_text(const Chain *c, const int *nums, Item *out, TaskText *steps) {
+    number_item(nums[c->order[0]], out);
+    for (int k = 1; k < c->n; k++) {
+        Item num, next;
+        number_item(nums[c->order[k]], &num);
+        const Item *a = out->v >= num.v ? out : &num, *b = out->v >= num.v ? &num : out;
+        long v = apply_op(a->v, b->v, c->ops[k - 1], LONG_MAX);
+        if (steps) task_text_printf(steps, "%s%ld%c%ld=%ld", k > 1 ? "," : "", a->v, c->ops[k - 1], b->v, v);
+        if (combine_text(a, c->ops[k - 1], b, &next) != 0) return -1;
+        next.v = v;
+        *out = next;
     }
-    while (n > 1) {
-        int done = 0;
-        for (int tries = 0; tries < 32 && !done; tries++) {
-            int i = (int)rng_below(rng, (uint32_t)n), j = (int)rng_below(rng, (uint32_t)(n - 1));
-            if (j >= i) j++;
-            char op = "+-*/"[rng_below(rng, 4)];
-            Item *a = &pool[i], *b = &pool[j];
-            if ((op == '-' || op == '/') && a->v < b->v) {
-                Item *t = a;
-                a = b;
-                b = t;
-            }
-            long v;
-            switch (op) {
-            case '+': v = a->v + b->v; break;
-            case '-': v = a->v - b->v; break;
-            case '*': v = a->v * b->v; break;
-            default: v = (b->v != 0 && a->v % b->v == 0) ? a->v / b->v : 0; break;
-            }
-            if (v <= 0 || v > CD_VALUE_MAX) continue;
-            Item c;
-            if (combine_text(a, op, b, &c) != 0) return -1;
-            c.v = v;
-            int lo = i < j ? i : j, hi = i < j ? j : i;
-            pool[lo] = c;
-            pool[hi] = pool[n - 1];
-            n--;
-            done = 1;
-        }
-        if (!done) return -1;
-    }
-    *out = pool[0];
     return 0;
 }
 
-static void cd_draw(const Task *t, Rng *rng, Problem *out) {
-    int n = t->numbers, nums[8];
-    Item e;
-    for (;;) {
-        for (int i = 0; i < n; i++) nums[i] = 1 + (int)rng_below(rng, CD_NUMBER_MAX);
-        if (random_expression(nums, n, rng, &e) == 0 && e.v >= 1 && e.v <= CD_TARGET_MAX) break;
+/* One chain walk over nums: every chain of `len` numbers that avoids the numbers in the starting `used` mask. */
+typedef struct {
+    const int *nums;
+    int n, len;             /* numbers given; numbers the chains use */
+    long max;
+    uint64_t *reached;      /* full-length values reached (a bitmap over 0..max), or NULL */
+    long want;              /* stop at the first chain of this value (0: none) */
+    Chain found;
+    int have;
+    Chain *openings;        /* distinct chain values (each with `last` left over) collected here, or NULL */
+    int n_openings, last;
+} Walk;
+
+static void walk_leaf(Walk *w, const Chain *c) {
+    if (w->reached) w->reached[c->v / 64] |= 1ull << (c->v % 64);
+    if (w->want && c->v == w->want) {
+        w->found = *c;
+        w->have = 1;
     }
+    if (w->openings) {
+        for (int k = 0; k < w->n_openings; k++) /* same value, same number left: the same attempts follow */
+            if (w->openings[k].v == c->v && w->nums[w->openings[k].order[w->n - 1]] == w->nums[w->last]) return;
+        if (w->n_openings < CD_MAX_OPENINGS) {
+            Chain o = *c;
+            o.order[w->n - 1] = (signed char)w->last; /* the number the finish takes */
+            w->openings[w->n_openings++] = o;
+        }
+    }
+}
+
+/* Every chain that extends c by numbers not in `used`, up to w->len numbers. */
+static void walk(Walk *w, Chain *c, unsigned used) {
+    if (w->have) return;
+    if (c->n == w->len) {
+        walk_leaf(w, c);
+        return;
+    }
+    const long run = c->v;
+    for (int i = 0; i < w->n; i++) {
+        if (used & (1u << i)) continue;
+        long x = run >= w->nums[i] ? run : w->nums[i], y = run >= w->nums[i] ? w->nums[i] : run;
+        for (const char *op = "+-*/"; *op; op++) {
+            long v = apply_op(x, y, *op, w->max);
+            if (!v) continue;
+            c->order[c->n] = (signed char)i;
+            c->ops[c->n - 1] = *op;
+            c->v = v;
+            c->n++;
+            walk(w, c, used | (1u << i));
+            c->n--;
+            c->v = run;
+        }
+    }
+}
+
+/* Starts a chain at every number not in `used`. */
+static void walk_from(Walk *w, unsigned used) {
+    for (int i = 0; i < w->n && !w->have; i++) {
+        if (used & (1u << i)) continue;
+        Chain c = {.v = w->nums[i], .n = 1};
+        c.order[0] = (signed char)i;
+        walk(w, &c, used | (1u << i));
+    }
+}
+
+static void cd_draw(const Task *t, Rng *rng, Problem *out) {
+    int n, nums[CD_MAX_N];
+    long target;
+    for (;;) {
+        n = t->numbers_min + (int)rng_below(rng, (uint32_t)(t->numbers - t->numbers_min + 1));
+        for (int i = 0; i < n; i++) nums[i] = 1 + (int)rng_below(rng, (uint32_t)t->number_max);
+        uint64_t reached[CD_BITMAP_WORDS] = {0};
+        Walk w = {.nums = nums, .n = n, .len = n, .max = t->target_max, .reached = reached};
+        walk_from(&w, 0);
+        for (int i = 0; i < n; i++) reached[nums[i] / 64] &= ~(1ull << (nums[i] % 64));
+        long count = 0;
+        for (long v = 1; v <= t->target_max; v++) count += (reached[v / 64] >> (v % 64)) & 1;
+        if (count == 0) continue;
+        long pick = (long)rng_below(rng, (uint32_t)count);
+        for (target = 1;; target++)
+            if (((reached[target / 64] >> (target % 64)) & 1) && pick-- == 0) break;
+        break;
+    }
+    Walk w = {.nums = nums, .n = n, .len = n, .max = t->target_max, .want = target};
+    walk_from(&w, 0);
+    Item e;
+    chain_text(&w.found, nums, &e, NULL);
     out->n_operands = n;
-    out->target = (int)e.v;
-    int k = snprintf(out->question, sizeof out->question, "%d from ", out->target);
+    out->target = (int)target;
+    int k = snprintf(out->question, sizeof out->question, "%ld from ", target);
     for (int i = 0; i < n; i++) {
         out->operands[i] = nums[i];
         k += snprintf(out->question + k, sizeof out->question - (size_t)k, "%s%d", i ? "," : "", nums[i]);
@@ -126,6 +204,7 @@ static void cd_split_key(const Problem *p, char *buf, size_t n) {
 }
 
 static int cd_check(const Task *t, const Problem *p, const char *answer) {
+    (void)t;
     ExprResult r;
     if (expr_eval(answer, &r, NULL, 0) != EXPR_OK) return 0;
     if (r.n_numbers != p->n_operands) return 0;
@@ -138,92 +217,101 @@ static int cd_check(const Task *t, const Problem *p, const char *answer) {
     return fabs(r.value - (double)p->target) < 1e-5;
 }
 
-/* The steps of expression s in evaluation order. Returns 0, or -1 when s is not a clean integer expression. */
-static int expression_steps(const char *s, Trace *tr) {
-    ExprResult r;
-    memset(tr, 0, sizeof *tr);
-    if (expr_eval_trace(s, &r, trace_step, tr, NULL, 0) != EXPR_OK || tr->bad) return -1;
+/* Finishes opening o (its last number at o->order[n - 1]) with the operation that lands on target, or else comes
+ * nearest (the first of + - * / on a tie). Returns 0 with *att the full chain, or -1 when no operation gives a
+ * whole number in range. */
+static int finish(const Task *t, const Problem *p, const Chain *o, Chain *att) {
+    const int n = p->n_operands;
+    const long c = p->operands[o->order[n - 1]], x = o->v >= c ? o->v : c, y = o->v >= c ? c : o->v;
+    long best = -1;
+    char best_op = 0;
+    for (const char *op = "+-*/"; *op; op++) {
+        long v = apply_op(x, y, *op, t->target_max);
+        if (v && (best < 0 || labs(v - p->target) < labs(best - p->target))) {
+            best = v;
+            best_op = *op;
+        }
+    }
+    if (best < 0) return -1;
+    *att = *o;
+    att->ops[n - 2] = best_op;
+    att->v = best;
+    att->n = n;
     return 0;
 }
 
-static void write_steps(const Trace *tr, TaskText *out) {
-    for (int i = 0; i < tr->n; i++)
-        task_text_printf(out, "%ld%c%ld=%ld\n", tr->s[i].x, tr->s[i].op, tr->s[i].y, tr->s[i].z);
-}
-
-/* The value x that step s undoes to, written "z inv y=x"; the inverse of a forced step is computed from what was
- * written (z), not from the truth. */
-static void write_inverse(const Step *s, long z, TaskText *out, long *x) {
-    switch (s->op) {
-    case '+': *x = z - s->y; task_text_printf(out, "%ld-%ld=%ld", z, s->y, *x); break;
-    case '-': *x = z + s->y; task_text_printf(out, "%ld+%ld=%ld", z, s->y, *x); break;
-    case '*': *x = z / s->y; task_text_printf(out, "%ld/%ld=%ld", z, s->y, *x); break;
-    default: *x = z * s->y; task_text_printf(out, "%ld*%ld=%ld", z, s->y, *x); break;
+/* One attempt: the steps, the candidate line, the comparison with the target. Returns 1 when it hits. */
+static int write_attempt(const Problem *p, const Chain *att, Item *e, TaskText *out) {
+    TaskText steps;
+    char sbuf[256];
+    task_text_init(&steps, sbuf, sizeof sbuf);
+    if (chain_text(att, p->operands, e, &steps) != 0 || steps.overflow) {
+        out->overflow = 1;
+        return 0;
     }
-}
-
-/* A wrong first attempt for STYLE_WAIT: another combination of the same numbers whose last step, forced to the
- * target, undoes to a whole number that differs from what was written. Prefers attempts that miss the target by
- * little (the realistic slip). Returns 0, or -1 when none was found. */
-static int wrong_attempt(const Problem *p, Rng *rng, Item *best, Trace *best_tr) {
-    long best_miss = -1;
-    for (int tries = 0; tries < 64; tries++) {
-        Item e;
-        Trace tr;
-        if (random_expression(p->operands, p->n_operands, rng, &e) != 0) continue;
-        if (e.v == p->target || expression_steps(e.expr, &tr) != 0 || tr.n == 0) continue;
-        const Step *last = &tr.s[tr.n - 1];
-        if (last->op == '*' && p->target % last->y != 0) continue;
-        long undo = last->op == '+' ? p->target - last->y : last->op == '-' ? p->target + last->y
-                  : last->op == '*' ? p->target / last->y : p->target * last->y;
-        if (undo < 0 || undo == last->x) continue;
-        long miss = labs(e.v - p->target);
-        if (best_miss < 0 || miss < best_miss) {
-            best_miss = miss;
-            *best = e;
-            *best_tr = tr;
-        }
-    }
-    return best_miss < 0 ? -1 : 0;
+    const int hit = att->v == p->target;
+    task_text_printf(out, "%s\n=%s\n%ld vs %d %s\n", sbuf, e->expr, att->v, p->target, hit ? "ok" : "no");
+    return hit;
 }
 
 static void cd_write(const Task *t, const Problem *p, SolutionStyle style, Rng *rng, TaskText *out) {
-    Trace tr;
-    if (style == STYLE_DIRECT || expression_steps(p->answer, &tr) != 0) {
+    const int n = p->n_operands;
+    if (style == STYLE_DIRECT || n < 2) {
         task_text_answer(out, p->answer);
         return;
     }
-    Item wrong;
-    Trace wtr;
-    if (style == STYLE_WAIT && wrong_attempt(p, rng, &wrong, &wtr) == 0) {
-        Step last = wtr.s[wtr.n - 1];
-        Step forced = last;
-        forced.z = p->target;
-        wtr.s[wtr.n - 1] = forced;
-        write_steps(&wtr, out);
-        task_text_printf(out, "=%s\nverify ", wrong.expr);
-        long x;
-        write_inverse(&forced, forced.z, out, &x);
-        task_text_puts(out, " no\nwait\n");
-        task_text_printf(out, "%ld%c%ld=%ld\n", last.x, last.op, last.y, last.z);
+    const int budget = style == STYLE_SCRATCHPAD ? 1 : style == STYLE_CHECK ? 2 + (int)rng_below(rng, 3)
+                                                                            : CD_SEARCH_MAX;
+    Chain open[CD_MAX_OPENINGS];
+    Walk w = {.nums = p->operands, .n = n, .len = n - 1, .max = t->target_max, .openings = open};
+    for (w.last = 0; w.last < n; w.last++) walk_from(&w, 1u << w.last);
+    for (int i = w.n_openings - 1; i > 0; i--) { /* the search order */
+        int j = (int)rng_below(rng, (uint32_t)(i + 1));
+        Chain tmp = open[i];
+        open[i] = open[j];
+        open[j] = tmp;
     }
-    write_steps(&tr, out);
-    task_text_printf(out, "=%s\n", p->answer);
-    if (style == STYLE_CHECK) {
-        task_text_puts(out, "verify ");
-        for (int i = tr.n - 1; i >= 0; i--) {
-            long x;
-            write_inverse(&tr.s[i], tr.s[i].z, out, &x);
-            if (i) task_text_puts(out, ",");
-        }
-        task_text_puts(out, " ok\n");
+    Item e;
+    int tried = 0, hit = 0;
+    for (int i = 0; i < w.n_openings && tried < budget && !hit; i++) {
+        Chain att;
+        if (finish(t, p, &open[i], &att) != 0) continue;
+        if (tried) task_text_puts(out, "wait\n");
+        hit = write_attempt(p, &att, &e, out);
+        tried++;
     }
-    task_text_answer(out, p->answer);
+    if (!tried) { /* nothing to try: the bare answer */
+        task_text_answer(out, p->answer);
+        return;
+    }
+    if (!hit) task_text_puts(out, "give up\n");
+    task_text_answer(out, e.expr);
+}
+
+static void cd_difficulty(const Task *t, const Problem *p, TaskDifficulty *out) {
+    out->numbers = p->n_operands;
+    out->band = p->target <= t->target_max / 8 ? TASK_BAND_SMALL
+              : p->target <= t->target_max / 3 ? TASK_BAND_MEDIUM : TASK_BAND_LARGE;
 }
 
 static int cd_init(Task *t, const Config *c, char *err, size_t errlen) {
-    if (t->numbers < 2 || t->numbers > 6) {
-        snprintf(err, errlen, "task.numbers = %d: expected 2..6 numbers for countdown", t->numbers);
+    (void)c;
+    if (t->numbers < 2 || t->numbers > CD_MAX_N) {
+        snprintf(err, errlen, "task.numbers = %d: expected 2..%d numbers for countdown", t->numbers, CD_MAX_N);
+        return -1;
+    }
+    if (t->numbers_min < 2) {
+        snprintf(err, errlen, "task.numbers_min = %d: expected 0 (= task.numbers) or 2..%d for countdown",
+                 t->numbers_min, t->numbers);
+        return -1;
+    }
+    if (t->number_max < 2 || t->number_max > 1000) {
+        snprintf(err, errlen, "task.number_max = %d: expected 2..1000 for countdown", t->number_max);
+        return -1;
+    }
+    if (t->target_max < 2 || t->target_max > CD_TARGET_LIMIT) {
+        snprintf(err, errlen, "task.target_max = %d: expected 2..%d for countdown", t->target_max,
+                 CD_TARGET_LIMIT);
         return -1;
     }
     return 0;
@@ -236,5 +324,6 @@ const TaskOps TASK_OPS_COUNTDOWN = {
     .split_key = cd_split_key,
     .check = cd_check,
     .write_solution = cd_write,
+    .difficulty = cd_difficulty,
     .alphabet = TASK_TEXT_ALPHABET,
 };

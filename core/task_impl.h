@@ -29,13 +29,16 @@ typedef struct TaskOps {
     int (*check)(const Task *t, const Problem *p, const char *answer);
     /* Appends the thinking text and the answer part (everything after the prompt) for style. */
     void (*write_solution)(const Task *t, const Problem *p, SolutionStyle style, Rng *rng, TaskText *out);
+    /* The problem's difficulty along two axes: how many numbers it gives, and its size band (0 small, 1 medium,
+     * 2 large). NULL when the task has no such split. */
+    void (*difficulty)(const Task *t, const Problem *p, TaskDifficulty *out);
     const char *alphabet;
 } TaskOps;
 
 struct Task {
     const TaskOps *ops;
     uint64_t seed;                      /* run.seed: the train stream */
-    int digits_min, digits_max, numbers, match, eval_size;
+    int digits_min, digits_max, numbers, numbers_min, number_max, target_max, match, eval_size;
     char prompt_template[1024];
     void *data;                         /* the task's own state (jsonl: the loaded file) */
 };

@@ -29,6 +29,7 @@
 #include "core/grpo_step.h"
 #include "core/memory.h"
 #include "core/model.h"
+#include "core/search_stats.h"
 #include "core/optim.h"
 #include "core/reward.h"
 #include "core/rng.h"
@@ -46,7 +47,7 @@
 
 #define MAX_PENDING 64
 #define PROMPT_TEXT (TASK_QUESTION_MAX + 1024 + 64) /* a question in task.prompt_template */
-#define MAX_METRICS 64
+#define MAX_METRICS 128
 #define HEARTBEAT_S 1.0 /* seconds between rank 0's messages to the other ranks while paused */
 /* bytes of a completion's text: T_max tokens of at most token_bytes each (tokenizer_max_token_bytes) */
 #define COMP_TEXT(T_max, token_bytes) ((T_max) * (token_bytes) + 16)
@@ -723,6 +724,7 @@ static int run_eval(Trainer *t, int at_step) {
     add_metric(t, "eval_k", r.k);
     add_metric(t, "eval_problems", r.problems);
     add_metric(t, "eval_length", r.mean_length);
+    t->n_metrics += search_stats_metrics(&r.search, 1, t->metrics + t->n_metrics, MAX_METRICS - t->n_metrics);
     char detail[256];
     snprintf(detail, sizeof detail, "pass@1 %.4f cons@%d %.4f on %d held-out problems (%.1fs)", r.pass1, r.k,
              r.cons_k, r.problems, r.seconds);
@@ -989,6 +991,8 @@ static int grpo_step(Trainer *t) {
     double rsum = 0, rsq = 0, acc = 0, fmt = 0, lang = 0, ok = 0, fmt_ok = 0, refl = 0, selfc = 0, trunc = 0;
     double overlong = 0;
     int lmin = N + 1, lmax = 0, zero_std = 0;
+    SearchStats search;
+    memset(&search, 0, sizeof search);
     for (int b = 0, q = 0; b < B_all; b++) {
         const RewardResult *r = &t->scores[b];
         Rollout *ro = &t->rollouts[b];
@@ -1010,6 +1014,7 @@ static int grpo_step(Trainer *t) {
         selfc += (r->flags & ROLLOUT_FLAG_SELF_CORRECTION) != 0;
         trunc += t->finish[b] == FINISH_LENGTH;
         overlong += t->shaping[b];
+        search_stats_add(&search, t->task, &t->problems[b / G], ro->completion, r->correct, r->flags);
         if (t->glens[b] < lmin) lmin = t->glens[b];
         if (t->glens[b] > lmax) lmax = t->glens[b];
     }
@@ -1051,6 +1056,7 @@ static int grpo_step(Trainer *t) {
     add_metric(t, "lr", lr);
     add_metric(t, "reflection_rate", refl / B_all);
     add_metric(t, "self_correction_rate", selfc / B_all);
+    t->n_metrics += search_stats_metrics(&search, 0, t->metrics + t->n_metrics, MAX_METRICS - t->n_metrics);
     add_metric(t, "gen_tokens_per_s", gen_tokens / fmax(t1 - t0, 1e-9));
     add_metric(t, "train_tokens_per_s", (double)B * T * (mu + use_ref) / fmax(t4 - t2, 1e-9));
     add_metric(t, "gen_time", t1 - t0);

@@ -63,6 +63,10 @@ expect 2 "cannot be given too" train --resume run.db "$SRC/configs/default.ini"
 expect 2 "--json goes with --headless" train --json
 expect 2 "--set pretrain.steps = 1.5" pretrain "$SRC/configs/pretrain-add.ini" --set pretrain.steps=1.5
 expect 2 "--from is an option of sft" pretrain "$SRC/configs/pretrain-add.ini" --from x
+expect 2 "--corpus 0: expected an integer in 1 .. 100000" pretrain "$SRC/configs/pretrain-countdown.ini" --corpus 0
+expect 2 "--corpus is an option of pretrain" sft "$SRC/configs/pretrain-add.ini" --corpus 3
+expect 1 "[task] numbers_min = 4 is above numbers = 3" pretrain "$SRC/configs/pretrain-countdown.ini" --corpus 2 --set task.numbers_min=4
+expect 1 "task.numbers_min = 1: expected 0 (= task.numbers) or 2..3" pretrain "$SRC/configs/pretrain-countdown.ini" --corpus 2 --set task.numbers_min=1
 expect 2 "--set sft.batch_size = 0" sft "$SRC/configs/default.ini" --set sft.batch_size=0
 ls runs checkpoints >/dev/null 2>&1 && { echo "FAIL: a refused command line created files: $(ls)"; FAILED=1; }
 # export, browse, bench, filldb
@@ -129,6 +133,15 @@ expect 1 'model.type = "Unigram" is not supported' tokenize --tokenizer "$TMP/un
 "$BIN" eval "$CK" --samples 2 --problems 3 --json >"$TMP/out" 2>"$TMP/err" ||
     { echo "FAIL: eval with good options: $(cat "$TMP/err")"; FAILED=1; }
 grep -q '"problems":3,"k":2' "$TMP/out" || { echo "FAIL: eval --samples 2 --problems 3 gave: $(cat "$TMP/out")"; FAILED=1; }
+
+# pretrain --corpus: the documents pretraining draws, of both phases, and nothing trained or written
+"$BIN" pretrain "$SRC/configs/pretrain-countdown.ini" --corpus 40 >"$TMP/out" 2>"$TMP/err" ||
+    { echo "FAIL: pretrain --corpus 40: $(cat "$TMP/err")"; FAILED=1; }
+[ "$(grep -c '^# step 0, ' "$TMP/out")" = 40 ] && [ "$(grep -c '^# step 4000, ' "$TMP/out")" = 40 ] ||
+    { echo "FAIL: pretrain --corpus 40 did not print 40 documents of each phase"; FAILED=1; }
+grep -q '^[0-9]* from [0-9],[0-9],[0-9]<think>' "$TMP/out" && grep -q ' vs [0-9]* ok$' "$TMP/out" &&
+    grep -q '^wait$' "$TMP/out" || { echo "FAIL: pretrain --corpus: no countdown search in:"; head -20 "$TMP/out"; FAILED=1; }
+[ -e runs ] && { echo "FAIL: pretrain --corpus wrote $(ls runs)"; FAILED=1; }
 
 [ "$FAILED" = 0 ] && echo "e2e_cli: ok"
 exit "$FAILED"

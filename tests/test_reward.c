@@ -23,6 +23,8 @@ static int setup(void **state) {
     c.task.digits_min = 4;
     c.task.digits_max = 5;
     c.task.numbers = 4;
+    c.task.number_max = 50;
+    c.task.target_max = 200;
     c.task.eval_size = 16;
     c.run.seed = 1;
     add_task = task_new(&c, err, sizeof err);

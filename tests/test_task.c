@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include "core/reward.h"
+#include "core/search_stats.h"
 #include "core/record.h"
 #include "core/task.h"
 #include "core/tokenizer.h"
@@ -24,6 +25,8 @@ static void base_config(Config *c, const char *task) {
     c->task.digits_min = 4;
     c->task.digits_max = 5;
     c->task.numbers = 4;
+    c->task.number_max = 50;
+    c->task.target_max = 200;
     c->task.eval_size = 64;
     c->task.match = MATCH_EXACT;
     snprintf(c->task.prompt_template, sizeof c->task.prompt_template, "{question}<think>");
@@ -68,6 +71,15 @@ static void test_config_errors(void **state) {
     base_config(&c, "countdown");
     c.task.numbers = 1;
     expect_new_fails(&c, "task.numbers = 1");
+    base_config(&c, "countdown");
+    c.task.numbers_min = 1;
+    expect_new_fails(&c, "task.numbers_min = 1");
+    base_config(&c, "countdown");
+    c.task.number_max = 0;
+    expect_new_fails(&c, "task.number_max = 0");
+    base_config(&c, "countdown");
+    c.task.target_max = 20000;
+    expect_new_fails(&c, "task.target_max = 20000: expected 2..10000");
     base_config(&c, "add");
     snprintf(c.task.prompt_template, sizeof c.task.prompt_template, "Solve it<think>");
     expect_new_fails(&c, "task.prompt_template");
@@ -318,14 +330,50 @@ static void test_countdown_problems(void **state) {
         Problem p;
         task_problem(t, i % 2 ? SPLIT_EVAL : SPLIT_TRAIN, (uint64_t)i, &p);
         assert_int_equal(p.n_operands, 4);
-        assert_true(p.target >= 1);
-        for (int k = 0; k < 4; k++) assert_true(p.operands[k] >= 1 && p.operands[k] <= 50);
+        assert_true(p.target >= 1 && p.target <= 200);
+        for (int k = 0; k < 4; k++) {
+            assert_true(p.operands[k] >= 1 && p.operands[k] <= 50);
+            assert_int_not_equal(p.operands[k], p.target); /* the target is never a given number */
+        }
         if (!task_check(t, &p, p.answer)) fail_msg("reference %s for \"%s\" is graded wrong", p.answer, p.question);
         char q[TASK_QUESTION_MAX];
         snprintf(q, sizeof q, "%d from %d,%d,%d,%d", p.target, p.operands[0], p.operands[1], p.operands[2],
                  p.operands[3]);
         assert_string_equal(p.question, q);
     }
+    task_free(t);
+    /* numbers_min..numbers: both counts drawn; number_max and target_max bound the numbers and targets */
+    Config c;
+    base_config(&c, "countdown");
+    c.task.numbers_min = 2;
+    c.task.numbers = 3;
+    c.task.number_max = 9;
+    c.task.target_max = 100;
+    t = task_new(&c, err, sizeof err);
+    if (!t) fail_msg("%s", err);
+    int seen[4] = {0}, small = 0;
+    for (int i = 0; i < 400; i++) {
+        Problem p;
+        task_problem(t, SPLIT_TRAIN, (uint64_t)i, &p);
+        assert_true(p.n_operands >= 2 && p.n_operands <= 3);
+        seen[p.n_operands]++;
+        assert_true(p.target >= 1 && p.target <= 100);
+        for (int k = 0; k < p.n_operands; k++) assert_true(p.operands[k] >= 1 && p.operands[k] <= 9);
+        assert_int_equal(task_check(t, &p, p.answer), 1);
+        TaskDifficulty d;
+        assert_int_equal(task_difficulty(t, &p, &d), 0);
+        assert_int_equal(d.numbers, p.n_operands);
+        assert_int_equal(d.band, p.target <= 12 ? TASK_BAND_SMALL : p.target <= 33 ? TASK_BAND_MEDIUM : TASK_BAND_LARGE);
+        small += d.band == TASK_BAND_SMALL;
+    }
+    assert_true(seen[2] > 100 && seen[3] > 100);
+    assert_true(small > 0 && small < 400);
+    task_free(t);
+    t = make("add");
+    Problem p;
+    task_problem(t, SPLIT_TRAIN, 0, &p);
+    TaskDifficulty d;
+    assert_int_equal(task_difficulty(t, &p, &d), -1); /* no split for add */
     task_free(t);
 }
 
@@ -820,9 +868,87 @@ static void test_styles_mul(void **state) {
     check_styles("mul", 5, 400, 0);
     check_styles("mul", 1, 100, 0);
 }
+/* Countdown's search (task_countdown.c): every equation and verdict it writes is true, the budgets hold, a search
+ * ends at its first hit or gives up with its last attempt, and the aha flags read a caught miss as such. */
 static void test_styles_countdown(void **state) {
     (void)state;
-    check_styles("countdown", 0, 400, 0);
+    Config c;
+    base_config(&c, "countdown");
+    c.task.numbers_min = 3;
+    c.task.numbers = 4;
+    c.task.number_max = 9;
+    c.task.target_max = 100;
+    Task *t = task_new(&c, err, sizeof err);
+    if (!t) fail_msg("%s", err);
+    RewardWeights w = {1.0f, 0.5f, 0.0f};
+    Rng rng;
+    rng_seed(&rng, 42, 7);
+    int max_att[STYLE_COUNT] = {0}, hits[STYLE_COUNT] = {0}, longer = 0;
+    for (int i = 0; i < 400; i++) {
+        Problem p;
+        task_problem(t, i % 5 == 0 ? SPLIT_EVAL : SPLIT_TRAIN, (uint64_t)i, &p);
+        for (int s = 0; s < STYLE_COUNT; s++) {
+            char sol[4096];
+            int n = task_write_solution(t, &p, s, &rng, sol, sizeof sol);
+            assert_true(n > 0);
+            RewardResult r;
+            reward_score(t, &p, sol, &w, &r);
+            if (r.format != 1.0f || r.language != 1.0f) fail_msg("%s: format %g language %g:\n%s", SOLUTION_STYLE_NAMES[s], r.format, r.language, sol);
+            const char *th;
+            size_t tn;
+            reward_thinking_span(sol, &th, &tn);
+            int eq, eqt, v, vt, first;
+            search_count_arithmetic(th, tn, &eq, &eqt, &v, &vt);
+            int att = search_attempts(t, &p, sol, r.correct, &first);
+            if (eq != eqt || v != vt) fail_msg("untrue arithmetic (%d/%d equations, %d/%d verdicts):\n%s", eqt, eq, vt, v, sol);
+            assert_int_equal(v, att);                    /* one verdict per attempt */
+            assert_int_equal(eq, att * (p.n_operands - 1)); /* one equation per step */
+            if (att > max_att[s]) max_att[s] = att;
+            hits[s] += r.correct;
+            char cands[16][64];
+            int nc = candidates(sol, cands, 16);
+            assert_int_equal(nc, att);
+            switch (s) {
+            case STYLE_DIRECT:
+                assert_int_equal(att, 0);
+                assert_true(r.correct);
+                break;
+            case STYLE_SCRATCHPAD: assert_int_equal(att, 1); break;
+            case STYLE_CHECK: assert_true(att >= 1 && att <= 4); break;
+            default: assert_true(att >= 1 && att <= 10); break;
+            }
+            if (s == STYLE_DIRECT) continue;
+            for (int k = 0; k + 1 < nc; k++) assert_int_equal(task_check(t, &p, cands[k]), 0); /* misses go on */
+            char ans[128];
+            assert_int_equal(reward_extract_answer(sol, ans, sizeof ans), 0);
+            assert_string_equal(ans, cands[nc - 1]);     /* the answer is the last attempt */
+            if (r.correct) {
+                assert_non_null(strstr(sol, " ok\n</think>"));
+                assert_null(strstr(sol, "give up"));
+            } else {
+                assert_non_null(strstr(sol, " no\ngive up\n</think>"));
+            }
+            if (nc >= 2) {
+                assert_non_null(strstr(sol, " no\nwait\n"));
+                assert_true(r.flags & ROLLOUT_FLAG_REFLECTION);
+                assert_int_equal((r.flags & ROLLOUT_FLAG_SELF_CORRECTION) != 0, r.correct);
+                longer++;
+            } else {
+                assert_int_equal(r.flags, 0);
+            }
+        }
+    }
+    print_message("countdown search: right %d/%d/%d/%d of 400 (direct, 1, 2-4, until a hit), most attempts %d/%d/%d\n",
+                  hits[0], hits[1], hits[2], hits[3], max_att[1], max_att[2], max_att[3]);
+    assert_int_equal(hits[STYLE_DIRECT], 400);
+    assert_true(hits[STYLE_SCRATCHPAD] < hits[STYLE_CHECK] && hits[STYLE_CHECK] < hits[STYLE_WAIT]);
+    assert_true(hits[STYLE_WAIT] > 250);         /* 4 numbers may run out of the 10 attempts */
+    assert_true(max_att[STYLE_WAIT] > 4 && longer > 100);
+    char small[16];
+    Problem p;
+    task_problem(t, SPLIT_TRAIN, 0, &p);
+    assert_int_equal(task_write_solution(t, &p, STYLE_WAIT, &rng, small, sizeof small), -1);
+    task_free(t);
 }
 static void test_styles_letters(void **state) {
     (void)state;
@@ -850,7 +976,9 @@ static void test_add_wait_mistake_is_caught(void **state) {
         snprintf(want, sizeof want, "\n%lld no\nwait\n", wrong - 9128);
         if (!strstr(buf, want)) fail_msg("missing \"%s\" in\n%s", want + 1, buf);
     }
-    assert_int_equal(task_write_solution(t, &p, STYLE_CHECK, NULL, buf, sizeof buf) > 0, 1);
+    Rng r;
+    rng_seed(&r, 1, 0);
+    assert_int_equal(task_write_solution(t, &p, STYLE_CHECK, &r, buf, sizeof buf) > 0, 1);
     assert_non_null(strstr(buf, "=56513\nverify\n"));
     assert_non_null(strstr(buf, "\n47385 ok\n"));
     task_free(t);

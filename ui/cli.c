@@ -1,5 +1,6 @@
 /* cli.c - shared argument handling of the subcommands (see cli.h). */
 #include "ui/cli.h"
+#include <jansson.h>
 #include "core/kernels.h"
 #include <errno.h>
 #include <getopt.h>
@@ -173,4 +174,21 @@ void cli_model_desc(const ModelConfig *mc, size_t n_params, char *buf, size_t n)
     else snprintf(heads, sizeof heads, "H%d/%d D%d", mc->H, kvh, d); /* query / key-value heads, head size */
     snprintf(buf, n, "llama C%d L%d %s F%d V%d T%d%s, %.2fM parameters", mc->C, mc->L, heads, mc->F, mc->V,
              mc->max_T, mc->tied ? " tied" : "", n_params / 1e6);
+}
+
+void cli_print_search(FILE *f, const char *lead, const SearchStats *s) {
+    Metric m[64];
+    int n = search_stats_metrics(s, 0, m, 64);
+    if (!n) return;
+    fprintf(f, "%s", lead);
+    for (int i = 0; i < n; i++) fprintf(f, "%s%s %.3f", i ? "  " : "", m[i].name, m[i].value);
+    fprintf(f, "\n");
+}
+
+json_t *cli_search_json(const SearchStats *s) {
+    Metric m[64];
+    int n = search_stats_metrics(s, 0, m, 64);
+    json_t *o = json_object();
+    for (int i = 0; i < n && o; i++) json_object_set_new(o, m[i].name, json_real(m[i].value));
+    return o;
 }

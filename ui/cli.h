@@ -10,6 +10,7 @@
 #ifndef GRPO_CLI_H
 #define GRPO_CLI_H
 #include "core/config.h"
+#include "core/search_stats.h"
 #include "core/model.h"
 #include <stddef.h>
 #include <stdio.h>
@@ -70,6 +71,11 @@ void cli_help_key(FILE *f, const char *option, const char *what, const char *dot
 /* Prints the getopt_long failure `opt` (':' a value is missing, '?' an unknown option) for `cmd` to stderr, with
  * a pointer to --help. argv and optind as getopt_long left them. */
 void cli_option_error(const char *cmd, char **argv, int opt);
+
+/* The search metrics of an evaluation (search_stats_metrics: attempts, retries, true arithmetic, difficulty
+ * splits) as one "name value" line after `lead` on f, or as a JSON object (a new reference). */
+void cli_print_search(FILE *f, const char *lead, const SearchStats *s);
+struct json_t *cli_search_json(const SearchStats *s);
 
 /* "llama C128 L4 H4 F384 V103 T256, 0.87M parameters" */
 void cli_model_desc(const ModelConfig *mc, size_t n_params, char *buf, size_t n);

@@ -7,6 +7,7 @@
 #include "ui/commands.h"
 #include <getopt.h>
 #include <limits.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,12 +84,22 @@ int cmd_eval(int argc, char **argv) {
                           &r, bar, &show, err, sizeof err) : -1;
     if (rc != 0) fprintf(stderr, "grpo-studio eval: %s\n", e ? err : "out of memory");
     else if (json)
+    {
+        json_t *search = cli_search_json(&r.search);
+        char *sj = search ? json_dumps(search, JSON_COMPACT | JSON_REAL_PRECISION(6)) : NULL;
         printf("{\"checkpoint\":\"%s\",\"task\":\"%s\",\"problems\":%d,\"k\":%d,\"pass1\":%.4f,\"cons_k\":%.4f,"
-               "\"format_rate\":%.4f,\"mean_length\":%.2f,\"seconds\":%.2f}\n",
-               ckpt, task_name(t), r.problems, r.k, r.pass1, r.cons_k, r.format_rate, r.mean_length, r.seconds);
+               "\"format_rate\":%.4f,\"mean_length\":%.2f,\"seconds\":%.2f,\"search\":%s}\n",
+               ckpt, task_name(t), r.problems, r.k, r.pass1, r.cons_k, r.format_rate, r.mean_length, r.seconds,
+               sj ? sj : "{}");
+        free(sj);
+        json_decref(search);
+    }
     else
+    {
         printf("%s on %s: pass@1 %.3f  cons@%d %.3f  format %.3f  mean length %.1f  (%d held-out problems, %.1fs)\n",
                ckpt, task_name(t), r.pass1, r.k, r.cons_k, r.format_rate, r.mean_length, r.problems, r.seconds);
+        cli_print_search(stdout, "  ", &r.search);
+    }
     eval_free(e);
     task_free(t);
     model_free(&m);

@@ -74,11 +74,33 @@ static void usage(FILE *f, int sft) {
                    "stronger model's rejection-sampled outputs into a (smaller) student. Starts from --from or model.init.\n"
                    "Loss counts completion tokens only. Writes a checkpoint to --out (default <run.out_dir>/<run.name>/sft).\n");
     else
-        fprintf(f, "usage: grpo-studio pretrain CONFIG [--out DIR] [--set K=V]... [--json] [--no-eval]\n\n"
+        fprintf(f, "usage: grpo-studio pretrain CONFIG [--out DIR] [--set K=V]... [--json] [--no-eval] [--corpus N]\n\n"
                    "Pretrains a base model from random weights on the task's synthetic corpus: each document is a problem\n"
                    "and a solution in one of four styles (direct, scratchpad, check, wait-and-correct) mixed as the\n"
                    "[pretrain] section says. Writes a checkpoint with manifest.json to --out (default\n"
-                   "<run.out_dir>/<run.name>/base) and reports held-out pass@1 and cons@k. Ctrl-C stops and saves.\n");
+                   "<run.out_dir>/<run.name>/base) and reports held-out pass@1 and cons@k. Ctrl-C stops and saves.\n"
+                   "--corpus N prints N documents of each corpus phase instead, as training would draw them.\n");
+}
+
+/* --corpus N: N documents of each corpus phase as pretraining draws them, each after a "# step S, STYLE" line. */
+static int show_corpus(const Task *task, const Config *c, int n) {
+    Rng rng;
+    rng_seed(&rng, (uint64_t)c->run.seed, 0x5072657472ull);
+    char *text = malloc(8192);
+    if (!text) { fprintf(stderr, "grpo-studio pretrain: out of memory\n"); return 1; }
+    const int phases = c->pretrain.phase2_start > 0 ? 2 : 1;
+    for (int ph = 0; ph < phases; ph++) {
+        const int step = ph ? c->pretrain.phase2_start : 0;
+        for (int i = 0; i < n; i++) {
+            Problem p;
+            task_problem(task, SPLIT_TRAIN, rng_u64(&rng) % 1000000007ull, &p);
+            SolutionStyle style = supervised_draw_style(c, step, &rng);
+            if (supervised_corpus_document(task, &p, style, &rng, text, 8192) < 0) snprintf(text, 8192, "(too long)");
+            printf("# step %d, %s\n%s\n", step, SOLUTION_STYLE_NAMES[style], text);
+        }
+    }
+    free(text);
+    return 0;
 }
 
 static int run(int argc, char **argv, int sft) {
@@ -86,11 +108,12 @@ static int run(int argc, char **argv, int sft) {
         {"help", no_argument, NULL, 'h'},        {"json", no_argument, NULL, 'j'},
         {"no-eval", no_argument, NULL, 'E'},     {"set", required_argument, NULL, 's'},
         {"out", required_argument, NULL, 'o'},   {"from", required_argument, NULL, 'f'},
-        {"data", required_argument, NULL, 'd'},  {NULL, 0, NULL, 0}};
+        {"data", required_argument, NULL, 'd'},  {"corpus", required_argument, NULL, 'c'},
+        {NULL, 0, NULL, 0}};
     const char *cmd = sft ? "sft" : "pretrain";
     const char *cfg_path = NULL, *out = NULL, *from = NULL, *data = NULL;
     CliSets sets = {0};
-    int json = 0, no_eval = 0, o;
+    int json = 0, no_eval = 0, corpus = -1, o;
     char err[1024];
     optind = 0;
     opterr = 0;
@@ -106,6 +129,13 @@ static int run(int argc, char **argv, int sft) {
             }
             break;
         case 'o': out = optarg; break;
+        case 'c':
+            if (sft) { fprintf(stderr, "grpo-studio sft: --corpus is an option of pretrain\n"); return 2; }
+            if (cli_parse_int("--corpus", optarg, 1, 100000, &corpus, err, sizeof err) != 0) {
+                fprintf(stderr, "grpo-studio pretrain: %s\n", err);
+                return 2;
+            }
+            break;
         case 'f': case 'd':
             if (!sft) { fprintf(stderr, "grpo-studio pretrain: --%s is an option of sft\n", o == 'f' ? "from" : "data"); return 2; }
             if (o == 'f') from = optarg;
@@ -136,6 +166,11 @@ static int run(int argc, char **argv, int sft) {
 
     Task *task = task_new(&c, err, sizeof err);
     if (!task) { fprintf(stderr, "grpo-studio %s: %s\n", cmd, err); return 1; }
+    if (corpus > 0) {
+        int rc = show_corpus(task, &c, corpus);
+        task_free(task);
+        return rc;
+    }
     Model m;
     memset(&m, 0, sizeof m);
     Tokenizer tok;
@@ -226,9 +261,10 @@ static int run(int argc, char **argv, int sft) {
                                       c.pretrain.phase2_style_direct, "scratchpad", c.pretrain.phase2_style_scratchpad,
                                       "check", c.pretrain.phase2_style_check, "wait", c.pretrain.phase2_style_wait));
     if (evaluated)
-        json_object_set_new(man, "eval", json_pack("{s:s,s:i,s:i,s:f,s:f,s:f,s:f}", "task", task_name(task), "problems",
-                                                   ev.problems, "k", ev.k, "pass1", ev.pass1, "cons_k", ev.cons_k,
-                                                   "format_rate", ev.format_rate, "mean_length", ev.mean_length));
+        json_object_set_new(man, "eval", json_pack("{s:s,s:i,s:i,s:f,s:f,s:f,s:f,s:o}", "task", task_name(task),
+                                                   "problems", ev.problems, "k", ev.k, "pass1", ev.pass1, "cons_k",
+                                                   ev.cons_k, "format_rate", ev.format_rate, "mean_length",
+                                                   ev.mean_length, "search", cli_search_json(&ev.search)));
     char man_path[700];
     snprintf(man_path, sizeof man_path, "%s/manifest.json", outdir);
     if (json_dump_file(man, man_path, JSON_INDENT(2)) != 0) fprintf(stderr, "grpo-studio %s: cannot write %s\n", cmd, man_path);
@@ -240,6 +276,7 @@ static int run(int argc, char **argv, int sft) {
         printf("# checkpoint %s (final loss %.4f, %.0fs)\n", outdir, final_loss, seconds);
         if (evaluated) printf("# held-out pass@1 %.3f  cons@%d %.3f  format %.3f  mean length %.1f  (%d problems)\n",
                               ev.pass1, ev.k, ev.cons_k, ev.format_rate, ev.mean_length, ev.problems);
+        if (evaluated) cli_print_search(stdout, "# ", &ev.search);
     }
     rc = 0;
 done:

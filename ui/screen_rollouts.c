@@ -3,6 +3,7 @@
 #include "ui/studio_internal.h"
 #include "ui/transcript.h"
 #include "core/sampler.h"
+#include "core/search_stats.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,10 +101,13 @@ static void highlight_row(WINDOW *w, int y, int x, int width, const char *row, i
 
 void format_rollout_header(const QueryRollout *r, char *buf, size_t n) {
     const char *fin = r->finish == FINISH_EOS ? "eos" : r->finish == FINISH_LENGTH ? "truncated" : "aborted";
+    const int att = r->completion ? search_count_attempts(r->completion) : 0;
+    char atts[32] = "";
+    if (att) snprintf(atts, sizeof atts, "  %d attempt%s", att, att == 1 ? "" : "s");
     snprintf(buf, n, "step %d  prompt %d  sample %d  reward %.3f (acc %.2g fmt %.2g lang %.2g)  adv %+.3f  len %d %s"
-                     "  %s%s%s",
+                     "  %s%s%s%s",
              r->step, r->prompt_index, r->sample_index, r->reward, r->r_accuracy, r->r_format, r->r_language,
-             r->advantage, r->length, fin, r->correct ? "correct" : "wrong",
+             r->advantage, r->length, fin, r->correct ? "correct" : "wrong", atts,
              (r->flags & ROLLOUT_FLAG_REFLECTION) ? "  reflection" : "",
              (r->flags & ROLLOUT_FLAG_SELF_CORRECTION) ? "  self-correction" : "");
 }
