@@ -29,6 +29,7 @@ typedef struct {
         int numbers_min;     /* countdown: the fewest (0 = numbers) */
         int number_max;      /* countdown: given numbers are 1..number_max */
         int target_max;      /* countdown: targets and every intermediate are 1..target_max */
+        int train_half;      /* 0: every train problem; 1, 2: one half of them (pretraining one, GRPO the other) */
         char path[256];      /* jsonl, gsm8k, math: the data file */
         int match;           /* jsonl: MATCH_* */
         int eval_size;       /* held-out problems */

@@ -46,6 +46,9 @@ const ConfigKey CONFIG_KEYS[] = {
     ROW_INT(task, numbers, 2, 6, FIXED, "countdown: how many numbers to combine (the most, with numbers_min)"),
     ROW_INT(task, numbers_min, 0, 6, FIXED, "countdown: the fewest numbers, drawn uniformly up to numbers; 0 = numbers"),
     ROW_INT(task, number_max, 2, 1000, FIXED, "countdown: the given numbers are 1..number_max"),
+    ROW_INT(task, train_half, 0, 2, FIXED,
+            "synthetic tasks: 0 = every train problem; 1 or 2 = one half of them (a base pretrained on one half meets "
+            "only unseen problems when GRPO trains on the other)"),
     ROW_INT(task, target_max, 2, 10000, FIXED, "countdown: the target and every intermediate are 1..target_max"),
     ROW_STRING(task, path, NULL,
                "jsonl, gsm8k, math: the JSON-lines file ({prompt, answer}; {question, answer with ####}; "

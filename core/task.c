@@ -119,12 +119,21 @@ static uint64_t hash_text(const char *s) {
     return h;
 }
 
-TaskSplit task_split_of(const Task *t, const Problem *p) {
-    if (t->ops->split_of) return t->ops->split_of(t, p);
+static uint64_t split_hash(const Task *t, const Problem *p) {
     char key[TASK_QUESTION_MAX + 32];
     if (t->ops->split_key) t->ops->split_key(p, key, sizeof key);
     else snprintf(key, sizeof key, "%s", p->question);
-    return hash_text(key) % TASK_EVAL_EVERY == 0 ? SPLIT_EVAL : SPLIT_TRAIN;
+    return hash_text(key);
+}
+
+TaskSplit task_split_of(const Task *t, const Problem *p) {
+    if (t->ops->split_of) return t->ops->split_of(t, p);
+    return split_hash(t, p) % TASK_EVAL_EVERY == 0 ? SPLIT_EVAL : SPLIT_TRAIN;
+}
+
+/* task.train_half: 0 takes every train problem; 1 and 2 take the two halves of them, by the same hash. */
+static int in_train_half(const Task *t, const Problem *p) {
+    return t->train_half == 0 || (int)(split_hash(t, p) / TASK_EVAL_EVERY % 2) + 1 == t->train_half;
 }
 
 /* Draws from the split's stream until a problem of that split comes up. Returns 0, or -1 when none did within
@@ -135,7 +144,7 @@ static int draw_in_split(const Task *t, TaskSplit split, uint64_t index, Problem
     for (int i = 0; i < TASK_MAX_DRAWS; i++) {
         memset(out, 0, sizeof *out);
         t->ops->draw(t, &r, out);
-        if (task_split_of(t, out) == split) {
+        if (task_split_of(t, out) == split && (split == SPLIT_EVAL || in_train_half(t, out))) {
             out->id = index;
             return 0;
         }
@@ -185,9 +194,16 @@ Task *task_new(const Config *c, char *err, size_t errlen) {
     t->numbers_min = c->task.numbers_min ? c->task.numbers_min : c->task.numbers;
     t->number_max = c->task.number_max;
     t->target_max = c->task.target_max;
+    t->train_half = c->task.train_half;
     t->match = c->task.match;
     t->eval_size = c->task.eval_size;
     snprintf(t->prompt_template, sizeof t->prompt_template, "%s", tpl);
+    if (t->train_half && ops->problem) {
+        snprintf(err, errlen, "task.train_half = %d: only the synthetic tasks (add, mul, countdown, letters) split "
+                 "their train problems in halves; expected 0 for %s", t->train_half, ops->name);
+        task_free(t);
+        return NULL;
+    }
     if (ops->init && ops->init(t, c, err, errlen) != 0) {
         task_free(t);
         return NULL;

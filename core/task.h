@@ -12,7 +12,9 @@
  * not change the problem), independent of the seed: about one question in TASK_EVAL_EVERY is held out, and no train
  * problem is ever a held-out one, for any seed - so a base pretrained with one seed and a GRPO run with another
  * are evaluated on questions neither trained on. Train problem i is drawn from (run.seed, i); held-out problem i
- * from a fixed seed, so every run of a task config is evaluated on the same held-out problems.
+ * from a fixed seed, so every run of a task config is evaluated on the same held-out problems. task.train_half
+ * 1 or 2 keeps only one half of the train problems (by the same hash), so that a base pretrained on one half
+ * meets only problems it never saw when GRPO trains on the other: a small problem space cannot be memorized.
  *
  * Candidate answers (for the self-correction flag, reward.h): every line of the thinking that starts with '='
  * holds a candidate answer (the text after '='). The solution styles write one such line whenever they settle on

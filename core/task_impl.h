@@ -38,7 +38,7 @@ typedef struct TaskOps {
 struct Task {
     const TaskOps *ops;
     uint64_t seed;                      /* run.seed: the train stream */
-    int digits_min, digits_max, numbers, numbers_min, number_max, target_max, match, eval_size;
+    int digits_min, digits_max, numbers, numbers_min, number_max, target_max, match, eval_size, train_half;
     char prompt_template[1024];
     void *data;                         /* the task's own state (jsonl: the loaded file) */
 };

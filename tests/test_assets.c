@@ -1,8 +1,9 @@
-/* test_assets.c - the base model the binary ships (assets/base-add, the default config's model.init): it loads
- * with checkpoint_load; the SHA-256 of its model.safetensors is the one its manifest.json records; the manifest says
- * how it was made (kind, seed, steps, corpus mixture, final loss, held-out pass@1 and cons@k, the config); and that
- * config is configs/pretrain-add.ini, key for key in the sections that make a base ([model], [task], [pretrain]),
- * so that `grpo-studio pretrain configs/pretrain-add.ini` is the recipe of the file we ship. */
+/* test_assets.c - the base models the binary ships (assets/base-add, the default config's model.init, and
+ * assets/base-countdown, configs/countdown-search.ini's): each loads with checkpoint_load; the SHA-256 of its
+ * model.safetensors is the one its manifest.json records; the manifest says how it was made (kind, seed, steps,
+ * corpus mixture, final loss, held-out pass@1 and cons@k, the config); and that config is its recipe
+ * (configs/pretrain-add.ini, configs/pretrain-countdown.ini), key for key in the sections that make a base
+ * ([model], [task], [pretrain]), so that `grpo-studio pretrain RECIPE` is how the file we ship was made. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -16,28 +17,38 @@
 #include "core/checkpoint.h"
 #include "core/config.h"
 
-#define BASE GRPO_SOURCE_DIR "/assets/base-add"
+typedef struct { const char *dir, *recipe, *experiment; } Base;
+static const Base BASES[] = {
+    {GRPO_SOURCE_DIR "/assets/base-add", GRPO_SOURCE_DIR "/configs/pretrain-add.ini",
+     GRPO_SOURCE_DIR "/configs/default.ini"},
+    {GRPO_SOURCE_DIR "/assets/base-countdown", GRPO_SOURCE_DIR "/configs/pretrain-countdown.ini",
+     GRPO_SOURCE_DIR "/configs/countdown-search.ini"},
+};
 
-static json_t *load_manifest(void) {
+static json_t *load_manifest(const Base *b) {
     json_error_t je;
-    json_t *man = json_load_file(BASE "/manifest.json", 0, &je);
-    if (!man) fail_msg("%s/manifest.json: %s (line %d)", BASE, je.text, je.line);
+    char path[1024];
+    snprintf(path, sizeof path, "%s/manifest.json", b->dir);
+    json_t *man = json_load_file(path, 0, &je);
+    if (!man) fail_msg("%s: %s (line %d)", path, je.text, je.line);
     return man;
 }
 
 static void test_base_loads_and_checksum_matches(void **state) {
-    (void)state;
+    const Base *b = *state;
     Model m;
     memset(&m, 0, sizeof m);
     Tokenizer tok;
     char err[512];
-    if (checkpoint_load(BASE, &m, &tok, NULL, NULL, err, sizeof err) != 0) fail_msg("%s", err);
+    if (checkpoint_load(b->dir, &m, &tok, NULL, NULL, err, sizeof err) != 0) fail_msg("%s", err);
     assert_true(m.n_params > 0);
     for (size_t i = 0; i < m.n_params; i++)
         if (!isfinite(m.params_mem[i])) fail_msg("parameter %zu is not finite", i);
     char hex[65];
-    assert_int_equal(checkpoint_file_sha256(BASE "/model.safetensors", hex), 0);
-    json_t *man = load_manifest();
+    char path[1024];
+    snprintf(path, sizeof path, "%s/model.safetensors", b->dir);
+    assert_int_equal(checkpoint_file_sha256(path, hex), 0);
+    json_t *man = load_manifest(b);
     const char *want = json_string_value(json_object_get(man, "model_sha256"));
     assert_non_null(want);
     assert_string_equal(hex, want);
@@ -46,8 +57,8 @@ static void test_base_loads_and_checksum_matches(void **state) {
 }
 
 static void test_manifest_says_how_it_was_made(void **state) {
-    (void)state;
-    json_t *man = load_manifest();
+    const Base *b = *state;
+    json_t *man = load_manifest(b);
     assert_string_equal(json_string_value(json_object_get(man, "kind")), "pretrain");
     assert_true(json_is_integer(json_object_get(man, "seed")));
     assert_true(json_integer_value(json_object_get(man, "steps")) > 0);
@@ -67,8 +78,8 @@ static void test_manifest_says_how_it_was_made(void **state) {
 }
 
 static void test_manifest_config_is_the_shipped_recipe(void **state) {
-    (void)state;
-    json_t *man = load_manifest();
+    const Base *b = *state;
+    json_t *man = load_manifest(b);
     const char *ini = json_string_value(json_object_get(man, "config"));
     assert_non_null(ini);
     Config made, recipe;
@@ -76,29 +87,48 @@ static void test_manifest_config_is_the_shipped_recipe(void **state) {
     config_defaults(&made);
     config_defaults(&recipe);
     if (config_load_string(&made, ini, "manifest.json config", err, sizeof err) != 0) fail_msg("%s", err);
-    if (config_load_file(&recipe, GRPO_SOURCE_DIR "/configs/pretrain-add.ini", err, sizeof err) != 0) fail_msg("%s", err);
+    if (config_load_file(&recipe, b->recipe, err, sizeof err) != 0) fail_msg("%s", err);
     if (config_finish(&recipe, err, sizeof err) != 0) fail_msg("%s", err);
     for (int i = 0; i < CONFIG_N_KEYS; i++) {
         const ConfigKey *k = &CONFIG_KEYS[i];
         if (strcmp(k->section, "model") && strcmp(k->section, "task") && strcmp(k->section, "pretrain")) continue;
         if (!strcmp(k->section, "model") && !strcmp(k->key, "init")) continue;
-        char a[300], b[300];
+        char a[300], v[300];
         config_get_value(&made, k, a, sizeof a);
-        config_get_value(&recipe, k, b, sizeof b);
-        if (strcmp(a, b) != 0) fail_msg("[%s] %s: the base was made with %s, configs/pretrain-add.ini says %s", k->section, k->key, a, b);
+        config_get_value(&recipe, k, v, sizeof v);
+        if (strcmp(a, v) != 0) fail_msg("[%s] %s: the base was made with %s, %s says %s", k->section, k->key, a, b->recipe, v);
     }
-    /* and the default experiment starts from this base */
+    /* and its experiment starts from this base */
     Config d;
     config_defaults(&d);
-    assert_string_equal(d.model.init, "assets/base-add");
+    if (config_load_file(&d, b->experiment, err, sizeof err) != 0) fail_msg("%s", err);
+    assert_non_null(strstr(b->dir, d.model.init));
     json_decref(man);
 }
 
+/* The countdown base's manifest also says how well it searches (held-out attempts, true arithmetic). */
+static void test_countdown_manifest_has_search_stats(void **state) {
+    (void)state;
+    json_t *man = load_manifest(&BASES[1]);
+    json_t *search = json_object_get(json_object_get(man, "eval"), "search");
+    assert_non_null(search);
+    const char *keys[] = {"attempts", "retry_rate", "equations_true", "verdicts_true", "attempts_small", "attempts_large"};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        json_t *v = json_object_get(search, keys[i]);
+        if (!json_is_number(v)) fail_msg("manifest eval.search.%s is missing", keys[i]);
+        assert_true(json_number_value(v) >= 0);
+    }
+    json_decref(man);
+}
+
+#define EACH_BASE(fn) cmocka_unit_test_prestate(fn, (void *)&BASES[0]), cmocka_unit_test_prestate(fn, (void *)&BASES[1])
+
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_base_loads_and_checksum_matches),
-        cmocka_unit_test(test_manifest_says_how_it_was_made),
-        cmocka_unit_test(test_manifest_config_is_the_shipped_recipe),
+        EACH_BASE(test_base_loads_and_checksum_matches),
+        EACH_BASE(test_manifest_says_how_it_was_made),
+        EACH_BASE(test_manifest_config_is_the_shipped_recipe),
+        cmocka_unit_test(test_countdown_manifest_has_search_stats),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

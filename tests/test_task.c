@@ -377,6 +377,49 @@ static void test_countdown_problems(void **state) {
     task_free(t);
 }
 
+/* task.train_half: the two halves of the train problems are disjoint, neither holds a held-out problem, and the
+ * held-out set is the same whichever half trains. */
+static void test_train_halves(void **state) {
+    (void)state;
+    Config c;
+    base_config(&c, "countdown");
+    c.task.numbers = 3;
+    c.task.number_max = 9;
+    c.task.target_max = 100;
+    Task *all = task_new(&c, err, sizeof err);
+    c.task.train_half = 1;
+    Task *h1 = task_new(&c, err, sizeof err);
+    c.task.train_half = 2;
+    Task *h2 = task_new(&c, err, sizeof err);
+    assert_non_null(all); assert_non_null(h1); assert_non_null(h2);
+    char k1[300][64], k2[300][64], ke[300][64];
+    for (int i = 0; i < 300; i++) {
+        Problem p;
+        task_problem(h1, SPLIT_TRAIN, (uint64_t)i, &p);
+        snprintf(k1[i], 64, "%.63s", p.question);
+        assert_int_equal(task_split_of(h1, &p), SPLIT_TRAIN);
+        task_problem(h2, SPLIT_TRAIN, (uint64_t)i, &p);
+        snprintf(k2[i], 64, "%.63s", p.question);
+        task_problem(all, SPLIT_EVAL, (uint64_t)i, &p);
+        snprintf(ke[i], 64, "%.63s", p.question);
+        Problem q;
+        task_problem(h1, SPLIT_EVAL, (uint64_t)i, &q);
+        assert_string_equal(q.question, p.question); /* the held-out set does not depend on the half */
+    }
+    int both = 0, half_eval = 0;
+    for (int i = 0; i < 300; i++)
+        for (int j = 0; j < 300; j++) {
+            both += strcmp(k1[i], k2[j]) == 0;
+            half_eval += strcmp(k1[i], ke[j]) == 0 || strcmp(k2[i], ke[j]) == 0;
+        }
+    assert_int_equal(both, 0);
+    assert_int_equal(half_eval, 0);
+    task_free(all); task_free(h1); task_free(h2);
+    base_config(&c, "jsonl");
+    c.task.train_half = 1;
+    expect_new_fails(&c, "task.train_half = 1: only the synthetic tasks");
+}
+
 static void test_letters(void **state) {
     (void)state;
     Task *t = make("letters");
@@ -990,6 +1033,7 @@ int main(void) {
         cmocka_unit_test(test_countdown_split_ignores_order), cmocka_unit_test(test_deterministic),
         cmocka_unit_test(test_add_problems),       cmocka_unit_test(test_mul_problems),
         cmocka_unit_test(test_countdown_checker),  cmocka_unit_test(test_countdown_problems),
+        cmocka_unit_test(test_train_halves),
         cmocka_unit_test(test_letters),            cmocka_unit_test(test_jsonl_errors),
         cmocka_unit_test(test_jsonl_utf8_with_hf_tokenizer),
         cmocka_unit_test(test_jsonl),
