@@ -4,6 +4,7 @@
 #include "ui/studio_internal.h"
 #include "core/memory.h"
 #include "ui/chart_series.h"
+#include "ui/progress.h"
 #include "ui/transcript.h"
 #include <math.h>
 #include <stdio.h>
@@ -626,9 +627,17 @@ static void draw_trace(Studio *s, WINDOW *w) {
         else if (s->worker_done) snprintf(what, sizeof what, "no rollout was generated");
         else if (s->log_n == 0) snprintf(what, sizeof what, "starting: the trainer thread is setting up%s",
                                          theme_glyph_more());
-        else if (s->step == 0 && c->run.eval_every > 0 && s->last_eval_step < 0)
-            snprintf(what, sizeof what, "evaluating the base model: %d held-out problems x %d samples (pass@1, "
-                     "cons@k) before the first step%s", c->run.eval_problems, c->run.eval_samples, theme_glyph_more());
+        else if (s->step == 0 && c->run.eval_every > 0 && s->last_eval_step < 0) {
+            char count[64] = "";   /* problems evaluated so far, with a bar, once the evaluation has begun */
+            if (s->eval_total > 0) {
+                char bar[32];
+                progress_bar(bar, sizeof bar, 22, s->eval_done, s->eval_total);
+                snprintf(count, sizeof count, " %d/%d %s", s->eval_done, s->eval_total, bar);
+            }
+            snprintf(what, sizeof what, "evaluating the base model%s: %d held-out problems x %d samples (pass@1, "
+                     "cons@k) before the first step%s", count, c->run.eval_problems, c->run.eval_samples,
+                     theme_glyph_more());
+        }
         else snprintf(what, sizeof what, "generating the first step: %d prompts x %d samples, up to %d new tokens "
                       "each%s", c->grpo.prompts_per_step, c->grpo.group_size, c->sampling.max_new_tokens,
                       theme_glyph_more());

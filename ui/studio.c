@@ -431,11 +431,15 @@ void studio_status_line(Studio *s, WINDOW *w) {
     /* when the line is too long, drop the program name first, then the resident memory, then the checkpoint */
     char left[256], right[1024], id[32] = "";
     if (s->run_id > 0) snprintf(id, sizeof id, "#%lld ", (long long)s->run_id);
-    snprintf(left, sizeof left, " GRPO Studio  run %s%s  step %d/%d ", id, s->cfg.run.name, s->step, s->cfg.run.steps);
+    char ev[48] = "";   /* a held-out evaluation running: how far it is */
+    if (s->eval_total > 0 && !s->worker_done)
+        snprintf(ev, sizeof ev, "  evaluating %d/%d", s->eval_done, s->eval_total);
+    snprintf(left, sizeof left, " GRPO Studio  run %s%s  step %d/%d%s ", id, s->cfg.run.name, s->step,
+             s->cfg.run.steps, ev);
     snprintf(right, sizeof right, "%s %s  %s tok/s  %s%s", charts, el, tps, ck, rss);
     int fixed = (int)strlen(st);
     if (fixed + (int)(strlen(left) + strlen(right)) > W)
-        snprintf(left, sizeof left, " %s%s  step %d/%d ", id, s->cfg.run.name, s->step, s->cfg.run.steps);
+        snprintf(left, sizeof left, " %s%s  step %d/%d%s ", id, s->cfg.run.name, s->step, s->cfg.run.steps, ev);
     if (fixed + (int)(strlen(left) + strlen(right)) > W)
         snprintf(right, sizeof right, "%s %s  %s tok/s  %s", charts, el, tps, ck);
     if (fixed + (int)(strlen(left) + strlen(right)) > W)
@@ -679,7 +683,13 @@ void studio_open_group(Studio *s, const QueryRollout *r) {
 static void set_status_from_trainer(Studio *s) {
     if (!s->t) return;
     TrainerStatus st = trainer_status(s->t);
-    int step = trainer_step(s->t);
+    int step = trainer_step(s->t), done, total;
+    trainer_eval_progress(s->t, &done, &total);
+    if (done != s->eval_done || total != s->eval_total) {   /* the count in the status bar and the first trace */
+        s->eval_done = done;
+        s->eval_total = total;
+        s->dirty |= D_STATUS | D_TRACE;
+    }
     if (st != s->status || step != s->step) {
         s->status = st;
         if (step > s->step) s->step = step;

@@ -144,6 +144,7 @@ struct Studio {
     double rss_read;         /* when rss was last read */
     double last_eval_pass1, last_eval_consk;
     int last_eval_step;
+    int eval_done, eval_total; /* the held-out evaluation running now (trainer_eval_progress); total 0: none */
     char last_checkpoint[PATH_MAX];
 
     /* screen state */
