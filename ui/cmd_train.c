@@ -712,6 +712,7 @@ static int train_main(int argc, char **argv) {
         if (!x.studio) { fprintf(stderr, "grpo-studio train: out of memory\n"); rc = 1; }
         else {
             studio_set_run_id(x.studio, run_id);
+            if (fork) studio_set_parent(x.studio, parent.run_id, parent.step);
             rc = studio_run(x.studio, t);
         }
     }

@@ -90,7 +90,7 @@ void studio_free(Studio *s) {
     TrainScratch *sc = &s->scratch;
     free(sc->lo); free(sc->hi); free(sc->ex); free(sc->ep); free(sc->ec);
     for (int i = 0; i < CHART_MAX_SERIES; i++) free(sc->smooth[i]);
-    free(sc->mark_x); free(sc->mark_label); free(sc->mark_pending);
+    free(sc->mark_x); free(sc->mark_label); free(sc->mark_pending); free(sc->mark_short);
     query_strings_free(&s->picker.names);
     query_rollout_free(&s->tx);
     screen_tokens_free(s);
@@ -1322,6 +1322,11 @@ static int run_ui(Studio *s) {
 }
 
 void studio_set_run_id(Studio *s, int64_t run_id) { s->run_id = run_id; }
+
+void studio_set_parent(Studio *s, int64_t parent_run, int parent_step) {
+    s->chart_parent_run = parent_run;
+    s->chart_parent_step = parent_step;
+}
 
 int studio_run(Studio *s, Trainer *t) {
     s->t = t;

@@ -34,6 +34,9 @@ void studio_free(Studio *s);
 /* The id of the run being trained (its row in the run database; 0: no database): shown in the status bar, and the
  * run the Rollouts screen reads. Call before studio_run. */
 void studio_set_run_id(Studio *s, int64_t run_id);
+/* The run trained is a fork of run parent_run at parent_step: its charts mark the step it branched at ("fork of run
+ * N @ S"). Call before studio_run. */
+void studio_set_parent(Studio *s, int64_t parent_run, int parent_step);
 
 /* Trainer callbacks (ud = the Studio). Thread-safe; callable before studio_run (queued) and after it (ignored). */
 void studio_on_step(void *studio, const StepRecord *rec);

@@ -83,6 +83,9 @@ typedef struct { char name[96]; char old_value[64]; char new_value[64]; } Pendin
 
 /* The Train screen's scratch arrays (band edges, the evaluations' points, smoothed copies of the series drawn),
  * grown as the history grows and freed with the studio. */
+/* Fork marks on the Train screen's charts: the charted run's and each overlaid run's (ui/screen_train.c). */
+enum { FORK_MARKS_MAX = 4 };
+
 typedef struct {
     int cap;
     double *lo, *hi;               /* the reward band */
@@ -92,7 +95,9 @@ typedef struct {
     double *mark_x;
     const char **mark_label;
     unsigned char *mark_pending;
+    const char **mark_short;       /* NULL but for fork marks (never cut: whole or short) */
     char pending_label[PENDING_MAX][256];
+    char fork_label[FORK_MARKS_MAX][64], fork_short[FORK_MARKS_MAX][32];   /* "fork of run 1 @ 40", "fork 1@40" */
 } TrainScratch;
 
 /* The metric picker (`m` on the Train screen): every metric name of the run, narrowed as the user types. */
@@ -159,6 +164,8 @@ struct Studio {
     MetricPicker picker;
     TrainScratch scratch;
     int64_t hist_run;        /* browse: the run whose history is loaded (0 none) */
+    int64_t chart_parent_run;/* the charted run's parent when it is a fork (0: not a fork) and the parent's step */
+    int chart_parent_step;
     int64_t hist_version;    /* browse: its database's data version when loaded (a live run elsewhere reloads) */
     double hist_polled;
     int extra_col[HIST_EXTRA];    /* the history column of the Inbox's extra_names[k] */
