@@ -12,6 +12,7 @@
 #include "core/memory.h"
 #include "ui/chart_series.h"
 #include "ui/fork.h"
+#include "ui/fork_launch.h"
 #include "ui/signals.h"
 #include "ui/studio_internal.h"
 #include "ui/text_fit.h"
@@ -96,6 +97,7 @@ void studio_free(Studio *s) {
     screen_tokens_free(s);
     query_rollouts_free(&s->group);
     if (s->runs_open) runs_close(&s->runs);
+    fork_argv_free(s->launch);
     chart_free(&s->grid);
     free(s->ed);
     free(s);
@@ -608,22 +610,7 @@ static void runs_action(Studio *s, Action a) {
         else if (slot > 0 && runs_load_curves(&s->runs, s->runs_sel) != 0) set_flash(s, s->runs.err);
         break;
     }
-    case ACT_FORK: {
-        const RunsEntry *e = &s->runs.items[s->runs_sel];
-        int again = s->fork_cmd[0] && s->fork_run == e->run.id && s->fork_db == e->db;
-        char err[600];
-        int step = fork_checkpoint_before(s->runs.q[e->db], e->run.id, again ? s->fork_step : -1, err, sizeof err);
-        s->fork_cmd[0] = 0;
-        if (step == -2) set_flash(s, err);
-        else if (step < 0) set_flash(s, "this run has no checkpoint yet: nothing to fork from");
-        else {
-            s->fork_run = e->run.id;
-            s->fork_db = e->db;
-            s->fork_step = step;
-            fork_command(s->runs.paths[e->db], e->run.id, step, s->fork_cmd, sizeof s->fork_cmd);
-        }
-        break;
-    }
+    case ACT_FORK: studio_fork_open(s); break;
     case ACT_OPEN:
         if (ensure_run_browser(s) == 0) go_screen(s, SCR_ROLLOUTS);
         return;
@@ -876,6 +863,11 @@ static void prompt_key(Studio *s, int key) {
     switch (keymap_lookup(KC_PROMPT, key)) {
     case ACT_APPLY: {
         int rc;
+        if (s->prompt == 'F') {   /* the fork: refused in place, or the studio quits and the fork starts */
+            if (studio_fork_submit(s)) { s->prompt = 0; request_quit(s); }
+            s->dirty |= D_BODY | D_HINTS;
+            return;
+        }
         if (s->prompt == ':') {
             char *end;
             long step = strtol(s->prompt_buf, &end, 10);
@@ -913,6 +905,7 @@ static void prompt_key(Studio *s, int key) {
             s->prompt_len++;
         }
     }
+    if (s->prompt == 'F') studio_fork_refresh(s);
     s->dirty |= D_BODY | D_HINTS;
 }
 
@@ -1370,6 +1363,7 @@ int studio_browse(const char *const *db_paths, int n_paths) {
     }
     s->br_open = 1;
     int rc = run_ui(s);
+    char **launch = studio_take_launch(s);
     studio_free(s);
-    return rc;
+    return launch ? fork_exec(launch) : rc;
 }

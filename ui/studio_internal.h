@@ -225,11 +225,13 @@ struct Studio {
     char runs_err[600];
     int runs_sel, runs_scroll;
     double runs_polled;      /* when the runs table last looked for changes */
-    /* F on the Runs screen: the command forking run fork_run of database fork_db at checkpoint fork_step ("" none).
-     * The studio owns one training process, so it shows the command instead of starting a second trainer. */
+    /* F on the Runs screen (ui/studio_fork.c): the command forking run fork_run of database fork_db at checkpoint
+     * fork_step with the changes typed ("" none), fork_default its newest checkpoint; launch: the fork's command
+     * line once accepted (studio_take_launch), exec'd after the studio has closed. */
     int64_t fork_run;
-    int fork_db, fork_step;
-    char fork_cmd[PATH_MAX + 128];
+    int fork_db, fork_step, fork_default;
+    char fork_cmd[PATH_MAX + 512];
+    char **launch;
 
     ChartGrid grid;          /* scratch for chart rendering */
     int exit_code;
@@ -261,6 +263,9 @@ void studio_hints_line(Studio *s, WINDOW *w, KeyContext ctx);
  * or NULL when the body needs no redraw (or the terminal is too small for it). */
 WINDOW *studio_full_body(Studio *s, unsigned d);
 KeyContext studio_context(const Studio *s);
+void studio_fork_open(Studio *s);     /* F: the fork line, on the selected run's newest checkpoint */
+void studio_fork_refresh(Studio *s);  /* the command for the line as typed */
+int studio_fork_submit(Studio *s);    /* Enter: 1 when the fork is accepted (then quit: the caller starts it) */
 void studio_open_transcript(Studio *s, const QueryRollout *r);
 void studio_open_group(Studio *s, const QueryRollout *r);
 
