@@ -145,7 +145,8 @@ static void test_find_and_walk(void **state) {
         err[0] = 0;
         assert_int_equal(fork_request_parse(REFUSED[i].line, 30, &r, err, sizeof err), 0);
         assert_int_equal(fork_request_check(path, 1, &r, err, sizeof err), -1);
-        if (!strstr(err, REFUSED[i].says)) fail_msg("%s: expected \"%s\" in \"%s\"", REFUSED[i].line, REFUSED[i].says, err);
+        if (!strstr(err, REFUSED[i].says))
+            fail_msg("%s: expected \"%s\" in \"%s\"", REFUSED[i].line, REFUSED[i].says, err);
     }
     char rm[128];
     snprintf(rm, sizeof rm, "rm -rf %s", dir);
