@@ -161,6 +161,7 @@ const KeyBinding KEYMAP[] = {
     ROWS_ENTER(KC_PROMPT, ACT_APPLY, "search / filter / jump / fork", "apply"),
     {KC_PROMPT, ESC, ACT_CANCEL, "Esc", "cancel", "cancel"},
     ROWS_TEXT_FIELD(KC_PROMPT, "clear the line"),
+    {KC_PROMPT, KEY_UP, ACT_UP, "Up", "fork line: the checkpoint before the step typed (and round)", NULL},
 
     /* the metric picker (modal): typing narrows the list */
     {KC_PICKER, KEY_UP, ACT_UP, "Up", "previous metric", NULL},

@@ -138,11 +138,12 @@ static void draw_table(Studio *s, WINDOW *w, const int *idx, const int *slot, in
         }
     }
     if (asking) draw_fork_line(s, w, H - 4, W);
-    if (show_fork) {
-        char fl[PATH_MAX + 600];
-        snprintf(fl, sizeof fl, "fork at step %d %s: %s", s->fork_step, asking ? "(Enter starts it here)" : "(to copy)",
-                 s->fork_cmd);
-        wattrset(w, theme_attr(TH_LABEL) | A_BOLD);
+    if (show_fork) {   /* the command, or why Enter refused the line */
+        char fl[PATH_MAX + 700];
+        if (asking && s->fork_err[0]) snprintf(fl, sizeof fl, "refused: %s", s->fork_err);
+        else snprintf(fl, sizeof fl, "fork at step %d %s: %s", s->fork_step,
+                      asking ? "(Enter starts it here)" : "(to copy)", s->fork_cmd);
+        wattrset(w, asking && s->fork_err[0] ? theme_attr(TH_FAILED) | A_BOLD : theme_attr(TH_LABEL) | A_BOLD);
         put_clipped(w, H - 3, 2, W - 1, fl);
     }
     /* legend: which colour is which run */

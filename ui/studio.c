@@ -887,6 +887,7 @@ static void prompt_key(Studio *s, int key) {
         break;
     }
     case ACT_CANCEL: s->prompt = 0; break;
+    case ACT_UP: if (s->prompt == 'F') studio_fork_earlier(s); break;
     case ACT_ERASE:
         if (s->prompt_cur > 0) {
             memmove(s->prompt_buf + s->prompt_cur - 1, s->prompt_buf + s->prompt_cur,

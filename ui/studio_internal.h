@@ -231,6 +231,7 @@ struct Studio {
     int64_t fork_run;
     int fork_db, fork_step, fork_default;
     char fork_cmd[PATH_MAX + 512];
+    char fork_err[PATH_MAX + 600];   /* why Enter refused the line (shown in place of the command until an edit) */
     char **launch;
 
     ChartGrid grid;          /* scratch for chart rendering */
@@ -265,6 +266,7 @@ WINDOW *studio_full_body(Studio *s, unsigned d);
 KeyContext studio_context(const Studio *s);
 void studio_fork_open(Studio *s);     /* F: the fork line, on the selected run's newest checkpoint */
 void studio_fork_refresh(Studio *s);  /* the command for the line as typed */
+void studio_fork_earlier(Studio *s);  /* Up: the step typed becomes the checkpoint before it (and round) */
 int studio_fork_submit(Studio *s);    /* Enter: 1 when the fork is accepted (then quit: the caller starts it) */
 void studio_open_transcript(Studio *s, const QueryRollout *r);
 void studio_open_group(Studio *s, const QueryRollout *r);
