@@ -49,7 +49,7 @@ T new-session -d -s fm -x 120 -y 30 "'$BIN' train --fork a.db:1:4 --set run.step
 wait_for 'run #3 test-fast +step ([6-9]|[1-9][0-9]+)/1000000' 30 || fail "the live fork does not train"
 wait_for 'fork of run 1 @ 4|fork 1@4' 5 || fail "the live fork's charts do not mark where it branched"
 screen | grep -Eq 'fork of run 1 @ 4~|fork 1@4~' && fail "a fork label is cut on the live charts"
-screen | grep -Eq '└4[─ ]' || fail "the live fork's chart does not reach back to step 4"
+wait_for '└4[─ ]' 10 || fail "the live fork's chart does not reach back to step 4"
 echo "ok: live, the fork marks its own branch point"
 T send-keys -t fm q y
 wait_for 'run #3 test-fast stopped after step' 60 || fail "the live fork did not quit"
