@@ -109,6 +109,7 @@ struct Trainer {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     int paused, single, stop, save_req;
+    int eval_done, eval_total;  /* held-out problems evaluated so far of the evaluation running (total 0: none) */
     TrainerStatus status;
     Config pending;
     Change changes[MAX_PENDING];
@@ -576,6 +577,13 @@ int trainer_step(Trainer *t) {
     return s;
 }
 
+void trainer_eval_progress(Trainer *t, int *done, int *total) {
+    pthread_mutex_lock(&t->mu);
+    *done = t->eval_done;
+    *total = t->eval_total;
+    pthread_mutex_unlock(&t->mu);
+}
+
 void trainer_get(Trainer *t, const char *dotted, char *buf, size_t n) {
     const ConfigKey *k = config_key_dotted(dotted);
     if (!k) { snprintf(buf, n, "?"); return; }
@@ -710,13 +718,30 @@ static void add_metric(Trainer *t, const char *name, double v) {
     if (t->n_metrics < MAX_METRICS) t->metrics[t->n_metrics++] = (Metric){name, v};
 }
 
+static void set_eval_progress(Trainer *t, int done, int total) {
+    pthread_mutex_lock(&t->mu);
+    t->eval_done = done;
+    t->eval_total = total;
+    pthread_mutex_unlock(&t->mu);
+}
+
+/* EvalProgress: the count another thread reads through trainer_eval_progress. */
+static int eval_progress(void *ud, int done, int total) {
+    set_eval_progress(ud, done, total);
+    return 0;
+}
+
 /* Evaluation on the held-out set; adds eval_* metrics. Returns 0, or 1 when stopped. */
 static int run_eval(Trainer *t, int at_step) {
     SamplerParams sp = episode_sampler_params(&t->cfg, &t->tok);
     EvalResult r;
     char err[256];
+    uint64_t avail = task_size(t->task, SPLIT_EVAL);
+    int total = (uint64_t)t->cfg.run.eval_problems < avail ? t->cfg.run.eval_problems : (int)avail;
+    set_eval_progress(t, 0, total);
     int rc = eval_run(t->evaluator, &t->policy, t->cfg.run.eval_problems, t->cfg.run.eval_samples, &sp,
-                      (uint64_t)t->cfg.run.seed * 1000003u + 17u, &r, NULL, NULL, err, sizeof err);
+                      (uint64_t)t->cfg.run.seed * 1000003u + 17u, &r, eval_progress, t, err, sizeof err);
+    set_eval_progress(t, 0, 0);
     if (rc < 0) { emit(t, EVENT_ERROR, at_step, "eval", NULL, NULL, err); return 0; }
     if (rc > 0) return 1;
     add_metric(t, "eval_pass1", r.pass1);

@@ -66,6 +66,10 @@ int trainer_footprint(Trainer *t, const char *dotted_key, const char *value, siz
 
 TrainerStatus trainer_status(Trainer *t);
 int trainer_step(Trainer *t);               /* steps completed */
+/* The held-out evaluation running now (thread-safe): *done problems evaluated of *total (eval_problems capped at
+ * the held-out set's size); *total = 0 when none runs. Under MPI, rank 0's count: the problems up to the end of its
+ * last batch. */
+void trainer_eval_progress(Trainer *t, int *done, int *total);
 /* The current value of a key as text (thread-safe). */
 void trainer_get(Trainer *t, const char *dotted_key, char *buf, size_t n);
 /* Where this run's checkpoints go: dir/step-NNNNNN (default: <run.out_dir>/<run.name>). The caller picks a folder

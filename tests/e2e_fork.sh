@@ -10,7 +10,8 @@
 #   - bad specs are refused by name: no such database, no such run (listing the run ids), no checkpoint at that step
 #     (listing the steps that have one), a key the checkpoint fixes, a malformed spec;
 #   - in tmux, the Runs screen shows "run 1 @ step 4" as the child's parent, and F shows the exact command that forks
-#     the selected run (F again: the checkpoint before); that command, run as shown, makes the fork.
+#     the selected run at its newest checkpoint (Up: the checkpoint before; another step typed: that one's); that command, run as shown, makes
+#     the fork (tests/e2e_fork_studio.sh starts it from the studio).
 # Usage: e2e_fork.sh GRPO_STUDIO_BINARY SOURCE_DIR
 set -u
 BIN=$(readlink -f "$1")
@@ -92,8 +93,12 @@ screen | grep -Eq '^. +2 test-fast +run 1 @ step 4 ' || fail "run 2's parent is 
 T send-keys -t fork g F
 wait_for 'fork at step 6 .*grpo-studio train --fork a\.db:1:6 --set optim\.lr=\.\.\.' 5 \
     || fail "F does not show the command forking run 1 at its newest checkpoint"
-T send-keys -t fork F
-wait_for 'fork at step 4 .*--fork a\.db:1:4 ' 5 || fail "F again does not step back to the checkpoint before"
+T send-keys -t fork Up
+wait_for 'fork at step 4 .*--fork a\.db:1:4 ' 5 || fail "Up does not step back to the checkpoint before"
+T send-keys -t fork Up Up C-u 4
+wait_for 'fork at step 4 .*--fork a\.db:1:4 ' 5 || fail "typing step 4 does not change the command shown"
+T send-keys -t fork Escape
+wait_for 'fork at step 4 \(to copy\)' 5 || fail "Esc does not leave the command shown"
 cmd=$(screen | grep -o 'grpo-studio train --fork [^ ]* --set optim.lr=\.\.\.' | head -n 1)
 T send-keys -t fork q
 T kill-session -t fork 2>/dev/null

@@ -490,6 +490,50 @@ static void test_mark_labels(void **state) {
     chart_free(&g);
 }
 
+/* A mark with a short label (a fork's) is never cut: its label whole where it fits, else the short one whole, else
+ * no label at all. */
+static void test_mark_short_labels(void **state) {
+    (void)state;
+    double x[41], y[41];
+    for (int i = 0; i <= 40; i++) { x[i] = i; y[i] = 0; }
+    double marks[1] = {20};
+    const char *labels[1] = {"fork of run 12 @ 20"};
+    const char *shorts[1] = {"fork 12@20"};
+    ChartGrid g = {0};
+    ChartSpec sp = {.utf8 = 0, .n_series = 1, .marks = marks, .n_marks = 1, .mark_labels = labels,
+                    .mark_short = shorts, .fixed_range = 1, .ymin = 0, .ymax = 1};
+    sp.series[0] = (ChartSeries){.x = x, .y = y, .n = 41};
+    char buf[8192];
+    assert_int_equal(chart_render(&g, 70, 8, &sp), 0);   /* room: the whole label */
+    grid_text(&g, buf, sizeof buf);
+    assert_non_null(strstr(buf, "fork of run 12 @ 20"));
+    assert_null(strstr(buf, "~"));
+    assert_int_equal(chart_render(&g, 32, 8, &sp), 0);   /* about 13 columns each side: the short label */
+    grid_text(&g, buf, sizeof buf);
+    assert_null(strstr(buf, "fork of"));
+    assert_non_null(strstr(buf, "fork 12@20"));
+    assert_null(strstr(buf, "~"));
+    assert_int_equal(chart_render(&g, 18, 8, &sp), 0);   /* no room for either: no label, nothing cut */
+    grid_text(&g, buf, sizeof buf);
+    assert_null(strstr(buf, "fork"));
+    assert_null(strstr(buf, "~"));
+    /* a branch point before the data (a fork charted alone: its steps start after its parent's step): the x range
+     * reaches back to it, so the first step on the axis is the mark's */
+    double late_x[3] = {21, 22, 23}, late_y[3] = {0, 0, 0};
+    sp.series[0] = (ChartSeries){.x = late_x, .y = late_y, .n = 3};
+    assert_int_equal(chart_render(&g, 70, 8, &sp), 0);
+    assert_double_equal(g.xmin, 20, 0);
+    grid_text(&g, buf, sizeof buf);
+    assert_non_null(strstr(buf, "fork of run 12 @ 20"));
+    sp.series[0] = (ChartSeries){.x = x, .y = y, .n = 41};
+    assert_int_equal(chart_render(&g, 18, 8, &sp), 0);
+    int line = 0;   /* the mark's line is still drawn */
+    for (int r = 0; r < g.plot_h; r++)
+        for (int c = 0; c < g.w; c++) line += chart_cell(&g, r, c)->kind == CHART_MARK;
+    assert_true(line >= 1);
+    chart_free(&g);
+}
+
 static void test_cursor_and_raw(void **state) {
     (void)state;
     double x[11], y[11], raw[11];
@@ -552,6 +596,7 @@ int main(void) {
         cmocka_unit_test(test_ema),
         cmocka_unit_test(test_value_at_across_runs),
         cmocka_unit_test(test_mark_labels),
+        cmocka_unit_test(test_mark_short_labels),
         cmocka_unit_test(test_cursor_and_raw),
     };
     return cmocka_run_group_tests_name("chart", tests, NULL, NULL);

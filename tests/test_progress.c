@@ -65,10 +65,26 @@ static void test_terminal_line(void **state) {
     fclose(f);
 }
 
+static void test_bar(void **state) {
+    (void)state;
+    char b[64];
+    progress_bar(b, sizeof b, 12, 37, 100);   /* 10 inner cells: 3.7 -> 3 full */
+    assert_string_equal(b, "[###       ]");
+    progress_bar(b, sizeof b, 12, 100, 100);
+    assert_string_equal(b, "[##########]");
+    progress_bar(b, sizeof b, 12, 150, 100);  /* clamped */
+    assert_string_equal(b, "[##########]");
+    progress_bar(b, sizeof b, 5, -3, 0);       /* nothing to count: empty */
+    assert_string_equal(b, "[   ]");
+    progress_bar(b, 6, 12, 50, 100);           /* cut to the buffer */
+    assert_string_equal(b, "[####");
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_log_lines),
         cmocka_unit_test(test_terminal_line),
+        cmocka_unit_test(test_bar),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

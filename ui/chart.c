@@ -115,6 +115,8 @@ static int data_range(const ChartSpec *sp, double *lo_out, double *hi_out) {
         }
     }
     if (!(lo <= hi)) return 0;
+    for (int m = 0; sp->marks && sp->mark_short && m < sp->n_marks; m++)   /* a fork's branch point, before its data */
+        if (sp->mark_short[m] && isfinite(sp->marks[m]) && sp->marks[m] < lo) lo = sp->marks[m];
     *lo_out = lo; *hi_out = hi;
     return 1;
 }
@@ -134,6 +136,8 @@ static int x_range(const ChartSpec *sp, double *lo_out, double *hi_out) {
         }
     }
     if (!(lo <= hi)) return 0;
+    for (int m = 0; sp->marks && sp->mark_short && m < sp->n_marks; m++)   /* a fork's branch point, before its data */
+        if (sp->mark_short[m] && isfinite(sp->marks[m]) && sp->marks[m] < lo) lo = sp->marks[m];
     *lo_out = lo; *hi_out = hi;
     return 1;
 }
@@ -422,9 +426,13 @@ int chart_render(ChartGrid *g, int w, int h, const ChartSpec *sp) {
         unsigned char *taken = calloc((size_t)w * h, 1);
         for (int m = 0; taken && m < sp->n_marks; m++) {
             const char *lab = sp->mark_labels[m];
+            const char *alt = sp->mark_short ? sp->mark_short[m] : NULL;
             int col = mark_col[m];
             if (!lab || !*lab || col < 0) continue;
-            int len = (int)strlen(lab), right = w - 1 - col, left = col - plot_x;
+            int right = w - 1 - col, left = col - plot_x, most = right > left ? right : left;
+            if (alt && (int)strlen(lab) > most) lab = alt;   /* whole or not at all */
+            int len = (int)strlen(lab);
+            if (alt && len > most) continue;
             int start, room;
             if (right >= len || right >= left) { start = col + 1; room = right; }
             else { room = left; start = col - (len < room ? len : room); }

@@ -57,6 +57,10 @@ typedef struct {
     const char *const *mark_labels;    /* n_marks labels ("key old -> new") or NULL; a NULL entry: no label */
     const unsigned char *mark_pending; /* n_marks flags or NULL: 1 = submitted, not applied yet (drawn apart, and
                                           at the right edge when its step is past the data) */
+    const char *const *mark_short;    /* n_marks shorter labels or NULL; a mark that has one (non-NULL) is never cut:
+                                          its label whole, else its short label whole, else none ("fork of run 1 @
+                                          40" -> "fork 1@40"); and the x range reaches back to it (a fork's
+                                          branch point, before the fork's first step) */
     int has_cursor;            /* draw the reading cursor's column at cursor_x (clamped into the x range) */
     double cursor_x;
     int fixed_range;           /* use ymin..ymax below instead of the data's range */

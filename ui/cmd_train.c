@@ -21,6 +21,7 @@
 #include "ui/cli.h"
 #include "ui/commands.h"
 #include "ui/fork.h"
+#include "ui/fork_launch.h"
 #include "ui/signals.h"
 #include "ui/studio.h"
 #include "ui/train_ranks.h"
@@ -393,30 +394,11 @@ static int same_file(const char *a, const char *b) {
     return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
-/* --fork: finds the parent (ui/fork.h) and builds the child's config: the parent's recorded one, then the --set
- * changes, which must be keys that may change while a run lives (the checkpoint fixes the rest). Returns 0 or -1. */
+/* --fork: finds the parent and builds the child's config (ui/fork.h: fork_config), then resolves its paths.
+ * Returns 0 or -1. */
 static int fork_prepare(const ForkSpec *spec, ForkSource *parent, Config *c, char **sets, int n_sets, char *err,
                         size_t errlen) {
-    if (fork_find(spec, parent, err, errlen) != 0) return -1;
-    for (int i = 0; i < n_sets; i++) {
-        char key[128];
-        const char *eq = strchr(sets[i], '=');
-        snprintf(key, sizeof key, "%.*s", eq ? (int)(eq - sets[i]) : (int)strlen(sets[i]), sets[i]);
-        const ConfigKey *k = config_key_dotted(key);
-        if (k && !k->live) {
-            snprintf(err, errlen, "--set %s: a fork continues from the checkpoint at step %d, which fixes %s; only "
-                     "keys that may change while a run lives can be set (optim.lr, grpo.beta, run.steps, ...)",
-                     sets[i], parent->step, key);
-            return -1;
-        }
-    }
-    char name[PATH_MAX + 64];
-    snprintf(name, sizeof name, "%s (run %lld's recorded config)", spec->db, (long long)parent->run_id);
-    config_defaults(c);
-    if (config_load_string(c, parent->config_text, name, err, errlen) != 0) return -1;
-    for (int i = 0; i < n_sets; i++)
-        if (config_set(c, sets[i], err, errlen) != 0) return -1;
-    if (config_finish(c, err, errlen) != 0) return -1;
+    if (fork_config(spec, parent, c, (const char *const *)sets, n_sets, err, errlen) != 0) return -1;
     cli_apply_config(c);
     if (strcmp(c->model.init, "random") != 0) {
         char buf[sizeof c->model.init];
@@ -712,6 +694,7 @@ static int train_main(int argc, char **argv) {
         if (!x.studio) { fprintf(stderr, "grpo-studio train: out of memory\n"); rc = 1; }
         else {
             studio_set_run_id(x.studio, run_id);
+            if (fork) studio_set_parent(x.studio, parent.run_id, parent.step);
             rc = studio_run(x.studio, t);
         }
     }
@@ -740,8 +723,15 @@ static int train_main(int argc, char **argv) {
     trainer_last_checkpoint(t, last, sizeof last);
     if (headless && !json && last[0]) printf("# last checkpoint %s\n", last);
     trainer_free(t);
+    char **launch = studio_take_launch(x.studio);   /* a fork started from the Runs screen, now this run is closed */
     studio_free(x.studio);
-    return rc;
+    if (launch && dist_size() > 1) {
+        fprintf(stderr, "grpo-studio train: a fork cannot start in place of a run under mpirun: run %s %s %s by "
+                "itself\n", launch[1], launch[2], launch[3]);
+        fork_argv_free(launch);
+        return 1;
+    }
+    return launch ? fork_exec(launch) : rc;
 }
 
 /* Under mpirun (ui/train_ranks.h) rank 0 is the command as one process runs it; the other ranks follow it. */

@@ -1,6 +1,7 @@
 /* fork.c - `train --fork` lookups (fork.h): the spec, the parent run and its checkpoint, and the command the Runs
  * screen offers. */
 #include "ui/fork.h"
+#include "core/config.h"
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -137,14 +138,52 @@ int fork_checkpoint_before(Query *q, int64_t run_id, int before, char *err, size
     return found >= 0 ? found : newest;
 }
 
-void fork_command(const char *db, int64_t run_id, int step, char *buf, size_t n) {
-    int plain = db[0] != 0;   /* a path a shell takes as it is; else it is single-quoted */
-    for (const char *p = db; *p; p++)
-        if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-+,", *p)) plain = 0;
-    int w;
-    if (plain || strchr(db, '\''))
-        w = snprintf(buf, n, "grpo-studio train --fork %s:%lld:%d --set optim.lr=...", db, (long long)run_id, step);
-    else
-        w = snprintf(buf, n, "grpo-studio train --fork '%s:%lld:%d' --set optim.lr=...", db, (long long)run_id, step);
+/* 1 when a shell takes s as one word as it is. */
+static int shell_plain(const char *s) {
+    if (!s[0]) return 0;
+    for (const char *p = s; *p; p++)
+        if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-+,=:@%", *p)) return 0;
+    return 1;
+}
+
+void fork_command(const char *db, int64_t run_id, int step, const char *const *sets, int n_sets, char *buf,
+                  size_t n) {
+    char spec[PATH_MAX + 48];
+    snprintf(spec, sizeof spec, "%s:%lld:%d", db, (long long)run_id, step);
+    int q = !shell_plain(spec) && !strchr(spec, '\'');   /* else single-quoted */
+    int w = snprintf(buf, n, q ? "grpo-studio train --fork '%s'" : "grpo-studio train --fork %s", spec);
+    for (int i = 0; w >= 0 && (size_t)w < n && i < n_sets; i++) {
+        q = !shell_plain(sets[i]) && !strchr(sets[i], '\'');
+        w += snprintf(buf + w, n - (size_t)w, q ? " --set '%s'" : " --set %s", sets[i]);
+    }
+    if (w >= 0 && (size_t)w < n && n_sets == 0) w += snprintf(buf + w, n - (size_t)w, " --set optim.lr=...");
     if (w < 0 || (size_t)w >= n) buf[0] = 0;
+}
+
+int fork_config(const ForkSpec *spec, ForkSource *parent, Config *c, const char *const *sets, int n_sets, char *err,
+                size_t errlen) {
+    if (fork_find(spec, parent, err, errlen) != 0) return -1;
+    for (int i = 0; i < n_sets; i++) {
+        char key[128];
+        const char *eq = strchr(sets[i], '=');
+        snprintf(key, sizeof key, "%.*s", eq ? (int)(eq - sets[i]) : (int)strlen(sets[i]), sets[i]);
+        const ConfigKey *k = config_key_dotted(key);
+        if (k && !k->live) {
+            snprintf(err, errlen, "--set %s: a fork continues from the checkpoint at step %d, which fixes %s; only "
+                     "keys that may change while a run lives can be set (optim.lr, grpo.beta, run.steps, ...)",
+                     sets[i], parent->step, key);
+            goto fail;
+        }
+    }
+    char name[PATH_MAX + 64];
+    snprintf(name, sizeof name, "%s (run %lld's recorded config)", spec->db, (long long)parent->run_id);
+    config_defaults(c);
+    if (config_load_string(c, parent->config_text, name, err, errlen) != 0) goto fail;
+    for (int i = 0; i < n_sets; i++)
+        if (config_set(c, sets[i], err, errlen) != 0) goto fail;
+    if (config_finish(c, err, errlen) != 0) goto fail;
+    return 0;
+fail:
+    fork_source_free(parent);
+    return -1;
 }

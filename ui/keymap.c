@@ -98,7 +98,8 @@ const KeyBinding KEYMAP[] = {
     {KC_RUNS, 'G', ACT_BOTTOM, "G", "last run", NULL},
     {KC_RUNS, ' ', ACT_MARK, "Space", "mark / unmark the run: marked runs' curves are overlaid, one colour each",
      "mark"},
-    {KC_RUNS, 'F', ACT_FORK, "F", "the command that forks the run at its newest checkpoint (F again: the one before)",
+    {KC_RUNS, 'F', ACT_FORK, "F",
+     "fork the run: type the step (its newest checkpoint) and changes key=value; the command is shown, Enter starts it",
      "fork"},
     ROWS_ENTER(KC_RUNS, ACT_OPEN, "browse this run's rollouts", "rollouts"),
     {KC_RUNS, ESC, ACT_BACK, "Esc", "back", NULL},
@@ -157,9 +158,10 @@ const KeyBinding KEYMAP[] = {
     ROWS_TEXT_FIELD(KC_EDIT_VALUE, "clear the value"),
 
     /* typing a search, a filter or a step (modal) */
-    ROWS_ENTER(KC_PROMPT, ACT_APPLY, "search / filter / jump", "apply"),
+    ROWS_ENTER(KC_PROMPT, ACT_APPLY, "search / filter / jump / fork", "apply"),
     {KC_PROMPT, ESC, ACT_CANCEL, "Esc", "cancel", "cancel"},
     ROWS_TEXT_FIELD(KC_PROMPT, "clear the line"),
+    {KC_PROMPT, KEY_UP, ACT_UP, "Up", "fork line: the checkpoint before the step typed (and round)", NULL},
 
     /* the metric picker (modal): typing narrows the list */
     {KC_PICKER, KEY_UP, ACT_UP, "Up", "previous metric", NULL},
@@ -211,7 +213,7 @@ const char *keymap_context_name(KeyContext ctx) {
         [KC_GLOBAL] = "Everywhere", [KC_TRAIN] = "Train screen", [KC_ROLLOUTS] = "Rollouts list", [KC_RUNS] = "Runs screen",
         [KC_TRANSCRIPT] = "Transcript", [KC_GROUP] = "Group view", [KC_HELP] = "Help",
         [KC_EDITOR] = "Hyperparameter editor", [KC_EDIT_VALUE] = "Typing a value",
-        [KC_PROMPT] = "Typing a search, filter or step", [KC_PICKER] = "Metric picker",
+        [KC_PROMPT] = "Typing a search, filter, step or fork", [KC_PICKER] = "Metric picker",
         [KC_CONFIRM] = "Quit confirmation",
         [KC_TOO_SMALL] = "Terminal too small"};
     return ctx >= 0 && ctx < KC_COUNT ? names[ctx] : "?";

@@ -19,9 +19,9 @@ void progress_update(Progress *p, int done) {
         double now = mono();
         if (done < p->total && p->last >= 0 && now - p->last < 0.1) return;
         p->last = now;
-        int w = 20, n = done * w / p->total;
-        fprintf(p->f, "\r%s %d/%d%s%s [%.*s%*s]", p->what, done, p->total, sp, p->unit, n, "####################",
-                w - n, "");
+        char bar[32];
+        progress_bar(bar, sizeof bar, 22, done, p->total);
+        fprintf(p->f, "\r%s %d/%d%s%s %s", p->what, done, p->total, sp, p->unit, bar);
         if (done == p->total) fputc('\n', p->f);
         fflush(p->f);
         return;
@@ -31,4 +31,16 @@ void progress_update(Progress *p, int done) {
     p->tenth = tenth;
     fprintf(p->f, "%s %d/%d%s%s\n", p->what, done, p->total, sp, p->unit);
     fflush(p->f);
+}
+
+void progress_bar(char *buf, size_t n, int width, int done, int total) {
+    if (!n) return;
+    if (width < 3) width = 3;
+    if (done < 0) done = 0;
+    if (done > total) done = total;
+    int inner = width - 2, full = total > 0 ? (int)((long long)done * inner / total) : 0;
+    size_t k = 0;
+    for (int i = 0; i < width && k + 1 < n; i++)
+        buf[k++] = i == 0 ? '[' : i == width - 1 ? ']' : i - 1 < full ? '#' : ' ';
+    buf[k] = 0;
 }

@@ -20,5 +20,8 @@ typedef struct {
 void progress_init(Progress *p, FILE *f, int tty, const char *what, const char *unit, int total);
 /* done of total units are finished (done grows; done == total ends the report). */
 void progress_update(Progress *p, int done);
+/* The bar "[#####     ]" for done of total in width cells (brackets included; at least 3), into buf (n bytes;
+ * cut to fit). done is clamped to 0 .. total; total <= 0 draws an empty bar. The studio draws the same bar. */
+void progress_bar(char *buf, size_t n, int width, int done, int total);
 
 #endif

@@ -62,6 +62,24 @@ static int shown_runs(Studio *s, int *idx, int *slot) {
     return n;
 }
 
+/* F's line: what to type (the step, then changes) and the text typed so far, with its cursor. */
+static void draw_fork_line(Studio *s, WINDOW *w, int y, int W) {
+    char lead[96];
+    snprintf(lead, sizeof lead, "fork run %lld - step, then changes key=value (Esc cancels): ", (long long)s->fork_run);
+    if ((int)strlen(lead) + 24 > W) snprintf(lead, sizeof lead, "fork #%lld: ", (long long)s->fork_run);
+    wattrset(w, theme_attr(TH_TITLE));
+    put_clipped(w, y, 2, W - 2, lead);
+    int x = 2 + (int)strlen(lead);
+    wattrset(w, theme_attr(TH_VALUE));
+    if (x < W) put_clipped(w, y, x, W - x, s->prompt_buf);
+    if (x + s->prompt_cur < W) {
+        wattrset(w, A_REVERSE);
+        mvwaddch(w, y, x + s->prompt_cur,
+                 s->prompt_cur < s->prompt_len ? (chtype)(unsigned char)s->prompt_buf[s->prompt_cur] : ' ');
+    }
+    wattrset(w, A_NORMAL);
+}
+
 static void draw_table(Studio *s, WINDOW *w, const int *idx, const int *slot, int n_shown) {
     int H = getmaxy(w), W = getmaxx(w) - 2;
     werase(w);
@@ -80,7 +98,8 @@ static void draw_table(Studio *s, WINDOW *w, const int *idx, const int *slot, in
     wattrset(w, A_NORMAL);
     const RunsEntry *fe = s->fork_cmd[0] && s->runs_sel < s->runs.n ? &s->runs.items[s->runs_sel] : NULL;
     int show_fork = fe && fe->run.id == s->fork_run && fe->db == s->fork_db;   /* F's command, for the selected run */
-    int rows = H - 4 - show_fork;   /* box, header, legend (and the fork command) */
+    int asking = show_fork && s->prompt == 'F';   /* and F's line above it while it is typed */
+    int rows = H - 4 - show_fork - asking;   /* box, header, legend (and the fork line and command) */
     if (rows < 1) rows = 1;
     if (s->runs_sel < s->runs_scroll) s->runs_scroll = s->runs_sel;
     if (s->runs_sel >= s->runs_scroll + rows) s->runs_scroll = s->runs_sel - rows + 1;
@@ -118,10 +137,13 @@ static void draw_table(Studio *s, WINDOW *w, const int *idx, const int *slot, in
             mvwaddstr(w, 2 + r, 1, s->utf8 ? "\xe2\x96\xa0" : "#");
         }
     }
-    if (show_fork) {
-        char fl[PATH_MAX + 200];
-        snprintf(fl, sizeof fl, "fork at step %d (F: an earlier checkpoint): %s", s->fork_step, s->fork_cmd);
-        wattrset(w, theme_attr(TH_LABEL) | A_BOLD);
+    if (asking) draw_fork_line(s, w, H - 4, W);
+    if (show_fork) {   /* the command, or why Enter refused the line */
+        char fl[PATH_MAX + 700];
+        if (asking && s->fork_err[0]) snprintf(fl, sizeof fl, "refused: %s", s->fork_err);
+        else snprintf(fl, sizeof fl, "fork at step %d %s: %s", s->fork_step,
+                      asking ? "(Enter starts it here)" : "(to copy)", s->fork_cmd);
+        wattrset(w, asking && s->fork_err[0] ? theme_attr(TH_FAILED) | A_BOLD : theme_attr(TH_LABEL) | A_BOLD);
         put_clipped(w, H - 3, 2, W - 1, fl);
     }
     /* legend: which colour is which run */
@@ -189,7 +211,7 @@ void screen_runs_draw(Studio *s, unsigned d) {
     }
     int idx[RUNS_MAX_MARKED], slot[RUNS_MAX_MARKED];
     int n = shown_runs(s, idx, slot);
-    int table_h = s->runs.n + 4 + (s->fork_cmd[0] != 0);
+    int table_h = s->runs.n + 4 + (s->fork_cmd[0] != 0) + (s->prompt == 'F');
     int max_table = B.h - 8 >= 5 ? B.h - 8 : 5;   /* charts keep at least 8 rows when there are many runs */
     if (table_h > max_table) table_h = max_table;
     if (table_h < 5) table_h = 5;

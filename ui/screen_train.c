@@ -4,6 +4,7 @@
 #include "ui/studio_internal.h"
 #include "core/memory.h"
 #include "ui/chart_series.h"
+#include "ui/progress.h"
 #include "ui/transcript.h"
 #include <math.h>
 #include <stdio.h>
@@ -149,18 +150,47 @@ static int scratch_reserve(TrainScratch *sc, int n) {
     return 0;
 }
 
+static int overlay_runs(const Studio *s, int *idx);
+
+/* Fork marks: the charted run's, then each overlaid run's that is a fork, at its parent's step, labelled "fork of run
+ * N @ S" (short "fork N@S"); one mark per parent and step. Writes steps into x; returns how many. */
+static int fork_marks(Studio *s, double *x) {
+    TrainScratch *sc = &s->scratch;
+    int64_t run[FORK_MARKS_MAX];
+    int step[FORK_MARKS_MAX], n = 0, idx[FORK_MARKS_MAX];
+    if (s->chart_parent_run > 0) { run[n] = s->chart_parent_run; step[n++] = s->chart_parent_step; }
+    int k = overlay_runs(s, idx);
+    for (int i = 0; i < k && n < FORK_MARKS_MAX; i++) {
+        const QueryRun *r = &s->runs.items[idx[i]].run;
+        if (r->parent_run <= 0) continue;
+        int seen = 0;
+        for (int j = 0; j < n; j++) seen |= run[j] == r->parent_run && step[j] == r->parent_step;
+        if (!seen) { run[n] = r->parent_run; step[n++] = r->parent_step; }
+    }
+    for (int i = 0; i < n; i++) {
+        x[i] = step[i];
+        snprintf(sc->fork_label[i], sizeof sc->fork_label[i], "fork of run %lld @ %d", (long long)run[i], step[i]);
+        snprintf(sc->fork_short[i], sizeof sc->fork_short[i], "fork %lld@%d", (long long)run[i], step[i]);
+    }
+    return n;
+}
+
 /* The change marks drawn on every chart: the applied ones (their SET events), then the ones submitted and not
- * applied yet, at the step they will take effect. */
+ * applied yet, at the step they will take effect, then where the forks charted branch off their parents. */
 static void add_marks(Studio *s, ChartSpec *sp) {
     TrainScratch *sc = &s->scratch;
-    int n = s->n_marks + s->n_pending;
+    double fork_x[FORK_MARKS_MAX];
+    int n_fork = fork_marks(s, fork_x);
+    int n = s->n_marks + s->n_pending + n_fork;
     if (n > sc->mark_cap) {
         int cap = n * 2;
         double *x = realloc(sc->mark_x, (size_t)cap * sizeof *x);
         if (x) sc->mark_x = x;
         const char **l = x ? realloc(sc->mark_label, (size_t)cap * sizeof *l) : NULL;
         if (l) sc->mark_label = l;
-        unsigned char *p = l ? realloc(sc->mark_pending, (size_t)cap) : NULL;
+        const char **sh = l ? realloc(sc->mark_short, (size_t)cap * sizeof *sh) : NULL;
+        if (sh) sc->mark_short = sh;
+        unsigned char *p = sh ? realloc(sc->mark_pending, (size_t)cap) : NULL;
         if (p) { sc->mark_pending = p; sc->mark_cap = cap; }
     }
     if (n > sc->mark_cap) {   /* out of memory: the applied marks without labels */
@@ -171,6 +201,7 @@ static void add_marks(Studio *s, ChartSpec *sp) {
     for (int i = 0; i < s->n_marks; i++) {
         sc->mark_x[i] = s->marks[i];
         sc->mark_label[i] = s->mark_labels[i];
+        sc->mark_short[i] = NULL;
         sc->mark_pending[i] = 0;
     }
     for (int k = 0; k < s->n_pending; k++) {
@@ -179,10 +210,19 @@ static void add_marks(Studio *s, ChartSpec *sp) {
         sc->mark_x[i] = s->step + 1;
         sc->mark_label[i] = chart_mark_label(p->name, p->old_value, p->new_value, 1, sc->pending_label[k],
                                              sizeof sc->pending_label[k]);
+        sc->mark_short[i] = NULL;
         sc->mark_pending[i] = 1;
+    }
+    for (int k = 0; k < n_fork; k++) {
+        int i = s->n_marks + s->n_pending + k;
+        sc->mark_x[i] = fork_x[k];
+        sc->mark_label[i] = sc->fork_label[k];
+        sc->mark_short[i] = sc->fork_short[k];
+        sc->mark_pending[i] = 0;
     }
     sp->marks = sc->mark_x;
     sp->mark_labels = sc->mark_label;
+    sp->mark_short = sc->mark_short;
     sp->mark_pending = sc->mark_pending;
     sp->n_marks = n;
 }
@@ -626,9 +666,17 @@ static void draw_trace(Studio *s, WINDOW *w) {
         else if (s->worker_done) snprintf(what, sizeof what, "no rollout was generated");
         else if (s->log_n == 0) snprintf(what, sizeof what, "starting: the trainer thread is setting up%s",
                                          theme_glyph_more());
-        else if (s->step == 0 && c->run.eval_every > 0 && s->last_eval_step < 0)
-            snprintf(what, sizeof what, "evaluating the base model: %d held-out problems x %d samples (pass@1, "
-                     "cons@k) before the first step%s", c->run.eval_problems, c->run.eval_samples, theme_glyph_more());
+        else if (s->step == 0 && c->run.eval_every > 0 && s->last_eval_step < 0) {
+            char count[64] = "";   /* problems evaluated so far, with a bar, once the evaluation has begun */
+            if (s->eval_total > 0) {
+                char bar[32];
+                progress_bar(bar, sizeof bar, 22, s->eval_done, s->eval_total);
+                snprintf(count, sizeof count, " %d/%d %s", s->eval_done, s->eval_total, bar);
+            }
+            snprintf(what, sizeof what, "evaluating the base model%s: %d held-out problems x %d samples (pass@1, "
+                     "cons@k) before the first step%s", count, c->run.eval_problems, c->run.eval_samples,
+                     theme_glyph_more());
+        }
         else snprintf(what, sizeof what, "generating the first step: %d prompts x %d samples, up to %d new tokens "
                       "each%s", c->grpo.prompts_per_step, c->grpo.group_size, c->sampling.max_new_tokens,
                       theme_glyph_more());

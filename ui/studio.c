@@ -12,6 +12,7 @@
 #include "core/memory.h"
 #include "ui/chart_series.h"
 #include "ui/fork.h"
+#include "ui/fork_launch.h"
 #include "ui/signals.h"
 #include "ui/studio_internal.h"
 #include "ui/text_fit.h"
@@ -90,12 +91,13 @@ void studio_free(Studio *s) {
     TrainScratch *sc = &s->scratch;
     free(sc->lo); free(sc->hi); free(sc->ex); free(sc->ep); free(sc->ec);
     for (int i = 0; i < CHART_MAX_SERIES; i++) free(sc->smooth[i]);
-    free(sc->mark_x); free(sc->mark_label); free(sc->mark_pending);
+    free(sc->mark_x); free(sc->mark_label); free(sc->mark_pending); free(sc->mark_short);
     query_strings_free(&s->picker.names);
     query_rollout_free(&s->tx);
     screen_tokens_free(s);
     query_rollouts_free(&s->group);
     if (s->runs_open) runs_close(&s->runs);
+    fork_argv_free(s->launch);
     chart_free(&s->grid);
     free(s->ed);
     free(s);
@@ -431,11 +433,15 @@ void studio_status_line(Studio *s, WINDOW *w) {
     /* when the line is too long, drop the program name first, then the resident memory, then the checkpoint */
     char left[256], right[1024], id[32] = "";
     if (s->run_id > 0) snprintf(id, sizeof id, "#%lld ", (long long)s->run_id);
-    snprintf(left, sizeof left, " GRPO Studio  run %s%s  step %d/%d ", id, s->cfg.run.name, s->step, s->cfg.run.steps);
+    char ev[48] = "";   /* a held-out evaluation running: how far it is */
+    if (s->eval_total > 0 && !s->worker_done)
+        snprintf(ev, sizeof ev, "  evaluating %d/%d", s->eval_done, s->eval_total);
+    snprintf(left, sizeof left, " GRPO Studio  run %s%s  step %d/%d%s ", id, s->cfg.run.name, s->step,
+             s->cfg.run.steps, ev);
     snprintf(right, sizeof right, "%s %s  %s tok/s  %s%s", charts, el, tps, ck, rss);
     int fixed = (int)strlen(st);
     if (fixed + (int)(strlen(left) + strlen(right)) > W)
-        snprintf(left, sizeof left, " %s%s  step %d/%d ", id, s->cfg.run.name, s->step, s->cfg.run.steps);
+        snprintf(left, sizeof left, " %s%s  step %d/%d%s ", id, s->cfg.run.name, s->step, s->cfg.run.steps, ev);
     if (fixed + (int)(strlen(left) + strlen(right)) > W)
         snprintf(right, sizeof right, "%s %s  %s tok/s  %s", charts, el, tps, ck);
     if (fixed + (int)(strlen(left) + strlen(right)) > W)
@@ -604,22 +610,7 @@ static void runs_action(Studio *s, Action a) {
         else if (slot > 0 && runs_load_curves(&s->runs, s->runs_sel) != 0) set_flash(s, s->runs.err);
         break;
     }
-    case ACT_FORK: {
-        const RunsEntry *e = &s->runs.items[s->runs_sel];
-        int again = s->fork_cmd[0] && s->fork_run == e->run.id && s->fork_db == e->db;
-        char err[600];
-        int step = fork_checkpoint_before(s->runs.q[e->db], e->run.id, again ? s->fork_step : -1, err, sizeof err);
-        s->fork_cmd[0] = 0;
-        if (step == -2) set_flash(s, err);
-        else if (step < 0) set_flash(s, "this run has no checkpoint yet: nothing to fork from");
-        else {
-            s->fork_run = e->run.id;
-            s->fork_db = e->db;
-            s->fork_step = step;
-            fork_command(s->runs.paths[e->db], e->run.id, step, s->fork_cmd, sizeof s->fork_cmd);
-        }
-        break;
-    }
+    case ACT_FORK: studio_fork_open(s); break;
     case ACT_OPEN:
         if (ensure_run_browser(s) == 0) go_screen(s, SCR_ROLLOUTS);
         return;
@@ -679,7 +670,13 @@ void studio_open_group(Studio *s, const QueryRollout *r) {
 static void set_status_from_trainer(Studio *s) {
     if (!s->t) return;
     TrainerStatus st = trainer_status(s->t);
-    int step = trainer_step(s->t);
+    int step = trainer_step(s->t), done, total;
+    trainer_eval_progress(s->t, &done, &total);
+    if (done != s->eval_done || total != s->eval_total) {   /* the count in the status bar and the first trace */
+        s->eval_done = done;
+        s->eval_total = total;
+        s->dirty |= D_STATUS | D_TRACE;
+    }
     if (st != s->status || step != s->step) {
         s->status = st;
         if (step > s->step) s->step = step;
@@ -866,6 +863,11 @@ static void prompt_key(Studio *s, int key) {
     switch (keymap_lookup(KC_PROMPT, key)) {
     case ACT_APPLY: {
         int rc;
+        if (s->prompt == 'F') {   /* the fork: refused in place, or the studio quits and the fork starts */
+            if (studio_fork_submit(s)) { s->prompt = 0; request_quit(s); }
+            s->dirty |= D_BODY | D_HINTS;
+            return;
+        }
         if (s->prompt == ':') {
             char *end;
             long step = strtol(s->prompt_buf, &end, 10);
@@ -885,6 +887,7 @@ static void prompt_key(Studio *s, int key) {
         break;
     }
     case ACT_CANCEL: s->prompt = 0; break;
+    case ACT_UP: if (s->prompt == 'F') studio_fork_earlier(s); break;
     case ACT_ERASE:
         if (s->prompt_cur > 0) {
             memmove(s->prompt_buf + s->prompt_cur - 1, s->prompt_buf + s->prompt_cur,
@@ -903,6 +906,7 @@ static void prompt_key(Studio *s, int key) {
             s->prompt_len++;
         }
     }
+    if (s->prompt == 'F') studio_fork_refresh(s);
     s->dirty |= D_BODY | D_HINTS;
 }
 
@@ -1313,6 +1317,11 @@ static int run_ui(Studio *s) {
 
 void studio_set_run_id(Studio *s, int64_t run_id) { s->run_id = run_id; }
 
+void studio_set_parent(Studio *s, int64_t parent_run, int parent_step) {
+    s->chart_parent_run = parent_run;
+    s->chart_parent_step = parent_step;
+}
+
 int studio_run(Studio *s, Trainer *t) {
     s->t = t;
     s->browse_only = 0;
@@ -1355,6 +1364,7 @@ int studio_browse(const char *const *db_paths, int n_paths) {
     }
     s->br_open = 1;
     int rc = run_ui(s);
+    char **launch = studio_take_launch(s);
     studio_free(s);
-    return rc;
+    return launch ? fork_exec(launch) : rc;
 }

@@ -34,6 +34,9 @@ void studio_free(Studio *s);
 /* The id of the run being trained (its row in the run database; 0: no database): shown in the status bar, and the
  * run the Rollouts screen reads. Call before studio_run. */
 void studio_set_run_id(Studio *s, int64_t run_id);
+/* The run trained is a fork of run parent_run at parent_step: its charts mark the step it branched at ("fork of run
+ * N @ S"). Call before studio_run. */
+void studio_set_parent(Studio *s, int64_t parent_run, int parent_step);
 
 /* Trainer callbacks (ud = the Studio). Thread-safe; callable before studio_run (queued) and after it (ignored). */
 void studio_on_step(void *studio, const StepRecord *rec);
@@ -56,8 +59,14 @@ int studio_check_terminal(char *err, size_t n);
  * not be opened (message on stderr after the terminal is restored). */
 int studio_run(Studio *s, Trainer *t);
 
+/* A fork the user started from the Runs screen (F, then Enter): the command line that runs it
+ * ("grpo-studio" "train" "--fork" ... NULL), to exec once the studio has returned and the caller has closed what it
+ * holds (ui/fork_launch.h: fork_exec); NULL when none. The caller owns it (fork_argv_free). */
+char **studio_take_launch(Studio *s);
+
 /* The browser alone on one or more run databases (live or finished): the `browse` command. Opens on the Runs screen
- * when they hold several runs, else on the rollouts of the one run. Returns an exit status. */
+ * when they hold several runs, else on the rollouts of the one run. Returns an exit status; a fork started from
+ * its Runs screen replaces the process (fork_exec) and returns only when that fails. */
 int studio_browse(const char *const *db_paths, int n_paths);
 
 #endif

@@ -285,7 +285,12 @@ int charts_load_browse(Studio *s, int64_t run_id) {
     /* the run's own configuration, for the hyperparameter panel */
     QueryRun run;
     memset(&run, 0, sizeof run);
-    if (query_run(s->br.q, run_id, &run, err, sizeof err) == 1 && run.config_text) {
+    s->chart_parent_run = 0;
+    if (query_run(s->br.q, run_id, &run, err, sizeof err) == 1) {   /* a fork: its charts mark where it branched */
+        s->chart_parent_run = run.parent_run;
+        s->chart_parent_step = run.parent_step;
+    }
+    if (run.config_text) {
         Config c;
         config_defaults(&c);
         if (config_load_string(&c, run.config_text, "the run's stored config", err, sizeof err) == 0) {

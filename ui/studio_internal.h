@@ -83,6 +83,9 @@ typedef struct { char name[96]; char old_value[64]; char new_value[64]; } Pendin
 
 /* The Train screen's scratch arrays (band edges, the evaluations' points, smoothed copies of the series drawn),
  * grown as the history grows and freed with the studio. */
+/* Fork marks on the Train screen's charts: the charted run's and each overlaid run's (ui/screen_train.c). */
+enum { FORK_MARKS_MAX = 4 };
+
 typedef struct {
     int cap;
     double *lo, *hi;               /* the reward band */
@@ -92,7 +95,9 @@ typedef struct {
     double *mark_x;
     const char **mark_label;
     unsigned char *mark_pending;
+    const char **mark_short;       /* NULL but for fork marks (never cut: whole or short) */
     char pending_label[PENDING_MAX][256];
+    char fork_label[FORK_MARKS_MAX][64], fork_short[FORK_MARKS_MAX][32];   /* "fork of run 1 @ 40", "fork 1@40" */
 } TrainScratch;
 
 /* The metric picker (`m` on the Train screen): every metric name of the run, narrowed as the user types. */
@@ -144,6 +149,7 @@ struct Studio {
     double rss_read;         /* when rss was last read */
     double last_eval_pass1, last_eval_consk;
     int last_eval_step;
+    int eval_done, eval_total; /* the held-out evaluation running now (trainer_eval_progress); total 0: none */
     char last_checkpoint[PATH_MAX];
 
     /* screen state */
@@ -158,6 +164,8 @@ struct Studio {
     MetricPicker picker;
     TrainScratch scratch;
     int64_t hist_run;        /* browse: the run whose history is loaded (0 none) */
+    int64_t chart_parent_run;/* the charted run's parent when it is a fork (0: not a fork) and the parent's step */
+    int chart_parent_step;
     int64_t hist_version;    /* browse: its database's data version when loaded (a live run elsewhere reloads) */
     double hist_polled;
     int extra_col[HIST_EXTRA];    /* the history column of the Inbox's extra_names[k] */
@@ -217,11 +225,14 @@ struct Studio {
     char runs_err[600];
     int runs_sel, runs_scroll;
     double runs_polled;      /* when the runs table last looked for changes */
-    /* F on the Runs screen: the command forking run fork_run of database fork_db at checkpoint fork_step ("" none).
-     * The studio owns one training process, so it shows the command instead of starting a second trainer. */
+    /* F on the Runs screen (ui/studio_fork.c): the command forking run fork_run of database fork_db at checkpoint
+     * fork_step with the changes typed ("" none), fork_default its newest checkpoint; launch: the fork's command
+     * line once accepted (studio_take_launch), exec'd after the studio has closed. */
     int64_t fork_run;
-    int fork_db, fork_step;
-    char fork_cmd[PATH_MAX + 128];
+    int fork_db, fork_step, fork_default;
+    char fork_cmd[PATH_MAX + 512];
+    char fork_err[PATH_MAX + 600];   /* why Enter refused the line (shown in place of the command until an edit) */
+    char **launch;
 
     ChartGrid grid;          /* scratch for chart rendering */
     int exit_code;
@@ -253,6 +264,10 @@ void studio_hints_line(Studio *s, WINDOW *w, KeyContext ctx);
  * or NULL when the body needs no redraw (or the terminal is too small for it). */
 WINDOW *studio_full_body(Studio *s, unsigned d);
 KeyContext studio_context(const Studio *s);
+void studio_fork_open(Studio *s);     /* F: the fork line, on the selected run's newest checkpoint */
+void studio_fork_refresh(Studio *s);  /* the command for the line as typed */
+void studio_fork_earlier(Studio *s);  /* Up: the step typed becomes the checkpoint before it (and round) */
+int studio_fork_submit(Studio *s);    /* Enter: 1 when the fork is accepted (then quit: the caller starts it) */
 void studio_open_transcript(Studio *s, const QueryRollout *r);
 void studio_open_group(Studio *s, const QueryRollout *r);
 
