@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int is_arith(char c) { return (c >= '0' && c <= '9') || c == '+' || c == '-' || c == '*' || c == '/' || c == '(' || c == ')' || c == '='; }
 static int is_digit(char c) { return c >= '0' && c <= '9'; }
+static int is_arith(char c) { return is_digit(c) || (c && strchr("+-*/()=", c)); }
 
 /* Calls fn(ud, text, len) for each candidate answer of the completion's thinking (trimmed, non-empty); returns how
  * many there are. */

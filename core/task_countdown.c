@@ -30,8 +30,8 @@
 #define CD_MAX_N 6            /* task.numbers is at most this */
 #define CD_SEARCH_MAX 10      /* attempts of the longest search */
 #define CD_MAX_OPENINGS 256   /* distinct openings a search draws from (4 numbers give about 50) */
-#define CD_BITMAP_WORDS (CD_TARGET_LIMIT / 64 + 1)
 #define CD_TARGET_LIMIT 10000 /* task.target_max is at most this */
+#define CD_BITMAP_WORDS (CD_TARGET_LIMIT / 64 + 1)
 
 typedef struct {
     long v;
